@@ -1,0 +1,28 @@
+/**
+ * One jest run for the whole workspace. TypeScript is compiled by swc (no type checking here:
+ * `tsc -b` does that before tests run). ESM-only dependencies are compiled too.
+ */
+const esmOnly = ['jose'];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/charts', '<rootDir>/scripts'],
+  testMatch: ['**/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+  transform: {
+    '^.+\\.(t|m?j)s$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(\\.pnpm/)?(${esmOnly.join('|')})[@/])`],
+  // Workspace packages resolve to their sources, so tests never run stale builds.
+  moduleNameMapper: {
+    '^@galion/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@galion/([a-z-]+)/(.+)$': '<rootDir>/packages/$1/src/$2.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  globalSetup: '<rootDir>/packages/testkit/src/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/packages/testkit/src/jest-global-teardown.ts',
+  testTimeout: 30_000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,82 @@
+import { z } from './zod.js';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates the environment once, at start. Schema keys are the variable names, so every
+ * message names the variable that is wrong. Empty strings count as unset.
+ */
+export const loadConfig = <S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> => {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const name = issue.path.map(String).join('.') || '(environment)';
+      const given = typeof issue.path[0] === 'string' && present[issue.path[0]] !== undefined;
+      return `  ${name}: ${issue.message}${given ? '' : ' (not set)'}`;
+    });
+    throw new ConfigError(`Invalid configuration, fix these environment variables:\n${lines.join('\n')}`);
+  }
+  return result.data;
+};
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+/** Small, strict parsers for environment variables. */
+export const env = {
+  string: () => z.string().min(1),
+  int: (min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) =>
+    z
+      .string()
+      .regex(/^-?\d+$/, 'must be a whole number')
+      .transform(Number)
+      .pipe(z.number().int().min(min).max(max)),
+  number: (min = -Infinity, max = Infinity) =>
+    z
+      .string()
+      .regex(/^-?\d+(\.\d+)?$/, 'must be a number')
+      .transform(Number)
+      .pipe(z.number().min(min).max(max)),
+  bool: () =>
+    z
+      .string()
+      .refine((value) => TRUE.has(value.toLowerCase()) || FALSE.has(value.toLowerCase()), 'must be true or false')
+      .transform((value) => TRUE.has(value.toLowerCase())),
+  url: (protocols?: string[]) =>
+    z.string().refine((value) => {
+      try {
+        const url = new URL(value);
+        return !protocols || protocols.includes(url.protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    }, protocols ? `must be a URL (${protocols.join(', ')})` : 'must be a URL'),
+  list: () =>
+    z.string().transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    ),
+  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+};
+
+/** The settings every service shares, with their defaults. */
+export const commonEnv = {
+  HOST: env.string().default('0.0.0.0'),
+  LOG_LEVEL: env.logLevel().default('info'),
+  SHUTDOWN_TIMEOUT_MS: env.int(0, 600_000).default(10_000),
+  SHUTDOWN_DRAIN_DELAY_MS: env.int(0, 120_000).default(0),
+  CORS_ORIGINS: env.list().default([]),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
+    .default('100kb'),
+  TRUST_PROXY: env.int(0, 10).default(1),
+};

@@ -1,0 +1,81 @@
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+
+export type { Knex } from 'knex';
+
+// Return BIGINT and NUMERIC columns as JS numbers where they fit: counts in Galion never exceed 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
+
+export interface DatabaseSettings {
+  url: string;
+  poolMin?: number;
+  poolMax?: number;
+  /** How long a query waits for a free connection before failing (answered as 503). */
+  acquireTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  applicationName?: string;
+}
+
+export const createDatabase = (settings: DatabaseSettings): Knex =>
+  knexFactory({
+    client: 'pg',
+    connection: {
+      connectionString: settings.url,
+      application_name: settings.applicationName,
+      statement_timeout: settings.statementTimeoutMs ?? 30_000,
+      connectionTimeoutMillis: 5_000,
+    },
+    pool: { min: settings.poolMin ?? 0, max: settings.poolMax ?? 10 },
+    acquireConnectionTimeout: settings.acquireTimeoutMs ?? 5_000,
+  });
+
+/** Creates the database named in `url` when it does not exist yet (all-in-one mode and tests). */
+export const ensureDatabaseExists = async (url: string): Promise<void> => {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!name) throw new Error('the database URL names no database');
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`).catch((error: { code?: string }) => {
+        if (error.code !== '42P04') throw error; // created meanwhile by another process
+      });
+    }
+  } finally {
+    await client.end();
+  }
+};
+
+export interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Runs a service's migrations (listed in code, so they work the same from sources and builds). */
+export const migrateLatest = async (knex: Knex, migrations: Migration[], tableName = 'knex_migrations'): Promise<string[]> => {
+  const [, applied] = (await knex.migrate.latest({
+    tableName,
+    migrationSource: {
+      getMigrations: async () => migrations,
+      getMigrationName: (migration: Migration) => migration.name,
+      getMigration: async (migration: Migration) => migration,
+    },
+  })) as [number, string[]];
+  return applied;
+};
+
+export const pingDatabase = async (knex: Knex): Promise<void> => {
+  await knex.raw('SELECT 1');
+};
+
+/** Postgres unique-violation, so repositories can turn it into a domain conflict. */
+export const isUniqueViolation = (error: unknown, constraint?: string): boolean => {
+  const pgError = error as { code?: string; constraint?: string };
+  return pgError?.code === '23505' && (constraint === undefined || pgError.constraint === constraint);
+};

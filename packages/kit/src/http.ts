@@ -1,0 +1,364 @@
+import { randomUUID } from 'node:crypto';
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import cors from 'cors';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import helmet from 'helmet';
+import { match, type MatchFunction } from 'path-to-regexp';
+import { runWithContext } from './context.js';
+import { AppError, badRequest, dependencyUnavailable, isAppError } from './errors.js';
+import type { Health } from './health.js';
+import type { Logger } from './logger.js';
+import { httpMetricsMiddleware, type ServiceMetrics } from './metrics.js';
+import { parseOrThrow } from './validation.js';
+import { z } from './zod.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The request id: the caller's sane `X-Request-ID`, or one generated here. */
+      id: string;
+    }
+  }
+}
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
+
+export interface Reply {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteInput<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  req: Request;
+  res: Response;
+}
+
+/** A response of a route: a success with its schema, or an error status with what it means. */
+export type ResponseSpec = { description: string; schema?: z.ZodType; contentType?: string } | string;
+
+export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType | undefined, P extends z.ZodType | undefined> {
+  method: HttpMethod;
+  /** OpenAPI-style path, e.g. `/api/v1/users/{id}`. */
+  path: string;
+  summary: string;
+  description?: string;
+  tags?: string[];
+  /** Marks the route as needing a bearer token in the OpenAPI document. */
+  security?: 'bearer';
+  /** Middleware that runs before validation, e.g. authentication. */
+  before?: RequestHandler[];
+  body?: B;
+  query?: Q;
+  params?: P;
+  responses: Record<number, ResponseSpec>;
+  /** Returns what to send, or sends it itself through `res` and returns nothing. */
+  handler: (input: RouteInput<Infer<B>, Infer<Q>, Infer<P>>) => Promise<Reply | void> | Reply | void;
+}
+
+export const ErrorResponseSchema = z
+  .object({
+    error: z.string().openapi({ example: 'validation_failed' }),
+    message: z.string(),
+    request_id: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string(), code: z.string().optional() })).optional(),
+  })
+  .openapi('Error');
+
+const toExpressPath = (openApiPath: string): string => openApiPath.replace(/\{(\w+)\}/g, ':$1');
+
+/**
+ * Routes and their OpenAPI description from one declaration: the zod schema that validates a
+ * payload is the one the document shows, so the two cannot drift apart.
+ */
+export class ApiRouter {
+  readonly router: Router = express.Router();
+  readonly registry = new OpenAPIRegistry();
+  private readonly routes: { method: string; matches: MatchFunction<object> }[] = [];
+
+  constructor() {
+    this.registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    this.registry.register('Error', ErrorResponseSchema);
+  }
+
+  route<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(
+    spec: RouteSpec<B, Q, P>,
+  ): this {
+    const expressPath = toExpressPath(spec.path);
+    this.routes.push({ method: spec.method.toUpperCase(), matches: match(expressPath) });
+    this.registerOpenApi(spec);
+    const handle: RequestHandler = async (req, res) => {
+      res.locals.routeTemplate = spec.path;
+      const input = {
+        body: (spec.body ? parseOrThrow(spec.body, req.body ?? {}, 'body') : undefined) as Infer<B>,
+        query: (spec.query ? parseOrThrow(spec.query, { ...req.query }, 'query') : undefined) as Infer<Q>,
+        params: (spec.params ? parseOrThrow(spec.params, req.params, 'params') : undefined) as Infer<P>,
+        req,
+        res,
+      };
+      const reply = await spec.handler(input);
+      if (!reply || res.headersSent) return;
+      if (reply.headers) res.set(reply.headers);
+      res.status(reply.status ?? 200);
+      if (reply.body === undefined) res.end();
+      else res.json(reply.body);
+    };
+    const markRoute: RequestHandler = (_req, res, next) => {
+      res.locals.routeTemplate = spec.path;
+      next();
+    };
+    this.router[spec.method](expressPath, markRoute, ...(spec.before ?? []), handle);
+    return this;
+  }
+
+  /** The methods some route serves at this path; empty when no route knows the path. */
+  allowedMethods(path: string): string[] {
+    const methods = this.routes.filter((route) => route.matches(path)).map((route) => route.method);
+    if (methods.includes('GET')) methods.push('HEAD');
+    return [...new Set(methods)];
+  }
+
+  openApiDocument(info: { title: string; version: string; description?: string }): object {
+    return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
+      openapi: '3.1.0',
+      info,
+    });
+  }
+
+  private registerOpenApi<B, Q, P>(spec: RouteSpec<B & (z.ZodType | undefined), Q & (z.ZodType | undefined), P & (z.ZodType | undefined)>): void {
+    const responses = Object.fromEntries(
+      Object.entries(spec.responses).map(([status, response]) => {
+        if (typeof response === 'string') {
+          return [status, { description: response, content: { 'application/json': { schema: ErrorResponseSchema } } }];
+        }
+        return [
+          status,
+          {
+            description: response.description,
+            ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: response.schema } } } : {}),
+          },
+        ];
+      }),
+    );
+    this.registry.registerPath({
+      method: spec.method,
+      path: spec.path,
+      summary: spec.summary,
+      ...(spec.description ? { description: spec.description } : {}),
+      ...(spec.tags ? { tags: spec.tags } : {}),
+      ...(spec.security ? { security: [{ bearerAuth: [] }] } : {}),
+      request: {
+        ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body as z.ZodType } }, required: true } } : {}),
+        ...(spec.query ? { query: spec.query as never } : {}),
+        ...(spec.params ? { params: spec.params as never } : {}),
+      },
+      responses,
+    });
+  }
+}
+
+export interface HttpAppOptions {
+  service: string;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  health: Health;
+  corsOrigins?: string[];
+  bodyLimit?: string;
+  /** How many proxy hops to trust for the client address (X-Forwarded-For). */
+  trustProxy?: number;
+  openapi?: { path: string; title: string; version: string; description?: string };
+  /** Extra routes mounted before the API, e.g. the gateway's proxies. */
+  mount?: (app: Express) => void;
+}
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+const PROBE_PATHS = new Set(['/livez', '/readyz', '/metrics']);
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const DEPENDENCY_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+
+/** True for errors that mean a dependency (database, Redis, broker, upstream) could not be reached. */
+export const isDependencyError = (error: unknown): boolean => {
+  if (!error || typeof error !== 'object') return false;
+  const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof code === 'string' && DEPENDENCY_ERROR_CODES.has(code)) return true;
+  if (name === 'KnexTimeoutError' || name === 'MaxRetriesPerRequestError') return true;
+  if (typeof message === 'string' && /Connection is closed|Connection terminated|Stream isn't writeable|connect ECONNREFUSED/.test(message)) {
+    return true;
+  }
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && isDependencyError(cause);
+};
+
+export const toAppError = (error: unknown, bodyLimit: string): AppError => {
+  if (isAppError(error)) return error;
+  const type = (error as { type?: unknown } | null)?.type;
+  switch (type) {
+    case 'entity.parse.failed':
+      return badRequest('malformed_json', 'The request body is not valid JSON.');
+    case 'entity.too.large':
+      return new AppError(413, 'payload_too_large', `The request body is larger than the limit of ${bodyLimit}.`);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppError(415, 'unsupported_media_type', 'The request body encoding or charset is not supported; send UTF-8 JSON.');
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return badRequest('bad_request', 'The request body was incomplete.');
+  }
+  if (isDependencyError(error)) {
+    const dependency = (error as { dependency?: string }).dependency ?? 'a dependency';
+    return dependencyUnavailable(dependency, error);
+  }
+  return new AppError(500, 'internal_error', 'Something went wrong on our side. The request id identifies it in our logs.', {
+    cause: error,
+  });
+};
+
+/** Sends an error in the one error format of the platform. */
+export const sendError = (req: Request, res: Response, error: AppError): void => {
+  res.set(error.headers);
+  res.status(error.status).json({
+    error: error.code,
+    message: error.message,
+    request_id: req.id,
+    ...(error.details ? { details: error.details } : {}),
+  });
+};
+
+/**
+ * The Express app every service is: request ids, logs, metrics, security headers, CORS, probes,
+ * JSON parsing with the platform's error answers, the service's routes, 404/405, one error handler.
+ */
+export const createHttpApp = (options: HttpAppOptions, api?: ApiRouter): Express => {
+  const { logger, metrics, health } = options;
+  const bodyLimit = options.bodyLimit ?? '100kb';
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', options.trustProxy ?? 1);
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const incoming = req.get('x-request-id');
+    req.id = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.set('X-Request-ID', req.id);
+    next();
+  });
+  app.use(httpMetricsMiddleware(metrics));
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const level = res.statusCode >= 500 ? 'error' : PROBE_PATHS.has(req.path) ? 'debug' : 'info';
+      logger[level]({
+        request_id: req.id,
+        ...(res.locals.userId ? { user_id: res.locals.userId } : {}),
+        method: req.method,
+        path: req.path,
+        route: res.locals.routeTemplate,
+        status: res.statusCode,
+        duration_ms: Math.round(durationMs * 100) / 100,
+      }, 'request served');
+    });
+    next();
+  });
+  app.use(helmet());
+  const allowed = options.corsOrigins ?? [];
+  if (allowed.length > 0) {
+    app.use(
+      cors({
+        origin: allowed.includes('*') ? true : allowed,
+        credentials: !allowed.includes('*'),
+        exposedHeaders: ['X-Request-ID', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate'],
+        maxAge: 600,
+      }),
+    );
+  }
+
+  app.get('/livez', (_req, res) => {
+    res.locals.routeTemplate = '/livez';
+    res.json({ status: 'alive' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    res.locals.routeTemplate = '/readyz';
+    const report = await health.readiness();
+    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not_ready', checks: report.checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.locals.routeTemplate = '/metrics';
+    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  options.mount?.(app);
+
+  app.use((req, _res, next) => {
+    const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+    if (BODY_METHODS.has(req.method) && hasBody && !req.is(['application/json', 'application/*+json'])) {
+      next(new AppError(415, 'unsupported_media_type', 'Send the request body as JSON (Content-Type: application/json).'));
+      return;
+    }
+    next();
+  });
+  app.use(express.json({ limit: bodyLimit, type: ['application/json', 'application/*+json'] }));
+  // The request context starts after body parsing: stream callbacks would otherwise lose it.
+  app.use((req, _res, next) => runWithContext({ requestId: req.id }, next));
+
+  if (api) {
+    if (options.openapi) {
+      const { path, ...info } = options.openapi;
+      const document = api.openApiDocument(info);
+      app.get(path, (_req, res) => {
+        res.locals.routeTemplate = path;
+        res.json(document);
+      });
+    }
+    app.use(api.router);
+  }
+
+  app.use((req, res, next) => {
+    const methods = api?.allowedMethods(req.path) ?? [];
+    if (methods.length === 0) {
+      next(new AppError(404, 'not_found', `No route matches ${req.method} ${req.path}.`));
+      return;
+    }
+    res.set('Allow', methods.join(', '));
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    next(new AppError(405, 'method_not_allowed', `${req.method} is not allowed here; use ${methods.join(', ')}.`));
+  });
+
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const appError = toAppError(error, bodyLimit);
+    if (appError.status >= 500) {
+      logger.error({ err: appError.cause ?? error, request_id: req.id, path: req.path }, 'request failed');
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendError(req, res, appError);
+  });
+
+  return app;
+};

@@ -1,0 +1,12 @@
+export * from './config.js';
+export * from './context.js';
+export * from './db.js';
+export * from './errors.js';
+export * from './health.js';
+export * from './http.js';
+export * from './kv.js';
+export * from './lifecycle.js';
+export * from './logger.js';
+export * from './metrics.js';
+export * from './validation.js';
+export { z } from './zod.js';

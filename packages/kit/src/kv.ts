@@ -1,0 +1,150 @@
+import { Redis } from 'ioredis';
+
+/**
+ * A small key-value store for short-lived shared state (rate limits, denylists, caches).
+ * Redis in every real deployment, so replicas agree; in memory for the all-in-one mode.
+ */
+export interface KeyValueStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  delete(...keys: string[]): Promise<void>;
+  /** Adds one and returns the new count; the first increment starts the key's time to live. */
+  increment(key: string, ttlMs: number): Promise<number>;
+  /** Milliseconds left before the key expires; 0 when it does not exist or has no expiry. */
+  ttlMs(key: string): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class RedisStore implements KeyValueStore {
+  constructor(
+    readonly redis: Redis,
+    private readonly prefix = '',
+  ) {}
+
+  private k(key: string): string {
+    return this.prefix + key;
+  }
+
+  async get(key: string) {
+    return this.redis.get(this.k(key));
+  }
+
+  async set(key: string, value: string, ttlMs?: number) {
+    if (ttlMs !== undefined) await this.redis.set(this.k(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+    else await this.redis.set(this.k(key), value);
+  }
+
+  async delete(...keys: string[]) {
+    if (keys.length > 0) await this.redis.del(...keys.map((key) => this.k(key)));
+  }
+
+  async increment(key: string, ttlMs: number) {
+    const results = await this.redis
+      .multi()
+      .incr(this.k(key))
+      .pexpire(this.k(key), Math.max(1, Math.ceil(ttlMs)), 'NX')
+      .exec();
+    const [error, count] = results?.[0] ?? [new Error('empty Redis reply'), 0];
+    if (error) throw error;
+    return Number(count);
+  }
+
+  async ttlMs(key: string) {
+    return Math.max(0, await this.redis.pttl(this.k(key)));
+  }
+
+  async ping() {
+    await this.redis.ping();
+  }
+
+  async close() {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+export class MemoryStore implements KeyValueStore {
+  private readonly entries = new Map<string, { value: string; expiresAt: number | undefined }>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.sweeper = setInterval(() => this.sweep(), 30_000);
+    this.sweeper.unref();
+  }
+
+  private live(key: string) {
+    const entry = this.entries.get(key);
+    if (entry?.expiresAt !== undefined && entry.expiresAt <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private sweep() {
+    for (const key of this.entries.keys()) this.live(key);
+  }
+
+  async get(key: string) {
+    return this.live(key)?.value ?? null;
+  }
+
+  async set(key: string, value: string, ttlMs?: number) {
+    this.entries.set(key, { value, expiresAt: ttlMs === undefined ? undefined : this.now() + ttlMs });
+  }
+
+  async delete(...keys: string[]) {
+    for (const key of keys) this.entries.delete(key);
+  }
+
+  async increment(key: string, ttlMs: number) {
+    const entry = this.live(key);
+    const count = (entry ? Number(entry.value) : 0) + 1;
+    this.entries.set(key, { value: String(count), expiresAt: entry?.expiresAt ?? this.now() + ttlMs });
+    return count;
+  }
+
+  async ttlMs(key: string) {
+    const expiresAt = this.live(key)?.expiresAt;
+    return expiresAt === undefined ? 0 : Math.max(0, expiresAt - this.now());
+  }
+
+  async ping() {}
+
+  async close() {
+    clearInterval(this.sweeper);
+    this.entries.clear();
+  }
+}
+
+/**
+ * A Redis client that fails fast while Redis is down (no offline queue), so callers answer 503
+ * at once instead of hanging, and reconnects by itself when Redis comes back.
+ */
+export const createRedis = (url: string): Redis => {
+  const redis = new Redis(url, {
+    lazyConnect: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  redis.on('error', () => {
+    // Errors surface on the commands that fail; the client reconnects by itself.
+  });
+  return redis;
+};
+
+/** Waits until a fresh client is connected, so a service does not start before Redis answers. */
+export const waitForRedis = (redis: Redis, timeoutMs = 10_000): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (redis.status === 'ready') {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });

@@ -1,0 +1,108 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { Health } from './health.js';
+import type { Logger } from './logger.js';
+
+/** Starts listening and resolves once the port is bound. Port 0 picks a free one. */
+export const listen = (app: Express, port: number, host = '0.0.0.0'): Promise<Server> =>
+  new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    // Keep-alive longer than typical load balancer idle timeouts, so they close first.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    server.once('listening', () => resolve(server));
+    server.once('error', reject);
+  });
+
+export const serverUrl = (server: Server): string => {
+  const { port } = server.address() as AddressInfo;
+  return `http://127.0.0.1:${port}`;
+};
+
+/** Stops accepting, lets in-flight requests finish, and cuts whatever is left at the deadline. */
+export const closeServer = (server: Server, deadlineMs: number): Promise<void> =>
+  new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => server.closeAllConnections(), deadlineMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+
+export interface LifecycleOptions {
+  logger: Logger;
+  health: Health;
+  /** Time in-flight work gets to finish after a stop signal. */
+  shutdownTimeoutMs: number;
+  /** Time to keep serving (with readiness false) so load balancers stop sending first. */
+  drainDelayMs?: number;
+  exit?: (code: number) => void;
+}
+
+/**
+ * Graceful shutdown on SIGTERM/SIGINT: readiness turns false, new connections stop, in-flight
+ * requests finish within the deadline, then clients close in reverse order of opening, and exit 0.
+ */
+export class Lifecycle {
+  private readonly servers: Server[] = [];
+  private readonly closers: { name: string; close: () => Promise<unknown> }[] = [];
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: LifecycleOptions) {}
+
+  /** Registers something to close at shutdown; closed in reverse order of registration. */
+  onShutdown(name: string, close: () => Promise<unknown>): this {
+    this.closers.push({ name, close });
+    return this;
+  }
+
+  addServer(server: Server): this {
+    this.servers.push(server);
+    return this;
+  }
+
+  handleSignals(): this {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        this.options.logger.info({ signal }, 'stop signal received, draining');
+        void this.stop().then(() => (this.options.exit ?? process.exit)(0));
+      });
+    }
+    return this;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const { logger, health, shutdownTimeoutMs, drainDelayMs = 0 } = this.options;
+    health.startDraining();
+    if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
+    await Promise.all(this.servers.map((server) => closeServer(server, shutdownTimeoutMs)));
+    for (const { name, close } of [...this.closers].reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        logger.warn({ err: error, dependency: name }, 'closing a client failed during shutdown');
+      }
+    }
+    logger.info('stopped');
+  }
+}
+
+/** Runs a service's `main`: a bad configuration or a failed start stops the process with a clear message. */
+export const runMain = (main: () => Promise<unknown>): void => {
+  main().catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${error instanceof Error && error.name === 'ConfigError' ? '' : 'start-up failed: '}${message}\n`);
+    process.exit(1);
+  });
+};

@@ -1,0 +1,37 @@
+import type { NextFunction, Request, Response } from 'express';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** A service's metric registry: process defaults plus the HTTP RED histogram. */
+export interface ServiceMetrics {
+  registry: Registry;
+  httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
+}
+
+export const createMetrics = (service: string, options: { defaultMetrics?: boolean } = {}): ServiceMetrics => {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const httpRequestDuration = new Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'Duration of HTTP requests served, by method, route template and status code.',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: HTTP_DURATION_BUCKETS,
+    registers: [registry],
+  });
+  return { registry, httpRequestDuration };
+};
+
+/** The route label for a request: the template it matched, never the raw path (bounded cardinality). */
+export const routeLabel = (res: Response): string => (res.locals.routeTemplate as string | undefined) ?? 'unmatched';
+
+export const httpMetricsMiddleware =
+  (metrics: ServiceMetrics) =>
+  (req: Request, res: Response, next: NextFunction): void => {
+    const end = metrics.httpRequestDuration.startTimer();
+    res.on('finish', () => {
+      end({ method: req.method, route: routeLabel(res), status_code: String(res.statusCode) });
+    });
+    next();
+  };

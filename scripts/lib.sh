@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Shared set-up for the project's scripts: a Node 24 runtime, pnpm, installed and built workspace.
+# Everything downloaded is cached under $GALION_CACHE_DIR so later runs start fast.
+set -euo pipefail
+
+GALION_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export GALION_ROOT
+export GALION_CACHE_DIR="${GALION_CACHE_DIR:-$HOME/.cache/galion}"
+NODE_MAJOR=24
+PNPM_VERSION=10.34.9
+
+log() { printf '\033[1m[galion]\033[0m %s\n' "$*" >&2; }
+
+ensure_node() {
+  if node --version 2>/dev/null | grep -q "^v${NODE_MAJOR}\."; then return; fi
+  local tools="$GALION_CACHE_DIR/node${NODE_MAJOR}"
+  if ! "$tools/node_modules/.bin/node" --version 2>/dev/null | grep -q "^v${NODE_MAJOR}\."; then
+    log "installing Node ${NODE_MAJOR} (the machine has $(node --version 2>/dev/null || echo none))"
+    mkdir -p "$tools"
+    (cd "$tools" && npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$tools" "node@${NODE_MAJOR}" >/dev/null)
+  fi
+  export PATH="$tools/node_modules/.bin:$PATH"
+}
+
+ensure_pnpm() {
+  if pnpm --version 2>/dev/null | grep -q "^${PNPM_VERSION}$"; then return; fi
+  local tools="$GALION_CACHE_DIR/pnpm-${PNPM_VERSION}"
+  if [ ! -x "$tools/node_modules/.bin/pnpm" ]; then
+    log "installing pnpm ${PNPM_VERSION}"
+    mkdir -p "$tools"
+    (cd "$tools" && npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$tools" "pnpm@${PNPM_VERSION}" >/dev/null)
+  fi
+  export PATH="$tools/node_modules/.bin:$PATH"
+}
+
+ensure_workspace() {
+  ensure_node
+  ensure_pnpm
+  cd "$GALION_ROOT"
+  export npm_config_store_dir="${npm_config_store_dir:-$GALION_CACHE_DIR/pnpm-store}"
+  local stamp="node_modules/.galion-install-stamp"
+  local want
+  want="$(cat pnpm-lock.yaml package.json */*/package.json 2>/dev/null | sha1sum | cut -c1-40)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    log "installing dependencies (pnpm install)"
+    if [ -f pnpm-lock.yaml ]; then
+      pnpm install --frozen-lockfile --reporter=append-only --config.confirmModulesPurge=false >&2
+    else
+      pnpm install --reporter=append-only --config.confirmModulesPurge=false >&2
+    fi
+    echo "$want" > "$stamp"
+  fi
+  log "building (tsc -b)"
+  pnpm exec tsc -b >&2
+}
