@@ -21,8 +21,8 @@ module.exports = {
     '^@galion/([a-z-]+)/(.+)$': '<rootDir>/packages/$1/src/$2.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  globalSetup: '<rootDir>/packages/testkit/src/jest-global-setup.ts',
-  globalTeardown: '<rootDir>/packages/testkit/src/jest-global-teardown.ts',
+  globalSetup: '<rootDir>/packages/localdeps/src/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/packages/localdeps/src/jest-global-teardown.ts',
   testTimeout: 30_000,
   maxWorkers: 2,
 };

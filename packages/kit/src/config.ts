@@ -70,6 +70,7 @@ export const env = {
 /** The settings every service shares, with their defaults. */
 export const commonEnv = {
   HOST: env.string().default('0.0.0.0'),
+  METRICS_PORT: env.int(1, 65_535).optional(),
   LOG_LEVEL: env.logLevel().default('info'),
   SHUTDOWN_TIMEOUT_MS: env.int(0, 600_000).default(10_000),
   SHUTDOWN_DRAIN_DELAY_MS: env.int(0, 120_000).default(0),
@@ -79,4 +80,12 @@ export const commonEnv = {
     .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
     .default('100kb'),
   TRUST_PROXY: env.int(0, 10).default(1),
+};
+
+/** Puts a separately supplied password (from a Secret) into a connection URL. */
+export const withPassword = (url: string, password: string | undefined): string => {
+  if (!password) return url;
+  const parsed = new URL(url);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
 };

@@ -1,5 +1,10 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
+import type { Registry } from 'prom-client';
+import { env, loadConfig, withPassword } from './config.js';
+import { createLogger } from './logger.js';
+import { registerPoolMetrics } from './metrics.js';
+import { z } from './zod.js';
 
 export type { Knex } from 'knex';
 
@@ -70,6 +75,11 @@ export const migrateLatest = async (knex: Knex, migrations: Migration[], tableNa
   return applied;
 };
 
+/** Exposes the knex pool's usage as metrics on `registry`. */
+export const instrumentDatabasePool = (registry: Registry, knex: Knex): void => {
+  registerPoolMetrics(registry, () => (knex.client as { pool?: { numUsed(): number; numPendingAcquires(): number; max: number } }).pool);
+};
+
 export const pingDatabase = async (knex: Knex): Promise<void> => {
   await knex.raw('SELECT 1');
 };
@@ -78,4 +88,29 @@ export const pingDatabase = async (knex: Knex): Promise<void> => {
 export const isUniqueViolation = (error: unknown, constraint?: string): boolean => {
   const pgError = error as { code?: string; constraint?: string };
   return pgError?.code === '23505' && (constraint === undefined || pgError.constraint === constraint);
+};
+
+/** The body of a service's `migrate` command: apply its migrations to DATABASE_URL and stop. */
+export const runMigrationCommand = async (
+  service: string,
+  migrations: Migration[],
+  source: NodeJS.ProcessEnv = process.env,
+): Promise<string[]> => {
+  const settings = loadConfig(
+    z.object({
+      DATABASE_URL: env.url(['postgres', 'postgresql']),
+      DATABASE_PASSWORD: env.string().optional(),
+      LOG_LEVEL: env.logLevel().default('info'),
+    }),
+    source,
+  );
+  const logger = createLogger({ service: `${service}-migrate`, level: settings.LOG_LEVEL });
+  const knex = createDatabase({ url: withPassword(settings.DATABASE_URL, settings.DATABASE_PASSWORD), poolMax: 1 });
+  try {
+    const applied = await migrateLatest(knex, migrations);
+    logger.info({ migrations: applied }, applied.length > 0 ? 'migrations applied' : 'schema already up to date');
+    return applied;
+  } finally {
+    await knex.destroy();
+  }
 };

@@ -172,6 +172,8 @@ export interface HttpAppOptions {
   /** How many proxy hops to trust for the client address (X-Forwarded-For). */
   trustProxy?: number;
   openapi?: { path: string; title: string; version: string; description?: string };
+  /** Serve `/metrics` on this app; false when a separate metrics port serves it. */
+  serveMetrics?: boolean;
   /** Extra routes mounted before the API, e.g. the gateway's proxies. */
   mount?: (app: Express) => void;
 }
@@ -232,6 +234,21 @@ export const toAppError = (error: unknown, bodyLimit: string): AppError => {
   return new AppError(500, 'internal_error', 'Something went wrong on our side. The request id identifies it in our logs.', {
     cause: error,
   });
+};
+
+const metricsHandler =
+  (metrics: ServiceMetrics): RequestHandler =>
+  async (_req, res) => {
+    res.locals.routeTemplate = '/metrics';
+    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  };
+
+/** A bare app serving only `/metrics`, for a separate metrics port that NetworkPolicies can open to Prometheus alone. */
+export const createMetricsApp = (metrics: ServiceMetrics): Express => {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', metricsHandler(metrics));
+  return app;
 };
 
 /** Sends an error in the one error format of the platform. */
@@ -303,10 +320,7 @@ export const createHttpApp = (options: HttpAppOptions, api?: ApiRouter): Express
     const report = await health.readiness();
     res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not_ready', checks: report.checks });
   });
-  app.get('/metrics', async (_req, res) => {
-    res.locals.routeTemplate = '/metrics';
-    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  if (options.serveMetrics !== false) app.get('/metrics', metricsHandler(metrics));
 
   options.mount?.(app);
 

@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Health } from './health.js';
+import { createMetricsApp } from './http.js';
+import type { ServiceMetrics } from './metrics.js';
 import type { Logger } from './logger.js';
 
 /** Starts listening and resolves once the port is bound. Port 0 picks a free one. */
@@ -105,4 +107,44 @@ export const runMain = (main: () => Promise<unknown>): void => {
     process.stderr.write(`${error instanceof Error && error.name === 'ConfigError' ? '' : 'start-up failed: '}${message}\n`);
     process.exit(1);
   });
+};
+
+/** What a service is once composed: its app and what must close when it stops. */
+export interface ComposedService {
+  app: Express;
+  metrics: ServiceMetrics;
+  health: Health;
+  /** Clients and jobs to close at shutdown, in the order they were opened. */
+  closers: { name: string; close: () => Promise<unknown> }[];
+}
+
+export interface ServeOptions {
+  name: string;
+  logger: Logger;
+  port: number;
+  host: string;
+  metricsPort?: number | undefined;
+  shutdownTimeoutMs: number;
+  drainDelayMs: number;
+  handleSignals?: boolean;
+}
+
+/** Listens on the service port (and the metrics port, if separate) and wires graceful shutdown. */
+export const serveService = async (service: ComposedService, options: ServeOptions): Promise<{ lifecycle: Lifecycle; url: string }> => {
+  const lifecycle = new Lifecycle({
+    logger: options.logger,
+    health: service.health,
+    shutdownTimeoutMs: options.shutdownTimeoutMs,
+    drainDelayMs: options.drainDelayMs,
+  });
+  for (const closer of service.closers) lifecycle.onShutdown(closer.name, closer.close);
+  const server = await listen(service.app, options.port, options.host);
+  lifecycle.addServer(server);
+  if (options.metricsPort !== undefined && options.metricsPort !== options.port) {
+    lifecycle.addServer(await listen(createMetricsApp(service.metrics), options.metricsPort, options.host));
+  }
+  if (options.handleSignals !== false) lifecycle.handleSignals();
+  const url = serverUrl(server);
+  options.logger.info({ url, metrics_port: options.metricsPort ?? options.port }, `${options.name} listening`);
+  return { lifecycle, url };
 };

@@ -1,5 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -9,9 +11,12 @@ export interface ServiceMetrics {
   httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
 }
 
-export const createMetrics = (service: string, options: { defaultMetrics?: boolean } = {}): ServiceMetrics => {
+/**
+ * Services are told apart by Prometheus's `job` label (set by the scrape config), never by a
+ * metric label, so the same queries work in the cluster and on a laptop.
+ */
+export const createMetrics = (options: { defaultMetrics?: boolean } = {}): ServiceMetrics => {
   const registry = new Registry();
-  registry.setDefaultLabels({ service });
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const httpRequestDuration = new Histogram({
     name: 'http_server_request_duration_seconds',
@@ -35,3 +40,41 @@ export const httpMetricsMiddleware =
     });
     next();
   };
+
+interface PoolLike {
+  numUsed(): number;
+  numPendingAcquires(): number;
+  max: number;
+}
+
+/** Connection pool gauges, read at scrape time, for the "DB pool saturated" alert. */
+export const registerPoolMetrics = (registry: Registry, pool: () => PoolLike | undefined): void => {
+  const read = (gauge: Gauge, value: (p: PoolLike) => number) => {
+    const current = pool();
+    gauge.set(current ? value(current) : 0);
+  };
+  new Gauge({
+    name: 'db_pool_connections_used',
+    help: 'Database connections checked out of the pool.',
+    registers: [registry],
+    collect() {
+      read(this, (p) => p.numUsed());
+    },
+  });
+  new Gauge({
+    name: 'db_pool_connections_max',
+    help: 'Size limit of the database connection pool.',
+    registers: [registry],
+    collect() {
+      read(this, (p) => p.max);
+    },
+  });
+  new Gauge({
+    name: 'db_pool_pending_acquires',
+    help: 'Queries waiting for a free database connection.',
+    registers: [registry],
+    collect() {
+      read(this, (p) => p.numPendingAcquires());
+    },
+  });
+};

@@ -1,0 +1,76 @@
+import { z } from '@galion/kit';
+
+/**
+ * One schema per event type. Data objects are not strict: a producer may add an optional field
+ * and an older consumer simply ignores it. Removing or retyping a field needs a new `version`.
+ */
+const role = z.enum(['user', 'admin']);
+
+export const eventDataSchemas = {
+  'user.registered': z.object({ email: z.string(), name: z.string(), role }),
+  'user.logged_in': z.object({ ip: z.string().optional(), user_agent: z.string().optional() }),
+  'user.login_failed': z.object({ reason: z.enum(['wrong_password', 'disabled']), ip: z.string().optional() }),
+  'user.logged_out': z.object({ all_sessions: z.boolean() }),
+  'user.updated': z.object({
+    changes: z.array(z.string()),
+    role: role.optional(),
+    active: z.boolean().optional(),
+    email: z.string().optional(),
+    name: z.string().optional(),
+  }),
+  'user.deleted': z.object({ deleted_by: z.string().optional() }),
+  'user.password_changed': z.object({ reason: z.enum(['change', 'reset']) }),
+  'user.email_verified': z.object({ email: z.string() }),
+} as const;
+
+export type EventType = keyof typeof eventDataSchemas;
+export const EVENT_TYPES = Object.keys(eventDataSchemas) as EventType[];
+export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T]>;
+
+export const EVENT_VERSION = 1;
+
+/** The envelope every event travels in, on the bus and in the outbox. */
+export const envelopeSchema = z.object({
+  id: z.uuid(),
+  type: z.enum(EVENT_TYPES as [EventType, ...EventType[]]),
+  version: z.number().int().positive().default(EVENT_VERSION),
+  source: z.string().min(1).max(64),
+  subject: z.string().min(1).max(64),
+  time: z.iso.datetime({ offset: true }),
+  data: z.record(z.string(), z.unknown()),
+  traceparent: z.string().max(128).optional(),
+});
+
+export type EventEnvelope<T extends EventType = EventType> = Omit<z.infer<typeof envelopeSchema>, 'type' | 'data'> & {
+  type: T;
+  data: EventData<T>;
+};
+
+export type ValidationResult = { ok: true; event: EventEnvelope } | { ok: false; reason: string };
+
+/** Validates an envelope and its data against the schema of its type; never throws. */
+export const validateEvent = (value: unknown): ValidationResult => {
+  const envelope = envelopeSchema.safeParse(value);
+  if (!envelope.success) return { ok: false, reason: `invalid envelope: ${describe(envelope.error)}` };
+  const data = eventDataSchemas[envelope.data.type].safeParse(envelope.data.data);
+  if (!data.success) return { ok: false, reason: `invalid ${envelope.data.type} data: ${describe(data.error)}` };
+  return { ok: true, event: { ...envelope.data, data: data.data } as EventEnvelope };
+};
+
+/** Parses raw bytes from a transport: JSON, then the schema. */
+export const parseEvent = (raw: Buffer | string | null | undefined): ValidationResult => {
+  if (raw === null || raw === undefined || raw.length === 0) return { ok: false, reason: 'empty message' };
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString());
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  return validateEvent(value);
+};
+
+const describe = (error: z.ZodError): string =>
+  error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.join('.') || '(root)'} ${issue.message}`)
+    .join('; ');

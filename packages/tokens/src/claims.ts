@@ -1,0 +1,17 @@
+export type Role = 'user' | 'admin';
+export const ROLES: readonly Role[] = ['user', 'admin'];
+
+/** What a verified access token says about its bearer. */
+export interface AccessClaims {
+  sub: string;
+  role: Role;
+  jti: string;
+  iat: number;
+  exp: number;
+  iss: string;
+  aud: string | string[];
+}
+
+/** The JWT `typ` of Galion access tokens (RFC 9068), so no other JWT passes as one. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+export const ACCESS_TOKEN_ALGORITHMS = ['EdDSA', 'ES256'];

@@ -1,0 +1,5 @@
+export * from './claims.js';
+export * from './denylist.js';
+export * from './jwks.js';
+export * from './middleware.js';
+export * from './verifier.js';

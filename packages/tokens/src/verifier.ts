@@ -1,0 +1,83 @@
+import { AppError, isAppError, unauthorized } from '@galion/kit';
+import { errors, jwtVerify, type JWTPayload } from 'jose';
+import { ACCESS_TOKEN_ALGORITHMS, ACCESS_TOKEN_TYPE, ROLES, type AccessClaims, type Role } from './claims.js';
+import type { Denylist } from './denylist.js';
+import type { KeySource } from './jwks.js';
+
+export interface VerifierOptions {
+  keys: KeySource;
+  issuer: string;
+  audience: string;
+  denylist?: Denylist;
+  clockToleranceSeconds?: number;
+}
+
+const challenge = (error?: string, description?: string): Record<string, string> => ({
+  'WWW-Authenticate': error
+    ? `Bearer realm="galion", error="${error}", error_description="${description ?? ''}"`
+    : 'Bearer realm="galion"',
+});
+
+const invalid = (message: string) => unauthorized('token_invalid', message, challenge('invalid_token', message));
+
+export const tokenMissing = () =>
+  unauthorized('token_missing', 'This route needs a bearer access token (Authorization: Bearer <token>).', challenge());
+
+/**
+ * Verifies Galion access tokens: signature against the auth JWKS, `typ`, algorithm, issuer,
+ * audience, expiry, required claims, then the denylist. Each failure is a 401 with its own code.
+ */
+export class TokenVerifier {
+  constructor(private readonly options: VerifierOptions) {}
+
+  async verify(token: string): Promise<AccessClaims> {
+    const payload = await this.verifySignature(token);
+    const claims = this.checkClaims(payload);
+    await this.checkDenylist(claims);
+    return claims;
+  }
+
+  private async verifySignature(token: string): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(token, (header) => this.options.keys.keyFor(header), {
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        algorithms: ACCESS_TOKEN_ALGORITHMS,
+        typ: ACCESS_TOKEN_TYPE,
+        clockTolerance: this.options.clockToleranceSeconds ?? 5,
+        requiredClaims: ['sub', 'jti', 'iat', 'exp'],
+      });
+      return payload;
+    } catch (error) {
+      if (isAppError(error)) throw error;
+      if (error instanceof errors.JWTExpired) {
+        throw unauthorized('token_expired', 'The access token has expired; refresh it.', challenge('invalid_token', 'The access token has expired'));
+      }
+      if (error instanceof errors.JWTClaimValidationFailed) {
+        throw invalid(`The token's ${error.claim} claim is not acceptable here.`);
+      }
+      if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
+        throw invalid('The token uses a signing algorithm that is not accepted.');
+      }
+      if (error instanceof errors.JWSSignatureVerificationFailed) throw invalid('The token signature is not valid.');
+      throw invalid('The token is malformed.');
+    }
+  }
+
+  private checkClaims(payload: JWTPayload): AccessClaims {
+    const role = payload.role;
+    if (typeof role !== 'string' || !ROLES.includes(role as Role)) throw invalid('The token carries no valid role.');
+    return payload as unknown as AccessClaims;
+  }
+
+  private async checkDenylist(claims: AccessClaims): Promise<void> {
+    const denylist = this.options.denylist;
+    if (!denylist) return;
+    const [tokenRevoked, userRevokedAt] = await Promise.all([denylist.isTokenRevoked(claims.jti), denylist.userRevokedAt(claims.sub)]);
+    if (tokenRevoked || (userRevokedAt !== undefined && claims.iat <= userRevokedAt)) {
+      throw unauthorized('token_revoked', 'The access token has been revoked; log in again.', challenge('invalid_token', 'The access token has been revoked'));
+    }
+  }
+}
+
+export const isAuthError = (error: unknown): error is AppError => isAppError(error) && error.status === 401;

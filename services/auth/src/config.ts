@@ -1,0 +1,110 @@
+import { commonEnv, env, loadConfig, withPassword, z } from '@galion/kit';
+
+/** Every setting of the auth service, read from the environment (README: Configuration). */
+export const authEnvSchema = z
+  .object({
+    ...commonEnv,
+    PORT: env.int(0, 65_535).default(8081),
+    DATABASE_URL: env.url(['postgres', 'postgresql']),
+    DATABASE_PASSWORD: env.string().optional(),
+    DATABASE_POOL_MAX: env.int(1, 200).default(10),
+    DATABASE_SSL: env.bool().default(false),
+    MIGRATE_ON_START: env.bool().default(false),
+    REDIS_URL: env.url(['redis', 'rediss']).optional(),
+    REDIS_PASSWORD: env.string().optional(),
+    PUBLIC_BASE_URL: env.url(['http', 'https']).default('http://localhost:8080'),
+    JWT_AUDIENCE: env.string().default('galion'),
+    AUTH_JWT_KEYS_FILE: env.string().optional(),
+    AUTH_JWT_KEYS: env.string().optional(),
+    AUTH_JWT_ACTIVE_KID: env.string().optional(),
+    AUTH_GENERATE_SIGNING_KEY: env.bool().default(false),
+    AUTH_ACCESS_TOKEN_TTL_SECONDS: env.int(30, 86_400).default(900),
+    AUTH_REFRESH_TOKEN_TTL_SECONDS: env.int(60, 31_536_000).default(2_592_000),
+    AUTH_REFRESH_REUSE_GRACE_SECONDS: env.int(0, 300).default(10),
+    AUTH_ARGON2_MEMORY_KIB: env.int(8_192, 4_194_304).default(19_456),
+    AUTH_ARGON2_TIME_COST: env.int(2, 20).default(2),
+    AUTH_ARGON2_PARALLELISM: env.int(1, 16).default(1),
+    AUTH_PASSWORD_MIN_LENGTH: env.int(8, 128).default(8),
+    AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: env.int(1, 1_000).default(5),
+    AUTH_LOGIN_MAX_FAILURES_PER_IP: env.int(1, 100_000).default(50),
+    AUTH_LOGIN_FAILURE_WINDOW_SECONDS: env.int(1, 86_400).default(900),
+    AUTH_LOGIN_BACKOFF_BASE_SECONDS: env.int(1, 3_600).default(30),
+    AUTH_LOGIN_BACKOFF_MAX_SECONDS: env.int(1, 86_400).default(900),
+    AUTH_ADMIN_EMAIL: z.email().optional(),
+    AUTH_ADMIN_PASSWORD: env.string().optional(),
+  })
+  .refine((value) => !value.AUTH_ADMIN_EMAIL === !value.AUTH_ADMIN_PASSWORD, {
+    message: 'set both AUTH_ADMIN_EMAIL and AUTH_ADMIN_PASSWORD, or neither',
+    path: ['AUTH_ADMIN_PASSWORD'],
+  })
+  .refine((value) => value.AUTH_JWT_KEYS_FILE || value.AUTH_JWT_KEYS || value.AUTH_GENERATE_SIGNING_KEY, {
+    message: 'no signing key: set AUTH_JWT_KEYS_FILE or AUTH_JWT_KEYS (or AUTH_GENERATE_SIGNING_KEY=true for a throwaway key)',
+    path: ['AUTH_JWT_KEYS_FILE'],
+  });
+
+export type AuthEnv = z.infer<typeof authEnvSchema>;
+
+export interface AuthConfig {
+  port: number;
+  host: string;
+  metricsPort: number | undefined;
+  logLevel: string;
+  shutdownTimeoutMs: number;
+  drainDelayMs: number;
+  corsOrigins: string[];
+  bodyLimit: string;
+  trustProxy: number;
+  database: { url: string; poolMax: number; ssl: boolean };
+  migrateOnStart: boolean;
+  redisUrl: string | undefined;
+  issuer: string;
+  audience: string;
+  signingKeys: { file: string | undefined; inline: string | undefined; activeKid: string | undefined; generate: boolean };
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  refreshReuseGraceSeconds: number;
+  argon2: { memoryKib: number; timeCost: number; parallelism: number };
+  passwordMinLength: number;
+  loginThrottle: {
+    maxFailuresPerAccount: number;
+    maxFailuresPerIp: number;
+    windowSeconds: number;
+    backoffBaseSeconds: number;
+    backoffMaxSeconds: number;
+  };
+  admin: { email: string; password: string } | undefined;
+}
+
+export const loadAuthConfig = (source: NodeJS.ProcessEnv = process.env): AuthConfig => {
+  const e = loadConfig(authEnvSchema, source);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    metricsPort: e.METRICS_PORT,
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
+    corsOrigins: e.CORS_ORIGINS,
+    bodyLimit: e.BODY_LIMIT,
+    trustProxy: e.TRUST_PROXY,
+    database: { url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD), poolMax: e.DATABASE_POOL_MAX, ssl: e.DATABASE_SSL },
+    migrateOnStart: e.MIGRATE_ON_START,
+    redisUrl: e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined,
+    issuer: `${e.PUBLIC_BASE_URL.replace(/\/+$/, '')}/api/v1/auth`,
+    audience: e.JWT_AUDIENCE,
+    signingKeys: { file: e.AUTH_JWT_KEYS_FILE, inline: e.AUTH_JWT_KEYS, activeKid: e.AUTH_JWT_ACTIVE_KID, generate: e.AUTH_GENERATE_SIGNING_KEY },
+    accessTokenTtlSeconds: e.AUTH_ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: e.AUTH_REFRESH_TOKEN_TTL_SECONDS,
+    refreshReuseGraceSeconds: e.AUTH_REFRESH_REUSE_GRACE_SECONDS,
+    argon2: { memoryKib: e.AUTH_ARGON2_MEMORY_KIB, timeCost: e.AUTH_ARGON2_TIME_COST, parallelism: e.AUTH_ARGON2_PARALLELISM },
+    passwordMinLength: e.AUTH_PASSWORD_MIN_LENGTH,
+    loginThrottle: {
+      maxFailuresPerAccount: e.AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerIp: e.AUTH_LOGIN_MAX_FAILURES_PER_IP,
+      windowSeconds: e.AUTH_LOGIN_FAILURE_WINDOW_SECONDS,
+      backoffBaseSeconds: e.AUTH_LOGIN_BACKOFF_BASE_SECONDS,
+      backoffMaxSeconds: e.AUTH_LOGIN_BACKOFF_MAX_SECONDS,
+    },
+    admin: e.AUTH_ADMIN_EMAIL && e.AUTH_ADMIN_PASSWORD ? { email: e.AUTH_ADMIN_EMAIL, password: e.AUTH_ADMIN_PASSWORD } : undefined,
+  };
+};

@@ -1,0 +1,164 @@
+import type { ApiRouter } from '@galion/kit';
+import { authenticate, authOf, type TokenVerifier } from '@galion/tokens';
+import type { AuthService, TokenPair } from '../domain/auth-service.js';
+import type { SigningKeyRing } from '../domain/signing-keys.js';
+import type { Account } from '../repositories/accounts.js';
+import {
+  ChangePasswordRequest,
+  Jwks,
+  LoginRequest,
+  LogoutRequest,
+  OpenIdConfiguration,
+  RefreshRequest,
+  RegisterRequest,
+  TokenResponse,
+  User,
+} from '../schemas.js';
+
+export const BASE = '/api/v1/auth';
+const tags = ['auth'];
+
+export const toUser = (account: Account) => ({
+  id: account.id,
+  email: account.email,
+  name: account.name,
+  role: account.role,
+  email_verified: account.emailVerifiedAt !== null,
+  created_at: account.createdAt.toISOString(),
+});
+
+// Token answers must never be cached (RFC 6749 section 5.1).
+const tokenReply = (pair: TokenPair) => ({
+  status: 200,
+  headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache' },
+  body: { access_token: pair.accessToken, refresh_token: pair.refreshToken, token_type: 'Bearer', expires_in: pair.expiresIn },
+});
+
+export interface AuthRouteDeps {
+  auth: AuthService;
+  verifier: TokenVerifier;
+  keys: SigningKeyRing;
+  issuer: string;
+}
+
+export const registerAuthRoutes = (api: ApiRouter, { auth, verifier, keys, issuer }: AuthRouteDeps): void => {
+  const bearer = [authenticate(verifier)];
+
+  api.route({
+    method: 'post',
+    path: `${BASE}/register`,
+    summary: 'Create an account',
+    tags,
+    body: RegisterRequest,
+    responses: {
+      201: { description: 'The new user', schema: User },
+      400: 'Invalid input or a password that fails the policy',
+      409: 'An account with this email exists (email_taken)',
+    },
+    handler: async ({ body }) => ({ status: 201, body: toUser(await auth.register(body)) }),
+  });
+
+  api.route({
+    method: 'post',
+    path: `${BASE}/login`,
+    summary: 'Log in with email and password',
+    tags,
+    body: LoginRequest,
+    responses: {
+      200: { description: 'An access and a refresh token', schema: TokenResponse },
+      401: 'Wrong email or password (invalid_credentials), the same answer for both',
+      429: 'Too many failed logins; see Retry-After',
+    },
+    handler: async ({ body, req }) => tokenReply(await auth.login(body, { ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') })),
+  });
+
+  api.route({
+    method: 'post',
+    path: `${BASE}/refresh`,
+    summary: 'Swap a refresh token for a new pair (rotation)',
+    tags,
+    body: RefreshRequest,
+    responses: {
+      200: { description: 'A new access and refresh token', schema: TokenResponse },
+      401: 'Invalid, expired, revoked or reused refresh token',
+    },
+    handler: async ({ body }) => tokenReply(await auth.refresh(body.refresh_token)),
+  });
+
+  api.route({
+    method: 'post',
+    path: `${BASE}/logout`,
+    summary: 'End the session and revoke the access token at once',
+    tags,
+    security: 'bearer',
+    before: bearer,
+    body: LogoutRequest,
+    responses: { 204: { description: 'Logged out' }, 401: 'Missing or invalid token' },
+    handler: async ({ body, res }) => {
+      await auth.logout(authOf(res), { refreshToken: body.refresh_token, allSessions: body.all_sessions });
+      return { status: 204 };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: `${BASE}/me`,
+    summary: 'The current user',
+    tags,
+    security: 'bearer',
+    before: bearer,
+    responses: { 200: { description: 'The user', schema: User }, 401: 'Missing or invalid token', 404: 'The account is gone' },
+    handler: async ({ res }) => ({ body: toUser(await auth.currentAccount(authOf(res).sub)) }),
+  });
+
+  api.route({
+    method: 'post',
+    path: `${BASE}/password`,
+    summary: 'Change the password (ends every session)',
+    tags,
+    security: 'bearer',
+    before: bearer,
+    body: ChangePasswordRequest,
+    responses: { 204: { description: 'Changed' }, 400: 'The new password fails the policy', 401: 'Wrong current password or token' },
+    handler: async ({ body, res }) => {
+      await auth.changePassword(authOf(res), { currentPassword: body.current_password, newPassword: body.new_password });
+      return { status: 204 };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: `${BASE}/.well-known/jwks.json`,
+    summary: 'The public keys that verify access tokens',
+    tags,
+    responses: { 200: { description: 'JSON Web Key Set', schema: Jwks } },
+    handler: () => ({
+      headers: { 'Cache-Control': 'public, max-age=300' },
+      body: keys.publicJwks(),
+    }),
+  });
+
+  api.route({
+    method: 'get',
+    path: `${BASE}/.well-known/openid-configuration`,
+    summary: 'OIDC-style discovery document',
+    tags,
+    responses: { 200: { description: 'Discovery document', schema: OpenIdConfiguration } },
+    handler: () => ({
+      headers: { 'Cache-Control': 'public, max-age=300' },
+      body: {
+        issuer,
+        jwks_uri: `${issuer}/.well-known/jwks.json`,
+        token_endpoint: `${issuer}/login`,
+        registration_endpoint: `${issuer}/register`,
+        userinfo_endpoint: `${issuer}/me`,
+        revocation_endpoint: `${issuer}/logout`,
+        id_token_signing_alg_values_supported: [...new Set(keys.keys.map((key) => key.alg))],
+        token_endpoint_auth_methods_supported: ['none'],
+        grant_types_supported: ['password', 'refresh_token'],
+        response_types_supported: ['token'],
+        subject_types_supported: ['public'],
+      },
+    }),
+  });
+};

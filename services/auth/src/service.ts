@@ -1,0 +1,149 @@
+import {
+  createDatabase,
+  createMetrics,
+  createRedis,
+  Counter,
+  ensureDatabaseExists,
+  Health,
+  instrumentDatabasePool,
+  MemoryStore,
+  migrateLatest,
+  pingDatabase,
+  RedisStore,
+  waitForRedis,
+  type ComposedService,
+  type KeyValueStore,
+  type Logger,
+} from '@galion/kit';
+import { StaticKeySource, StoreDenylist, TokenVerifier } from '@galion/tokens';
+import { createAuthApp } from './app.js';
+import type { AuthConfig } from './config.js';
+import { AuthService } from './domain/auth-service.js';
+import { LoginThrottle } from './domain/login-throttle.js';
+import { PasswordHasher } from './domain/passwords.js';
+import { loadSigningKeys, type SigningKeyRing } from './domain/signing-keys.js';
+import { AccessTokenIssuer } from './domain/tokens.js';
+import { authMigrations } from './migrations/index.js';
+import { AccountRepository } from './repositories/accounts.js';
+import { RefreshTokenRepository } from './repositories/refresh-tokens.js';
+
+export interface AuthInfrastructure {
+  logger: Logger;
+  /** A store shared with other services in one process (all-in-one); otherwise Redis or memory from config. */
+  store?: KeyValueStore;
+  /** Create the database when missing (all-in-one and tests). */
+  createDatabase?: boolean;
+}
+
+export interface ComposedAuth extends ComposedService {
+  auth: AuthService;
+  keys: SigningKeyRing;
+  verifier: TokenVerifier;
+}
+
+const EXPIRED_TOKEN_SWEEP_MS = 3_600_000;
+
+/** Composes the auth service from its configuration: clients, domain, app, health, shutdown hooks. */
+export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure): Promise<ComposedAuth> => {
+  const { logger } = infra;
+  const closers: ComposedService['closers'] = [];
+  const metrics = createMetrics();
+  const health = new Health();
+
+  if (infra.createDatabase) await ensureDatabaseExists(config.database.url);
+  const knex = createDatabase({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'galion-auth' });
+  closers.push({ name: 'postgres', close: () => knex.destroy() });
+  instrumentDatabasePool(metrics.registry, knex);
+  health.addCheck('postgres', () => pingDatabase(knex));
+  if (config.migrateOnStart) {
+    const applied = await migrateLatest(knex, authMigrations);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  }
+
+  let store = infra.store;
+  if (!store && config.redisUrl) {
+    const redis = createRedis(config.redisUrl);
+    await waitForRedis(redis);
+    const redisStore = new RedisStore(redis, 'galion:');
+    store = redisStore;
+    closers.push({ name: 'redis', close: () => redisStore.close() });
+    health.addCheck('redis', () => redisStore.ping());
+  } else if (!store) {
+    logger.warn('REDIS_URL is not set: login limits and revocations are kept in this process only');
+    const memoryStore = new MemoryStore();
+    store = memoryStore;
+    closers.push({ name: 'memory store', close: () => memoryStore.close() });
+  }
+  const kv = store;
+
+  const { ring: keys, generated } = await loadSigningKeys(config.signingKeys);
+  if (generated) {
+    logger.warn({ kid: keys.active.kid }, 'no signing key configured: generated a throwaway Ed25519 key; tokens will not survive a restart');
+  }
+  logger.info({ kids: keys.keys.map((key) => key.kid), active_kid: keys.active.kid }, 'signing keys loaded');
+
+  const denylist = new StoreDenylist(kv);
+  const verifier = new TokenVerifier({
+    keys: await StaticKeySource.fromJwks(keys.publicJwks()),
+    issuer: config.issuer,
+    audience: config.audience,
+    denylist,
+  });
+  const logins = new Counter({
+    name: 'auth_logins_total',
+    help: 'Login attempts by result.',
+    labelNames: ['result'] as const,
+    registers: [metrics.registry],
+  });
+  const reuse = new Counter({
+    name: 'auth_refresh_reuse_detected_total',
+    help: 'Refresh tokens reused after rotation (session families revoked).',
+    registers: [metrics.registry],
+  });
+  const refreshTokens = new RefreshTokenRepository(knex);
+  const auth = new AuthService({
+    knex,
+    accounts: new AccountRepository(knex),
+    refreshTokens,
+    hasher: new PasswordHasher(config.argon2),
+    issuer: new AccessTokenIssuer(keys, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds }),
+    throttle: new LoginThrottle(kv, config.loginThrottle),
+    denylist,
+    settings: {
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+      refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
+      passwordMinLength: config.passwordMinLength,
+    },
+    counters: { login: (result) => logins.inc({ result }), refreshReuseDetected: () => reuse.inc() },
+    logger,
+  });
+
+  if (config.admin) {
+    const { account, created } = await auth.ensureAdmin(config.admin);
+    logger.info({ user_id: account.id, email: account.email, created }, 'bootstrap admin ensured');
+  }
+
+  const sweep = setInterval(() => {
+    refreshTokens.deleteExpired(new Date(Date.now() - 86_400_000)).catch((error: unknown) => {
+      logger.warn({ err: error }, 'deleting expired refresh tokens failed');
+    });
+  }, EXPIRED_TOKEN_SWEEP_MS);
+  sweep.unref();
+  closers.push({ name: 'token sweep', close: async () => clearInterval(sweep) });
+
+  const app = createAuthApp({
+    logger,
+    metrics,
+    health,
+    auth,
+    verifier,
+    keys,
+    issuer: config.issuer,
+    corsOrigins: config.corsOrigins,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
+  });
+  return { app, metrics, health, closers, auth, keys, verifier };
+};
