@@ -2,7 +2,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Registry } from 'prom-client';
 import { env, loadConfig, withPassword } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { registerPoolMetrics } from './metrics.js';
 import { z } from './zod.js';
 
@@ -20,6 +20,8 @@ export interface DatabaseSettings {
   acquireTimeoutMs?: number;
   statementTimeoutMs?: number;
   applicationName?: string;
+  /** Where knex's own warnings go; silent without one. */
+  logger?: Logger;
 }
 
 export const createDatabase = (settings: DatabaseSettings): Knex =>
@@ -33,6 +35,12 @@ export const createDatabase = (settings: DatabaseSettings): Knex =>
     },
     pool: { min: settings.poolMin ?? 0, max: settings.poolMax ?? 10 },
     acquireConnectionTimeout: settings.acquireTimeoutMs ?? 5_000,
+    log: {
+      warn: (message: unknown) => settings.logger?.warn({ knex: String(message) }, 'knex warning'),
+      error: (message: unknown) => settings.logger?.error({ knex: String(message) }, 'knex error'),
+      deprecate: (message: unknown) => settings.logger?.warn({ knex: String(message) }, 'knex deprecation'),
+      debug: () => undefined,
+    },
   });
 
 /** Creates the database named in `url` when it does not exist yet (all-in-one mode and tests). */

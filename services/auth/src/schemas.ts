@@ -1,6 +1,11 @@
 import { z } from '@galion/kit';
 
-const email = z.email({ message: 'must be a valid email address' }).max(254).openapi({ example: 'ada@example.com' });
+const email = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email({ message: 'must be a valid email address' }))
+  .openapi({ example: 'ada@example.com', format: 'email' });
 const password = z.string().min(1).max(1024).openapi({ example: 'correct horse battery staple' });
 
 export const RegisterRequest = z

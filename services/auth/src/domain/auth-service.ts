@@ -162,7 +162,7 @@ export class AuthService {
     });
     await this.deps.denylist.revokeToken(claims.jti, claims.exp);
     if (options.allSessions) {
-      await this.deps.denylist.revokeUser(claims.sub, Math.floor(this.now().getTime() / 1000), this.deps.settings.accessTokenTtlSeconds);
+      await this.deps.denylist.revokeUser(claims.sub, this.now().getTime() / 1000, this.deps.settings.accessTokenTtlSeconds);
     }
   }
 
@@ -183,7 +183,7 @@ export class AuthService {
       await this.emit(trx, 'user.password_changed', account.id, { reason: 'change' });
     });
     // Other sessions end with the password change; the caller logs in again with the new one.
-    await this.deps.denylist.revokeUser(account.id, Math.floor(this.now().getTime() / 1000), this.deps.settings.accessTokenTtlSeconds);
+    await this.deps.denylist.revokeUser(account.id, this.now().getTime() / 1000, this.deps.settings.accessTokenTtlSeconds);
   }
 
   async currentAccount(userId: string): Promise<Account> {

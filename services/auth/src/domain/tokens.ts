@@ -25,7 +25,8 @@ export class AccessTokenIssuer {
       .setAudience(this.settings.audience)
       .setSubject(subject.userId)
       .setJti(jti)
-      .setIssuedAt()
+      // Millisecond precision, so a revocation and a new login within one second stay ordered.
+      .setIssuedAt(Date.now() / 1000)
       .setExpirationTime(`${this.settings.ttlSeconds}s`)
       .sign(active.privateKey);
     return { token, jti, expiresIn: this.settings.ttlSeconds };
