@@ -1,4 +1,4 @@
-import { createDatabase, createLogger, createRedis, RedisStore, type Knex } from '@galion/kit';
+import { createDatabase, createLogger, createRedis, RedisStore, waitForRedis, type Knex } from '@galion/kit';
 import { testDatabase, testRedis } from '@galion/localdeps';
 import supertest from 'supertest';
 import { loadAuthConfig } from '../src/config';
@@ -27,7 +27,9 @@ export const startAuth = async (overrides: Record<string, string> = {}, existing
   const redis = testRedis();
   const env = { ...TEST_ENV, DATABASE_URL: existing?.databaseUrl ?? database!.url, REDIS_URL: redis.url, ...overrides };
   const config = loadAuthConfig(env);
-  const store = new RedisStore(createRedis(redis.url), redis.prefix);
+  const redisClient = createRedis(redis.url);
+  await waitForRedis(redisClient);
+  const store = new RedisStore(redisClient, redis.prefix);
   const service = await composeAuth(config, { logger: createLogger({ service: 'auth', level: 'silent' }), store });
   const db = createDatabase({ url: env.DATABASE_URL, poolMax: 2 });
   return {

@@ -1,0 +1,53 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createRedis, MemoryStore, RedisStore, waitForRedis, type KeyValueStore } from '@galion/kit';
+import { testRedis } from '@galion/localdeps';
+
+const stores: [string, () => Promise<KeyValueStore>][] = [
+  ['memory', async () => new MemoryStore()],
+  [
+    'redis',
+    async () => {
+      const { url, prefix } = testRedis();
+      const redis = createRedis(url);
+      await waitForRedis(redis);
+      return new RedisStore(redis, prefix);
+    },
+  ],
+];
+
+describe.each(stores)('%s key-value store', (_name, make) => {
+  let store: KeyValueStore;
+  beforeEach(async () => {
+    store = await make();
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('when a value is set with a TTL, then it reads back and expires', async () => {
+    await store.set('a', '1', 150);
+    expect(await store.get('a')).toBe('1');
+    expect(await store.ttlMs('a')).toBeGreaterThan(0);
+    await sleep(250);
+    expect(await store.get('a')).toBeNull();
+  });
+
+  it('when a counter is incremented, then it counts and keeps the first expiry', async () => {
+    expect(await store.increment('c', 10_000)).toBe(1);
+    expect(await store.increment('c', 10_000)).toBe(2);
+    expect(await store.ttlMs('c')).toBeLessThanOrEqual(10_000);
+    await store.delete('c');
+    expect(await store.get('c')).toBeNull();
+    expect(await store.ttlMs('c')).toBe(0);
+  });
+});
+
+describe('Redis store outage', () => {
+  it('when Redis is unreachable, then commands fail fast instead of hanging', async () => {
+    const store = new RedisStore(createRedis('redis://127.0.0.1:1'), 'x:');
+    const started = Date.now();
+    await expect(store.get('a')).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await store.close();
+  });
+});
