@@ -17,6 +17,8 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(\\.pnpm/)?(${esmOnly.join('|')})[@/])`],
   // Workspace packages resolve to their sources, so tests never run stale builds.
   moduleNameMapper: {
+    '^@galion/(auth|users|analytics|gateway)$': '<rootDir>/services/$1/src/service.ts',
+    '^@galion/(auth|users|analytics|gateway)/(.+)$': '<rootDir>/services/$1/src/$2.ts',
     '^@galion/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@galion/([a-z-]+)/(.+)$': '<rootDir>/packages/$1/src/$2.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

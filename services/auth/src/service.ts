@@ -22,6 +22,9 @@ import { AuthService } from './domain/auth-service.js';
 import { LoginThrottle } from './domain/login-throttle.js';
 import { PasswordHasher } from './domain/passwords.js';
 import { loadSigningKeys, type SigningKeyRing } from './domain/signing-keys.js';
+
+export { exportPrivateJwk, generateSigningKey } from './domain/signing-keys.js';
+export { loadAuthConfig, type AuthConfig } from './config.js';
 import { AccessTokenIssuer } from './domain/tokens.js';
 import { authMigrations } from './migrations/index.js';
 import { AccountRepository } from './repositories/accounts.js';

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { exportPrivateJwk, generateSigningKey } from '@galion/auth';
+
+/**
+ * The signing key of this installation, made once and kept in the data folder, so tokens stay
+ * valid across restarts. The file is readable by its owner only.
+ */
+export const ensureSigningKeyFile = async (dataDir: string): Promise<{ file: string; created: boolean }> => {
+  const file = path.join(dataDir, 'keys', 'jwks.json');
+  if (existsSync(file)) return { file, created: false };
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const key = await generateSigningKey();
+  await writeFile(file, `${JSON.stringify({ keys: [exportPrivateJwk(key)] }, null, 2)}\n`, { mode: 0o600 });
+  return { file, created: true };
+};
+
+/**
+ * The first admin: the configured one, or on the very first start a generated one whose
+ * password is shown once. Only the email is remembered, never the password.
+ */
+export const firstAdmin = async (
+  dataDir: string,
+  configured: { email: string; password: string } | undefined,
+): Promise<FirstAdmin> => {
+  const marker = path.join(dataDir, 'admin-email');
+  const remember = (email: string) => () => writeFile(marker, `${email}\n`, { mode: 0o600 });
+  if (configured) return { ...configured, generated: false, remember: remember(configured.email) };
+  if (existsSync(marker)) return { email: (await readFile(marker, 'utf8')).trim(), generated: false, remember: async () => undefined };
+  const email = 'admin@galion.local';
+  return { email, password: randomBytes(12).toString('base64url'), generated: true, remember: remember(email) };
+};
+
+export interface FirstAdmin {
+  email: string;
+  /** Known only when configured, or generated on this start. */
+  password?: string;
+  generated: boolean;
+  /** Records the admin's email once the account exists. */
+  remember(): Promise<void>;
+}

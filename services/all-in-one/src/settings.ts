@@ -1,0 +1,40 @@
+import path from 'node:path';
+import { env, loadConfig, z } from '@galion/kit';
+
+/** The all-in-one mode's own settings; every service setting (AUTH_*, ...) passes through as well. */
+export const allInOneEnvSchema = z.object({
+  GALION_PORT: env.int(0, 65_535).default(8080),
+  GALION_HOST: env.string().default('127.0.0.1'),
+  GALION_DATA_DIR: env.string().optional(),
+  GALION_ADMIN_EMAIL: z.email().optional(),
+  GALION_ADMIN_PASSWORD: env.string().optional(),
+  GALION_PUBLIC_URL: env.url(['http', 'https']).optional(),
+  LOG_LEVEL: env.logLevel().default('warn'),
+});
+
+export interface AllInOneSettings {
+  port: number;
+  host: string;
+  dataDir: string;
+  admin: { email: string; password: string } | undefined;
+  publicUrl: string | undefined;
+  logLevel: string;
+}
+
+export const loadAllInOneSettings = (repoRoot: string, source: NodeJS.ProcessEnv = process.env): AllInOneSettings => {
+  const e = loadConfig(
+    allInOneEnvSchema.refine((value) => !value.GALION_ADMIN_EMAIL === !value.GALION_ADMIN_PASSWORD, {
+      message: 'set both GALION_ADMIN_EMAIL and GALION_ADMIN_PASSWORD, or neither',
+      path: ['GALION_ADMIN_PASSWORD'],
+    }),
+    source,
+  );
+  return {
+    port: e.GALION_PORT,
+    host: e.GALION_HOST,
+    dataDir: path.resolve(e.GALION_DATA_DIR ?? path.join(repoRoot, '.galion', 'data')),
+    admin: e.GALION_ADMIN_EMAIL && e.GALION_ADMIN_PASSWORD ? { email: e.GALION_ADMIN_EMAIL, password: e.GALION_ADMIN_PASSWORD } : undefined,
+    publicUrl: e.GALION_PUBLIC_URL,
+    logLevel: e.LOG_LEVEL,
+  };
+};
