@@ -123,17 +123,31 @@ pip_fetch() { # name version -> path of the wheel
   fi
   ls "$dir"/*.whl | head -1
 }
-unzip_members() { # wheel destdir prefix
+unzip_members() { # wheel destdir prefix [k8s-schemas]
   python3 - "$@" <<'PY'
-import sys, zipfile, os
+import json, os, sys, zipfile
 whl, dest, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
+k8s = len(sys.argv) > 4
+tmp = dest + '.tmp'
 with zipfile.ZipFile(whl) as z:
     for m in z.namelist():
         if m.startswith(prefix) and not m.endswith('/'):
-            out = os.path.join(dest, m[len(prefix):])
+            out = os.path.join(tmp if k8s else dest, m[len(prefix):])
             os.makedirs(os.path.dirname(out), exist_ok=True)
-            with z.open(m) as src, open(out, 'wb') as dst:
-                dst.write(src.read())
+            data = z.read(m)
+            if k8s and m.endswith('.json'):
+                # kubernetes-validate's schemas carry an $id under kubernetes.io and refer to
+                # "/api/_definitions.json"; kubeconform resolves refs against the $id, so drop it
+                # and make the refs relative to the file: everything then loads from disk.
+                text = data.decode().replace('"/api/_definitions.json#', '"_definitions.json#')
+                doc = json.loads(text)
+                if isinstance(doc, dict):
+                    doc.pop('$id', None)
+                data = json.dumps(doc, separators=(',', ':')).encode()
+            with open(out, 'wb') as dst:
+                dst.write(data)
+if k8s:
+    os.rename(tmp, dest)
 PY
 }
 
@@ -141,7 +155,8 @@ for v in $SCHEMA_KUBE_VERSIONS; do
   if [ ! -f "$CACHE/schemas/kubernetes/v$v-local-strict/deployment-apps-v1.json" ]; then
     log "unpacking Kubernetes $v JSON schemas (kubernetes-validate $KUBERNETES_VALIDATE_VERSION)"
     whl="$(pip_fetch kubernetes-validate "$KUBERNETES_VALIDATE_VERSION")"
-    unzip_members "$whl" "$CACHE/schemas/kubernetes/v$v-local-strict" "kubernetes_validate/kubernetes-json-schema/v$v-local-strict/"
+    rm -rf "$CACHE/schemas/kubernetes/v$v-local-strict" "$CACHE/schemas/kubernetes/v$v-local-strict.tmp"
+    unzip_members "$whl" "$CACHE/schemas/kubernetes/v$v-local-strict" "kubernetes_validate/kubernetes-json-schema/v$v-local-strict/" k8s
   fi
 done
 
