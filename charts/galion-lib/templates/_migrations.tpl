@@ -109,6 +109,7 @@ spec:
   (include "galion-lib.networkPolicy" .)
   (include "galion-lib.serviceMonitor" .)
   (include "galion-lib.prometheusRule" .)
+  (include "galion-lib.migrationNetworkPolicy" .)
   (include "galion-lib.migrationSecret" .)
   (include "galion-lib.migrationJob" .)
 -}}

@@ -8,6 +8,9 @@ Alert thresholds and `for` durations come from global.alerts (a live test can sh
 {{- define "galion-lib.serviceMonitor" -}}
 {{- $m := dig "monitoring" dict (.Values.global | default dict) -}}
 {{- if dig "serviceMonitor" "enabled" false $m -}}
+{{- if not (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor") -}}
+{{- fail "global.monitoring.serviceMonitor.enabled needs the prometheus-operator CRDs (monitoring.coreos.com/v1 ServiceMonitor), e.g. from kube-prometheus-stack" -}}
+{{- end -}}
 apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
 metadata:
@@ -64,6 +67,9 @@ component: {{ include "galion-lib.service" $ctx }}
 {{- $g := .Values.global | default dict -}}
 {{- $m := $g.monitoring | default dict -}}
 {{- if dig "prometheusRule" "enabled" false $m -}}
+{{- if not (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/PrometheusRule") -}}
+{{- fail "global.monitoring.prometheusRule.enabled needs the prometheus-operator CRDs (monitoring.coreos.com/v1 PrometheusRule), e.g. from kube-prometheus-stack" -}}
+{{- end -}}
 {{- $a := $g.alerts | default dict -}}
 {{- $svc := include "galion-lib.service" . -}}
 {{- $sel := printf "job=%q,namespace=%q" $svc .Release.Namespace -}}

@@ -105,3 +105,49 @@ spec:
     {{- end }}
 {{- end -}}
 {{- end -}}
+
+{{/*
+NetworkPolicy of a hook pod (a migration Job, a helm test): a hook itself, made just before the
+pods and deleted with them, so even these short-lived pods are default-deny with only the flows
+they need. (list $ "migrate" "pre-install,pre-upgrade" egressRulesYaml)
+*/}}
+{{- define "galion-lib.hookNetworkPolicy" -}}
+{{- $ctx := index . 0 -}}
+{{- $component := index . 1 -}}
+{{- $hook := index . 2 -}}
+{{- $egress := index . 3 -}}
+{{- $np := dig "networkPolicy" dict ($ctx.Values.global | default dict) -}}
+{{- if $np.enabled -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ printf "%s-%s" (include "galion-lib.fullname" $ctx) $component | trunc 63 | trimSuffix "-" }}
+  namespace: {{ $ctx.Release.Namespace }}
+  labels:
+    {{- include "galion-lib.auxLabels" (list $ctx $component) | nindent 4 }}
+  annotations:
+    helm.sh/hook: {{ $hook }}
+    helm.sh/hook-weight: "-10"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded,hook-failed
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/instance: {{ $ctx.Release.Name }}
+      app.kubernetes.io/component: {{ printf "%s-%s" (include "galion-lib.service" $ctx) $component }}
+  policyTypes:
+    - Ingress
+    - Egress
+  ingress: []
+  egress:
+    {{- include "galion-lib.npRule" (list $np.dns "to") | indent 4 }}
+    {{- $egress | indent 4 }}
+{{- end -}}
+{{- end -}}
+
+{{- define "galion-lib.migrationNetworkPolicy" -}}
+{{- if and .Values.postgres.enabled .Values.migrations.enabled -}}
+{{- $np := dig "networkPolicy" dict (.Values.global | default dict) -}}
+{{- $egress := cat (include "galion-lib.npRule" (list $np.postgres "to")) (include "galion-lib.npRule" (list $np.otlp "to")) -}}
+{{- include "galion-lib.hookNetworkPolicy" (list . "migrate" "pre-install,pre-upgrade" $egress) -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,135 @@
+/**
+ * The charts, offline and strict: `helm lint --strict` of every chart and values profile,
+ * `helm template` for two Kubernetes minors with the CRD API versions, and `kubeconform -strict`
+ * of everything rendered against local Kubernetes and CRD schemas, where nothing may be skipped.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CACHE,
+  CHARTS,
+  KUBE_VERSIONS,
+  PROFILES,
+  SERVICES,
+  UMBRELLA,
+  mustRun,
+  parseYaml,
+  prepare,
+  profileFile,
+  render,
+  run,
+  templateArgs,
+  tool,
+} from './tools';
+
+jest.setTimeout(300_000);
+
+const kubeconform = (yaml: string, kubeVersion: string) =>
+  run(
+    tool('kubeconform'),
+    [
+      '-strict',
+      '-summary',
+      '-output',
+      'json',
+      '-kubernetes-version',
+      kubeVersion,
+      '-schema-location',
+      join(CACHE, 'schemas/kubernetes/{{ .NormalizedKubernetesVersion }}-local-strict/{{ .ResourceKind }}{{ .KindSuffix }}.json'),
+      '-schema-location',
+      join(CACHE, 'schemas/crd/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json'),
+      '-',
+    ],
+    { input: yaml },
+  );
+
+beforeAll(() => prepare());
+
+test('there are the three profiles the deployers were promised', () => {
+  expect(PROFILES).toEqual(expect.arrayContaining(['minimal', 'production', 'everything-off']));
+});
+
+describe('helm lint --strict', () => {
+  test.each(['galion-lib', ...SERVICES])('chart %s', (chart) => {
+    const r = run(tool('helm'), ['lint', '--strict', '--kube-version', KUBE_VERSIONS[1], join(CHARTS, chart)]);
+    expect(`${r.stdout}${r.stderr}`).toContain('0 chart(s) failed');
+    expect(r.status).toBe(0);
+  });
+
+  test.each(PROFILES)('umbrella with the %s profile', (profile) => {
+    for (const kubeVersion of KUBE_VERSIONS) {
+      const r = run(tool('helm'), ['lint', '--strict', '--kube-version', kubeVersion, UMBRELLA, '-f', profileFile(profile)]);
+      expect({ kubeVersion, out: `${r.stdout}${r.stderr}`, status: r.status }).toMatchObject({ status: 0 });
+      expect(r.stdout).not.toMatch(/\[WARNING\]|\[ERROR\]/);
+    }
+  });
+});
+
+describe('helm template | kubeconform -strict', () => {
+  const cases = PROFILES.flatMap((profile) => KUBE_VERSIONS.map((kubeVersion) => [profile, kubeVersion] as const));
+  test.each(cases)('%s profile on Kubernetes %s', (profile, kubeVersion) => {
+    const yaml = render(profile, kubeVersion);
+    const r = kubeconform(yaml, kubeVersion);
+    const report = JSON.parse(r.stdout) as { resources?: { kind: string; name: string; status: string; msg: string }[]; summary: Record<string, number> };
+    const bad = (report.resources ?? []).filter((res) => res.status !== 'statusValid');
+    expect(bad).toEqual([]);
+    expect(report.summary.skipped).toBe(0);
+    expect(report.summary.errors).toBe(0);
+    expect(report.summary.invalid).toBe(0);
+    expect(report.summary.valid).toBe(parseYaml(yaml).length);
+    expect(r.status).toBe(0);
+  });
+
+  test.each(SERVICES)('the %s chart alone renders and validates', (service) => {
+    const yaml = mustRun(tool('helm'), ['template', service, join(CHARTS, service), '--namespace', 'galion', '--kube-version', KUBE_VERSIONS[1]]);
+    const r = kubeconform(yaml, KUBE_VERSIONS[1]);
+    expect(r.stdout).toMatch(/"invalid": 0/);
+    expect(r.stdout).toMatch(/"errors": 0/);
+    expect(r.stdout).toMatch(/"skipped": 0/);
+    expect(r.status).toBe(0);
+  });
+
+  test('kubeconform really rejects an unknown field (the schemas are strict and loaded)', () => {
+    const yaml = render('minimal').replace('revisionHistoryLimit:', 'revisionHistoryLimmit:');
+    const r = kubeconform(yaml, KUBE_VERSIONS[0]);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toMatch(/revisionHistoryLimmit/);
+  });
+
+  test('kubeconform rejects a bad field inside a CRD object (ServiceMonitor)', () => {
+    const yaml = render('production').replace('jobLabel:', 'jobLabell:');
+    const r = kubeconform(yaml, KUBE_VERSIONS[0]);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toMatch(/jobLabell/);
+  });
+
+  test('monitoring objects refuse to render on a cluster without the prometheus-operator CRDs', () => {
+    const args = templateArgs(KUBE_VERSIONS[0]).filter((a, i, all) => !(a.startsWith('monitoring.coreos.com') || (a === '--api-versions' && all[i + 1]?.startsWith('monitoring.coreos.com'))));
+    const r = run(tool('helm'), [...args, '-f', profileFile('production')]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/needs the prometheus-operator CRDs/);
+  });
+});
+
+describe('values files', () => {
+  test.each(['galion-lib', ...SERVICES, 'galion'])('chart %s has a values.schema.json', (chart) => {
+    const file = join(CHARTS, chart, 'values.schema.json');
+    expect(existsSync(file)).toBe(true);
+    const schema = JSON.parse(readFileSync(file, 'utf8'));
+    expect(schema.type).toBe('object');
+  });
+
+  test('no secret has a default value', () => {
+    const objects = parseYaml(readFileSync(join(UMBRELLA, 'values.yaml'), 'utf8'))[0];
+    const found: string[] = [];
+    const walk = (node: unknown, path: string) => {
+      if (node && typeof node === 'object') {
+        for (const [k, v] of Object.entries(node)) walk(v, path ? `${path}.${k}` : k);
+      } else if (/(password|keys)$/i.test(path) && !/Key$/.test(path) && node) {
+        found.push(`${path}=${String(node)}`);
+      }
+    };
+    walk(objects, '');
+    expect(found).toEqual([]);
+  });
+});
