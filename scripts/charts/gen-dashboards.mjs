@@ -1,0 +1,228 @@
+#!/usr/bin/env node
+// Writes the Grafana dashboards (JSON) the charts ship: one per service in charts/<service>/dashboards/,
+// the platform overview and the event pipeline in charts/galion/dashboards/. Every query selects
+// services by the `job` label and the `namespace` variable. `--check` exits 1 when a committed
+// dashboard differs from what this script writes (the chart tests run it).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CHARTS = join(dirname(fileURLToPath(import.meta.url)), '../../charts');
+const DS = { type: 'prometheus', uid: '${datasource}' };
+const sel = (job, extra = '') => `job="${job}",namespace=~"$namespace"${extra ? `,${extra}` : ''}`;
+
+let nextId = 1;
+const panel = (title, targets, { unit = 'short', w = 12, h = 8, type = 'timeseries', description } = {}) => ({
+  id: nextId++,
+  type,
+  title,
+  ...(description && { description }),
+  datasource: DS,
+  fieldConfig: { defaults: { unit }, overrides: [] },
+  gridPos: { w, h, x: 0, y: 0 },
+  targets: targets.map(([expr, legendFormat], i) => ({ refId: String.fromCharCode(65 + i), datasource: DS, expr, legendFormat })),
+});
+const row = (title) => ({ id: nextId++, type: 'row', title, collapsed: false, gridPos: { w: 24, h: 1, x: 0, y: 0 }, panels: [] });
+
+/** Lays panels out left to right, top to bottom. */
+const layout = (panels) => {
+  let x = 0;
+  let y = 0;
+  let rowH = 0;
+  for (const p of panels) {
+    if (p.type === 'row' || x + p.gridPos.w > 24) {
+      y += rowH;
+      x = 0;
+      rowH = 0;
+    }
+    p.gridPos.x = x;
+    p.gridPos.y = y;
+    x += p.gridPos.w;
+    rowH = Math.max(rowH, p.gridPos.h);
+    if (p.type === 'row') {
+      y += 1;
+      x = 0;
+      rowH = 0;
+    }
+  }
+  return panels;
+};
+
+const dashboard = (uid, title, panels, tags = []) => ({
+  uid,
+  title,
+  tags: ['galion', ...tags],
+  timezone: 'browser',
+  schemaVersion: 39,
+  version: 1,
+  editable: true,
+  refresh: '30s',
+  time: { from: 'now-6h', to: 'now' },
+  templating: {
+    list: [
+      { name: 'datasource', type: 'datasource', query: 'prometheus', label: 'Data source', current: {} },
+      {
+        name: 'namespace',
+        type: 'query',
+        label: 'Namespace',
+        datasource: DS,
+        query: { query: 'label_values(http_server_request_duration_seconds_count, namespace)', refId: 'namespace' },
+        definition: 'label_values(http_server_request_duration_seconds_count, namespace)',
+        refresh: 2,
+        includeAll: true,
+        multi: true,
+        current: {},
+      },
+    ],
+  },
+  annotations: { list: [] },
+  panels: layout(panels),
+});
+
+const red = (job) => [
+  row('Requests (RED)'),
+  panel('Request rate by route', [[`sum by (route) (rate(http_server_request_duration_seconds_count{${sel(job)}}[5m]))`, '{{route}}']], { unit: 'reqps', w: 8 }),
+  panel(
+    'Error ratio (5xx)',
+    [[`sum(rate(http_server_request_duration_seconds_count{${sel(job, 'status_code=~"5.."')}}[5m])) / sum(rate(http_server_request_duration_seconds_count{${sel(job)}}[5m]))`, '5xx ratio']],
+    { unit: 'percentunit', w: 8 },
+  ),
+  panel(
+    'Latency p50 / p95 / p99',
+    [0.5, 0.95, 0.99].map((q) => [`histogram_quantile(${q}, sum by (le) (rate(http_server_request_duration_seconds_bucket{${sel(job, 'route!~"/(livez|readyz|metrics)"')}}[5m])))`, `p${Math.round(q * 100)}`]),
+    { unit: 's', w: 8 },
+  ),
+  panel('Responses by status', [[`sum by (status_code) (rate(http_server_request_duration_seconds_count{${sel(job)}}[5m]))`, '{{status_code}}']], { unit: 'reqps' }),
+  panel('p95 latency by route', [[`histogram_quantile(0.95, sum by (le, route) (rate(http_server_request_duration_seconds_bucket{${sel(job)}}[5m])))`, '{{route}}']], { unit: 's' }),
+];
+
+const runtime = (job) => [
+  row('Process'),
+  panel('Targets up', [[`sum(up{${sel(job)}})`, 'up']], { w: 6, type: 'stat' }),
+  panel('CPU', [[`sum by (pod) (rate(process_cpu_seconds_total{${sel(job)}}[5m]))`, '{{pod}}']], { unit: 'short', w: 6 }),
+  panel('Resident memory', [[`sum by (pod) (process_resident_memory_bytes{${sel(job)}})`, '{{pod}}']], { unit: 'bytes', w: 6 }),
+  panel('Event loop lag p99', [[`max by (pod) (nodejs_eventloop_lag_p99_seconds{${sel(job)}})`, '{{pod}}']], { unit: 's', w: 6 }),
+  panel('Heap used', [[`sum by (pod) (nodejs_heap_size_used_bytes{${sel(job)}})`, '{{pod}}']], { unit: 'bytes', w: 12 }),
+  panel('Container restarts (15m)', [[`sum by (pod) (increase(kube_pod_container_status_restarts_total{namespace=~"$namespace",container="${job}"}[15m]))`, '{{pod}}']], { w: 12 }),
+];
+
+const dbPool = (job) => [
+  row('Database pool'),
+  panel('Connections used / max', [
+    [`sum by (pod) (db_pool_connections_used{${sel(job)}})`, 'used {{pod}}'],
+    [`sum by (pod) (db_pool_connections_max{${sel(job)}})`, 'max {{pod}}'],
+  ]),
+  panel('Queries waiting for a connection', [[`sum by (pod) (db_pool_pending_acquires{${sel(job)}})`, '{{pod}}']]),
+];
+
+const outbox = (job) => [
+  row('Transactional outbox'),
+  panel('Pending events', [[`sum(outbox_pending_events{${sel(job)}})`, 'pending']], { w: 8 }),
+  panel('Oldest pending event age', [[`max(outbox_oldest_pending_age_seconds{${sel(job)}})`, 'age']], { unit: 's', w: 8 }),
+  panel('Published / errors', [
+    [`sum(rate(outbox_published_total{${sel(job)}}[5m]))`, 'published'],
+    [`sum(rate(outbox_publish_errors_total{${sel(job)}}[5m]))`, 'errors'],
+  ], { unit: 'ops', w: 8 }),
+];
+
+const services = {
+  gateway: [
+    ...red('gateway'),
+    row('Upstreams'),
+    panel('Upstream p95 latency', [[`histogram_quantile(0.95, sum by (le, upstream) (rate(gateway_upstream_request_duration_seconds_bucket{${sel('gateway')}}[5m])))`, '{{upstream}}']], { unit: 's', w: 8 }),
+    panel('Upstream responses by status', [[`sum by (upstream, status_code) (rate(gateway_upstream_request_duration_seconds_count{${sel('gateway')}}[5m]))`, '{{upstream}} {{status_code}}']], { unit: 'reqps', w: 8 }),
+    panel('Circuit breaker state (0 closed, 1 half-open, 2 open)', [[`max by (upstream) (gateway_circuit_breaker_state{${sel('gateway')}})`, '{{upstream}}']], { w: 8 }),
+    panel('Circuit breaker rejections', [[`sum by (upstream) (rate(gateway_circuit_breaker_rejections_total{${sel('gateway')}}[5m]))`, '{{upstream}}']], { unit: 'reqps', w: 8 }),
+    panel('Rate limited', [[`sum by (policy) (rate(gateway_rate_limited_total{${sel('gateway')}}[5m]))`, '{{policy}}']], { unit: 'reqps', w: 8 }),
+    panel('Rate limit store errors', [[`sum(rate(gateway_rate_limit_store_errors_total{${sel('gateway')}}[5m]))`, 'errors']], { unit: 'ops', w: 8 }),
+    ...runtime('gateway'),
+  ],
+  auth: [
+    ...red('auth'),
+    row('Authentication'),
+    panel('Logins by result', [[`sum by (result) (rate(auth_logins_total{${sel('auth')}}[5m]))`, '{{result}}']], { unit: 'ops' }),
+    panel('Refresh token reuse detected', [[`sum(increase(auth_refresh_reuse_detected_total{${sel('auth')}}[1h]))`, 'reuse / 1h']]),
+    ...outbox('auth'),
+    ...dbPool('auth'),
+    ...runtime('auth'),
+  ],
+  users: [...red('users'), ...outbox('users'), ...dbPool('users'), ...runtime('users')],
+  analytics: [
+    ...red('analytics'),
+    row('Ingestion'),
+    panel('Events processed / stored / errors', [
+      [`sum(rate(analytics_events_processed_total{${sel('analytics')}}[5m]))`, 'processed'],
+      [`sum(rate(analytics_events_stored_total{${sel('analytics')}}[5m]))`, 'stored'],
+      [`sum(rate(analytics_processing_errors_total{${sel('analytics')}}[5m]))`, 'errors'],
+    ], { unit: 'ops', w: 8 }),
+    panel('Consumer lag by partition', [[`sum by (topic, partition) (analytics_consumer_lag{${sel('analytics')}})`, '{{topic}}/{{partition}}']], { w: 8 }),
+    panel('Dead-lettered events', [[`sum(increase(analytics_dlq_total{${sel('analytics')}}[10m]))`, 'DLQ / 10m']], { w: 8 }),
+    panel('Batch size p50 / p95', [0.5, 0.95].map((q) => [`histogram_quantile(${q}, sum by (le) (rate(analytics_batch_size_bucket{${sel('analytics')}}[5m])))`, `p${q * 100}`]), { w: 8 }),
+    panel('Batch duration p95', [[`histogram_quantile(0.95, sum by (le) (rate(analytics_batch_duration_seconds_bucket{${sel('analytics')}}[5m])))`, 'p95']], { unit: 's', w: 8 }),
+    panel('End-to-end event latency p95', [[`histogram_quantile(0.95, sum by (le) (rate(analytics_event_latency_seconds_bucket{${sel('analytics')}}[5m])))`, 'p95']], { unit: 's', w: 8 }),
+    ...dbPool('analytics'),
+    ...runtime('analytics'),
+  ],
+};
+
+const allJobs = 'job=~"gateway|auth|users|analytics",namespace=~"$namespace"';
+const overview = [
+  row('Platform (RED per service)'),
+  panel('Request rate', [[`sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs}}[5m]))`, '{{job}}']], { unit: 'reqps', w: 8 }),
+  panel('Error ratio (5xx)', [[`sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs},status_code=~"5.."}[5m])) / sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs}}[5m]))`, '{{job}}']], { unit: 'percentunit', w: 8 }),
+  panel('p95 latency', [[`histogram_quantile(0.95, sum by (job, le) (rate(http_server_request_duration_seconds_bucket{${allJobs},route!~"/(livez|readyz|metrics)"}[5m])))`, '{{job}}']], { unit: 's', w: 8 }),
+  panel('Targets up', [[`sum by (job) (up{${allJobs}})`, '{{job}}']], { w: 8 }),
+  panel('CPU by service', [[`sum by (job) (rate(process_cpu_seconds_total{${allJobs}}[5m]))`, '{{job}}']], { w: 8 }),
+  panel('Memory by service', [[`sum by (job) (process_resident_memory_bytes{${allJobs}})`, '{{job}}']], { unit: 'bytes', w: 8 }),
+  panel('Gateway upstream errors', [[`sum by (upstream) (rate(gateway_upstream_request_duration_seconds_count{${sel('gateway', 'status_code=~"5.."')}}[5m]))`, '{{upstream}}']], { unit: 'reqps' }),
+  panel('Logins by result', [[`sum by (result) (rate(auth_logins_total{${sel('auth')}}[5m]))`, '{{result}}']], { unit: 'ops' }),
+];
+
+const producers = 'job=~"auth|users",namespace=~"$namespace"';
+const pipeline = [
+  row('Producers (outbox)'),
+  panel('Outbox backlog', [[`sum by (job) (outbox_pending_events{${producers}})`, '{{job}}']], { w: 8 }),
+  panel('Oldest pending event', [[`max by (job) (outbox_oldest_pending_age_seconds{${producers}})`, '{{job}}']], { unit: 's', w: 8 }),
+  panel('Produce rate / errors', [
+    [`sum by (job) (rate(outbox_published_total{${producers}}[5m]))`, 'published {{job}}'],
+    [`sum by (job) (rate(outbox_publish_errors_total{${producers}}[5m]))`, 'errors {{job}}'],
+  ], { unit: 'ops', w: 8 }),
+  row('Consumer (analytics)'),
+  panel('Consumer lag', [[`sum by (topic) (analytics_consumer_lag{${sel('analytics')}})`, '{{topic}}']], { w: 8 }),
+  panel('Processed / stored', [
+    [`sum(rate(analytics_events_processed_total{${sel('analytics')}}[5m]))`, 'processed'],
+    [`sum(rate(analytics_events_stored_total{${sel('analytics')}}[5m]))`, 'stored'],
+  ], { unit: 'ops', w: 8 }),
+  panel('DLQ and processing errors', [
+    [`sum(increase(analytics_dlq_total{${sel('analytics')}}[10m]))`, 'DLQ / 10m'],
+    [`sum(increase(analytics_processing_errors_total{${sel('analytics')}}[10m]))`, 'errors / 10m'],
+  ], { w: 8 }),
+  panel('End-to-end latency (API call to stored row)', [0.5, 0.95, 0.99].map((q) => [`histogram_quantile(${q}, sum by (le) (rate(analytics_event_latency_seconds_bucket{${sel('analytics')}}[5m])))`, `p${Math.round(q * 100)}`]), { unit: 's', w: 24 }),
+];
+
+const files = {
+  'gateway/dashboards/gateway.json': dashboard('galion-gateway', 'Galion / Gateway', services.gateway, ['gateway']),
+  'auth/dashboards/auth.json': dashboard('galion-auth', 'Galion / Auth', services.auth, ['auth']),
+  'users/dashboards/users.json': dashboard('galion-users', 'Galion / Users', services.users, ['users']),
+  'analytics/dashboards/analytics.json': dashboard('galion-analytics', 'Galion / Analytics', services.analytics, ['analytics']),
+  'galion/dashboards/overview.json': dashboard('galion-overview', 'Galion / Overview', overview, ['overview']),
+  'galion/dashboards/event-pipeline.json': dashboard('galion-event-pipeline', 'Galion / Event pipeline', pipeline, ['events']),
+};
+
+const check = process.argv.includes('--check');
+let stale = 0;
+for (const [file, json] of Object.entries(files)) {
+  const text = `${JSON.stringify(json, null, 2)}\n`;
+  const path = join(CHARTS, file);
+  if (check) {
+    let current = '';
+    try {
+      current = readFileSync(path, 'utf8');
+    } catch {}
+    if (current !== text) {
+      console.error(`charts/${file} is out of date: run node scripts/charts/gen-dashboards.mjs`);
+      stale++;
+    }
+  } else writeFileSync(path, text);
+}
+process.exit(stale ? 1 : 0);
