@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+# One image per service: docker build --build-arg SERVICE=auth -t galion/auth:0.1.0 .
+# SERVICE is gateway, auth, users or analytics (the workspace package @galion/<SERVICE>).
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+ARG SERVICE
+ENV PNPM_HOME=/pnpm CI=true
+WORKDIR /src
+RUN test -n "${SERVICE}" || (echo "build with --build-arg SERVICE=<gateway|auth|users|analytics>" >&2 && exit 1) \
+ && npm install --global --no-audit --no-fund pnpm@10.34.9
+# Manifests first, so the dependency layer is cached until they change.
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.base.json tsconfig.json ./
+COPY packages ./packages
+COPY services ./services
+RUN pnpm install --frozen-lockfile \
+ && pnpm exec tsc -b \
+ && pnpm deploy --legacy --filter "@galion/${SERVICE}" --prod /out \
+ && test -f "/out/dist/main.js"
+
+FROM ${NODE_IMAGE} AS runtime
+ARG SERVICE
+LABEL org.opencontainers.image.title="galion-${SERVICE}" \
+      org.opencontainers.image.description="Galion ${SERVICE} service" \
+      org.opencontainers.image.licenses="Apache-2.0"
+# No package managers at run time; a non-root user with a fixed uid the charts rely on (10001).
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn* /usr/local/bin/yarn /usr/local/bin/yarnpkg \
+ && groupadd --gid 10001 galion \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin galion
+ENV NODE_ENV=production PORT=8080 METRICS_PORT=9464
+WORKDIR /app
+COPY --from=build --chown=0:0 /out /app
+USER 10001:10001
+EXPOSE 8080 9464
+CMD ["node", "dist/main.js"]
