@@ -8,8 +8,12 @@ mkdir -p "$GALION_ROOT/.galion"
 results="$GALION_ROOT/.galion/jest-results.json"
 rm -f "$results"
 set +e
+log "linting (eslint)"
+pnpm exec eslint packages services
+lint_status=$?
 pnpm exec jest --ci --json --outputFile="$results" "$@"
 status=$?
+[ "$status" -eq 0 ] && status=$lint_status
 set -e
 if [ -f "$results" ]; then
   node -e '

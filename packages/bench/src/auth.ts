@@ -85,11 +85,20 @@ export const benchAuth = async ({ seconds, concurrency }: AuthBenchOptions): Pro
         return () => verifier.verify(token);
       },
       'verifier, remote JWKS (cached)': async () => {
-        const verifier = new TokenVerifier({ keys: new RemoteJwks({ url: `${base}/api/v1/auth/.well-known/jwks.json` }), issuer, audience: 'galion' });
+        const verifier = new TokenVerifier({
+          keys: new RemoteJwks({ url: `${base}/api/v1/auth/.well-known/jwks.json` }),
+          issuer,
+          audience: 'galion',
+        });
         return () => verifier.verify(token);
       },
       'verifier + in-memory denylist': async () => {
-        const verifier = new TokenVerifier({ keys: await StaticKeySource.fromJwks(jwks), issuer, audience: 'galion', denylist: new StoreDenylist(new MemoryStore()) });
+        const verifier = new TokenVerifier({
+          keys: await StaticKeySource.fromJwks(jwks),
+          issuer,
+          audience: 'galion',
+          denylist: new StoreDenylist(new MemoryStore()),
+        });
         return () => verifier.verify(token);
       },
       'verifier + Redis denylist': async () => {
@@ -106,7 +115,9 @@ export const benchAuth = async ({ seconds, concurrency }: AuthBenchOptions): Pro
     const verification: [string, number][] = [];
     for (const [name, make] of Object.entries(verifiers)) {
       const work =
-        name === 'jose jwtVerify (baseline)' ? () => jwtVerify(token, baselineSet, { issuer, audience: 'galion' }) : await (make as () => Promise<() => Promise<unknown>>)();
+        name === 'jose jwtVerify (baseline)'
+          ? () => jwtVerify(token, baselineSet, { issuer, audience: 'galion' })
+          : await (make as () => Promise<() => Promise<unknown>>)();
       await opsPerSecond(0.5, work);
       verification.push([name, await opsPerSecond(Math.max(2, seconds / 2), work)]);
     }

@@ -68,7 +68,12 @@ export const opsPerSecond = async (seconds: number, work: () => Promise<unknown>
  * Starts a Node program as a separate process (so load and server do not share a thread) and
  * waits until `readyUrl` answers 200. Its output is kept to explain a failed start.
  */
-export const startProcess = async (script: string, env: Record<string, string>, readyUrl: string, timeoutMs = 30_000): Promise<ChildProcess> => {
+export const startProcess = async (
+  script: string,
+  env: Record<string, string>,
+  readyUrl: string,
+  timeoutMs = 30_000,
+): Promise<ChildProcess> => {
   const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
@@ -80,7 +85,12 @@ export const startProcess = async (script: string, env: Record<string, string>, 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}: ${output}`);
-    if ((await fetch(readyUrl).then((response) => response.status).catch(() => 0)) === 200) return child;
+    if (
+      (await fetch(readyUrl)
+        .then((response) => response.status)
+        .catch(() => 0)) === 200
+    )
+      return child;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill('SIGKILL');
@@ -97,7 +107,8 @@ export const stopProcess = (child: ChildProcess): Promise<void> =>
     child.kill('SIGTERM');
   });
 
-export const fmt = (value: number, digits = 0): string => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (value: number, digits = 0): string =>
+  value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export const row = (cells: (string | number)[], widths: number[]): string =>
   cells.map((cell, i) => String(cell).padEnd(widths[i] ?? 12)).join(' ');

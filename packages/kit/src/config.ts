@@ -49,14 +49,17 @@ export const env = {
       .refine((value) => TRUE.has(value.toLowerCase()) || FALSE.has(value.toLowerCase()), 'must be true or false')
       .transform((value) => TRUE.has(value.toLowerCase())),
   url: (protocols?: string[]) =>
-    z.string().refine((value) => {
-      try {
-        const url = new URL(value);
-        return !protocols || protocols.includes(url.protocol.replace(/:$/, ''));
-      } catch {
-        return false;
-      }
-    }, protocols ? `must be a URL (${protocols.join(', ')})` : 'must be a URL'),
+    z.string().refine(
+      (value) => {
+        try {
+          const url = new URL(value);
+          return !protocols || protocols.includes(url.protocol.replace(/:$/, ''));
+        } catch {
+          return false;
+        }
+      },
+      protocols ? `must be a URL (${protocols.join(', ')})` : 'must be a URL',
+    ),
   list: () =>
     z.string().transform((value) =>
       value

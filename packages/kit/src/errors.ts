@@ -31,8 +31,7 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (code: string, message: string, details?: ErrorDetail[]) =>
-  new AppError(400, code, message, { details });
+export const badRequest = (code: string, message: string, details?: ErrorDetail[]) => new AppError(400, code, message, { details });
 
 export const validationFailed = (details: ErrorDetail[], message = 'The request is not valid.') =>
   new AppError(400, 'validation_failed', message, { details });
@@ -40,15 +39,13 @@ export const validationFailed = (details: ErrorDetail[], message = 'The request 
 export const unauthorized = (code: string, message: string, headers?: Record<string, string>) =>
   new AppError(401, code, message, { headers });
 
-export const forbidden = (message = 'You are not allowed to do this.', code = 'forbidden') =>
-  new AppError(403, code, message);
+export const forbidden = (message = 'You are not allowed to do this.', code = 'forbidden') => new AppError(403, code, message);
 
 export const notFound = (message = 'Not found.', code = 'not_found') => new AppError(404, code, message);
 
 export const conflict = (code: string, message: string) => new AppError(409, code, message);
 
-export const unprocessable = (code: string, message: string, details?: ErrorDetail[]) =>
-  new AppError(422, code, message, { details });
+export const unprocessable = (code: string, message: string, details?: ErrorDetail[]) => new AppError(422, code, message, { details });
 
 export const tooManyRequests = (retryAfterSeconds: number, message = 'Too many requests. Try again later.') =>
   new AppError(429, 'rate_limited', message, {

@@ -86,9 +86,11 @@ export class ApiRouter {
     this.registry.register('Error', ErrorResponseSchema);
   }
 
-  route<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(
-    spec: RouteSpec<B, Q, P>,
-  ): this {
+  route<
+    B extends z.ZodType | undefined = undefined,
+    Q extends z.ZodType | undefined = undefined,
+    P extends z.ZodType | undefined = undefined,
+  >(spec: RouteSpec<B, Q, P>): this {
     const expressPath = toExpressPath(spec.path);
     this.routes.push({ method: spec.method.toUpperCase(), matches: match(expressPath) });
     this.registerOpenApi(spec);
@@ -130,7 +132,9 @@ export class ApiRouter {
     });
   }
 
-  private registerOpenApi<B, Q, P>(spec: RouteSpec<B & (z.ZodType | undefined), Q & (z.ZodType | undefined), P & (z.ZodType | undefined)>): void {
+  private registerOpenApi<B, Q, P>(
+    spec: RouteSpec<B & (z.ZodType | undefined), Q & (z.ZodType | undefined), P & (z.ZodType | undefined)>,
+  ): void {
     const responses = Object.fromEntries(
       Object.entries(spec.responses).map(([status, response]) => {
         if (typeof response === 'string') {
@@ -205,7 +209,10 @@ export const isDependencyError = (error: unknown): boolean => {
   const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof code === 'string' && DEPENDENCY_ERROR_CODES.has(code)) return true;
   if (name === 'KnexTimeoutError' || name === 'MaxRetriesPerRequestError') return true;
-  if (typeof message === 'string' && /Connection is closed|Connection terminated|Stream isn't writeable|connect ECONNREFUSED/.test(message)) {
+  if (
+    typeof message === 'string' &&
+    /Connection is closed|Connection terminated|Stream isn't writeable|connect ECONNREFUSED/.test(message)
+  ) {
     return true;
   }
   const cause = (error as { cause?: unknown }).cause;
@@ -286,15 +293,18 @@ export const createHttpApp = (options: HttpAppOptions, api?: ApiRouter): Express
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 ? 'error' : PROBE_PATHS.has(req.path) ? 'debug' : 'info';
-      logger[level]({
-        request_id: req.id,
-        ...(res.locals.userId ? { user_id: res.locals.userId } : {}),
-        method: req.method,
-        path: req.path,
-        route: res.locals.routeTemplate,
-        status: res.statusCode,
-        duration_ms: Math.round(durationMs * 100) / 100,
-      }, 'request served');
+      logger[level](
+        {
+          request_id: req.id,
+          ...(res.locals.userId ? { user_id: res.locals.userId } : {}),
+          method: req.method,
+          path: req.path,
+          route: res.locals.routeTemplate,
+          status: res.statusCode,
+          duration_ms: Math.round(durationMs * 100) / 100,
+        },
+        'request served',
+      );
     });
     next();
   });

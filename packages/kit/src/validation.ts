@@ -1,8 +1,7 @@
 import type { z } from 'zod';
 import { validationFailed, type ErrorDetail } from './errors.js';
 
-const describePath = (path: PropertyKey[], where: string): string =>
-  [where, ...path.map(String)].filter(Boolean).join('.');
+const describePath = (path: PropertyKey[], where: string): string => [where, ...path.map(String)].filter(Boolean).join('.');
 
 /** Turns zod issues into the `details` of a `validation_failed` error. */
 export const issuesToDetails = (issues: z.core.$ZodIssue[], where = ''): ErrorDetail[] =>

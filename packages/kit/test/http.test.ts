@@ -41,7 +41,13 @@ const build = () => {
       },
     });
   const app = createHttpApp(
-    { service: 'test', logger: createLogger({ service: 'test', level: 'silent' }), metrics: createMetrics({ defaultMetrics: false }), health: new Health(), bodyLimit: '1kb' },
+    {
+      service: 'test',
+      logger: createLogger({ service: 'test', level: 'silent' }),
+      metrics: createMetrics({ defaultMetrics: false }),
+      health: new Health(),
+      bodyLimit: '1kb',
+    },
     api,
   );
   return supertest(app);
@@ -71,7 +77,14 @@ describe('the kit HTTP app', () => {
   });
 
   it('when the body is over the limit, then 413; when it is not JSON, then 415', async () => {
-    expect((await http.post('/things').send({ name: 'x'.repeat(2048), count: 1 }).expect(413)).body.error).toBe('payload_too_large');
+    expect(
+      (
+        await http
+          .post('/things')
+          .send({ name: 'x'.repeat(2048), count: 1 })
+          .expect(413)
+      ).body.error,
+    ).toBe('payload_too_large');
     await http.post('/things').set('Content-Type', 'application/x-www-form-urlencoded').send('name=x').expect(415);
   });
 
@@ -88,7 +101,10 @@ describe('the kit HTTP app', () => {
       responses: { 200: { description: 'ok' } },
       handler: () => ({ body: {} }),
     });
-    const app = createHttpApp({ service: 't', logger: createLogger({ service: 't', level: 'silent' }), metrics, health: new Health() }, api);
+    const app = createHttpApp(
+      { service: 't', logger: createLogger({ service: 't', level: 'silent' }), metrics, health: new Health() },
+      api,
+    );
     await supertest(app).get('/items/1').expect(200);
     await supertest(app).get('/items/2').expect(200);
     await supertest(app).get('/unknown/3').expect(404);

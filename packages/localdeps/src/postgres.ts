@@ -153,7 +153,13 @@ export const startPostgres = async (options: PostgresOptions = {}): Promise<Post
     server = await startServerProcess({
       name: 'PostgreSQL',
       command: binaryPath('postgres'),
-      args: ['-D', dataDir, '-p', String(port), ...[...baseSettings, ...(options.durable ? [] : fastSettings)].flatMap((setting) => ['-c', setting])],
+      args: [
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        ...[...baseSettings, ...(options.durable ? [] : fastSettings)].flatMap((setting) => ['-c', setting]),
+      ],
       logFile,
       uid: osUser?.uid,
       gid: osUser?.gid,

@@ -13,9 +13,7 @@ export interface VerifierOptions {
 }
 
 const challenge = (error?: string, description?: string): Record<string, string> => ({
-  'WWW-Authenticate': error
-    ? `Bearer realm="galion", error="${error}", error_description="${description ?? ''}"`
-    : 'Bearer realm="galion"',
+  'WWW-Authenticate': error ? `Bearer realm="galion", error="${error}", error_description="${description ?? ''}"` : 'Bearer realm="galion"',
 });
 
 const invalid = (message: string) => unauthorized('token_invalid', message, challenge('invalid_token', message));
@@ -51,7 +49,11 @@ export class TokenVerifier {
     } catch (error) {
       if (isAppError(error)) throw error;
       if (error instanceof errors.JWTExpired) {
-        throw unauthorized('token_expired', 'The access token has expired; refresh it.', challenge('invalid_token', 'The access token has expired'));
+        throw unauthorized(
+          'token_expired',
+          'The access token has expired; refresh it.',
+          challenge('invalid_token', 'The access token has expired'),
+        );
       }
       if (error instanceof errors.JWTClaimValidationFailed) {
         throw invalid(`The token's ${error.claim} claim is not acceptable here.`);
@@ -75,7 +77,11 @@ export class TokenVerifier {
     if (!denylist) return;
     const [tokenRevoked, userRevokedAt] = await Promise.all([denylist.isTokenRevoked(claims.jti), denylist.userRevokedAt(claims.sub)]);
     if (tokenRevoked || (userRevokedAt !== undefined && claims.iat <= userRevokedAt)) {
-      throw unauthorized('token_revoked', 'The access token has been revoked; log in again.', challenge('invalid_token', 'The access token has been revoked'));
+      throw unauthorized(
+        'token_revoked',
+        'The access token has been revoked; log in again.',
+        challenge('invalid_token', 'The access token has been revoked'),
+      );
     }
   }
 }

@@ -55,7 +55,11 @@ describe('RemoteJwks with TokenVerifier', () => {
     const oldKey = newKey('old');
     const rotated = newKey('new');
     server.state.keys = [oldKey.jwk];
-    const verifier = new TokenVerifier({ keys: new RemoteJwks({ url: server.url, unknownKidCooldownMs: 0 }), issuer: ISSUER, audience: 'galion' });
+    const verifier = new TokenVerifier({
+      keys: new RemoteJwks({ url: server.url, unknownKidCooldownMs: 0 }),
+      issuer: ISSUER,
+      audience: 'galion',
+    });
     await verifier.verify(await sign(oldKey));
     server.state.keys = [oldKey.jwk, rotated.jwk];
     await expect(verifier.verify(await sign(rotated))).resolves.toMatchObject({ sub: 'user-1' });
@@ -67,7 +71,11 @@ describe('RemoteJwks with TokenVerifier', () => {
     const server = await jwksServer();
     const known = newKey('known');
     server.state.keys = [known.jwk];
-    const verifier = new TokenVerifier({ keys: new RemoteJwks({ url: server.url, unknownKidCooldownMs: 60_000 }), issuer: ISSUER, audience: 'galion' });
+    const verifier = new TokenVerifier({
+      keys: new RemoteJwks({ url: server.url, unknownKidCooldownMs: 60_000 }),
+      issuer: ISSUER,
+      audience: 'galion',
+    });
     await verifier.verify(await sign(known));
     for (let i = 0; i < 10; i += 1) {
       await expect(verifier.verify(await sign(newKey(`bogus-${i}`)))).rejects.toMatchObject({ code: 'token_invalid' });

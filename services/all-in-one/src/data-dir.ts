@@ -21,10 +21,7 @@ export const ensureSigningKeyFile = async (dataDir: string): Promise<{ file: str
  * The first admin: the configured one, or on the very first start a generated one whose
  * password is shown once. Only the email is remembered, never the password.
  */
-export const firstAdmin = async (
-  dataDir: string,
-  configured: { email: string; password: string } | undefined,
-): Promise<FirstAdmin> => {
+export const firstAdmin = async (dataDir: string, configured: { email: string; password: string } | undefined): Promise<FirstAdmin> => {
   const marker = path.join(dataDir, 'admin-email');
   const remember = (email: string) => () => writeFile(marker, `${email}\n`, { mode: 0o600 });
   if (configured) return { ...configured, generated: false, remember: remember(configured.email) };

@@ -92,7 +92,12 @@ export const loadAuthConfig = (source: NodeJS.ProcessEnv = process.env): AuthCon
     redisUrl: e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined,
     issuer: `${e.PUBLIC_BASE_URL.replace(/\/+$/, '')}/api/v1/auth`,
     audience: e.JWT_AUDIENCE,
-    signingKeys: { file: e.AUTH_JWT_KEYS_FILE, inline: e.AUTH_JWT_KEYS, activeKid: e.AUTH_JWT_ACTIVE_KID, generate: e.AUTH_GENERATE_SIGNING_KEY },
+    signingKeys: {
+      file: e.AUTH_JWT_KEYS_FILE,
+      inline: e.AUTH_JWT_KEYS,
+      activeKid: e.AUTH_JWT_ACTIVE_KID,
+      generate: e.AUTH_GENERATE_SIGNING_KEY,
+    },
     accessTokenTtlSeconds: e.AUTH_ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: e.AUTH_REFRESH_TOKEN_TTL_SECONDS,
     refreshReuseGraceSeconds: e.AUTH_REFRESH_REUSE_GRACE_SECONDS,

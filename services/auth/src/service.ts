@@ -81,7 +81,10 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
 
   const { ring: keys, generated } = await loadSigningKeys(config.signingKeys);
   if (generated) {
-    logger.warn({ kid: keys.active.kid }, 'no signing key configured: generated a throwaway Ed25519 key; tokens will not survive a restart');
+    logger.warn(
+      { kid: keys.active.kid },
+      'no signing key configured: generated a throwaway Ed25519 key; tokens will not survive a restart',
+    );
   }
   logger.info({ kids: keys.keys.map((key) => key.kid), active_kid: keys.active.kid }, 'signing keys loaded');
 

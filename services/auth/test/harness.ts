@@ -62,7 +62,11 @@ export const newUser = (overrides: Partial<{ email: string; password: string; na
 export const registerAndLogin = async (h: AuthHarness, ip = '198.51.100.1') => {
   const user = newUser();
   const registered = await h.http.post('/api/v1/auth/register').send(user).expect(201);
-  const login = await h.http.post('/api/v1/auth/login').set('X-Forwarded-For', ip).send({ email: user.email, password: user.password }).expect(200);
+  const login = await h.http
+    .post('/api/v1/auth/login')
+    .set('X-Forwarded-For', ip)
+    .send({ email: user.email, password: user.password })
+    .expect(200);
   return {
     user,
     id: registered.body.id as string,
@@ -72,7 +76,8 @@ export const registerAndLogin = async (h: AuthHarness, ip = '198.51.100.1') => {
 };
 
 export const outboxEvents = (h: AuthHarness, subject?: string) =>
-  h.db('outbox')
+  h
+    .db('outbox')
     .modify((query) => {
       if (subject) query.where({ subject });
     })

@@ -79,9 +79,17 @@ describe('POST /api/v1/auth/login', () => {
     try {
       const ip = '192.0.2.77';
       for (let i = 0; i < 3; i += 1) {
-        await strict.http.post('/api/v1/auth/login').set('X-Forwarded-For', ip).send({ email: `spray${i}@example.com`, password: 'guess guess' }).expect(401);
+        await strict.http
+          .post('/api/v1/auth/login')
+          .set('X-Forwarded-For', ip)
+          .send({ email: `spray${i}@example.com`, password: 'guess guess' })
+          .expect(401);
       }
-      await strict.http.post('/api/v1/auth/login').set('X-Forwarded-For', ip).send({ email: 'spray9@example.com', password: 'guess guess' }).expect(429);
+      await strict.http
+        .post('/api/v1/auth/login')
+        .set('X-Forwarded-For', ip)
+        .send({ email: 'spray9@example.com', password: 'guess guess' })
+        .expect(429);
     } finally {
       await strict.close();
     }

@@ -79,7 +79,11 @@ describe('POST /api/v1/auth/register', () => {
 
   it('when the body is empty, then 400 listing every required field', async () => {
     const response = await h.http.post('/api/v1/auth/register').expect(400);
-    expect(response.body.details.map((detail: { path: string }) => detail.path).sort()).toEqual(['body.email', 'body.name', 'body.password']);
+    expect(response.body.details.map((detail: { path: string }) => detail.path).sort()).toEqual([
+      'body.email',
+      'body.name',
+      'body.password',
+    ]);
   });
 
   it('when an error happens, then nothing stored before is lost', async () => {

@@ -11,7 +11,11 @@ describe('configuration', () => {
 
   it('when a number is not a number, then the message names the variable', () => {
     expect(() =>
-      loadAuthConfig({ DATABASE_URL: 'postgres://localhost/auth', AUTH_GENERATE_SIGNING_KEY: 'true', AUTH_ACCESS_TOKEN_TTL_SECONDS: 'soon' }),
+      loadAuthConfig({
+        DATABASE_URL: 'postgres://localhost/auth',
+        AUTH_GENERATE_SIGNING_KEY: 'true',
+        AUTH_ACCESS_TOKEN_TTL_SECONDS: 'soon',
+      }),
     ).toThrow(/AUTH_ACCESS_TOKEN_TTL_SECONDS: must be a whole number/);
   });
 
@@ -22,7 +26,11 @@ describe('configuration', () => {
 
   it('when only the admin email is given, then the admin password is named as missing', () => {
     expect(() =>
-      loadAuthConfig({ DATABASE_URL: 'postgres://localhost/auth', AUTH_GENERATE_SIGNING_KEY: 'true', AUTH_ADMIN_EMAIL: 'root@example.com' }),
+      loadAuthConfig({
+        DATABASE_URL: 'postgres://localhost/auth',
+        AUTH_GENERATE_SIGNING_KEY: 'true',
+        AUTH_ADMIN_EMAIL: 'root@example.com',
+      }),
     ).toThrow(/AUTH_ADMIN_PASSWORD/);
   });
 });
@@ -113,9 +121,15 @@ describe('the HTTP surface', () => {
   });
 
   it('when a browser origin is allowed, then CORS headers are sent; otherwise not', async () => {
-    const allowed = await h.http.options('/api/v1/auth/login').set('Origin', 'https://app.example.com').set('Access-Control-Request-Method', 'POST');
+    const allowed = await h.http
+      .options('/api/v1/auth/login')
+      .set('Origin', 'https://app.example.com')
+      .set('Access-Control-Request-Method', 'POST');
     expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
-    const denied = await h.http.options('/api/v1/auth/login').set('Origin', 'https://evil.example.com').set('Access-Control-Request-Method', 'POST');
+    const denied = await h.http
+      .options('/api/v1/auth/login')
+      .set('Origin', 'https://evil.example.com')
+      .set('Access-Control-Request-Method', 'POST');
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
   });
 
@@ -130,7 +144,13 @@ describe('the HTTP surface', () => {
     const doc = (await h.http.get('/api/v1/auth/openapi.json').expect(200)).body;
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/auth/register', '/api/v1/auth/login', '/api/v1/auth/refresh', '/api/v1/auth/logout', '/api/v1/auth/me']),
+      expect.arrayContaining([
+        '/api/v1/auth/register',
+        '/api/v1/auth/login',
+        '/api/v1/auth/refresh',
+        '/api/v1/auth/logout',
+        '/api/v1/auth/me',
+      ]),
     );
     expect(doc.components.schemas.RegisterRequest.required).toEqual(expect.arrayContaining(['email', 'password', 'name']));
   });
@@ -140,7 +160,9 @@ describe('the HTTP surface', () => {
     try {
       const ready = await broken.http.get('/readyz').expect(503);
       expect(ready.body.checks.postgres).toMatch(/failing/);
-      const response = await broken.http.post('/api/v1/auth/register').send({ email: 'x@example.com', password: 'long enough pass', name: 'X' });
+      const response = await broken.http
+        .post('/api/v1/auth/register')
+        .send({ email: 'x@example.com', password: 'long enough pass', name: 'X' });
       expect(response.status).toBe(503);
       expect(response.body.error).toBe('dependency_unavailable');
     } finally {

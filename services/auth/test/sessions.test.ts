@@ -48,7 +48,10 @@ describe('POST /api/v1/auth/refresh', () => {
 
   it('when the refresh token has expired, then 401 refresh_token_expired', async () => {
     const session = await registerAndLogin(h);
-    await h.db('refresh_tokens').where({ account_id: session.id }).update({ expires_at: new Date(Date.now() - 1000) });
+    await h
+      .db('refresh_tokens')
+      .where({ account_id: session.id })
+      .update({ expires_at: new Date(Date.now() - 1000) });
     expect((await refresh(session.refreshToken).expect(401)).body.error).toBe('refresh_token_expired');
   });
 });

@@ -32,7 +32,10 @@ describe('access tokens', () => {
   it('when the token is valid, then it verifies against the published JWKS with the expected claims', async () => {
     const session = await registerAndLogin(h);
     const jwks = (await h.http.get('/api/v1/auth/.well-known/jwks.json').expect(200)).body;
-    const { payload, protectedHeader } = await jwtVerify(session.accessToken, createLocalJWKSet(jwks), { issuer: ISSUER, audience: 'galion' });
+    const { payload, protectedHeader } = await jwtVerify(session.accessToken, createLocalJWKSet(jwks), {
+      issuer: ISSUER,
+      audience: 'galion',
+    });
     expect(protectedHeader).toMatchObject({ alg: 'EdDSA', typ: 'at+jwt', kid: h.service.keys.active.kid });
     expect(payload).toMatchObject({ sub: session.id, role: 'user', jti: expect.any(String), sid: expect.any(String) });
     expect(payload.exp! - payload.iat!).toBeCloseTo(900, 0);
@@ -76,7 +79,9 @@ describe('access tokens', () => {
 
   it('when the issuer or audience is wrong, then 401 token_invalid', async () => {
     const session = await registerAndLogin(h);
-    expect((await me(await forge({ sub: session.id }, { iss: 'https://evil.example/api/v1/auth' })).expect(401)).body.error).toBe('token_invalid');
+    expect((await me(await forge({ sub: session.id }, { iss: 'https://evil.example/api/v1/auth' })).expect(401)).body.error).toBe(
+      'token_invalid',
+    );
     expect((await me(await forge({ sub: session.id }, { aud: 'someone-else' })).expect(401)).body.error).toBe('token_invalid');
     await me(await forge({ sub: session.id })).expect(200);
   });

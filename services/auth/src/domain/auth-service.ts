@@ -120,7 +120,8 @@ export class AuthService {
       const record = await this.deps.refreshTokens.findByHashForUpdate(hashRefreshToken(refreshToken), trx);
       if (!record) return { error: invalidRefreshToken() };
       if (record.revokedAt) return { error: unauthorized('refresh_token_revoked', 'This session has ended; log in again.') };
-      if (record.expiresAt <= this.now()) return { error: unauthorized('refresh_token_expired', 'The refresh token has expired; log in again.') };
+      if (record.expiresAt <= this.now())
+        return { error: unauthorized('refresh_token_expired', 'The refresh token has expired; log in again.') };
       const account = await this.deps.accounts.findById(record.accountId, trx);
       if (!account || account.status !== 'active') return { error: invalidRefreshToken() };
       if (!record.rotatedAt) return { pair: await this.rotate(record, refreshToken, account, trx) };
@@ -206,7 +207,10 @@ export class AuthService {
       return { account: { ...existing, role: 'admin' }, created: false };
     }
     try {
-      return { account: await this.createAccount({ email, password: input.password, name: 'Administrator', role: 'admin' }), created: true };
+      return {
+        account: await this.createAccount({ email, password: input.password, name: 'Administrator', role: 'admin' }),
+        created: true,
+      };
     } catch (error) {
       // Another replica bootstrapped the same admin at the same moment.
       const raced = await this.deps.accounts.findByEmail(email);
@@ -219,7 +223,10 @@ export class AuthService {
     const passwordHash = await this.deps.hasher.hash(input.password);
     try {
       return await this.inTransaction(async (trx) => {
-        const account = await this.deps.accounts.insert({ id: uuidv7(), email: input.email, name: input.name, role: input.role, passwordHash }, trx);
+        const account = await this.deps.accounts.insert(
+          { id: uuidv7(), email: input.email, name: input.name, role: input.role, passwordHash },
+          trx,
+        );
         await this.emit(trx, 'user.registered', account.id, { email: account.email, name: account.name, role: account.role });
         return account;
       });
@@ -244,7 +251,13 @@ export class AuthService {
     const successor = deriveSuccessorToken(token, nonce);
     const successorId = randomUUID();
     await this.deps.refreshTokens.insert(
-      { id: successorId, familyId: record.familyId, accountId: record.accountId, tokenHash: hashRefreshToken(successor), expiresAt: this.refreshExpiry() },
+      {
+        id: successorId,
+        familyId: record.familyId,
+        accountId: record.accountId,
+        tokenHash: hashRefreshToken(successor),
+        expiresAt: this.refreshExpiry(),
+      },
       trx,
     );
     await this.deps.refreshTokens.markRotated(record.id, { replacedBy: successorId, nonce, at: this.now() }, trx);

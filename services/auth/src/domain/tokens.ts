@@ -44,7 +44,6 @@ export const hashRefreshToken = (token: string): string => createHash('sha256').
  * (a second tab refreshing at once) without storing any usable token: the nonce alone, or the
  * old token alone, is not enough to compute it.
  */
-export const deriveSuccessorToken = (token: string, nonce: string): string =>
-  createHmac('sha256', token).update(nonce).digest('base64url');
+export const deriveSuccessorToken = (token: string, nonce: string): string => createHmac('sha256', token).update(nonce).digest('base64url');
 
 export const newRotationNonce = (): string => randomBytes(16).toString('base64url');

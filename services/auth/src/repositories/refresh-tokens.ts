@@ -68,7 +68,9 @@ export class RefreshTokenRepository {
   }
 
   async markRotated(id: string, rotation: { replacedBy: string; nonce: string; at: Date }, db: Knex = this.knex): Promise<void> {
-    await db('refresh_tokens').where({ id }).update({ rotated_at: rotation.at, replaced_by: rotation.replacedBy, rotation_nonce: rotation.nonce });
+    await db('refresh_tokens')
+      .where({ id })
+      .update({ rotated_at: rotation.at, replaced_by: rotation.replacedBy, rotation_nonce: rotation.nonce });
   }
 
   async revokeFamily(familyId: string, db: Knex = this.knex): Promise<number> {
