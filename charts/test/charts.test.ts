@@ -43,7 +43,8 @@ const kubeconform = (yaml: string, kubeVersion: string) =>
     { input: yaml },
   );
 
-beforeAll(() => prepare());
+// A cold install of the chart tools (Go builds, schemas, promtool) takes several minutes.
+beforeAll(() => prepare(), 1_800_000);
 
 test('there are the three profiles the deployers were promised', () => {
   expect(PROFILES).toEqual(expect.arrayContaining(['minimal', 'production', 'everything-off']));

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { CHARTS, ROOT, SERVICES, prepare, run, tool } from './tools';
 
 jest.setTimeout(120_000);
-beforeAll(() => prepare());
+// A cold install of the chart tools (Go builds, schemas, promtool) takes several minutes.
+beforeAll(() => prepare(), 1_800_000);
 
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')

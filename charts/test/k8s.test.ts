@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { CACHE, KUBE_VERSIONS, ROOT, UMBRELLA, parseYaml, prepare, run, templateArgs, tool } from './tools';
 
 jest.setTimeout(120_000);
-beforeAll(() => prepare());
+// A cold install of the chart tools (Go builds, schemas, promtool) takes several minutes.
+beforeAll(() => prepare(), 1_800_000);
 
 const K8S = join(ROOT, 'k8s');
 const manifests = readdirSync(K8S).filter((f) => f.endsWith('.yaml') && !f.endsWith('-values.yaml') && f !== 'alertmanager-config.yaml');

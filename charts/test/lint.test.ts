@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { CHARTS, KUBE_VERSIONS, ROOT, SERVICES, parseYaml, prepare, render, run, tool } from './tools';
 
 jest.setTimeout(300_000);
-beforeAll(() => prepare());
+// A cold install of the chart tools (Go builds, schemas, promtool) takes several minutes.
+beforeAll(() => prepare(), 1_800_000);
 
 describe('helm-unittest', () => {
   test.each([...SERVICES, 'galion'])('suites of the %s chart pass', (chart) => {

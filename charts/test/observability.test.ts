@@ -63,7 +63,7 @@ beforeAll(() => {
   prepare();
   objects = renderObjects('production');
   rules = { groups: objects.filter((o) => o.kind === 'PrometheusRule').flatMap((o) => o.spec.groups) };
-});
+}, 1_800_000);
 
 test('metricNames reads PromQL the way the checks need', () => {
   expect(metricNames('histogram_quantile(0.95, sum by (job, le) (rate(foo_bucket{job="a",x=~"b|c"}[5m]))) > 0.5')).toEqual(['foo_bucket']);
