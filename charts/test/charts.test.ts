@@ -120,8 +120,8 @@ describe('values files', () => {
     expect(schema.type).toBe('object');
   });
 
-  test('no secret has a default value', () => {
-    const objects = parseYaml(readFileSync(join(UMBRELLA, 'values.yaml'), 'utf8'))[0];
+  test.each(['galion-lib', ...SERVICES, 'galion'])('no secret has a default value in %s/values.yaml', (chart) => {
+    const objects = parseYaml(readFileSync(join(CHARTS, chart, 'values.yaml'), 'utf8'))[0];
     const found: string[] = [];
     const walk = (node: unknown, path: string) => {
       if (node && typeof node === 'object') {
