@@ -19,6 +19,7 @@ export class AccessTokenIssuer {
   async issue(subject: { userId: string; role: Role; sessionId: string }): Promise<IssuedAccessToken> {
     const { active } = this.keys;
     const jti = randomUUID();
+    const issuedAt = Date.now() / 1000;
     const token = await new SignJWT({ role: subject.role, sid: subject.sessionId })
       .setProtectedHeader({ alg: active.alg, kid: active.kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(this.settings.issuer)
@@ -26,8 +27,8 @@ export class AccessTokenIssuer {
       .setSubject(subject.userId)
       .setJti(jti)
       // Millisecond precision, so a revocation and a new login within one second stay ordered.
-      .setIssuedAt(Date.now() / 1000)
-      .setExpirationTime(`${this.settings.ttlSeconds}s`)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(Math.floor(issuedAt) + this.settings.ttlSeconds)
       .sign(active.privateKey);
     return { token, jti, expiresIn: this.settings.ttlSeconds };
   }
