@@ -75,7 +75,7 @@ const log4jProperties = [
   '',
 ].join('\n');
 
-/** Kafka's cluster ids are 16 random bytes in URL-safe base64. */
+/** Kafka's cluster ids are 16 random bytes in URL-safe base64; one may start with "-", hence `--cluster-id=`. */
 const newClusterId = (): string => randomBytes(16).toString('base64url');
 
 /**
@@ -110,7 +110,7 @@ export const startKafka = async (options: KafkaOptions = {}): Promise<KafkaHandl
   await runToCompletion({
     ...javaSpec,
     name: 'Kafka storage format',
-    args: java('kafka.tools.StorageTool', ['format', '-t', newClusterId(), '-c', propertiesFile], ['-Xmx256m']),
+    args: java('kafka.tools.StorageTool', ['format', `--cluster-id=${newClusterId()}`, '-c', propertiesFile], ['-Xmx256m']),
   });
 
   let broker: ServerProcess | undefined;

@@ -1,9 +1,12 @@
+import { kafkaEnv, outboxEnv, readKafkaConfig, readOutboxConfig, type KafkaConfig, type OutboxConfig } from '@galion/events';
 import { commonEnv, env, loadConfig, withPassword, z } from '@galion/kit';
 
 /** Every setting of the auth service, read from the environment (README: Configuration). */
 export const authEnvSchema = z
   .object({
     ...commonEnv,
+    ...kafkaEnv,
+    ...outboxEnv,
     PORT: env.int(0, 65_535).default(8081),
     DATABASE_URL: env.url(['postgres', 'postgresql']),
     DATABASE_PASSWORD: env.string().optional(),
@@ -57,6 +60,9 @@ export interface AuthConfig {
   database: { url: string; poolMax: number; ssl: boolean };
   migrateOnStart: boolean;
   redisUrl: string | undefined;
+  /** Undefined when no brokers are configured: events then wait in the outbox, or go to an injected bus. */
+  kafka: KafkaConfig | undefined;
+  outbox: OutboxConfig;
   issuer: string;
   audience: string;
   signingKeys: { file: string | undefined; inline: string | undefined; activeKid: string | undefined; generate: boolean };
@@ -90,6 +96,8 @@ export const loadAuthConfig = (source: NodeJS.ProcessEnv = process.env): AuthCon
     database: { url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD), poolMax: e.DATABASE_POOL_MAX, ssl: e.DATABASE_SSL },
     migrateOnStart: e.MIGRATE_ON_START,
     redisUrl: e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined,
+    kafka: readKafkaConfig(e, 'galion-auth'),
+    outbox: readOutboxConfig(e),
     issuer: `${e.PUBLIC_BASE_URL.replace(/\/+$/, '')}/api/v1/auth`,
     audience: e.JWT_AUDIENCE,
     signingKeys: {

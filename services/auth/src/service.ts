@@ -15,6 +15,7 @@ import {
   type KeyValueStore,
   type Logger,
 } from '@galion/kit';
+import { ensureTopicsInBackground, KafkaEventBus, OutboxRelay, userEventTopics, type EventBus } from '@galion/events';
 import { StaticKeySource, StoreDenylist, TokenVerifier } from '@galion/tokens';
 import { createAuthApp } from './app.js';
 import type { AuthConfig } from './config.js';
@@ -36,10 +37,13 @@ export interface AuthInfrastructure {
   store?: KeyValueStore;
   /** Create the database when missing (all-in-one and tests). */
   createDatabase?: boolean;
+  /** An event bus shared in one process (all-in-one); otherwise Kafka from config, if configured. */
+  bus?: EventBus;
 }
 
 export interface ComposedAuth extends ComposedService {
   auth: AuthService;
+  relay: OutboxRelay | undefined;
   keys: SigningKeyRing;
   verifier: TokenVerifier;
 }
@@ -138,6 +142,8 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
   sweep.unref();
   closers.push({ name: 'token sweep', close: async () => clearInterval(sweep) });
 
+  const relay = startRelay(config, infra, knex, metrics.registry, closers);
+
   const app = createAuthApp({
     logger,
     metrics,
@@ -151,5 +157,40 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     trustProxy: config.trustProxy,
     serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
   });
-  return { app, metrics, health, closers, auth, keys, verifier };
+  return { app, metrics, health, closers, auth, keys, verifier, relay };
+};
+
+/** Publishes the outbox to the injected bus or to Kafka; without either, events wait in the outbox. */
+const startRelay = (
+  config: AuthConfig,
+  infra: AuthInfrastructure,
+  knex: ReturnType<typeof createDatabase>,
+  registry: ComposedService['metrics']['registry'],
+  closers: ComposedService['closers'],
+): OutboxRelay | undefined => {
+  const { logger } = infra;
+  let bus = infra.bus;
+  if (!bus && config.kafka) {
+    const kafka = new KafkaEventBus({ ...config.kafka, logger });
+    closers.push({ name: 'kafka', close: () => kafka.close() });
+    const topics = ensureTopicsInBackground(kafka, userEventTopics(config.kafka.partitions), logger);
+    closers.push({ name: 'topic set-up', close: async () => topics.cancel() });
+    bus = kafka;
+  }
+  if (!bus || !config.outbox.enabled) {
+    logger.warn('no event bus (KAFKA_BROKERS) or relay disabled: events are kept in the outbox until a relay publishes them');
+    return undefined;
+  }
+  const relay = new OutboxRelay({
+    knex,
+    bus,
+    logger,
+    registry,
+    batchSize: config.outbox.batchSize,
+    pollIntervalMs: config.outbox.pollIntervalMs,
+    retentionMs: config.outbox.retentionMs,
+  });
+  relay.start();
+  closers.push({ name: 'outbox relay', close: () => relay.stop() });
+  return relay;
 };

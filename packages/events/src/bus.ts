@@ -1,0 +1,72 @@
+/**
+ * The event bus every service depends on. Two transports implement it: Kafka (kafkajs) in every
+ * real deployment, and an in-process bus for the all-in-one mode. Nothing outside the transports
+ * knows which one runs, so the Kafka client can be replaced in one place.
+ */
+export interface OutgoingMessage {
+  /** Partitioning key: the user id, so one user's events keep their order. */
+  key: string;
+  value: Buffer | string;
+  headers?: Record<string, string>;
+}
+
+export interface IncomingMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  /** When the broker (or bus) accepted the message, in ms since the epoch. */
+  timestamp: number;
+}
+
+export interface IncomingBatch {
+  topic: string;
+  partition: number;
+  messages: IncomingMessage[];
+  /** Messages in this partition not yet handed to the consumer after this batch. */
+  lag: number;
+}
+
+export interface SubscribeOptions {
+  groupId: string;
+  topic: string;
+  /**
+   * Handles a batch. The batch's offsets are committed only after this resolves; if it throws,
+   * the same messages are offered again after a growing delay (at-least-once delivery).
+   */
+  handleBatch: (batch: IncomingBatch) => Promise<void>;
+  /** Where a new group starts: the oldest message (true, default) or only new ones. */
+  fromBeginning?: boolean;
+  /** Called when handling fails and will be retried; for logs and metrics. */
+  onRetry?: (error: unknown, attempt: number) => void;
+}
+
+export interface Subscription {
+  /** True once the consumer has joined its group and is receiving. */
+  readonly ready: boolean;
+  stop(): Promise<void>;
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+}
+
+export interface EventBus {
+  /** Resolves once every message is durably accepted (Kafka: acks from all in-sync replicas). */
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Creates the topics that do not exist yet. */
+  ensureTopics(topics: TopicSpec[]): Promise<void>;
+  /** Checks that the transport is reachable (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const USER_EVENTS_TOPIC = 'user-events';
+export const USER_EVENTS_DLQ_TOPIC = 'user-events.dlq';
+
+/** Delay before the n-th retry of a failed batch: doubling from 100 ms, at most 5 s. */
+export const retryDelayMs = (attempt: number): number => Math.min(5_000, 100 * 2 ** Math.min(attempt, 10));

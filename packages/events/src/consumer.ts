@@ -1,0 +1,78 @@
+import type { Logger } from '@galion/kit';
+import { USER_EVENTS_DLQ_TOPIC, USER_EVENTS_TOPIC, type EventBus, type IncomingBatch, type IncomingMessage, type Subscription } from './bus.js';
+import { parseEvent, type EventEnvelope } from './schemas.js';
+
+export interface ReceivedEvent {
+  event: EventEnvelope;
+  message: IncomingMessage;
+}
+
+export interface EventConsumerOptions {
+  bus: EventBus;
+  groupId: string;
+  topic?: string;
+  dlqTopic?: string;
+  logger: Logger;
+  /**
+   * Handles the valid events of one batch, typically in one database transaction. Must be
+   * idempotent: after a crash or a retry the same events arrive again.
+   */
+  handle: (events: ReceivedEvent[], batch: IncomingBatch) => Promise<void>;
+  /** Told about every message sent to the dead-letter topic. */
+  onDeadLetter?: (message: IncomingMessage, reason: string) => void;
+  onRetry?: (error: unknown, attempt: number) => void;
+  fromBeginning?: boolean;
+}
+
+/** Headers of a dead-lettered message: why, and where it came from. Its value is the original bytes. */
+export const deadLetterHeaders = (message: IncomingMessage, reason: string): Record<string, string> => ({
+  ...message.headers,
+  'dlq-reason': reason,
+  'dlq-source-topic': message.topic,
+  'dlq-source-partition': String(message.partition),
+  'dlq-source-offset': message.offset,
+  'dlq-original-value-base64': (message.value ?? Buffer.alloc(0)).toString('base64'),
+});
+
+/**
+ * Consumes user events: each message is parsed and validated against the shared schemas; valid
+ * ones go to `handle`, the rest to the dead-letter topic with the reason, and the consumer goes on.
+ * Offsets move only after both succeeded.
+ */
+export const startEventConsumer = (options: EventConsumerOptions): Promise<Subscription> => {
+  const topic = options.topic ?? USER_EVENTS_TOPIC;
+  const dlqTopic = options.dlqTopic ?? USER_EVENTS_DLQ_TOPIC;
+  return options.bus.subscribe({
+    groupId: options.groupId,
+    topic,
+    fromBeginning: options.fromBeginning ?? true,
+    onRetry: (error, attempt) => {
+      options.logger.warn({ err: error, attempt, group: options.groupId }, 'handling a batch of events failed; retrying');
+      options.onRetry?.(error, attempt);
+    },
+    handleBatch: async (batch) => {
+      const valid: ReceivedEvent[] = [];
+      const invalid: { message: IncomingMessage; reason: string }[] = [];
+      for (const message of batch.messages) {
+        const result = parseEvent(message.value);
+        if (result.ok) valid.push({ event: result.event, message });
+        else invalid.push({ message, reason: result.reason });
+      }
+      if (valid.length > 0) await options.handle(valid, batch);
+      if (invalid.length > 0) {
+        await options.bus.publish(
+          dlqTopic,
+          invalid.map(({ message, reason }) => ({
+            key: message.key ?? 'unknown',
+            value: message.value ?? Buffer.alloc(0),
+            headers: deadLetterHeaders(message, reason),
+          })),
+        );
+        for (const { message, reason } of invalid) {
+          options.logger.warn({ topic, partition: message.partition, offset: message.offset, reason }, 'event sent to the dead-letter topic');
+          options.onDeadLetter?.(message, reason);
+        }
+      }
+    },
+  });
+};

@@ -1,0 +1,185 @@
+import type { Logger } from '@galion/kit';
+// The only module that knows kafkajs: replacing the Kafka client means replacing this file.
+import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
+import { retryDelayMs, type EventBus, type OutgoingMessage, type SubscribeOptions, type Subscription, type TopicSpec } from './bus.js';
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  ssl?: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  logger: Logger;
+}
+
+const toPinoLevel = (level: logLevel): 'error' | 'warn' | 'debug' => (level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug');
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The event bus on Apache Kafka (kafkajs): idempotent producer with acks=all, manual offset commits. */
+export class KafkaEventBus implements EventBus {
+  private readonly kafka: Kafka;
+  private producer: Promise<Producer> | undefined;
+  private admin: Promise<Admin> | undefined;
+  private readonly consumers = new Set<Consumer>();
+
+  constructor(private readonly settings: KafkaSettings) {
+    const logger = settings.logger;
+    const config: KafkaConfig = {
+      clientId: settings.clientId,
+      brokers: settings.brokers,
+      connectionTimeout: 3_000,
+      requestTimeout: 30_000,
+      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 5 },
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ level, log }: LogEntry) => {
+          const { message, ...rest } = log;
+          logger[toPinoLevel(level)]({ kafka: rest }, `kafka: ${message}`);
+        },
+    };
+    if (settings.ssl) config.ssl = true;
+    if (settings.sasl) config.sasl = settings.sasl as SASLOptions;
+    this.kafka = new Kafka(config);
+  }
+
+  private getProducer(): Promise<Producer> {
+    this.producer ??= (async () => {
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } });
+      producer.on(producer.events.DISCONNECT, () => {
+        this.producer = undefined;
+      });
+      await producer.connect();
+      return producer;
+    })().catch((error: unknown) => {
+      this.producer = undefined;
+      throw error;
+    });
+    return this.producer;
+  }
+
+  private getAdmin(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin({ retry: { retries: 2 } });
+      await admin.connect();
+      return admin;
+    })().catch((error: unknown) => {
+      this.admin = undefined;
+      throw error;
+    });
+    return this.admin;
+  }
+
+  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const producer = await this.getProducer();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: messages.map((message) => ({ key: message.key, value: message.value, headers: message.headers })),
+    });
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 250,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
+    let ready = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      ready = true;
+    });
+    consumer.on(consumer.events.STOP, () => {
+      ready = false;
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      ready = false;
+      this.settings.logger.error({ err: event.payload.error, restart: event.payload.restart, group: options.groupId }, 'kafka consumer crashed');
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning ?? true });
+    this.consumers.add(consumer);
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        if (batch.messages.length === 0) return;
+        const lastOffset = batch.lastOffset();
+        const incoming = {
+          topic: batch.topic,
+          partition: batch.partition,
+          lag: Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(lastOffset) - 1n)),
+          messages: batch.messages.map((message) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+            key: message.key ? message.key.toString() : null,
+            value: message.value,
+            headers: Object.fromEntries(
+              Object.entries(message.headers ?? {}).flatMap(([name, value]) => (value === undefined ? [] : [[name, Array.isArray(value) ? String(value[0]) : String(value)]])),
+            ),
+            timestamp: Number(message.timestamp),
+          })),
+        };
+        for (let attempt = 1; ; attempt += 1) {
+          if (!isRunning() || isStale()) return;
+          try {
+            await options.handleBatch(incoming);
+            break;
+          } catch (error) {
+            options.onRetry?.(error, attempt);
+            // Wait without losing the partition: keep heartbeating so the group does not rebalance.
+            const until = Date.now() + retryDelayMs(attempt);
+            while (Date.now() < until) {
+              await sleep(Math.min(1_000, until - Date.now()));
+              await heartbeat();
+            }
+          }
+        }
+        resolveOffset(lastOffset);
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
+      },
+    });
+    return {
+      get ready() {
+        return ready;
+      },
+      stop: async () => {
+        this.consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async ensureTopics(topics: TopicSpec[]): Promise<void> {
+    const admin = await this.getAdmin();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((topic) => !existing.has(topic.name));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic: topic.name, numPartitions: topic.partitions })) });
+    } catch (error) {
+      // Another replica created them at the same moment.
+      const now = new Set(await admin.listTopics());
+      if (missing.some((topic) => !now.has(topic.name))) throw error;
+    }
+  }
+
+  async ping(): Promise<void> {
+    const admin = await this.getAdmin();
+    await admin.describeCluster();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((consumer) => consumer.disconnect().catch(() => undefined)));
+    this.consumers.clear();
+    const [producer, admin] = [this.producer, this.admin];
+    this.producer = undefined;
+    this.admin = undefined;
+    await Promise.all([producer?.then((p) => p.disconnect()).catch(() => undefined), admin?.then((a) => a.disconnect()).catch(() => undefined)]);
+  }
+}
