@@ -3,6 +3,7 @@ import '@galion/kit/tracing';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { composeAuth, loadAuthConfig } from '@galion/auth';
+import { InProcessEventBus } from '@galion/events';
 import { createLogger, MemoryStore, runMain, serveService } from '@galion/kit';
 import { startPostgres } from '@galion/localdeps';
 import { ensureSigningKeyFile, firstAdmin } from './data-dir.js';
@@ -27,6 +28,7 @@ runMain(async () => {
   const admin = await firstAdmin(settings.dataDir, settings.admin);
   const publicUrl = settings.publicUrl ?? `http://localhost:${settings.port}`;
   const store = new MemoryStore();
+  const bus = new InProcessEventBus();
 
   const authConfig = loadAuthConfig({
     ...process.env,
@@ -37,10 +39,10 @@ runMain(async () => {
     AUTH_JWT_KEYS_FILE: keyFile.file,
     ...(admin.password ? { AUTH_ADMIN_EMAIL: admin.email, AUTH_ADMIN_PASSWORD: admin.password } : {}),
   });
-  const auth = await composeAuth(authConfig, { logger: logger.child({ service: 'auth' }), store, createDatabase: true });
+  const auth = await composeAuth(authConfig, { logger: logger.child({ service: 'auth' }), store, bus, createDatabase: true });
   await admin.remember();
   auth.closers.unshift({ name: 'embedded postgres', close: () => postgres.stop() });
-  auth.closers.push({ name: 'memory store', close: () => store.close() });
+  auth.closers.push({ name: 'memory store', close: () => store.close() }, { name: 'event bus', close: () => bus.close() });
 
   await serveService(auth, {
     name: 'galion',
