@@ -5,6 +5,7 @@ export * from './envelope.js';
 export * from './in-process-bus.js';
 export * from './kafka-bus.js';
 export * from './outbox.js';
+export * from './publishing.js';
 export * from './relay.js';
 export * from './schemas.js';
 export * from './uuid.js';

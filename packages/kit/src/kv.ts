@@ -1,4 +1,6 @@
 import { Redis } from 'ioredis';
+import type { Health } from './health.js';
+import type { Logger } from './logger.js';
 
 /**
  * A small key-value store for short-lived shared state (rate limits, denylists, caches).
@@ -148,3 +150,32 @@ export const waitForRedis = (redis: Redis, timeoutMs = 10_000): Promise<void> =>
       resolve();
     });
   });
+
+/** What a service composition collects to close at shutdown. */
+export type Closers = { name: string; close: () => Promise<unknown> }[];
+
+/**
+ * The store a service uses for shared short-lived state: the injected one (all-in-one), Redis
+ * when configured (checked by readiness), or an in-process one with a warning.
+ */
+export const connectStore = async (options: {
+  injected?: KeyValueStore;
+  redisUrl?: string;
+  logger: Logger;
+  health: Health;
+  closers: Closers;
+}): Promise<KeyValueStore> => {
+  if (options.injected) return options.injected;
+  if (options.redisUrl) {
+    const redis = createRedis(options.redisUrl);
+    await waitForRedis(redis);
+    const store = new RedisStore(redis, 'galion:');
+    options.closers.push({ name: 'redis', close: () => store.close() });
+    options.health.addCheck('redis', () => store.ping());
+    return store;
+  }
+  options.logger.warn('REDIS_URL is not set: limits, revocations and caches are kept in this process only');
+  const store = new MemoryStore();
+  options.closers.push({ name: 'memory store', close: () => store.close() });
+  return store;
+};

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Health } from './health.js';
+import type { Closers } from './kv.js';
 import { createMetricsApp } from './http.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { Logger } from './logger.js';
@@ -115,7 +116,7 @@ export interface ComposedService {
   metrics: ServiceMetrics;
   health: Health;
   /** Clients and jobs to close at shutdown, in the order they were opened. */
-  closers: { name: string; close: () => Promise<unknown> }[];
+  closers: Closers;
 }
 
 export interface ServeOptions {

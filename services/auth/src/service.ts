@@ -1,21 +1,18 @@
 import {
   createDatabase,
   createMetrics,
-  createRedis,
+  connectStore,
   Counter,
   ensureDatabaseExists,
   Health,
   instrumentDatabasePool,
-  MemoryStore,
   migrateLatest,
   pingDatabase,
-  RedisStore,
-  waitForRedis,
   type ComposedService,
   type KeyValueStore,
   type Logger,
 } from '@galion/kit';
-import { ensureTopicsInBackground, KafkaEventBus, OutboxRelay, userEventTopics, type EventBus } from '@galion/events';
+import { connectEventBus, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
 import { StaticKeySource, StoreDenylist, TokenVerifier } from '@galion/tokens';
 import { createAuthApp } from './app.js';
 import type { AuthConfig } from './config.js';
@@ -67,21 +64,7 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
   }
 
-  let store = infra.store;
-  if (!store && config.redisUrl) {
-    const redis = createRedis(config.redisUrl);
-    await waitForRedis(redis);
-    const redisStore = new RedisStore(redis, 'galion:');
-    store = redisStore;
-    closers.push({ name: 'redis', close: () => redisStore.close() });
-    health.addCheck('redis', () => redisStore.ping());
-  } else if (!store) {
-    logger.warn('REDIS_URL is not set: login limits and revocations are kept in this process only');
-    const memoryStore = new MemoryStore();
-    store = memoryStore;
-    closers.push({ name: 'memory store', close: () => memoryStore.close() });
-  }
-  const kv = store;
+  const kv = await connectStore({ injected: infra.store, redisUrl: config.redisUrl, logger, health, closers });
 
   const { ring: keys, generated } = await loadSigningKeys(config.signingKeys);
   if (generated) {
@@ -142,7 +125,8 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
   sweep.unref();
   closers.push({ name: 'token sweep', close: async () => clearInterval(sweep) });
 
-  const relay = startRelay(config, infra, knex, metrics.registry, closers);
+  const bus = connectEventBus({ injected: infra.bus, kafka: config.kafka, logger, closers });
+  const relay = startOutboxRelay({ bus, outbox: config.outbox, knex, logger, registry: metrics.registry, closers });
 
   const app = createAuthApp({
     logger,
@@ -158,39 +142,4 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
   });
   return { app, metrics, health, closers, auth, keys, verifier, relay };
-};
-
-/** Publishes the outbox to the injected bus or to Kafka; without either, events wait in the outbox. */
-const startRelay = (
-  config: AuthConfig,
-  infra: AuthInfrastructure,
-  knex: ReturnType<typeof createDatabase>,
-  registry: ComposedService['metrics']['registry'],
-  closers: ComposedService['closers'],
-): OutboxRelay | undefined => {
-  const { logger } = infra;
-  let bus = infra.bus;
-  if (!bus && config.kafka) {
-    const kafka = new KafkaEventBus({ ...config.kafka, logger });
-    closers.push({ name: 'kafka', close: () => kafka.close() });
-    const topics = ensureTopicsInBackground(kafka, userEventTopics(config.kafka.partitions), logger);
-    closers.push({ name: 'topic set-up', close: async () => topics.cancel() });
-    bus = kafka;
-  }
-  if (!bus || !config.outbox.enabled) {
-    logger.warn('no event bus (KAFKA_BROKERS) or relay disabled: events are kept in the outbox until a relay publishes them');
-    return undefined;
-  }
-  const relay = new OutboxRelay({
-    knex,
-    bus,
-    logger,
-    registry,
-    batchSize: config.outbox.batchSize,
-    pollIntervalMs: config.outbox.pollIntervalMs,
-    retentionMs: config.outbox.retentionMs,
-  });
-  relay.start();
-  closers.push({ name: 'outbox relay', close: () => relay.stop() });
-  return relay;
 };

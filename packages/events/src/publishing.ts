@@ -1,0 +1,51 @@
+import type { Closers, Knex, Logger, Registry } from '@galion/kit';
+import type { EventBus } from './bus.js';
+import { ensureTopicsInBackground, userEventTopics, type KafkaConfig, type OutboxConfig } from './config.js';
+import { KafkaEventBus } from './kafka-bus.js';
+import { OutboxRelay } from './relay.js';
+
+/**
+ * The event bus of a service: the injected one (all-in-one), or Kafka when brokers are
+ * configured (topics created in the background, so start-up does not wait for the broker).
+ */
+export const connectEventBus = (options: {
+  injected?: EventBus;
+  kafka?: KafkaConfig;
+  logger: Logger;
+  closers: Closers;
+}): EventBus | undefined => {
+  if (options.injected) return options.injected;
+  if (!options.kafka) return undefined;
+  const bus = new KafkaEventBus({ ...options.kafka, logger: options.logger });
+  options.closers.push({ name: 'kafka', close: () => bus.close() });
+  const topics = ensureTopicsInBackground(bus, userEventTopics(options.kafka.partitions), options.logger);
+  options.closers.push({ name: 'topic set-up', close: async () => topics.cancel() });
+  return bus;
+};
+
+/** Starts the outbox relay when there is a bus and it is enabled; otherwise events wait in the outbox. */
+export const startOutboxRelay = (options: {
+  bus: EventBus | undefined;
+  outbox: OutboxConfig;
+  knex: Knex;
+  logger: Logger;
+  registry: Registry;
+  closers: Closers;
+}): OutboxRelay | undefined => {
+  if (!options.bus || !options.outbox.enabled) {
+    options.logger.warn('no event bus (KAFKA_BROKERS) or relay disabled: events are kept in the outbox until a relay publishes them');
+    return undefined;
+  }
+  const relay = new OutboxRelay({
+    knex: options.knex,
+    bus: options.bus,
+    logger: options.logger,
+    registry: options.registry,
+    batchSize: options.outbox.batchSize,
+    pollIntervalMs: options.outbox.pollIntervalMs,
+    retentionMs: options.outbox.retentionMs,
+  });
+  relay.start();
+  options.closers.push({ name: 'outbox relay', close: () => relay.stop() });
+  return relay;
+};
