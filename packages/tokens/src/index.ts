@@ -1,4 +1,5 @@
 export * from './claims.js';
+export * from './config.js';
 export * from './denylist.js';
 export * from './jwks.js';
 export * from './middleware.js';

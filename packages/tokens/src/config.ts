@@ -1,0 +1,43 @@
+import { env, z, type KeyValueStore, type Logger } from '@galion/kit';
+import { StoreDenylist } from './denylist.js';
+import { RemoteJwks, type KeySource } from './jwks.js';
+import { TokenVerifier } from './verifier.js';
+
+/** Environment of every service that verifies access tokens (README: Configuration). */
+export const verifierEnv = {
+  PUBLIC_BASE_URL: env.url(['http', 'https']).default('http://localhost:8080'),
+  AUTH_JWKS_URL: env.url(['http', 'https']).optional(),
+  JWT_ISSUER: env.url(['http', 'https']).optional(),
+  JWT_AUDIENCE: env.string().default('galion'),
+  JWKS_CACHE_TTL_SECONDS: env.int(1, 86_400).default(300),
+};
+
+export interface VerifierConfig {
+  /** Undefined when keys are injected in-process (all-in-one). */
+  jwksUrl: string | undefined;
+  issuer: string;
+  audience: string;
+  cacheTtlMs: number;
+}
+
+export const readVerifierConfig = (values: z.infer<z.ZodObject<typeof verifierEnv>>): VerifierConfig => ({
+  jwksUrl: values.AUTH_JWKS_URL,
+  issuer: values.JWT_ISSUER ?? `${values.PUBLIC_BASE_URL.replace(/\/+$/, '')}/api/v1/auth`,
+  audience: values.JWT_AUDIENCE,
+  cacheTtlMs: values.JWKS_CACHE_TTL_SECONDS * 1000,
+});
+
+/**
+ * The verifier of a service: keys from the injected source (all-in-one) or auth's JWKS, and the
+ * shared denylist so logout and deletion take effect at once.
+ */
+export const createTokenVerifier = (config: VerifierConfig, options: { keys?: KeySource; store?: KeyValueStore; logger: Logger }): TokenVerifier => {
+  const keys = options.keys ?? (config.jwksUrl ? new RemoteJwks({ url: config.jwksUrl, ttlMs: config.cacheTtlMs, logger: options.logger }) : undefined);
+  if (!keys) throw new Error('AUTH_JWKS_URL: not set, and no key source was given');
+  return new TokenVerifier({
+    keys,
+    issuer: config.issuer,
+    audience: config.audience,
+    ...(options.store ? { denylist: new StoreDenylist(options.store) } : {}),
+  });
+};
