@@ -46,7 +46,13 @@ export const readKafkaConfig = (values: KafkaEnv, defaultClientId: string): Kafk
     values.KAFKA_SASL_MECHANISM && values.KAFKA_SASL_USERNAME && values.KAFKA_SASL_PASSWORD
       ? { mechanism: values.KAFKA_SASL_MECHANISM, username: values.KAFKA_SASL_USERNAME, password: values.KAFKA_SASL_PASSWORD }
       : undefined;
-  return { brokers: values.KAFKA_BROKERS, clientId: values.KAFKA_CLIENT_ID ?? defaultClientId, ssl: values.KAFKA_SSL, sasl, partitions: values.KAFKA_TOPIC_PARTITIONS };
+  return {
+    brokers: values.KAFKA_BROKERS,
+    clientId: values.KAFKA_CLIENT_ID ?? defaultClientId,
+    ssl: values.KAFKA_SSL,
+    sasl,
+    partitions: values.KAFKA_TOPIC_PARTITIONS,
+  };
 };
 
 export const readOutboxConfig = (values: OutboxEnv): OutboxConfig => ({

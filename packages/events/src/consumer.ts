@@ -1,5 +1,12 @@
 import type { Logger } from '@galion/kit';
-import { USER_EVENTS_DLQ_TOPIC, USER_EVENTS_TOPIC, type EventBus, type IncomingBatch, type IncomingMessage, type Subscription } from './bus.js';
+import {
+  USER_EVENTS_DLQ_TOPIC,
+  USER_EVENTS_TOPIC,
+  type EventBus,
+  type IncomingBatch,
+  type IncomingMessage,
+  type Subscription,
+} from './bus.js';
 import { parseEvent, type EventEnvelope } from './schemas.js';
 
 export interface ReceivedEvent {
@@ -69,7 +76,10 @@ export const startEventConsumer = (options: EventConsumerOptions): Promise<Subsc
           })),
         );
         for (const { message, reason } of invalid) {
-          options.logger.warn({ topic, partition: message.partition, offset: message.offset, reason }, 'event sent to the dead-letter topic');
+          options.logger.warn(
+            { topic, partition: message.partition, offset: message.offset, reason },
+            'event sent to the dead-letter topic',
+          );
           options.onDeadLetter?.(message, reason);
         }
       }

@@ -1,4 +1,12 @@
-import { retryDelayMs, type EventBus, type IncomingMessage, type OutgoingMessage, type SubscribeOptions, type Subscription, type TopicSpec } from './bus.js';
+import {
+  retryDelayMs,
+  type EventBus,
+  type IncomingMessage,
+  type OutgoingMessage,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicSpec,
+} from './bus.js';
 
 const MAX_BATCH = 500;
 /** Messages kept after every group has read them, so memory stays bounded in a long run. */

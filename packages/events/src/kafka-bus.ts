@@ -1,6 +1,16 @@
 import type { Logger } from '@galion/kit';
 // The only module that knows kafkajs: replacing the Kafka client means replacing this file.
-import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type ConsumerRunConfig,
+  type KafkaConfig,
+  type LogEntry,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
 import { retryDelayMs, type EventBus, type OutgoingMessage, type SubscribeOptions, type Subscription, type TopicSpec } from './bus.js';
 
 export interface KafkaSettings {
@@ -11,7 +21,8 @@ export interface KafkaSettings {
   logger: Logger;
 }
 
-const toPinoLevel = (level: logLevel): 'error' | 'warn' | 'debug' => (level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug');
+const toPinoLevel = (level: logLevel): 'error' | 'warn' | 'debug' =>
+  level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -45,7 +56,11 @@ export class KafkaEventBus implements EventBus {
 
   private getProducer(): Promise<Producer> {
     this.producer ??= (async () => {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } });
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
+      });
       producer.on(producer.events.DISCONNECT, () => {
         this.producer = undefined;
       });
@@ -80,7 +95,74 @@ export class KafkaEventBus implements EventBus {
     });
   }
 
+  /**
+   * Joins the group in the background and keeps trying (broker down, topic not created yet, a
+   * crash kafkajs will not restart), so a service starts and recovers without the broker.
+   */
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    let stopped = false;
+    let ready = false;
+    let current: Consumer | undefined;
+    let wakeUp: (() => void) | undefined;
+    const pause = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+
+    const run = async (): Promise<void> => {
+      for (let attempt = 1; !stopped; attempt += 1) {
+        const consumer = this.createConsumer(options, {
+          joined: () => {
+            ready = true;
+          },
+          left: () => {
+            ready = false;
+          },
+          crashedForGood: () => {
+            ready = false;
+            this.consumers.delete(consumer);
+            void consumer.disconnect().catch(() => undefined);
+            if (!stopped) void pause(1_000).then(run);
+          },
+        });
+        current = consumer;
+        this.consumers.add(consumer);
+        try {
+          await consumer.connect();
+          await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning ?? true });
+          await consumer.run(this.runConfig(consumer, options));
+          return;
+        } catch (error) {
+          this.settings.logger.warn({ err: error, attempt, group: options.groupId }, 'joining the consumer group failed; retrying');
+          this.consumers.delete(consumer);
+          await consumer.disconnect().catch(() => undefined);
+          await pause(Math.min(10_000, 500 * attempt));
+        }
+      }
+    };
+    const started = run();
+    return {
+      get ready() {
+        return ready;
+      },
+      stop: async () => {
+        stopped = true;
+        wakeUp?.();
+        await started;
+        if (current) {
+          this.consumers.delete(current);
+          await current.disconnect().catch(() => undefined);
+        }
+        ready = false;
+      },
+    };
+  }
+
+  private createConsumer(options: SubscribeOptions, on: { joined(): void; left(): void; crashedForGood(): void }): Consumer {
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: 30_000,
@@ -88,21 +170,21 @@ export class KafkaEventBus implements EventBus {
       maxWaitTimeInMs: 250,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
-    let ready = false;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      ready = true;
-    });
-    consumer.on(consumer.events.STOP, () => {
-      ready = false;
-    });
+    consumer.on(consumer.events.GROUP_JOIN, on.joined);
+    consumer.on(consumer.events.STOP, on.left);
     consumer.on(consumer.events.CRASH, (event) => {
-      ready = false;
-      this.settings.logger.error({ err: event.payload.error, restart: event.payload.restart, group: options.groupId }, 'kafka consumer crashed');
+      on.left();
+      this.settings.logger.error(
+        { err: event.payload.error, restart: event.payload.restart, group: options.groupId },
+        'kafka consumer crashed',
+      );
+      if (!event.payload.restart) on.crashedForGood();
     });
-    await consumer.connect();
-    await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning ?? true });
-    this.consumers.add(consumer);
-    await consumer.run({
+    return consumer;
+  }
+
+  private runConfig(consumer: Consumer, options: SubscribeOptions): ConsumerRunConfig {
+    return {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 3,
@@ -120,7 +202,9 @@ export class KafkaEventBus implements EventBus {
             key: message.key ? message.key.toString() : null,
             value: message.value,
             headers: Object.fromEntries(
-              Object.entries(message.headers ?? {}).flatMap(([name, value]) => (value === undefined ? [] : [[name, Array.isArray(value) ? String(value[0]) : String(value)]])),
+              Object.entries(message.headers ?? {}).flatMap(([name, value]) =>
+                value === undefined ? [] : [[name, Array.isArray(value) ? String(value[0]) : String(value)]],
+              ),
             ),
             timestamp: Number(message.timestamp),
           })),
@@ -143,15 +227,6 @@ export class KafkaEventBus implements EventBus {
         resolveOffset(lastOffset);
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
       },
-    });
-    return {
-      get ready() {
-        return ready;
-      },
-      stop: async () => {
-        this.consumers.delete(consumer);
-        await consumer.disconnect();
-      },
     };
   }
 
@@ -161,7 +236,10 @@ export class KafkaEventBus implements EventBus {
     const missing = topics.filter((topic) => !existing.has(topic.name));
     if (missing.length === 0) return;
     try {
-      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic: topic.name, numPartitions: topic.partitions })) });
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic: topic.name, numPartitions: topic.partitions })),
+      });
     } catch (error) {
       // Another replica created them at the same moment.
       const now = new Set(await admin.listTopics());
@@ -180,6 +258,9 @@ export class KafkaEventBus implements EventBus {
     const [producer, admin] = [this.producer, this.admin];
     this.producer = undefined;
     this.admin = undefined;
-    await Promise.all([producer?.then((p) => p.disconnect()).catch(() => undefined), admin?.then((a) => a.disconnect()).catch(() => undefined)]);
+    await Promise.all([
+      producer?.then((p) => p.disconnect()).catch(() => undefined),
+      admin?.then((a) => a.disconnect()).catch(() => undefined),
+    ]);
   }
 }

@@ -52,7 +52,11 @@ export class OutboxRelay {
     const registry = options.registry;
     if (registry) {
       this.published = new Counter({ name: 'outbox_published_total', help: 'Outbox events published to the bus.', registers: [registry] });
-      this.errors = new Counter({ name: 'outbox_publish_errors_total', help: 'Failed attempts to publish an outbox batch.', registers: [registry] });
+      this.errors = new Counter({
+        name: 'outbox_publish_errors_total',
+        help: 'Failed attempts to publish an outbox batch.',
+        registers: [registry],
+      });
       const knex = options.knex;
       new Gauge({
         name: 'outbox_pending_events',
@@ -90,7 +94,9 @@ export class OutboxRelay {
   /** Publishes one batch if this replica holds the relay lock; returns how many rows it published. */
   async relayOnce(): Promise<number> {
     return this.options.knex.transaction(async (trx) => {
-      const { rows: lock } = await trx.raw<{ rows: { locked: boolean }[] }>('SELECT pg_try_advisory_xact_lock(?) AS locked', [RELAY_LOCK_ID]);
+      const { rows: lock } = await trx.raw<{ rows: { locked: boolean }[] }>('SELECT pg_try_advisory_xact_lock(?) AS locked', [
+        RELAY_LOCK_ID,
+      ]);
       if (!lock[0]?.locked) return 0;
       const rows: OutboxRow[] = await trx(OUTBOX_TABLE)
         .whereNull('published_at')
@@ -124,7 +130,8 @@ export class OutboxRelay {
   /** Deletes published rows past retention, a bounded number at a time. */
   async prune(): Promise<number> {
     const cutoff = new Date(Date.now() - this.retentionMs);
-    return this.options.knex(OUTBOX_TABLE)
+    return this.options
+      .knex(OUTBOX_TABLE)
       .whereIn(
         'position',
         this.options.knex(OUTBOX_TABLE).select('position').whereNotNull('published_at').where('published_at', '<', cutoff).limit(10_000),

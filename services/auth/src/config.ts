@@ -33,6 +33,7 @@ export const authEnvSchema = z
     AUTH_LOGIN_FAILURE_WINDOW_SECONDS: env.int(1, 86_400).default(900),
     AUTH_LOGIN_BACKOFF_BASE_SECONDS: env.int(1, 3_600).default(30),
     AUTH_LOGIN_BACKOFF_MAX_SECONDS: env.int(1, 86_400).default(900),
+    AUTH_CONSUMER_GROUP: env.string().default('auth'),
     AUTH_ADMIN_EMAIL: z.email().optional(),
     AUTH_ADMIN_PASSWORD: env.string().optional(),
   })
@@ -63,6 +64,7 @@ export interface AuthConfig {
   /** Undefined when no brokers are configured: events then wait in the outbox, or go to an injected bus. */
   kafka: KafkaConfig | undefined;
   outbox: OutboxConfig;
+  consumerGroup: string;
   issuer: string;
   audience: string;
   signingKeys: { file: string | undefined; inline: string | undefined; activeKid: string | undefined; generate: boolean };
@@ -98,6 +100,7 @@ export const loadAuthConfig = (source: NodeJS.ProcessEnv = process.env): AuthCon
     redisUrl: e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined,
     kafka: readKafkaConfig(e, 'galion-auth'),
     outbox: readOutboxConfig(e),
+    consumerGroup: e.AUTH_CONSUMER_GROUP,
     issuer: `${e.PUBLIC_BASE_URL.replace(/\/+$/, '')}/api/v1/auth`,
     audience: e.JWT_AUDIENCE,
     signingKeys: {

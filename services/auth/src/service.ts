@@ -12,7 +12,7 @@ import {
   type KeyValueStore,
   type Logger,
 } from '@galion/kit';
-import { connectEventBus, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
+import { connectEventBus, startEventConsumer, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
 import { StaticKeySource, StoreDenylist, TokenVerifier } from '@galion/tokens';
 import { createAuthApp } from './app.js';
 import type { AuthConfig } from './config.js';
@@ -127,6 +127,18 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
 
   const bus = connectEventBus({ injected: infra.bus, kafka: config.kafka, logger, closers });
   const relay = startOutboxRelay({ bus, outbox: config.outbox, knex, logger, registry: metrics.registry, closers });
+  if (bus) {
+    const subscription = await startEventConsumer({
+      bus,
+      groupId: config.consumerGroup,
+      logger,
+      handle: (events) =>
+        knex.transaction(async (trx) => {
+          for (const { event } of events) await auth.applyUserEvent(event, trx);
+        }),
+    });
+    closers.push({ name: 'event consumer', close: () => subscription.stop() });
+  }
 
   const app = createAuthApp({
     logger,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendToOutbox, createEvent, uuidv7, type EventData, type EventType } from '@galion/events';
+import { appendToOutbox, createEvent, uuidv7, type EventData, type EventEnvelope, type EventType } from '@galion/events';
 import { conflict, isUniqueViolation, notFound, unauthorized, validationFailed, type Knex, type Logger } from '@galion/kit';
 import type { AccessClaims, Denylist, Role } from '@galion/tokens';
 import { ACCOUNTS_EMAIL_UNIQUE, type Account, type AccountRepository } from '../repositories/accounts.js';
@@ -124,6 +124,11 @@ export class AuthService {
         return { error: unauthorized('refresh_token_expired', 'The refresh token has expired; log in again.') };
       const account = await this.deps.accounts.findById(record.accountId, trx);
       if (!account || account.status !== 'active') return { error: invalidRefreshToken() };
+      // Deleted or deactivated elsewhere a moment ago (the event may still be on its way): refuse now.
+      const revokedAt = await this.deps.denylist.userRevokedAt(record.accountId);
+      if (revokedAt !== undefined && record.createdAt.getTime() / 1000 <= revokedAt) {
+        return { error: unauthorized('refresh_token_revoked', 'This session has ended; log in again.') };
+      }
       if (!record.rotatedAt) return { pair: await this.rotate(record, refreshToken, account, trx) };
       const sinceRotation = this.now().getTime() - record.rotatedAt.getTime();
       if (sinceRotation <= this.deps.settings.refreshReuseGraceSeconds * 1000) {
@@ -191,6 +196,31 @@ export class AuthService {
     const account = await this.deps.accounts.findById(userId);
     if (!account || account.status !== 'active') throw notFound('This account no longer exists.', 'account_not_found');
     return account;
+  }
+
+  /**
+   * Applies what the users service decided: a deleted user loses the account and every session;
+   * a role or status change reaches the credentials. Idempotent, for at-least-once delivery.
+   */
+  async applyUserEvent(event: EventEnvelope, trx: Knex.Transaction): Promise<void> {
+    if (event.source === SOURCE) return;
+    if (event.type === 'user.deleted') {
+      await this.deps.accounts.delete(event.subject, trx);
+      return;
+    }
+    if (event.type === 'user.updated') {
+      const data = event.data as EventData<'user.updated'>;
+      if (data.role === undefined && data.active === undefined) return;
+      await this.deps.accounts.update(
+        event.subject,
+        {
+          ...(data.role ? { role: data.role } : {}),
+          ...(data.active !== undefined ? { status: data.active ? 'active' : 'disabled' } : {}),
+        },
+        trx,
+      );
+      if (data.active === false || data.role !== undefined) await this.deps.refreshTokens.revokeAllOfAccount(event.subject, trx);
+    }
   }
 
   /** Creates the configured admin if missing, or gives an existing account the admin role. Idempotent. */

@@ -1,0 +1,155 @@
+import { appendToOutbox, createEvent, type EventData, type EventEnvelope, type EventType } from '@galion/events';
+import { conflict, forbidden, notFound, type Knex, type Logger } from '@galion/kit';
+import type { AccessClaims, Denylist } from '@galion/tokens';
+import type { Profile, ProfileChanges, ProfileRepository, SearchQuery } from '../repositories/profiles.js';
+import type { AuthAccounts } from './auth-accounts.js';
+import type { ProfileCache } from './profile-cache.js';
+
+export type ProfilePatch = Pick<ProfileChanges, 'name' | 'bio' | 'avatarUrl' | 'locale' | 'timezone' | 'preferences' | 'isPublic'>;
+export type AdminPatch = Pick<ProfileChanges, 'role' | 'active'>;
+
+export interface ProfileServiceDeps {
+  knex: Knex;
+  profiles: ProfileRepository;
+  cache: ProfileCache;
+  authAccounts: AuthAccounts | undefined;
+  denylist: Denylist;
+  logger: Logger;
+  accessTokenTtlSeconds: number;
+}
+
+const SOURCE = 'users';
+const lastAdmin = () => conflict('last_admin', 'This is the last active admin; make another admin first.');
+const isAdmin = (claims: AccessClaims) => claims.role === 'admin';
+
+/** What users does with profiles, free of HTTP. Changes and their events commit together. */
+export class ProfileService {
+  constructor(private readonly deps: ProfileServiceDeps) {}
+
+  /** The caller's profile; created from auth's account if the registration event has not arrived yet. */
+  async me(claims: AccessClaims, bearerToken: string): Promise<Profile> {
+    const existing = await this.read(claims.sub);
+    if (existing) return existing;
+    if (await this.deps.profiles.isDeleted(claims.sub)) throw notFound('This account no longer exists.', 'account_not_found');
+    if (!this.deps.authAccounts) throw notFound('No profile yet; it is created when registration is processed.', 'profile_not_found');
+    const account = await this.deps.authAccounts.currentAccount(bearerToken);
+    const { profile } = await this.deps.profiles.insertIfAbsent({
+      id: claims.sub,
+      email: account.email,
+      name: account.name,
+      role: account.role,
+    });
+    return profile;
+  }
+
+  /** A profile as `viewer` may see it: whole for self and admins, the public part if public, else 404. */
+  async view(viewer: AccessClaims, id: string): Promise<{ profile: Profile; whole: boolean }> {
+    const profile = await this.read(id);
+    if (profile && (viewer.sub === id || isAdmin(viewer))) return { profile, whole: true };
+    if (profile?.isPublic && profile.active) return { profile, whole: false };
+    throw notFound('No such user.', 'user_not_found');
+  }
+
+  async updateMe(claims: AccessClaims, bearerToken: string, patch: ProfilePatch): Promise<Profile> {
+    await this.me(claims, bearerToken);
+    const changes = Object.keys(patch).filter((key) => patch[key as keyof ProfilePatch] !== undefined);
+    if (changes.length === 0) return this.me(claims, bearerToken);
+    return this.change(claims.sub, patch, (profile) =>
+      this.event('user.updated', profile.id, { changes: changes.map(snakeCase), ...(patch.name ? { name: patch.name } : {}) }),
+    );
+  }
+
+  async adminUpdate(admin: AccessClaims, id: string, patch: AdminPatch): Promise<Profile> {
+    if (!isAdmin(admin)) throw forbidden('This needs the admin role.');
+    const updated = await this.deps.knex.transaction(async (trx) => {
+      const current = await this.deps.profiles.findById(id, trx);
+      if (!current) throw notFound('No such user.', 'user_not_found');
+      const losesAdmin = current.role === 'admin' && current.active && (patch.role === 'user' || patch.active === false);
+      if (losesAdmin) {
+        const admins = await this.deps.profiles.lockActiveAdmins(trx);
+        if (admins.length <= 1 && admins.includes(id)) throw lastAdmin();
+      }
+      const changed = (['role', 'active'] as const).filter((field) => patch[field] !== undefined && patch[field] !== current[field]);
+      if (changed.length === 0) return { profile: current, changed };
+      const profile = (await this.deps.profiles.update(id, patch, trx))!;
+      await appendToOutbox(trx, this.event('user.updated', id, { changes: changed, role: profile.role, active: profile.active }));
+      return { profile, changed };
+    });
+    await this.deps.cache.invalidate(id);
+    // Tokens carry the role and stand for an active user: make the user log in again.
+    if (updated.changed.length > 0) await this.revokeTokens(id);
+    return updated.profile;
+  }
+
+  async delete(actor: AccessClaims, id: string): Promise<void> {
+    if (actor.sub !== id && !isAdmin(actor)) throw notFound('No such user.', 'user_not_found');
+    await this.deps.knex.transaction(async (trx) => {
+      const current = await this.deps.profiles.findById(id, trx);
+      if (!current) throw notFound('No such user.', 'user_not_found');
+      if (current.role === 'admin' && current.active) {
+        const admins = await this.deps.profiles.lockActiveAdmins(trx);
+        if (admins.length <= 1) throw lastAdmin();
+      }
+      await this.deps.profiles.delete(id, trx);
+      await appendToOutbox(trx, this.event('user.deleted', id, { deleted_by: actor.sub }));
+    });
+    await this.deps.cache.invalidate(id);
+    await this.revokeTokens(id);
+  }
+
+  async search(query: SearchQuery): Promise<{ profiles: Profile[]; sortValues: string[] }> {
+    return this.deps.profiles.search(query);
+  }
+
+  /** Applies an event from another service (registrations, and role or email changes made in auth). */
+  async applyEvent(event: EventEnvelope, db: Knex): Promise<void> {
+    if (event.source === SOURCE) return;
+    if (event.type === 'user.registered') {
+      if (await this.deps.profiles.isDeleted(event.subject, db)) return;
+      const data = event.data as EventData<'user.registered'>;
+      const { created } = await this.deps.profiles.insertIfAbsent(
+        { id: event.subject, email: data.email, name: data.name, role: data.role },
+        db,
+      );
+      if (!created) await this.deps.profiles.update(event.subject, { email: data.email, role: data.role }, db);
+    } else if (event.type === 'user.updated') {
+      const data = event.data as EventData<'user.updated'>;
+      await this.deps.profiles.update(event.subject, { role: data.role, active: data.active, email: data.email, name: data.name }, db);
+    } else if (event.type === 'user.email_verified') {
+      const data = event.data as EventData<'user.email_verified'>;
+      await this.deps.profiles.update(event.subject, { email: data.email }, db);
+    } else {
+      return;
+    }
+    await this.deps.cache.invalidate(event.subject);
+  }
+
+  private async read(id: string): Promise<Profile | undefined> {
+    const cached = await this.deps.cache.get(id);
+    if (cached) return cached;
+    const profile = await this.deps.profiles.findById(id);
+    if (profile) await this.deps.cache.set(profile);
+    return profile;
+  }
+
+  private async change(id: string, changes: ProfileChanges, event: (profile: Profile) => EventEnvelope): Promise<Profile> {
+    const profile = await this.deps.knex.transaction(async (trx) => {
+      const updated = await this.deps.profiles.update(id, changes, trx);
+      if (!updated) throw notFound('No such user.', 'user_not_found');
+      await appendToOutbox(trx, event(updated));
+      return updated;
+    });
+    await this.deps.cache.invalidate(id);
+    return profile;
+  }
+
+  private revokeTokens(id: string): Promise<void> {
+    return this.deps.denylist.revokeUser(id, Date.now() / 1000, this.deps.accessTokenTtlSeconds);
+  }
+
+  private event<T extends EventType>(type: T, subject: string, data: EventData<T>): EventEnvelope<T> {
+    return createEvent(type, { source: SOURCE, subject, data });
+  }
+}
+
+const snakeCase = (field: string) => field.replace(/[A-Z]/g, (char) => `_${char.toLowerCase()}`);

@@ -1,0 +1,183 @@
+import { badRequest, type ApiRouter } from '@galion/kit';
+import { authenticate, authOf, bearerToken, requireRole, type TokenVerifier } from '@galion/tokens';
+import type { Request } from 'express';
+import type { ProfileService } from '../domain/profile-service.js';
+import type { Profile } from '../repositories/profiles.js';
+import { AdminUpdateRequest, ProfileList, ProfileView, PublicProfileView, SearchQuery, UpdateMeRequest, UserIdParams } from '../schemas.js';
+
+export const BASE = '/api/v1/users';
+const tags = ['users'];
+
+export const toView = (profile: Profile) => ({
+  id: profile.id,
+  email: profile.email,
+  name: profile.name,
+  role: profile.role,
+  active: profile.active,
+  bio: profile.bio,
+  avatar_url: profile.avatarUrl,
+  locale: profile.locale,
+  timezone: profile.timezone,
+  preferences: profile.preferences,
+  is_public: profile.isPublic,
+  created_at: profile.createdAt.toISOString(),
+  updated_at: profile.updatedAt.toISOString(),
+});
+
+const toPublicView = (profile: Profile) => ({ id: profile.id, name: profile.name, bio: profile.bio, avatar_url: profile.avatarUrl });
+
+const tokenOf = (req: Request) => bearerToken(req.get('authorization')) ?? '';
+
+/** Keyset cursors: the sort value and id of the last row, opaque to clients. */
+const encodeCursor = (value: string, id: string) => Buffer.from(JSON.stringify([value, id])).toString('base64url');
+const decodeCursor = (cursor: string): { value: string; id: string } => {
+  try {
+    const [value, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
+    if (typeof value === 'string' && typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id)) return { value, id };
+  } catch {
+    // answered below
+  }
+  throw badRequest('invalid_cursor', 'The cursor is not one this API gave out.');
+};
+
+export const registerUsersRoutes = (
+  api: ApiRouter,
+  { profiles, verifier }: { profiles: ProfileService; verifier: TokenVerifier },
+): void => {
+  const bearer = [authenticate(verifier)];
+  const adminOnly = [authenticate(verifier), requireRole('admin')];
+  const errors = { 400: 'Invalid input', 401: 'Missing or invalid token' } as const;
+
+  api.route({
+    method: 'get',
+    path: `${BASE}/me`,
+    summary: 'My profile (created on first access if needed)',
+    tags,
+    security: 'bearer',
+    before: bearer,
+    responses: { 200: { description: 'The profile', schema: ProfileView }, 401: errors[401] },
+    handler: async ({ req, res }) => ({ body: toView(await profiles.me(authOf(res), tokenOf(req))) }),
+  });
+
+  api.route({
+    method: 'patch',
+    path: `${BASE}/me`,
+    summary: 'Update my profile',
+    tags,
+    security: 'bearer',
+    before: bearer,
+    body: UpdateMeRequest,
+    responses: { 200: { description: 'The updated profile', schema: ProfileView }, ...errors },
+    handler: async ({ body, req, res }) => {
+      const profile = await profiles.updateMe(authOf(res), tokenOf(req), {
+        name: body.name,
+        bio: body.bio,
+        avatarUrl: body.avatar_url,
+        locale: body.locale,
+        timezone: body.timezone,
+        preferences: body.preferences,
+        isPublic: body.is_public,
+      });
+      return { body: toView(profile) };
+    },
+  });
+
+  api.route({
+    method: 'delete',
+    path: `${BASE}/me`,
+    summary: 'Delete my account',
+    tags,
+    security: 'bearer',
+    before: bearer,
+    responses: { 204: { description: 'Deleted' }, 401: errors[401], 409: 'The last admin cannot be deleted' },
+    handler: async ({ res }) => {
+      const claims = authOf(res);
+      await profiles.delete(claims, claims.sub);
+      return { status: 204 };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: BASE,
+    summary: 'Search users (admin)',
+    tags,
+    security: 'bearer',
+    before: adminOnly,
+    query: SearchQuery,
+    responses: { 200: { description: 'A page of profiles', schema: ProfileList }, ...errors, 403: 'Not an admin' },
+    handler: async ({ query }) => {
+      const page = await profiles.search({
+        prefix: query.q,
+        role: query.role,
+        active: query.status === undefined ? undefined : query.status === 'active',
+        sort: query.sort,
+        direction: query.order,
+        limit: query.limit + 1,
+        after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      });
+      const items = page.profiles.slice(0, query.limit);
+      const more = page.profiles.length > query.limit;
+      const last = items.length - 1;
+      return {
+        body: {
+          items: items.map(toView),
+          next_cursor: more && last >= 0 ? encodeCursor(page.sortValues[last]!, items[last]!.id) : null,
+        },
+      };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: `${BASE}/{id}`,
+    summary: 'A user: whole for self and admins, the public part of a public profile, else 404',
+    tags,
+    security: 'bearer',
+    before: bearer,
+    params: UserIdParams,
+    responses: {
+      200: { description: 'The profile', schema: ProfileView.or(PublicProfileView) },
+      ...errors,
+      404: 'No such user (or not visible)',
+    },
+    handler: async ({ params, res }) => {
+      const { profile, whole } = await profiles.view(authOf(res), params.id);
+      return { body: whole ? toView(profile) : toPublicView(profile) };
+    },
+  });
+
+  api.route({
+    method: 'patch',
+    path: `${BASE}/{id}`,
+    summary: 'Change role or active status (admin)',
+    tags,
+    security: 'bearer',
+    before: adminOnly,
+    params: UserIdParams,
+    body: AdminUpdateRequest,
+    responses: {
+      200: { description: 'The updated profile', schema: ProfileView },
+      ...errors,
+      403: 'Not an admin',
+      404: 'No such user',
+      409: 'Last admin',
+    },
+    handler: async ({ params, body, res }) => ({ body: toView(await profiles.adminUpdate(authOf(res), params.id, body)) }),
+  });
+
+  api.route({
+    method: 'delete',
+    path: `${BASE}/{id}`,
+    summary: 'Delete a user (self or admin)',
+    tags,
+    security: 'bearer',
+    before: bearer,
+    params: UserIdParams,
+    responses: { 204: { description: 'Deleted' }, ...errors, 404: 'No such user', 409: 'Last admin' },
+    handler: async ({ params, res }) => {
+      await profiles.delete(authOf(res), params.id);
+      return { status: 204 };
+    },
+  });
+};

@@ -1,0 +1,77 @@
+import { z } from '@galion/kit';
+
+const TIME_ZONES = new Set(Intl.supportedValuesOf('timeZone').concat('UTC'));
+const PREFERENCES_MAX_BYTES = 8_192;
+
+export const ProfileView = z
+  .object({
+    id: z.uuid(),
+    email: z.string(),
+    name: z.string(),
+    role: z.enum(['user', 'admin']),
+    active: z.boolean(),
+    bio: z.string().nullable(),
+    avatar_url: z.string().nullable(),
+    locale: z.string().nullable(),
+    timezone: z.string().nullable(),
+    preferences: z.record(z.string(), z.unknown()),
+    is_public: z.boolean(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .openapi('Profile');
+
+export const PublicProfileView = z
+  .object({ id: z.uuid(), name: z.string(), bio: z.string().nullable(), avatar_url: z.string().nullable() })
+  .openapi('PublicProfile');
+
+export const UpdateMeRequest = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).optional(),
+    bio: z.string().max(1_000).nullable().optional(),
+    avatar_url: z
+      .url({ protocol: /^https$/, message: 'must be an https URL' })
+      .max(2_048)
+      .nullable()
+      .optional(),
+    locale: z
+      .string()
+      .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en or pt-BR')
+      .max(35)
+      .nullable()
+      .optional(),
+    timezone: z
+      .string()
+      .max(64)
+      .refine((value) => TIME_ZONES.has(value), 'must be an IANA time zone such as Europe/Paris')
+      .nullable()
+      .optional(),
+    preferences: z
+      .record(z.string().max(64), z.unknown())
+      .refine(
+        (value) => Buffer.byteLength(JSON.stringify(value)) <= PREFERENCES_MAX_BYTES,
+        `must be at most ${PREFERENCES_MAX_BYTES} bytes of JSON`,
+      )
+      .optional(),
+    is_public: z.boolean().optional().openapi({ description: 'Let other signed-in users see name, bio and avatar.' }),
+  })
+  .openapi('UpdateMeRequest');
+
+export const AdminUpdateRequest = z
+  .strictObject({ role: z.enum(['user', 'admin']).optional(), active: z.boolean().optional() })
+  .refine((value) => value.role !== undefined || value.active !== undefined, 'give role, active, or both')
+  .openapi('AdminUpdateRequest');
+
+export const UserIdParams = z.object({ id: z.uuid({ message: 'must be a user id (UUID)' }) });
+
+export const SearchQuery = z.strictObject({
+  q: z.string().trim().min(1).max(254).optional().openapi({ description: 'Prefix of the email or the name.' }),
+  role: z.enum(['user', 'admin']).optional(),
+  status: z.enum(['active', 'inactive']).optional(),
+  sort: z.enum(['created_at', 'name', 'email']).default('created_at'),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(100)).default(20),
+  cursor: z.string().max(512).optional(),
+});
+
+export const ProfileList = z.object({ items: z.array(ProfileView), next_cursor: z.string().nullable() }).openapi('ProfileList');
