@@ -1,9 +1,12 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { testKafkaBrokers } from '@galion/localdeps';
+import { eventually, testKafkaBrokers } from '@galion/localdeps';
 import { createEvent, KafkaEventBus, startEventConsumer, type ReceivedEvent } from '../src';
-import { eventually, silentLogger, uniqueTopic } from './helpers';
+import { silentLogger, uniqueTopic } from './helpers';
 
-const valid = (subject: string) => JSON.stringify(createEvent('user.registered', { source: 'test', subject, data: { email: `${subject}@example.com`, name: subject, role: 'user' } }));
+const valid = (subject: string) =>
+  JSON.stringify(
+    createEvent('user.registered', { source: 'test', subject, data: { email: `${subject}@example.com`, name: subject, role: 'user' } }),
+  );
 
 describe('startEventConsumer on Kafka', () => {
   it('when poison messages arrive, then they go to the DLQ with a reason and the good ones behind them are handled', async () => {
@@ -59,7 +62,10 @@ describe('startEventConsumer on Kafka', () => {
         },
       });
       await eventually(() => dlq.length === 4, 30_000, 'DLQ messages');
-      expect(dlq[0]).toMatchObject({ value: 'this is not json', headers: { 'dlq-reason': 'not JSON', 'dlq-source-topic': topic, 'dlq-source-offset': '1' } });
+      expect(dlq[0]).toMatchObject({
+        value: 'this is not json',
+        headers: { 'dlq-reason': 'not JSON', 'dlq-source-topic': topic, 'dlq-source-offset': '1' },
+      });
       expect(Buffer.from(dlq[0]!.headers['dlq-original-value-base64']!, 'base64').toString()).toBe('this is not json');
       await subscription.stop();
     } finally {

@@ -30,14 +30,4 @@ export const writeEvents = async (knex: Knex, count: number, users = 5) => {
   return events;
 };
 
-/** Waits until `predicate` holds, polling. */
-export const eventually = async (predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
-
 export const eventIds = (messages: IncomingMessage[]) => messages.map((message) => JSON.parse(message.value!.toString()).id as string);

@@ -1,5 +1,5 @@
+import { eventually } from '@galion/localdeps';
 import { InProcessEventBus, type IncomingMessage } from '../src';
-import { eventually } from './helpers';
 
 describe('InProcessEventBus', () => {
   it('when messages are published, then a subscriber receives them in order', async () => {

@@ -1,7 +1,7 @@
 import { createMetrics } from '@galion/kit';
-import { startKafka, testKafkaBrokers } from '@galion/localdeps';
+import { eventually, startKafka, testKafkaBrokers } from '@galion/localdeps';
 import { InProcessEventBus, KafkaEventBus, OutboxRelay, type IncomingMessage } from '../src';
-import { eventIds, eventually, outboxDatabase, silentLogger, uniqueTopic, writeEvents } from './helpers';
+import { eventIds, outboxDatabase, silentLogger, uniqueTopic, writeEvents } from './helpers';
 
 describe('OutboxRelay', () => {
   it('when events are in the outbox, then the relay publishes them once, in order, and marks them', async () => {
@@ -29,7 +29,9 @@ describe('OutboxRelay', () => {
   it('when two relays run on the same outbox, then each event is published once and order holds', async () => {
     const db = await outboxDatabase();
     const bus = new InProcessEventBus();
-    const relays = [1, 2].map(() => new OutboxRelay({ knex: db.knex, bus, logger: silentLogger, topic: 'events', batchSize: 5, pollIntervalMs: 10 }));
+    const relays = [1, 2].map(
+      () => new OutboxRelay({ knex: db.knex, bus, logger: silentLogger, topic: 'events', batchSize: 5, pollIntervalMs: 10 }),
+    );
     try {
       const events = await writeEvents(db.knex, 200);
       relays.forEach((relay) => relay.start());
@@ -49,7 +51,10 @@ describe('OutboxRelay', () => {
       await writeEvents(db.knex, 4);
       await relay.relayOnce();
       await writeEvents(db.knex, 2);
-      await db.knex('outbox').whereNotNull('published_at').update({ published_at: new Date(Date.now() - 120_000) });
+      await db
+        .knex('outbox')
+        .whereNotNull('published_at')
+        .update({ published_at: new Date(Date.now() - 120_000) });
       expect(await relay.prune()).toBe(4);
       expect((await db.knex('outbox').select('position')).length).toBe(2);
     } finally {
@@ -110,7 +115,11 @@ describe('OutboxRelay through a Kafka outage', () => {
       expect(Number(waiting!.c)).toBe(50);
 
       await kafka.start();
-      await eventually(async () => Number((await db.knex('outbox').whereNull('published_at').count({ c: '*' }).first())!.c) === 0, 60_000, 'outbox drained');
+      await eventually(
+        async () => Number((await db.knex('outbox').whereNull('published_at').count({ c: '*' }).first())!.c) === 0,
+        60_000,
+        'outbox drained',
+      );
       await bus.subscribe({
         groupId: 'outage-reader',
         topic,

@@ -16,7 +16,11 @@ describe('event schemas', () => {
   });
 
   it('when a field has the wrong type, then validation says which', () => {
-    const event = createEvent('user.registered', { source: 'auth', subject: 'u1', data: { email: 'a@example.com', name: 'A', role: 'user' } });
+    const event = createEvent('user.registered', {
+      source: 'auth',
+      subject: 'u1',
+      data: { email: 'a@example.com', name: 'A', role: 'user' },
+    });
     const result = parseEvent(JSON.stringify({ ...event, data: { ...event.data, role: 'superuser' } }));
     expect(result).toEqual({ ok: false, reason: expect.stringMatching(/invalid user.registered data: role/) });
     expect(parseEvent(Buffer.alloc(0))).toEqual({ ok: false, reason: 'empty message' });

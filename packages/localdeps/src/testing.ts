@@ -77,3 +77,13 @@ export const startTestServer = async (app: Express): Promise<{ url: string; clos
     });
   return { url: `http://127.0.0.1:${port}`, close };
 };
+
+/** Polls until `predicate` holds (for effects that arrive through events); fails after `timeoutMs`. */
+export const eventually = async (predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'the condition'): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+};
