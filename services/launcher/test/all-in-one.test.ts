@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '@galion/localdeps';
 
-const MAIN = path.resolve(__dirname, '..', 'dist', 'main.js');
+const MAIN = path.resolve(__dirname, '..', 'dist', 'all-in-one.js');
 
 interface Running {
   child: ChildProcess;

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `npm run start:distributed`: every service as its own process against real PostgreSQL, Redis and
+# Kafka started on loopback, as in a cluster.
+source "$(dirname "$0")/lib.sh"
+ensure_workspace
+bash "$GALION_ROOT/scripts/install-deps.sh"
+exec node "$GALION_ROOT/services/launcher/dist/distributed.js"
