@@ -1,0 +1,88 @@
+import { kafkaEnv, readKafkaConfig, USER_EVENTS_DLQ_TOPIC, USER_EVENTS_TOPIC, type KafkaConfig } from '@galion/events';
+import { commonEnv, env, loadConfig, withPassword, z } from '@galion/kit';
+import { readVerifierConfig, verifierEnv, type VerifierConfig } from '@galion/tokens';
+
+/** Every setting of the analytics service, read from the environment (docs/analytics.md: Configuration). */
+export const analyticsEnvSchema = z
+  .object({
+    ...commonEnv,
+    ...kafkaEnv,
+    ...verifierEnv,
+    PORT: env.int(0, 65_535).default(8083),
+    DATABASE_URL: env.url(['postgres', 'postgresql']),
+    DATABASE_PASSWORD: env.string().optional(),
+    DATABASE_POOL_MAX: env.int(1, 200).default(10),
+    MIGRATE_ON_START: env.bool().default(false),
+    REDIS_URL: env.url(['redis', 'rediss']).optional(),
+    REDIS_PASSWORD: env.string().optional(),
+    ANALYTICS_TOPIC: env.string().default(USER_EVENTS_TOPIC),
+    ANALYTICS_DLQ_TOPIC: env.string().default(USER_EVENTS_DLQ_TOPIC),
+    ANALYTICS_CONSUMER_GROUP: env.string().default('analytics'),
+    ANALYTICS_CONSUMER_ENABLED: env.bool().default(true),
+    ANALYTICS_RETENTION_DAYS: env.int(1, 3_650).default(90),
+    ANALYTICS_ROLLUP_RETENTION_DAYS: env.int(1, 36_500).default(730),
+    ANALYTICS_MAINTENANCE_INTERVAL_SECONDS: env.int(10, 86_400).default(3_600),
+  })
+  .refine((value) => value.ANALYTICS_ROLLUP_RETENTION_DAYS >= value.ANALYTICS_RETENTION_DAYS, {
+    message: 'rollups must be kept at least as long as raw events (ANALYTICS_RETENTION_DAYS)',
+    path: ['ANALYTICS_ROLLUP_RETENTION_DAYS'],
+  })
+  .refine((value) => !value.KAFKA_SASL_MECHANISM || (value.KAFKA_SASL_USERNAME && value.KAFKA_SASL_PASSWORD), {
+    message: 'KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+    path: ['KAFKA_SASL_PASSWORD'],
+  });
+
+export type AnalyticsEnv = z.infer<typeof analyticsEnvSchema>;
+
+export interface AnalyticsConfig {
+  port: number;
+  host: string;
+  metricsPort: number | undefined;
+  logLevel: string;
+  shutdownTimeoutMs: number;
+  drainDelayMs: number;
+  corsOrigins: string[];
+  bodyLimit: string;
+  trustProxy: number;
+  database: { url: string; poolMax: number };
+  migrateOnStart: boolean;
+  redisUrl: string | undefined;
+  /** Kafka settings; undefined when KAFKA_BROKERS is unset and a bus is injected (all-in-one). */
+  kafka: KafkaConfig | undefined;
+  /** How access tokens are verified (auth's JWKS, unless keys are injected in-process). */
+  verifier: VerifierConfig;
+  topic: string;
+  dlqTopic: string;
+  consumerGroup: string;
+  consumerEnabled: boolean;
+  retentionDays: number;
+  rollupRetentionDays: number;
+  maintenanceIntervalMs: number;
+}
+
+export const loadAnalyticsConfig = (source: NodeJS.ProcessEnv = process.env): AnalyticsConfig => {
+  const e = loadConfig(analyticsEnvSchema, source);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    metricsPort: e.METRICS_PORT,
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
+    corsOrigins: e.CORS_ORIGINS,
+    bodyLimit: e.BODY_LIMIT,
+    trustProxy: e.TRUST_PROXY,
+    database: { url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD), poolMax: e.DATABASE_POOL_MAX },
+    migrateOnStart: e.MIGRATE_ON_START,
+    redisUrl: e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined,
+    kafka: readKafkaConfig(e, 'galion-analytics'),
+    verifier: readVerifierConfig(e),
+    topic: e.ANALYTICS_TOPIC,
+    dlqTopic: e.ANALYTICS_DLQ_TOPIC,
+    consumerGroup: e.ANALYTICS_CONSUMER_GROUP,
+    consumerEnabled: e.ANALYTICS_CONSUMER_ENABLED,
+    retentionDays: e.ANALYTICS_RETENTION_DAYS,
+    rollupRetentionDays: e.ANALYTICS_ROLLUP_RETENTION_DAYS,
+    maintenanceIntervalMs: e.ANALYTICS_MAINTENANCE_INTERVAL_SECONDS * 1000,
+  };
+};

@@ -1,0 +1,61 @@
+import { deadLetterHeaders, startEventConsumer, type EventBus, type Subscription } from '@galion/events';
+import type { Logger } from '@galion/kit';
+import type { EventIngestor } from './ingest.js';
+import type { AnalyticsMetrics } from './metrics.js';
+
+export interface AnalyticsConsumerOptions {
+  bus: EventBus;
+  ingestor: EventIngestor;
+  metrics: AnalyticsMetrics;
+  logger: Logger;
+  groupId: string;
+  topic: string;
+  dlqTopic: string;
+}
+
+/**
+ * The analytics consumer: each batch of valid events is stored in one transaction, and only then
+ * are the batch's offsets committed. When storing fails (PostgreSQL down) the batch is offered
+ * again after a growing delay and no offset moves, so consumption pauses and resumes by itself.
+ * Messages that are not valid events go to the dead-letter topic (in startEventConsumer).
+ */
+export const startAnalyticsConsumer = (options: AnalyticsConsumerOptions): Promise<Subscription> => {
+  const { bus, ingestor, metrics, logger } = options;
+  return startEventConsumer({
+    bus,
+    groupId: options.groupId,
+    topic: options.topic,
+    dlqTopic: options.dlqTopic,
+    logger,
+    handle: async (received, batch) => {
+      metrics.batchSize.observe(batch.messages.length);
+      const endTimer = metrics.batchDuration.startTimer();
+      const result = await ingestor.ingest(received.map(({ event }) => event));
+      endTimer();
+      if (result.rejected.length > 0) {
+        await bus.publish(
+          options.dlqTopic,
+          result.rejected.map(({ index, reason }) => {
+            const { message } = received[index]!;
+            return { key: message.key ?? 'unknown', value: message.value ?? Buffer.alloc(0), headers: deadLetterHeaders(message, reason) };
+          }),
+        );
+        for (const { index, reason } of result.rejected) {
+          const { message } = received[index]!;
+          logger.warn(
+            { topic: message.topic, partition: message.partition, offset: message.offset, reason },
+            'event sent to the dead-letter topic',
+          );
+        }
+        metrics.deadLettered.inc(result.rejected.length);
+      }
+      metrics.eventsProcessed.inc(received.length - result.rejected.length);
+      if (result.stored > 0) metrics.eventsStored.inc(result.stored);
+      for (const latency of result.latenciesSeconds) metrics.eventLatency.observe(latency);
+      metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, batch.lag);
+      if (result.duplicates > 0) logger.debug({ duplicates: result.duplicates }, 'redelivered events skipped');
+    },
+    onDeadLetter: () => metrics.deadLettered.inc(),
+    onRetry: () => metrics.processingErrors.inc(),
+  });
+};

@@ -1,0 +1,78 @@
+import type { Logger } from '@galion/kit';
+import type { PartitionRepository } from '../repositories/partitions.js';
+import type { RollupRepository } from '../repositories/rollups.js';
+import { addDays, floorDay, retentionCutoff } from './time.js';
+
+/** Days of partitions created ahead of today, so the consumer rarely has to create one itself. */
+export const PARTITIONS_AHEAD_DAYS = 3;
+
+export interface MaintenanceDeps {
+  partitions: PartitionRepository;
+  rollups: RollupRepository;
+  retentionDays: number;
+  rollupRetentionDays: number;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface MaintenanceReport {
+  created: string[];
+  dropped: string[];
+  prunedHours: number;
+  prunedMonths: number;
+}
+
+/**
+ * The periodic upkeep of the event store: partitions for the coming days, raw events past their
+ * retention dropped a whole day at a time, rollups past theirs deleted. Safe to run on every
+ * replica at once, and to run again after a failure.
+ */
+export class Maintenance {
+  private readonly now: () => Date;
+  private running: Promise<MaintenanceReport> | undefined;
+
+  constructor(private readonly deps: MaintenanceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  run(): Promise<MaintenanceReport> {
+    this.running ??= this.runOnce().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Runs now and then every `intervalMs`; returns the function that stops it. */
+  schedule(intervalMs: number): () => Promise<void> {
+    const tick = () =>
+      this.run().catch((error: unknown) => {
+        this.deps.logger.warn({ err: error }, 'analytics maintenance failed; it runs again at the next interval');
+      });
+    const first = tick();
+    const timer = setInterval(() => void tick(), intervalMs);
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      await first;
+      await this.running?.catch(() => undefined);
+    };
+  }
+
+  private async runOnce(): Promise<MaintenanceReport> {
+    const { partitions, rollups, logger } = this.deps;
+    const now = this.now();
+    const cutoff = retentionCutoff(now, this.deps.retentionDays);
+    const today = floorDay(now);
+    const days: Date[] = [];
+    for (let offset = -1; offset <= PARTITIONS_AHEAD_DAYS; offset += 1) {
+      const day = addDays(today, offset);
+      if (day >= cutoff) days.push(day);
+    }
+    const created = await partitions.ensure(days);
+    const dropped = await partitions.dropBefore(cutoff);
+    const pruned = await rollups.pruneBefore(retentionCutoff(now, this.deps.rollupRetentionDays));
+    const report = { created, dropped, prunedHours: pruned.hours, prunedMonths: pruned.months };
+    if (created.length + dropped.length + pruned.hours + pruned.months > 0) logger.info(report, 'analytics maintenance done');
+    return report;
+  }
+}

@@ -1,0 +1,139 @@
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { createEvent, type EventBus, type EventEnvelope, type EventType } from '@galion/events';
+import { createDatabase, createLogger, type Knex } from '@galion/kit';
+import { testDatabase } from '@galion/localdeps';
+import { StaticKeySource, TokenVerifier } from '@galion/tokens';
+import { SignJWT } from 'jose';
+import supertest from 'supertest';
+import { loadAnalyticsConfig } from '../src/config';
+import { composeAnalytics, type ComposedAnalytics } from '../src/service';
+
+export const ISSUER = 'https://api.example.test/api/v1/auth';
+export const silentLogger = createLogger({ service: 'analytics-test', level: 'silent' });
+
+/** An Ed25519 key of the test's own, a verifier that trusts it, and tokens signed with it. */
+export const testTokens = async () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const kid = `test-${randomBytes(4).toString('hex')}`;
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' };
+  const verifier = new TokenVerifier({
+    keys: await StaticKeySource.fromJwks({ keys: [jwk as never] }),
+    issuer: ISSUER,
+    audience: 'galion',
+  });
+  const sign = (sub: string, role: 'user' | 'admin') =>
+    new SignJWT({ role })
+      .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
+      .setIssuer(ISSUER)
+      .setAudience('galion')
+      .setSubject(sub)
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(privateKey);
+  return { verifier, sign };
+};
+
+export interface AnalyticsHarness {
+  service: ComposedAnalytics;
+  http: ReturnType<typeof supertest>;
+  db: Knex;
+  databaseUrl: string;
+  /** Bearer header values. */
+  admin: string;
+  userToken(userId: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  bus?: EventBus;
+  now?: () => Date;
+  /** Use this database instead of a fresh one on the shared server (outage tests). */
+  databaseUrl?: string;
+}
+
+/** Starts analytics in-process on a fresh database; the consumer runs only when a bus is given. */
+export const startAnalytics = async (options: HarnessOptions = {}): Promise<AnalyticsHarness> => {
+  const database = options.databaseUrl ? undefined : await testDatabase('analytics');
+  const databaseUrl = options.databaseUrl ?? database!.url;
+  const env = {
+    MIGRATE_ON_START: 'true',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: databaseUrl,
+    ANALYTICS_CONSUMER_ENABLED: options.bus ? 'true' : 'false',
+    ...options.env,
+  };
+  const tokens = await testTokens();
+  const service = await composeAnalytics(loadAnalyticsConfig(env), {
+    logger: silentLogger,
+    bus: options.bus,
+    verifier: tokens.verifier,
+    createDatabase: true,
+    now: options.now,
+  });
+  const db = createDatabase({ url: databaseUrl, poolMax: 2 });
+  const admin = `Bearer ${await tokens.sign(randomUUID(), 'admin')}`;
+  return {
+    service,
+    http: supertest(service.app),
+    db,
+    databaseUrl,
+    admin,
+    userToken: async (userId) => `Bearer ${await tokens.sign(userId, 'user')}`,
+    async close() {
+      for (const closer of [...service.closers].reverse()) await closer.close();
+      await db.destroy();
+      await database?.drop();
+    },
+  };
+};
+
+/** An event of `type` for `subject` at `time`, valid against the shared schemas. */
+export const makeEvent = (type: EventType, subject: string, time: Date | string): EventEnvelope => {
+  const at = typeof time === 'string' ? new Date(time) : time;
+  const data: Record<EventType, Record<string, unknown>> = {
+    'user.registered': { email: `${subject}@example.com`, name: subject, role: 'user' },
+    'user.logged_in': { ip: '198.51.100.7' },
+    'user.login_failed': { reason: 'wrong_password' },
+    'user.logged_out': { all_sessions: false },
+    'user.updated': { changes: ['name'] },
+    'user.deleted': {},
+    'user.password_changed': { reason: 'change' },
+    'user.email_verified': { email: `${subject}@example.com` },
+  };
+  const event = createEvent(type, { source: 'test', subject, data: data[type] as never, time: at });
+  // Keep a time given as text exactly (microseconds included).
+  return typeof time === 'string' ? { ...event, time } : event;
+};
+
+/** A small deterministic random generator (mulberry32), so data sets are the same on every run. */
+export const seededRandom = (seed: number) => {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+};
+
+/** Waits until `predicate` holds, polling. */
+export const eventually = async (predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+export const uniqueName = (stem: string) => `${stem}-${randomBytes(4).toString('hex')}`;
+
+/** Rows in the raw events table. */
+export const storedCount = async (db: Knex): Promise<number> => Number((await db('events').count({ n: '*' }).first())?.n ?? 0);
+
+/** Sum of the hourly rollup counts. */
+export const rolledUpCount = async (db: Knex): Promise<number> =>
+  Number((await db('event_counts_hourly').sum({ n: 'count' }).first())?.n ?? 0);
