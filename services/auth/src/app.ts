@@ -1,6 +1,7 @@
 import { ApiRouter, createHttpApp, type Health, type Logger, type ServiceMetrics } from '@galion/kit';
 import type { TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
+import type { AccountRecovery } from './domain/account-recovery.js';
 import type { AuthService } from './domain/auth-service.js';
 import type { SigningKeyRing } from './domain/signing-keys.js';
 import { BASE, registerAuthRoutes } from './routes/auth-routes.js';
@@ -10,6 +11,7 @@ export interface AuthAppDeps {
   metrics: ServiceMetrics;
   health: Health;
   auth: AuthService;
+  recovery: AccountRecovery;
   verifier: TokenVerifier;
   keys: SigningKeyRing;
   issuer: string;

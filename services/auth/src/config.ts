@@ -34,6 +34,12 @@ export const authEnvSchema = z
     AUTH_LOGIN_BACKOFF_BASE_SECONDS: env.int(1, 3_600).default(30),
     AUTH_LOGIN_BACKOFF_MAX_SECONDS: env.int(1, 86_400).default(900),
     AUTH_CONSUMER_GROUP: env.string().default('auth'),
+    AUTH_MAIL_WEBHOOK_URL: env.url(['http', 'https']).optional(),
+    AUTH_LINK_BASE_URL: env.url(['http', 'https']).optional(),
+    AUTH_RESET_TOKEN_TTL_SECONDS: env.int(60, 86_400).default(1_800),
+    AUTH_VERIFICATION_TOKEN_TTL_SECONDS: env.int(60, 2_592_000).default(86_400),
+    AUTH_RECOVERY_MAX_MAILS_PER_HOUR: env.int(1, 1_000).default(5),
+    AUTH_RECOVERY_MAX_REQUESTS_PER_IP_PER_HOUR: env.int(1, 100_000).default(30),
     AUTH_ADMIN_EMAIL: z.email().optional(),
     AUTH_ADMIN_PASSWORD: env.string().optional(),
   })
@@ -81,6 +87,14 @@ export interface AuthConfig {
     backoffMaxSeconds: number;
   };
   admin: { email: string; password: string } | undefined;
+  recovery: {
+    mailWebhookUrl: string | undefined;
+    linkBaseUrl: string;
+    resetTokenTtlSeconds: number;
+    verificationTokenTtlSeconds: number;
+    maxMailsPerHour: number;
+    maxRequestsPerIpPerHour: number;
+  };
 }
 
 export const loadAuthConfig = (source: NodeJS.ProcessEnv = process.env): AuthConfig => {
@@ -120,6 +134,14 @@ export const loadAuthConfig = (source: NodeJS.ProcessEnv = process.env): AuthCon
       windowSeconds: e.AUTH_LOGIN_FAILURE_WINDOW_SECONDS,
       backoffBaseSeconds: e.AUTH_LOGIN_BACKOFF_BASE_SECONDS,
       backoffMaxSeconds: e.AUTH_LOGIN_BACKOFF_MAX_SECONDS,
+    },
+    recovery: {
+      mailWebhookUrl: e.AUTH_MAIL_WEBHOOK_URL,
+      linkBaseUrl: (e.AUTH_LINK_BASE_URL ?? e.PUBLIC_BASE_URL).replace(/\/+$/, ''),
+      resetTokenTtlSeconds: e.AUTH_RESET_TOKEN_TTL_SECONDS,
+      verificationTokenTtlSeconds: e.AUTH_VERIFICATION_TOKEN_TTL_SECONDS,
+      maxMailsPerHour: e.AUTH_RECOVERY_MAX_MAILS_PER_HOUR,
+      maxRequestsPerIpPerHour: e.AUTH_RECOVERY_MAX_REQUESTS_PER_IP_PER_HOUR,
     },
     admin: e.AUTH_ADMIN_EMAIL && e.AUTH_ADMIN_PASSWORD ? { email: e.AUTH_ADMIN_EMAIL, password: e.AUTH_ADMIN_PASSWORD } : undefined,
   };

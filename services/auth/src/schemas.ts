@@ -68,3 +68,13 @@ export const OpenIdConfiguration = z
     subject_types_supported: z.array(z.string()),
   })
   .openapi('OpenIdConfiguration');
+
+export const ForgotPasswordRequest = z.strictObject({ email }).openapi('ForgotPasswordRequest');
+
+export const ResetPasswordRequest = z
+  .strictObject({ token: z.string().min(1).max(512), new_password: password })
+  .openapi('ResetPasswordRequest');
+
+export const VerifyEmailRequest = z.strictObject({ token: z.string().min(1).max(512) }).openapi('VerifyEmailRequest');
+
+export const Accepted = z.object({ message: z.string() }).openapi('Accepted');

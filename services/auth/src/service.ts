@@ -16,8 +16,10 @@ import { connectEventBus, startEventConsumer, startOutboxRelay, type EventBus, t
 import { StaticKeySource, StoreDenylist, TokenVerifier } from '@galion/tokens';
 import { createAuthApp } from './app.js';
 import type { AuthConfig } from './config.js';
+import { AccountRecovery } from './domain/account-recovery.js';
 import { AuthService } from './domain/auth-service.js';
 import { LoginThrottle } from './domain/login-throttle.js';
+import { LogMailer, WebhookMailer, type Mailer } from './domain/mailer.js';
 import { PasswordHasher } from './domain/passwords.js';
 import { loadSigningKeys, type SigningKeyRing } from './domain/signing-keys.js';
 
@@ -26,6 +28,7 @@ export { loadAuthConfig, type AuthConfig } from './config.js';
 import { AccessTokenIssuer } from './domain/tokens.js';
 import { authMigrations } from './migrations/index.js';
 import { AccountRepository } from './repositories/accounts.js';
+import { OneTimeTokenRepository } from './repositories/one-time-tokens.js';
 import { RefreshTokenRepository } from './repositories/refresh-tokens.js';
 
 export interface AuthInfrastructure {
@@ -36,10 +39,13 @@ export interface AuthInfrastructure {
   createDatabase?: boolean;
   /** An event bus shared in one process (all-in-one); otherwise Kafka from config, if configured. */
   bus?: EventBus;
+  /** Where recovery mails go; by default the configured webhook, or the log. */
+  mailer?: Mailer;
 }
 
 export interface ComposedAuth extends ComposedService {
   auth: AuthService;
+  recovery: AccountRecovery;
   relay: OutboxRelay | undefined;
   keys: SigningKeyRing;
   verifier: TokenVerifier;
@@ -94,11 +100,13 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     registers: [metrics.registry],
   });
   const refreshTokens = new RefreshTokenRepository(knex);
+  const accounts = new AccountRepository(knex);
+  const hasher = new PasswordHasher(config.argon2);
   const auth = new AuthService({
     knex,
-    accounts: new AccountRepository(knex),
+    accounts,
     refreshTokens,
-    hasher: new PasswordHasher(config.argon2),
+    hasher,
     issuer: new AccessTokenIssuer(keys, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds }),
     throttle: new LoginThrottle(kv, config.loginThrottle),
     denylist,
@@ -110,6 +118,19 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     },
     counters: { login: (result) => logins.inc({ result }), refreshReuseDetected: () => reuse.inc() },
     logger,
+  });
+
+  const recovery = new AccountRecovery({
+    knex,
+    accounts,
+    tokens: new OneTimeTokenRepository(knex),
+    refreshTokens,
+    hasher,
+    denylist,
+    store: kv,
+    mailer: infra.mailer ?? (config.recovery.mailWebhookUrl ? new WebhookMailer(config.recovery.mailWebhookUrl) : new LogMailer(logger)),
+    logger,
+    settings: { ...config.recovery, passwordMinLength: config.passwordMinLength, accessTokenTtlSeconds: config.accessTokenTtlSeconds },
   });
 
   if (config.admin) {
@@ -145,6 +166,7 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     metrics,
     health,
     auth,
+    recovery,
     verifier,
     keys,
     issuer: config.issuer,
@@ -153,5 +175,5 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     trustProxy: config.trustProxy,
     serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
   });
-  return { app, metrics, health, closers, auth, keys, verifier, relay };
+  return { app, metrics, health, closers, auth, recovery, keys, verifier, relay };
 };

@@ -2,6 +2,7 @@ import { createDatabase, createLogger, createRedis, RedisStore, waitForRedis, ty
 import { testDatabase, testRedis } from '@galion/localdeps';
 import supertest from 'supertest';
 import { loadAuthConfig } from '../src/config';
+import type { Mailer } from '../src/domain/mailer';
 import { composeAuth, type ComposedAuth } from '../src/service';
 
 export interface AuthHarness {
@@ -22,7 +23,11 @@ const TEST_ENV = {
 };
 
 /** Starts auth in-process on its own fresh database and its own Redis key space. */
-export const startAuth = async (overrides: Record<string, string> = {}, existing?: { databaseUrl: string }): Promise<AuthHarness> => {
+export const startAuth = async (
+  overrides: Record<string, string> = {},
+  existing?: { databaseUrl: string },
+  infra: { mailer?: Mailer } = {},
+): Promise<AuthHarness> => {
   const database = existing ? undefined : await testDatabase('auth');
   const redis = testRedis();
   const env = { ...TEST_ENV, DATABASE_URL: existing?.databaseUrl ?? database!.url, REDIS_URL: redis.url, ...overrides };
@@ -30,7 +35,7 @@ export const startAuth = async (overrides: Record<string, string> = {}, existing
   const redisClient = createRedis(redis.url);
   await waitForRedis(redisClient);
   const store = new RedisStore(redisClient, redis.prefix);
-  const service = await composeAuth(config, { logger: createLogger({ service: 'auth', level: 'silent' }), store });
+  const service = await composeAuth(config, { logger: createLogger({ service: 'auth', level: 'silent' }), store, ...infra });
   const db = createDatabase({ url: env.DATABASE_URL, poolMax: 2 });
   return {
     service,

@@ -45,5 +45,23 @@ const refreshTokens: Migration = {
   },
 };
 
+const oneTimeTokens: Migration = {
+  name: '0004_one_time_tokens',
+  async up(knex) {
+    await knex.schema.createTable('one_time_tokens', (table) => {
+      table.uuid('id').primary();
+      table.uuid('account_id').notNullable().references('accounts.id').onDelete('CASCADE').index();
+      table.text('purpose').notNullable();
+      table.text('token_hash').notNullable().unique();
+      table.timestamp('expires_at', { useTz: true }).notNullable();
+      table.timestamp('used_at', { useTz: true }).nullable();
+      table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTable('one_time_tokens');
+  },
+};
+
 /** The auth schema, oldest first. Never edit a migration that has shipped; add a new one. */
-export const authMigrations: Migration[] = [outboxMigration, accounts, refreshTokens];
+export const authMigrations: Migration[] = [outboxMigration, accounts, refreshTokens, oneTimeTokens];

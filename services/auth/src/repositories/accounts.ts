@@ -70,7 +70,15 @@ export class AccountRepository {
 
   async update(
     id: string,
-    changes: Partial<{ passwordHash: string; role: Role; status: AccountStatus; lastLoginAt: Date; name: string; email: string }>,
+    changes: Partial<{
+      passwordHash: string;
+      role: Role;
+      status: AccountStatus;
+      lastLoginAt: Date;
+      name: string;
+      email: string;
+      emailVerifiedAt: Date;
+    }>,
     db: Knex = this.knex,
   ): Promise<void> {
     const columns: Partial<AccountRow> = {};
@@ -80,6 +88,7 @@ export class AccountRepository {
     if (changes.lastLoginAt !== undefined) columns.last_login_at = changes.lastLoginAt;
     if (changes.name !== undefined) columns.name = changes.name;
     if (changes.email !== undefined) columns.email = changes.email;
+    if (changes.emailVerifiedAt !== undefined) columns.email_verified_at = changes.emailVerifiedAt;
     await db('accounts')
       .where({ id })
       .update({ ...columns, updated_at: db.fn.now() });

@@ -1,10 +1,15 @@
 import type { ApiRouter } from '@galion/kit';
 import { authenticate, authOf, type TokenVerifier } from '@galion/tokens';
+import type { AccountRecovery } from '../domain/account-recovery.js';
 import type { AuthService, TokenPair } from '../domain/auth-service.js';
 import type { SigningKeyRing } from '../domain/signing-keys.js';
 import type { Account } from '../repositories/accounts.js';
 import {
+  Accepted,
   ChangePasswordRequest,
+  ForgotPasswordRequest,
+  ResetPasswordRequest,
+  VerifyEmailRequest,
   Jwks,
   LoginRequest,
   LogoutRequest,
@@ -36,12 +41,13 @@ const tokenReply = (pair: TokenPair) => ({
 
 export interface AuthRouteDeps {
   auth: AuthService;
+  recovery: AccountRecovery;
   verifier: TokenVerifier;
   keys: SigningKeyRing;
   issuer: string;
 }
 
-export const registerAuthRoutes = (api: ApiRouter, { auth, verifier, keys, issuer }: AuthRouteDeps): void => {
+export const registerAuthRoutes = (api: ApiRouter, { auth, recovery, verifier, keys, issuer }: AuthRouteDeps): void => {
   const bearer = [authenticate(verifier)];
 
   api.route({
@@ -122,6 +128,64 @@ export const registerAuthRoutes = (api: ApiRouter, { auth, verifier, keys, issue
     responses: { 204: { description: 'Changed' }, 400: 'The new password fails the policy', 401: 'Wrong current password or token' },
     handler: async ({ body, res }) => {
       await auth.changePassword(authOf(res), { currentPassword: body.current_password, newPassword: body.new_password });
+      return { status: 204 };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: `${BASE}/password/forgot`,
+    summary: 'Mail a password-reset link (same answer whether or not the account exists)',
+    tags,
+    body: ForgotPasswordRequest,
+    responses: { 202: { description: 'Accepted', schema: Accepted }, 400: 'Invalid input', 429: 'Too many requests from this address' },
+    handler: async ({ body, req }) => {
+      await recovery.requestPasswordReset(body.email, req.ip ?? 'unknown');
+      return { status: 202, body: { message: 'If an account exists for this email, a reset link is on its way.' } };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: `${BASE}/password/reset`,
+    summary: 'Set a new password with a mailed reset token (ends every session)',
+    tags,
+    body: ResetPasswordRequest,
+    responses: { 204: { description: 'Password changed' }, 400: 'Invalid or expired token (reset_token_invalid), or a weak password' },
+    handler: async ({ body }) => {
+      await recovery.resetPassword(body.token, body.new_password);
+      return { status: 204 };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: `${BASE}/email/verify-request`,
+    summary: 'Mail a link that confirms the email address',
+    tags,
+    security: 'bearer',
+    before: bearer,
+    responses: {
+      202: { description: 'Accepted', schema: Accepted },
+      401: 'Missing or invalid token',
+      409: 'Already verified',
+      429: 'Too many mails',
+    },
+    handler: async ({ req, res }) => {
+      await recovery.requestEmailVerification(authOf(res).sub, req.ip ?? 'unknown');
+      return { status: 202, body: { message: 'A verification link is on its way.' } };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: `${BASE}/email/verify`,
+    summary: 'Confirm the email address with a mailed token',
+    tags,
+    body: VerifyEmailRequest,
+    responses: { 204: { description: 'Verified' }, 400: 'Invalid or expired token (verification_token_invalid)' },
+    handler: async ({ body }) => {
+      await recovery.verifyEmail(body.token);
       return { status: 204 };
     },
   });
