@@ -20,6 +20,8 @@ export interface DatabaseSettings {
   acquireTimeoutMs?: number;
   statementTimeoutMs?: number;
   applicationName?: string;
+  /** TLS to PostgreSQL (certificates verified against the system's trust store). */
+  ssl?: boolean;
   /** Where knex's own warnings go; silent without one. */
   logger?: Logger;
 }
@@ -31,6 +33,7 @@ export const createDatabase = (settings: DatabaseSettings): Knex =>
       connectionString: settings.url,
       application_name: settings.applicationName,
       statement_timeout: settings.statementTimeoutMs ?? 30_000,
+      ...(settings.ssl ? { ssl: { rejectUnauthorized: true } } : {}),
       connectionTimeoutMillis: 5_000,
     },
     pool: { min: settings.poolMin ?? 0, max: settings.poolMax ?? 10 },
@@ -108,12 +111,13 @@ export const runMigrationCommand = async (
     z.object({
       DATABASE_URL: env.url(['postgres', 'postgresql']),
       DATABASE_PASSWORD: env.string().optional(),
+      DATABASE_SSL: env.bool().default(false),
       LOG_LEVEL: env.logLevel().default('info'),
     }),
     source,
   );
   const logger = createLogger({ service: `${service}-migrate`, level: settings.LOG_LEVEL });
-  const knex = createDatabase({ url: withPassword(settings.DATABASE_URL, settings.DATABASE_PASSWORD), poolMax: 1 });
+  const knex = createDatabase({ url: withPassword(settings.DATABASE_URL, settings.DATABASE_PASSWORD), poolMax: 1, ssl: settings.DATABASE_SSL });
   try {
     const applied = await migrateLatest(knex, migrations);
     logger.info({ migrations: applied }, applied.length > 0 ? 'migrations applied' : 'schema already up to date');

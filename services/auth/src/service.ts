@@ -61,7 +61,7 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
   const health = new Health();
 
   if (infra.createDatabase) await ensureDatabaseExists(config.database.url);
-  const knex = createDatabase({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'galion-auth', logger });
+  const knex = createDatabase({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'galion-auth', ssl: config.database.ssl, logger });
   closers.push({ name: 'postgres', close: () => knex.destroy() });
   instrumentDatabasePool(metrics.registry, knex);
   health.addCheck('postgres', () => pingDatabase(knex));

@@ -12,6 +12,7 @@ export const usersEnvSchema = z.object({
   DATABASE_URL: env.url(['postgres', 'postgresql']),
   DATABASE_PASSWORD: env.string().optional(),
   DATABASE_POOL_MAX: env.int(1, 200).default(10),
+  DATABASE_SSL: env.bool().default(false),
   MIGRATE_ON_START: env.bool().default(false),
   REDIS_URL: env.url(['redis', 'rediss']).optional(),
   REDIS_PASSWORD: env.string().optional(),
@@ -31,7 +32,7 @@ export interface UsersConfig {
   corsOrigins: string[];
   bodyLimit: string;
   trustProxy: number;
-  database: { url: string; poolMax: number };
+  database: { url: string; poolMax: number; ssl: boolean };
   migrateOnStart: boolean;
   redisUrl: string | undefined;
   kafka: KafkaConfig | undefined;
@@ -58,7 +59,7 @@ export const loadUsersConfig = (source: NodeJS.ProcessEnv = process.env): UsersC
     corsOrigins: e.CORS_ORIGINS,
     bodyLimit: e.BODY_LIMIT,
     trustProxy: e.TRUST_PROXY,
-    database: { url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD), poolMax: e.DATABASE_POOL_MAX },
+    database: { url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD), poolMax: e.DATABASE_POOL_MAX, ssl: e.DATABASE_SSL },
     migrateOnStart: e.MIGRATE_ON_START,
     redisUrl: e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined,
     kafka: readKafkaConfig(e, 'galion-users'),

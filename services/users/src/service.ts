@@ -48,7 +48,7 @@ export const composeUsers = async (config: UsersConfig, infra: UsersInfrastructu
   const health = new Health();
 
   if (infra.createDatabase) await ensureDatabaseExists(config.database.url);
-  const knex = createDatabase({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'galion-users', logger });
+  const knex = createDatabase({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'galion-users', ssl: config.database.ssl, logger });
   closers.push({ name: 'postgres', close: () => knex.destroy() });
   instrumentDatabasePool(metrics.registry, knex);
   health.addCheck('postgres', () => pingDatabase(knex));
