@@ -18,6 +18,7 @@ module.exports = {
   // Workspace packages resolve to their sources, so tests never run stale builds.
   moduleNameMapper: {
     '^@galion/(auth|users|analytics|gateway)$': '<rootDir>/services/$1/src/service.ts',
+    '^@galion/launcher$': '<rootDir>/services/launcher/src/platform.ts',
     '^@galion/(auth|users|analytics|gateway)/(.+)$': '<rootDir>/services/$1/src/$2.ts',
     '^@galion/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@galion/([a-z-]+)/(.+)$': '<rootDir>/packages/$1/src/$2.ts',
