@@ -8,6 +8,7 @@ import {
   type Subscription,
 } from './bus.js';
 import { parseEvent, type EventEnvelope } from './schemas.js';
+import { endSpans, startProcessSpan, withSpan } from './tracing.js';
 
 export interface ReceivedEvent {
   event: EventEnvelope;
@@ -65,7 +66,20 @@ export const startEventConsumer = (options: EventConsumerOptions): Promise<Subsc
         if (result.ok) valid.push({ event: result.event, message });
         else invalid.push({ message, reason: result.reason });
       }
-      if (valid.length > 0) await options.handle(valid, batch);
+      if (valid.length > 0) {
+        // One processing span per event, child of its publish span; the batch's database work runs
+        // under the first one (a batch is one transaction, so its spans can have only one parent).
+        const spans = valid.map(({ event, message }) =>
+          startProcessSpan(topic, options.groupId, { ...message, traceparent: message.headers.traceparent ?? event.traceparent }, event.type),
+        );
+        try {
+          await withSpan(spans[0], () => options.handle(valid, batch));
+          endSpans(spans);
+        } catch (error) {
+          endSpans(spans, error);
+          throw error;
+        }
+      }
       if (invalid.length > 0) {
         await options.bus.publish(
           dlqTopic,

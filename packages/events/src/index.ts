@@ -8,4 +8,5 @@ export * from './outbox.js';
 export * from './publishing.js';
 export * from './relay.js';
 export * from './schemas.js';
+export { contextFrom, withSpan } from './tracing.js';
 export * from './uuid.js';

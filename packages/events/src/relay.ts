@@ -2,6 +2,7 @@ import { Counter, Gauge, type Knex, type Logger, type Registry } from '@galion/k
 import { retryDelayMs, USER_EVENTS_TOPIC, type EventBus } from './bus.js';
 import { OUTBOX_TABLE } from './outbox.js';
 import type { EventEnvelope } from './schemas.js';
+import { endSpans, startPublishSpan, traceparentOf } from './tracing.js';
 
 // Any constant works: it only has to be the same for every replica of one service's relay.
 const RELAY_LOCK_ID = 0x6761_6c69;
@@ -104,18 +105,24 @@ export class OutboxRelay {
         .limit(this.batchSize)
         .select('position', 'event_id', 'subject', 'envelope');
       if (rows.length === 0) return 0;
-      await this.options.bus.publish(
-        this.topic,
-        rows.map((row) => ({
-          key: row.subject,
-          value: JSON.stringify(row.envelope),
-          headers: {
-            'event-id': row.event_id,
-            'event-type': row.envelope.type,
-            ...(row.envelope.traceparent ? { traceparent: row.envelope.traceparent } : {}),
-          },
-        })),
-      );
+      const spans = rows.map((row) => startPublishSpan(this.topic, row.envelope));
+      try {
+        await this.options.bus.publish(
+          this.topic,
+          rows.map((row, i) => {
+            const traceparent = traceparentOf(spans[i]!) ?? row.envelope.traceparent;
+            return {
+              key: row.subject,
+              value: JSON.stringify(row.envelope),
+              headers: { 'event-id': row.event_id, 'event-type': row.envelope.type, ...(traceparent ? { traceparent } : {}) },
+            };
+          }),
+        );
+        endSpans(spans);
+      } catch (error) {
+        endSpans(spans, error);
+        throw error;
+      }
       await trx(OUTBOX_TABLE)
         .whereIn(
           'position',

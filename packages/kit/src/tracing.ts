@@ -23,6 +23,9 @@ if (endpoint && process.env.OTEL_SDK_DISABLED !== 'true') {
         '@opentelemetry/instrumentation-fs': { enabled: false },
         '@opentelemetry/instrumentation-dns': { enabled: false },
         '@opentelemetry/instrumentation-net': { enabled: false },
+        // Galion makes its own publish/process spans, parented through the outbox (packages/events);
+        // the kafkajs instrumentation would overwrite their traceparent headers with unrelated spans.
+        '@opentelemetry/instrumentation-kafkajs': { enabled: false },
         '@opentelemetry/instrumentation-http': {
           ignoreIncomingRequestHook: (request) => ['/livez', '/readyz', '/metrics'].includes(request.url ?? ''),
         },
