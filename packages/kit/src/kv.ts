@@ -21,7 +21,8 @@ export interface KeyValueStore {
 export class RedisStore implements KeyValueStore {
   constructor(
     readonly redis: Redis,
-    private readonly prefix = '',
+    /** Put before every key, so several users of one Redis keep apart (e.g. `galion:`). */
+    readonly prefix = '',
   ) {}
 
   private k(key: string): string {
@@ -164,6 +165,8 @@ export const connectStore = async (options: {
   logger: Logger;
   health: Health;
   closers: Closers;
+  /** Make Redis a readiness check (default); false for a service that keeps working without it. */
+  checkReadiness?: boolean;
 }): Promise<KeyValueStore> => {
   if (options.injected) return options.injected;
   if (options.redisUrl) {
@@ -171,7 +174,7 @@ export const connectStore = async (options: {
     await waitForRedis(redis);
     const store = new RedisStore(redis, 'galion:');
     options.closers.push({ name: 'redis', close: () => store.close() });
-    options.health.addCheck('redis', () => store.ping());
+    if (options.checkReadiness !== false) options.health.addCheck('redis', () => store.ping());
     return store;
   }
   options.logger.warn('REDIS_URL is not set: limits, revocations and caches are kept in this process only');

@@ -1,5 +1,5 @@
 import { env, z, type KeyValueStore, type Logger } from '@galion/kit';
-import { StoreDenylist } from './denylist.js';
+import { StoreDenylist, type Denylist } from './denylist.js';
 import { RemoteJwks, type KeySource } from './jwks.js';
 import { TokenVerifier } from './verifier.js';
 
@@ -29,15 +29,19 @@ export const readVerifierConfig = (values: z.infer<z.ZodObject<typeof verifierEn
 
 /**
  * The verifier of a service: keys from the injected source (all-in-one) or auth's JWKS, and the
- * shared denylist so logout and deletion take effect at once.
+ * shared denylist so logout and deletion take effect at once. `denylist` replaces the one on
+ * `store` (e.g. one that tolerates Redis outages).
  */
-export const createTokenVerifier = (config: VerifierConfig, options: { keys?: KeySource; store?: KeyValueStore; logger: Logger }): TokenVerifier => {
+export const createTokenVerifier = (
+  config: VerifierConfig,
+  options: { keys?: KeySource; store?: KeyValueStore; logger: Logger; denylist?: Denylist },
+): TokenVerifier => {
   const keys = options.keys ?? (config.jwksUrl ? new RemoteJwks({ url: config.jwksUrl, ttlMs: config.cacheTtlMs, logger: options.logger }) : undefined);
   if (!keys) throw new Error('AUTH_JWKS_URL: not set, and no key source was given');
   return new TokenVerifier({
     keys,
     issuer: config.issuer,
     audience: config.audience,
-    ...(options.store ? { denylist: new StoreDenylist(options.store) } : {}),
+    ...(options.denylist ? { denylist: options.denylist } : options.store ? { denylist: new StoreDenylist(options.store) } : {}),
   });
 };

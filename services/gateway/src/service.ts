@@ -1,0 +1,132 @@
+import { Agent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { connectStore, createMetrics, Health, RedisStore, type ComposedService, type KeyValueStore, type Logger } from '@galion/kit';
+import { createTokenVerifier, StoreDenylist, type KeySource, type TokenVerifier } from '@galion/tokens';
+import type { RequestHandler } from 'express';
+import { createGatewayApp } from './app.js';
+import { BREAKER_STATE_VALUE, CircuitBreaker } from './breaker.js';
+import type { GatewayConfig, UpstreamConfig } from './config.js';
+import { FailOpenDenylist } from './denylist.js';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+import { OpenApiAggregator } from './openapi.js';
+import { createUpstreamProxy } from './proxy.js';
+import { createRateLimiters, type CounterBackend } from './rate-limit.js';
+
+export { loadGatewayConfig, type GatewayConfig } from './config.js';
+export { BREAKER_STATE_VALUE, CircuitBreaker, type BreakerState } from './breaker.js';
+
+export interface GatewayInfrastructure {
+  logger: Logger;
+  /**
+   * A store shared with other services in one process (all-in-one: the in-process store auth
+   * writes revocations to), used for the denylist and the rate-limit counters. A kit RedisStore
+   * here is used through its client and key prefix. Otherwise Redis from REDIS_URL, or memory.
+   */
+  store?: KeyValueStore;
+  /** Verification keys known in-process (all-in-one); otherwise auth's JWKS at AUTH_JWKS_URL. */
+  keys?: KeySource;
+}
+
+export interface ComposedGateway extends ComposedService {
+  verifier: TokenVerifier;
+  breakers: Map<string, CircuitBreaker>;
+  gatewayMetrics: GatewayMetrics;
+  openapi: OpenApiAggregator;
+}
+
+/** Is the upstream process there? Its /livez, so one service's own dependency outage does not take the gateway out. */
+const upstreamReachable = (upstream: UpstreamConfig, timeoutMs: number) => async () => {
+  const response = await fetch(`${upstream.url}/livez`, { signal: AbortSignal.timeout(timeoutMs) });
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`${upstream.name} /livez answered HTTP ${response.status}`);
+};
+
+/** Composes the gateway from its configuration: stores, verifier, limiters, breakers, proxies, app, health. */
+export const composeGateway = async (config: GatewayConfig, infra: GatewayInfrastructure): Promise<ComposedGateway> => {
+  const { logger } = infra;
+  const closers: ComposedService['closers'] = [];
+  const metrics = createMetrics();
+  const health = new Health();
+
+  // Fail open means the gateway works without Redis, so Redis is then no readiness condition.
+  const store = await connectStore({
+    injected: infra.store,
+    redisUrl: config.redisUrl,
+    logger,
+    health,
+    closers,
+    checkReadiness: config.rateLimit.enabled && !config.rateLimit.failOpen,
+  });
+  const backend: CounterBackend =
+    store instanceof RedisStore ? { kind: 'redis', redis: store.redis, prefix: store.prefix } : { kind: 'store', store };
+
+  const breakers = new Map<string, CircuitBreaker>();
+  const gatewayMetrics = createGatewayMetrics(metrics.registry, () =>
+    Object.fromEntries(
+      config.upstreams.map((upstream) => [upstream.name, BREAKER_STATE_VALUE[breakers.get(upstream.name)?.state ?? 'closed']]),
+    ),
+  );
+
+  const verifier = createTokenVerifier(config.verifier, {
+    keys: infra.keys,
+    logger,
+    denylist: new FailOpenDenylist(new StoreDenylist(store), () => gatewayMetrics.denylistErrors.inc(), logger),
+  });
+  const limiters = createRateLimiters(config.rateLimit, backend, { metrics: gatewayMetrics, logger });
+
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: config.agent.maxSockets ?? Infinity,
+    maxFreeSockets: config.agent.maxFreeSockets,
+    scheduling: 'lifo' as const,
+  };
+  const httpAgent = new Agent(agentOptions);
+  const httpsAgent = new HttpsAgent(agentOptions);
+  closers.push({
+    name: 'upstream connections',
+    close: async () => {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  });
+
+  const proxies = new Map<string, RequestHandler>();
+  for (const upstream of config.upstreams) {
+    const breaker = config.breaker.enabled
+      ? new CircuitBreaker(upstream.name, config.breaker, {
+          onStateChange: (state, previous) =>
+            logger[state === 'open' ? 'warn' : 'info']({ upstream: upstream.name, state, previous }, 'circuit breaker state changed'),
+        })
+      : undefined;
+    if (breaker) breakers.set(upstream.name, breaker);
+    proxies.set(
+      upstream.name,
+      createUpstreamProxy({
+        upstream,
+        agent: upstream.url.startsWith('https:') ? httpsAgent : httpAgent,
+        breaker,
+        metrics: gatewayMetrics,
+        logger,
+      }),
+    );
+    health.addCheck(upstream.name, upstreamReachable(upstream, config.readinessTimeoutMs));
+  }
+
+  const openapi = new OpenApiAggregator({ upstreams: config.upstreams, ttlMs: config.openApiCacheTtlMs, logger });
+
+  const app = createGatewayApp({
+    logger,
+    metrics,
+    health,
+    upstreams: config.upstreams,
+    proxies,
+    verifier,
+    limiters,
+    openapi,
+    corsOrigins: config.corsOrigins,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
+  });
+  return { app, metrics, health, closers, verifier, breakers, gatewayMetrics, openapi };
+};

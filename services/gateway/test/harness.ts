@@ -1,0 +1,218 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { composeAuth, loadAuthConfig, type ComposedAuth } from '@galion/auth';
+import { createLogger, createRedis, RedisStore, waitForRedis, type KeyValueStore } from '@galion/kit';
+import { freePort, startTestServer, testDatabase, testRedis } from '@galion/localdeps';
+import express from 'express';
+import supertest from 'supertest';
+import { loadGatewayConfig } from '../src/config';
+import { composeGateway, type ComposedGateway } from '../src/service';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface StubUpstream {
+  name: string;
+  url: string;
+  /** Every request the stub received under /api/v1 (probes and OpenAPI fetches are left out). */
+  requests: RecordedRequest[];
+  /** Ends the stub and leaves its port closed (connections are refused). */
+  close(): Promise<void>;
+}
+
+const stubOpenApi = (name: string) => ({
+  openapi: '3.1.0',
+  info: { title: `Galion ${name}`, version: '1.0.0' },
+  paths: {
+    [`/api/v1/${name}/me`]: {
+      get: {
+        summary: `The caller's ${name} record`,
+        tags: [name],
+        security: [{ bearerAuth: [] }],
+        responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } } } },
+      },
+    },
+  },
+  components: {
+    schemas: {
+      // The same name in two services, with different shapes: the merge must keep both.
+      Thing: { type: 'object', properties: { [`${name}_field`]: { type: 'string' } } },
+      Error: { type: 'object', properties: { error: { type: 'string' } }, required: ['error'] },
+    },
+    securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+  },
+});
+
+/**
+ * A small upstream standing in for a service: records what it receives, echoes it back, and
+ * has routes for slow answers and chosen statuses. `/api/v1/<name>/slow?ms=` waits first;
+ * `/api/v1/<name>/status/<code>` answers that status.
+ */
+const stubApp = (name: string, requests: RecordedRequest[]) => {
+  const app = express();
+  app.get('/livez', (_req, res) => {
+    res.json({ status: 'alive' });
+  });
+  app.get(`/api/v1/${name}/openapi.json`, (_req, res) => {
+    res.json(stubOpenApi(name));
+  });
+  app.use('/api/v1', express.raw({ type: () => true, limit: '10mb' }), (req, res) => {
+    const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    requests.push({ method: req.method, url: req.originalUrl, headers: req.headers, body });
+    const status = /\/status\/(\d{3})$/.exec(req.path)?.[1];
+    const wait = /\/slow$/.test(req.path) ? Number(req.query.ms ?? 1000) : 0;
+    const timer = setTimeout(() => {
+      if (res.writableEnded || res.destroyed) return;
+      res.status(status ? Number(status) : 200).json({ upstream: name, method: req.method, url: req.originalUrl, body });
+    }, wait);
+    res.once('close', () => clearTimeout(timer));
+  });
+  return app;
+};
+
+export const startStubUpstream = async (name: string): Promise<StubUpstream> => {
+  const requests: RecordedRequest[] = [];
+  const server = await startTestServer(stubApp(name, requests));
+  return { name, url: server.url, requests, close: server.close };
+};
+
+/**
+ * A stub whose first `dropConnections` TCP connections are cut as soon as they open (the
+ * upstream restarted, a keep-alive socket went stale); later connections are served normally.
+ */
+export const startFlakyUpstream = async (name: string, dropConnections = 1): Promise<StubUpstream & { dropped: () => number }> => {
+  const requests: RecordedRequest[] = [];
+  const http: Server = createServer(stubApp(name, requests));
+  let dropped = 0;
+  const tcp: TcpServer = createTcpServer((socket) => {
+    if (dropped < dropConnections) {
+      dropped += 1;
+      socket.destroy();
+      return;
+    }
+    http.emit('connection', socket);
+  });
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  const { port } = tcp.address() as AddressInfo;
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    dropped: () => dropped,
+    close: () =>
+      new Promise((resolve) => {
+        http.closeAllConnections();
+        tcp.close(() => resolve());
+      }),
+  };
+};
+
+/** A URL on which nothing listens: connections are refused. */
+export const deadUpstreamUrl = async (): Promise<string> => `http://127.0.0.1:${await freePort()}`;
+
+export interface RealAuth {
+  service: ComposedAuth;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The real auth service on its own fresh database, listening, with the given store. */
+export const startRealAuth = async (store: KeyValueStore): Promise<RealAuth> => {
+  const database = await testDatabase('gw_auth');
+  const service = await composeAuth(
+    loadAuthConfig({
+      DATABASE_URL: database.url,
+      MIGRATE_ON_START: 'true',
+      AUTH_GENERATE_SIGNING_KEY: 'true',
+      LOG_LEVEL: 'silent',
+    }),
+    { logger, store },
+  );
+  const server = await startTestServer(service.app);
+  return {
+    service,
+    url: server.url,
+    async close() {
+      await server.close();
+      for (const closer of [...service.closers].reverse()) await closer.close();
+      await database.drop();
+    },
+  };
+};
+
+/** A store on the shared test Redis with a key prefix of its own. */
+export const newTestStore = async (): Promise<RedisStore> => {
+  const redis = testRedis();
+  const client = createRedis(redis.url);
+  await waitForRedis(client);
+  return new RedisStore(client, redis.prefix);
+};
+
+export interface GatewayHarness {
+  service: ComposedGateway;
+  url: string;
+  http: ReturnType<typeof supertest>;
+  /** The value of one sample of a metric in the gateway's /metrics, or 0 when absent. */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  close(): Promise<void>;
+}
+
+export const startGateway = async (
+  upstreams: { auth: string; users: string; analytics: string },
+  store: KeyValueStore,
+  env: Record<string, string> = {},
+): Promise<GatewayHarness> => {
+  const config = loadGatewayConfig({
+    AUTH_URL: upstreams.auth,
+    USERS_URL: upstreams.users,
+    ANALYTICS_URL: upstreams.analytics,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const service = await composeGateway(config, { logger, store });
+  const server = await startTestServer(service.app);
+  const http = supertest(server.url);
+  return {
+    service,
+    url: server.url,
+    http,
+    async metric(name, labels = {}) {
+      const text = (await service.metrics.registry.metrics()).split('\n');
+      const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+      const line = text.find((candidate) => {
+        if (!candidate.startsWith(`${name}{`) && !candidate.startsWith(`${name} `)) return false;
+        return wanted.every((label) => candidate.includes(label));
+      });
+      return line ? Number(line.split(' ').pop()) : 0;
+    },
+    async close() {
+      await server.close();
+      for (const closer of [...service.closers].reverse()) await closer.close();
+    },
+  };
+};
+
+let counter = 0;
+/** Registers and logs in a new user straight at auth; returns the access token and user id. */
+export const loginAt = async (authUrl: string): Promise<{ id: string; accessToken: string; refreshToken: string }> => {
+  counter += 1;
+  const user = { email: `gw${counter}.${Date.now()}@example.com`, password: 'a long enough passphrase', name: `Gateway ${counter}` };
+  const auth = supertest(authUrl);
+  const registered = await auth.post('/api/v1/auth/register').send(user).expect(201);
+  const login = await auth.post('/api/v1/auth/login').send({ email: user.email, password: user.password }).expect(200);
+  return {
+    id: registered.body.id as string,
+    accessToken: login.body.access_token as string,
+    refreshToken: login.body.refresh_token as string,
+  };
+};
+
+/** A random documentation-range client address, so rate-limit counts of tests never meet. */
+export const randomIp = (): string => `203.0.113.${1 + Math.floor(Math.random() * 250)}`;

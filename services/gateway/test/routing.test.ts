@@ -1,0 +1,303 @@
+import { createHash } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
+import type { RedisStore } from '@galion/kit';
+import { SignJWT } from 'jose';
+import {
+  loginAt,
+  newTestStore,
+  startGateway,
+  startRealAuth,
+  startStubUpstream,
+  type GatewayHarness,
+  type RealAuth,
+  type StubUpstream,
+} from './harness';
+
+let store: RedisStore;
+let auth: RealAuth;
+let users: StubUpstream;
+let analytics: StubUpstream;
+let gw: GatewayHarness;
+let session: { id: string; accessToken: string; refreshToken: string };
+
+beforeAll(async () => {
+  store = await newTestStore();
+  [auth, users, analytics] = await Promise.all([startRealAuth(store), startStubUpstream('users'), startStubUpstream('analytics')]);
+  gw = await startGateway({ auth: auth.url, users: users.url, analytics: analytics.url }, store);
+  session = await loginAt(auth.url);
+});
+
+afterAll(async () => {
+  await gw.close();
+  await Promise.all([auth.close(), users.close(), analytics.close()]);
+  await store.close();
+});
+
+beforeEach(() => {
+  users.requests.length = 0;
+  analytics.requests.length = 0;
+});
+
+const bearer = () => `Bearer ${session.accessToken}`;
+
+describe('routing by prefix', () => {
+  it('when a request goes to /api/v1/users/…, then the users upstream gets the same path and query, and analytics nothing', async () => {
+    const response = await gw.http.get('/api/v1/users/some/deep/path?q=a%20b&page=2').set('Authorization', bearer()).expect(200);
+    expect(response.body).toMatchObject({ upstream: 'users', url: '/api/v1/users/some/deep/path?q=a%20b&page=2' });
+    expect(users.requests.map((r) => r.url)).toEqual(['/api/v1/users/some/deep/path?q=a%20b&page=2']);
+    expect(analytics.requests).toHaveLength(0);
+  });
+
+  it('when a request goes to /api/v1/analytics/…, then the analytics upstream answers it', async () => {
+    const response = await gw.http.get('/api/v1/analytics/summary').set('Authorization', bearer()).expect(200);
+    expect(response.body.upstream).toBe('analytics');
+    expect(users.requests).toHaveLength(0);
+  });
+
+  it('when auth routes are called through the gateway, then the real auth service answers them', async () => {
+    const jwks = await gw.http.get('/api/v1/auth/.well-known/jwks.json').expect(200);
+    expect(jwks.body.keys[0].kid).toBe(auth.service.keys.active.kid);
+    const me = await gw.http.get('/api/v1/auth/me').set('Authorization', bearer()).expect(200);
+    expect(me.body.id).toBe(session.id);
+  });
+
+  it('when register, login and refresh are called without a token, then they pass to auth', async () => {
+    const user = { email: `open.${Date.now()}@example.com`, password: 'a long enough passphrase', name: 'Open' };
+    await gw.http.post('/api/v1/auth/register').send(user).expect(201);
+    const login = await gw.http.post('/api/v1/auth/login').send({ email: user.email, password: user.password }).expect(200);
+    const refreshed = await gw.http.post('/api/v1/auth/refresh').send({ refresh_token: login.body.refresh_token }).expect(200);
+    expect(refreshed.body.access_token).toEqual(expect.any(String));
+  });
+
+  it('when a JSON body is posted, then it reaches the upstream byte for byte', async () => {
+    const body = JSON.stringify({ name: 'Zoë', nested: { list: [1, 2, 3] } });
+    await gw.http
+      .post('/api/v1/users/things')
+      .set('Authorization', bearer())
+      .set('Content-Type', 'application/json')
+      .send(body)
+      .expect(200);
+    expect(users.requests[0]).toMatchObject({ method: 'POST', body });
+    expect(users.requests[0]!.headers['content-type']).toBe('application/json');
+  });
+
+  it('when a path only looks like a service prefix, then the gateway answers 404 and no upstream is called', async () => {
+    const response = await gw.http.get('/api/v1/usersx/me').set('Authorization', bearer()).expect(404);
+    expect(response.body.error).toBe('not_found');
+    await gw.http.get('/api/v1/nothing').expect(404);
+    expect(users.requests).toHaveLength(0);
+    expect(analytics.requests).toHaveLength(0);
+  });
+});
+
+describe('token verification at the gateway', () => {
+  it('when a protected route has no token, then 401 token_missing and the upstream is never called', async () => {
+    const response = await gw.http.get('/api/v1/users/me').expect(401);
+    expect(response.body).toMatchObject({ error: 'token_missing', request_id: expect.any(String) });
+    expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+    await gw.http.post('/api/v1/analytics/events').send({}).expect(401);
+    expect(users.requests).toHaveLength(0);
+    expect(analytics.requests).toHaveLength(0);
+  });
+
+  it('when the token is malformed, tampered with or signed by an unknown key, then 401 token_invalid before the upstream', async () => {
+    const [header, payload, signature] = session.accessToken.split('.');
+    const tampered = `${header}.${payload}.${signature!.startsWith('A') ? 'B' : 'A'}${signature!.slice(1)}`;
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const forged = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'attacker', typ: 'at+jwt' })
+      .setIssuer('http://localhost:8080/api/v1/auth')
+      .setAudience('galion')
+      .setSubject(session.id)
+      .setJti('x')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    for (const token of ['not-a-jwt', tampered, forged]) {
+      const response = await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${token}`).expect(401);
+      expect(response.body.error).toBe('token_invalid');
+    }
+    expect(users.requests).toHaveLength(0);
+  });
+
+  it('when a token was revoked by logout, then the gateway refuses it with token_revoked', async () => {
+    const other = await loginAt(auth.url);
+    await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${other.accessToken}`).expect(200);
+    await gw.http
+      .post('/api/v1/auth/logout')
+      .set('Authorization', `Bearer ${other.accessToken}`)
+      .send({ refresh_token: other.refreshToken })
+      .expect(204);
+    users.requests.length = 0;
+    const response = await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${other.accessToken}`).expect(401);
+    expect(response.body.error).toBe('token_revoked');
+    expect(users.requests).toHaveLength(0);
+  });
+
+  it('when auth/me, logout or password are called without a token, then the gateway answers 401 itself', async () => {
+    for (const [method, path] of [
+      ['get', '/api/v1/auth/me'],
+      ['post', '/api/v1/auth/logout'],
+      ['post', '/api/v1/auth/password'],
+    ] as const) {
+      const response = await gw.http[method](path).expect(401);
+      expect(response.body.error).toBe('token_missing');
+    }
+  });
+
+  it('when the token is valid, then the upstream gets the Authorization header unchanged', async () => {
+    await gw.http.get('/api/v1/users/me').set('Authorization', bearer()).expect(200);
+    expect(users.requests[0]!.headers.authorization).toBe(bearer());
+  });
+});
+
+describe('headers to the upstream', () => {
+  it('when a client sends internal identity headers, then the upstream sees none of them', async () => {
+    await gw.http
+      .get('/api/v1/users/me')
+      .set('Authorization', bearer())
+      .set('X-User-Id', 'someone-else')
+      .set('X-User-Role', 'admin')
+      .set('X-Forwarded-User', 'root')
+      .set('X-Auth-Subject', 'root')
+      .set('X-Auth-Request-Email', 'root@example.com')
+      .set('X-Real-IP', '10.0.0.1')
+      .set('Forwarded', 'for=10.0.0.1')
+      .set('X-Internal-Token', 'secret')
+      .expect(200);
+    const seen = Object.keys(users.requests[0]!.headers);
+    for (const name of [
+      'x-user-id',
+      'x-user-role',
+      'x-forwarded-user',
+      'x-auth-subject',
+      'x-auth-request-email',
+      'x-real-ip',
+      'forwarded',
+      'x-internal-token',
+    ]) {
+      expect(seen).not.toContain(name);
+    }
+  });
+
+  it('when the request came through a trusted proxy, then X-Forwarded-For/Proto/Host carry the client as the gateway resolved it', async () => {
+    await gw.http
+      .get('/api/v1/users/me')
+      .set('Authorization', bearer())
+      .set('X-Forwarded-For', '198.51.100.7, 192.0.2.44')
+      .set('X-Forwarded-Proto', 'https')
+      .set('X-Forwarded-Host', 'api.example.com')
+      .expect(200);
+    const headers = users.requests[0]!.headers;
+    // One trusted hop (TRUST_PROXY=1): the client is the last address, the spoofable rest is dropped.
+    expect(headers['x-forwarded-for']).toBe('192.0.2.44');
+    expect(headers['x-forwarded-proto']).toBe('https');
+    expect(headers['x-forwarded-host']).toBe('api.example.com');
+  });
+
+  it('when a client sends an X-Request-ID, then the upstream sees the same id the client gets back', async () => {
+    const response = await gw.http.get('/api/v1/users/me').set('Authorization', bearer()).set('X-Request-ID', 'client-req-42').expect(200);
+    expect(response.headers['x-request-id']).toBe('client-req-42');
+    expect(users.requests[0]!.headers['x-request-id']).toBe('client-req-42');
+  });
+
+  it('when no or an unsafe X-Request-ID is sent, then the upstream sees the id the gateway generated and returned', async () => {
+    const response = await gw.http
+      .get('/api/v1/users/me')
+      .set('Authorization', bearer())
+      .set('X-Request-ID', 'bad id "quoted"')
+      .expect(200);
+    expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(users.requests[0]!.headers['x-request-id']).toBe(response.headers['x-request-id']);
+  });
+
+  it('when a valid traceparent is sent, then it reaches the upstream; an invalid one is replaced by a valid one', async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await gw.http.get('/api/v1/users/me').set('Authorization', bearer()).set('traceparent', traceparent).expect(200);
+    expect(users.requests[0]!.headers.traceparent).toBe(traceparent);
+    await gw.http.get('/api/v1/users/me').set('Authorization', bearer()).set('traceparent', 'garbage').expect(200);
+    expect(users.requests[1]!.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+  });
+});
+
+describe('body size limit', () => {
+  it('when Content-Length is over BODY_LIMIT, then 413 payload_too_large and the upstream is not called', async () => {
+    const big = JSON.stringify({ blob: 'x'.repeat(200 * 1024) });
+    const response = await gw.http
+      .post('/api/v1/users/things')
+      .set('Authorization', bearer())
+      .set('Content-Type', 'application/json')
+      .send(big)
+      .expect(413);
+    expect(response.body.error).toBe('payload_too_large');
+    expect(users.requests).toHaveLength(0);
+  });
+
+  it('when a chunked body grows over the limit, then 413 and the upstream is not called; a small one passes whole', async () => {
+    const send = (size: number) =>
+      fetch(`${gw.url}/api/v1/users/things`, {
+        method: 'PUT',
+        headers: { authorization: bearer(), 'content-type': 'application/json' },
+        body: new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(`"${'y'.repeat(size)}"`));
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+    const tooBig = await send(150 * 1024);
+    expect(tooBig.status).toBe(413);
+    expect(users.requests).toHaveLength(0);
+    const small = await send(1000);
+    expect(small.status).toBe(200);
+    expect(users.requests[0]!.body).toBe(`"${'y'.repeat(1000)}"`);
+  });
+});
+
+describe('OpenAPI and docs', () => {
+  it('when the merged document is asked for, then it has the paths of every service and keeps clashing schemas apart', async () => {
+    const doc = (await gw.http.get('/api/v1/openapi.json').expect(200)).body;
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/auth/login', '/api/v1/auth/me', '/api/v1/users/me', '/api/v1/analytics/me']),
+    );
+    expect(doc['x-galion-services']).toEqual({ auth: 'included', users: 'included', analytics: 'included' });
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    // users' Thing and analytics' Thing differ: the later one is renamed and its $refs follow.
+    const analyticsRef = doc.paths['/api/v1/analytics/me'].get.responses['200'].content['application/json'].schema.$ref;
+    expect(analyticsRef).toBe('#/components/schemas/AnalyticsThing');
+    expect(doc.components.schemas.AnalyticsThing.properties).toHaveProperty('analytics_field');
+    expect(doc.components.schemas.Thing.properties).toHaveProperty('users_field');
+  });
+
+  it('when the docs page is asked for, then it is HTML whose inline script the CSP allows by hash, with no outside source', async () => {
+    const response = await gw.http.get('/docs').expect(200);
+    expect(response.headers['content-type']).toMatch(/text\/html/);
+    const script = /<script>([\s\S]*)<\/script>/.exec(response.text)![1]!;
+    const hash = createHash('sha256').update(script).digest('base64');
+    const csp = response.headers['content-security-policy'];
+    expect(csp).toContain(`script-src 'sha256-${hash}'`);
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(response.text).toContain('/api/v1/openapi.json');
+    expect(response.text).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+  });
+});
+
+describe('probes and metrics', () => {
+  it('when every upstream is up, then /readyz is 200 with a check per upstream', async () => {
+    const ready = await gw.http.get('/readyz').expect(200);
+    expect(ready.body.checks).toEqual({ auth: 'ok', users: 'ok', analytics: 'ok' });
+    await gw.http.get('/livez').expect(200);
+  });
+
+  it('when requests were proxied, then /metrics has the upstream histogram by upstream and status and the breaker gauge', async () => {
+    await gw.http.get('/api/v1/users/status/404').set('Authorization', bearer()).expect(404);
+    const text = (await gw.http.get('/metrics').expect(200)).text;
+    expect(text).toMatch(/gateway_upstream_request_duration_seconds_count\{upstream="users",status_code="404"\} [1-9]/);
+    expect(text).toMatch(/gateway_circuit_breaker_state\{upstream="users"\} 0/);
+    expect(text).toContain('http_server_request_duration_seconds_bucket');
+    expect(text).toContain('gateway_rate_limit_store_errors_total');
+  });
+});

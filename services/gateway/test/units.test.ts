@@ -1,0 +1,127 @@
+import { ConfigError } from '@galion/kit';
+import { CircuitBreaker } from '../src/breaker';
+import { loadGatewayConfig } from '../src/config';
+import { routeAccess } from '../src/access';
+import { mergeOpenApi } from '../src/openapi';
+
+const UPSTREAMS = { AUTH_URL: 'http://auth:8080', USERS_URL: 'http://users:8080', ANALYTICS_URL: 'http://analytics:8080' };
+
+describe('configuration', () => {
+  it('when an upstream URL is missing, then start-up fails naming the variable', () => {
+    expect(() => loadGatewayConfig({ AUTH_URL: 'http://auth:8080', USERS_URL: 'http://users:8080' })).toThrow(ConfigError);
+    expect(() => loadGatewayConfig({ AUTH_URL: 'http://auth:8080', USERS_URL: 'http://users:8080' })).toThrow(/ANALYTICS_URL/);
+  });
+
+  it('when a setting is not valid, then the message names it', () => {
+    expect(() => loadGatewayConfig({ ...UPSTREAMS, RATE_LIMIT_FAIL_OPEN: 'maybe' })).toThrow(/RATE_LIMIT_FAIL_OPEN: must be true or false/);
+    expect(() => loadGatewayConfig({ ...UPSTREAMS, BREAKER_FAILURE_RATIO: '2' })).toThrow(/BREAKER_FAILURE_RATIO/);
+    expect(() => loadGatewayConfig({ ...UPSTREAMS, USERS_URL: 'users:8080' })).toThrow(/USERS_URL: must be a URL/);
+  });
+
+  it('when only the upstreams are set, then the defaults follow them: port 8080, JWKS at auth, issuer from the public URL', () => {
+    const config = loadGatewayConfig({ ...UPSTREAMS, AUTH_URL: 'http://auth:8080/' });
+    expect(config.port).toBe(8080);
+    expect(config.verifier.jwksUrl).toBe('http://auth:8080/api/v1/auth/.well-known/jwks.json');
+    expect(config.verifier.issuer).toBe('http://localhost:8080/api/v1/auth');
+    expect(config.verifier.audience).toBe('galion');
+    expect(config.rateLimit.failOpen).toBe(true);
+    expect(config.upstreams.map((u) => [u.name, u.url, u.prefix])).toEqual([
+      ['auth', 'http://auth:8080', '/api/v1/auth'],
+      ['users', 'http://users:8080', '/api/v1/users'],
+      ['analytics', 'http://analytics:8080', '/api/v1/analytics'],
+    ]);
+  });
+
+  it('when a per-upstream timeout and REDIS_PASSWORD are set, then they are used', () => {
+    const config = loadGatewayConfig({
+      ...UPSTREAMS,
+      UPSTREAM_TIMEOUT_MS: '2000',
+      ANALYTICS_UPSTREAM_TIMEOUT_MS: '30000',
+      REDIS_URL: 'redis://redis:6379',
+      REDIS_PASSWORD: 'p@ss',
+      PUBLIC_BASE_URL: 'https://api.example.com',
+    });
+    expect(config.upstreams.map((u) => u.timeoutMs)).toEqual([2000, 2000, 30000]);
+    expect(config.redisUrl).toBe('redis://:p%40ss@redis:6379');
+    expect(config.verifier.issuer).toBe('https://api.example.com/api/v1/auth');
+  });
+});
+
+describe('public routes', () => {
+  it('when a credential route is called, then it is public under the auth policy; other auth routes need a token', () => {
+    for (const path of ['register', 'login', 'refresh', 'password/forgot', 'password/reset', 'email/verify']) {
+      expect(routeAccess('POST', `/api/v1/auth/${path}`)).toEqual({ public: true, policy: 'auth' });
+    }
+    expect(routeAccess('GET', '/api/v1/auth/.well-known/jwks.json')).toEqual({ public: true, policy: 'ip' });
+    expect(routeAccess('GET', '/api/v1/users/openapi.json')).toEqual({ public: true, policy: 'ip' });
+    for (const [method, path] of [
+      ['GET', '/api/v1/auth/me'],
+      ['POST', '/api/v1/auth/logout'],
+      ['POST', '/api/v1/auth/password'],
+      ['POST', '/api/v1/auth/email/verify-request'],
+      ['GET', '/api/v1/auth/login'],
+      ['POST', '/api/v1/auth/login/'],
+      ['POST', '/api/v1/auth/login/../me'],
+      ['GET', '/api/v1/users/me'],
+      ['POST', '/api/v1/analytics/events'],
+    ]) {
+      expect(routeAccess(method!, path!)).toEqual({ public: false, policy: 'user' });
+    }
+  });
+});
+
+describe('circuit breaker', () => {
+  const options = { failureRatio: 0.5, minRequests: 4, windowMs: 10_000, cooldownMs: 1_000 };
+
+  it('when failures reach the ratio over the minimum, then it opens; after the cool-down one probe passes', () => {
+    let now = 0;
+    const changes: string[] = [];
+    const breaker = new CircuitBreaker('users', options, { onStateChange: (state) => changes.push(state) }, () => now);
+    for (let i = 0; i < 3; i += 1) breaker.acquire()!.failure();
+    expect(breaker.state).toBe('closed');
+    breaker.acquire()!.failure();
+    expect(breaker.state).toBe('open');
+    expect(breaker.acquire()).toBeUndefined();
+    expect(breaker.retryAfterSeconds()).toBe(1);
+    now = 1_000;
+    expect(breaker.state).toBe('half_open');
+    const probe = breaker.acquire()!;
+    expect(breaker.acquire()).toBeUndefined();
+    probe.success();
+    expect(breaker.state).toBe('closed');
+    expect(changes).toEqual(['open', 'half_open', 'closed']);
+  });
+
+  it('when old failures leave the rolling window, then they no longer count', () => {
+    let now = 0;
+    const breaker = new CircuitBreaker('users', options, {}, () => now);
+    for (let i = 0; i < 3; i += 1) breaker.acquire()!.failure();
+    now = 11_000;
+    breaker.acquire()!.failure();
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('when a probe is released without an outcome, then the next call may probe', () => {
+    let now = 0;
+    const breaker = new CircuitBreaker('users', options, {}, () => now);
+    for (let i = 0; i < 4; i += 1) breaker.acquire()!.failure();
+    now = 1_000;
+    breaker.acquire()!.release();
+    expect(breaker.acquire()).toBeDefined();
+  });
+});
+
+describe('OpenAPI merge', () => {
+  it('when a service is missing, then the others are merged and the missing one is named', () => {
+    const doc = mergeOpenApi(
+      [
+        { name: 'auth', document: { paths: { '/api/v1/auth/login': { post: { summary: 'Log in', responses: {} } } } } },
+        { name: 'users', document: undefined },
+      ],
+      { title: 'Galion API', version: '1' },
+    );
+    expect(Object.keys(doc.paths!)).toEqual(['/api/v1/auth/login']);
+    expect((doc.paths!['/api/v1/auth/login']!.post as { tags: string[] }).tags).toEqual(['auth']);
+    expect(doc['x-galion-services']).toEqual({ auth: 'included', users: 'unavailable' });
+  });
+});
