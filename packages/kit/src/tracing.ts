@@ -14,6 +14,9 @@ let sdk: NodeSDK | undefined;
 const endpoint = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
 
 if (endpoint && process.env.OTEL_SDK_DISABLED !== 'true') {
+  // Only traces go to the collector: metrics are scraped by Prometheus, logs go to stdout.
+  process.env.OTEL_METRICS_EXPORTER ??= 'none';
+  process.env.OTEL_LOGS_EXPORTER ??= 'none';
   const ratio = Number(process.env.OTEL_TRACES_SAMPLER_ARG ?? '1');
   sdk = new NodeSDK({
     traceExporter: new OTLPTraceExporter(),
