@@ -1,7 +1,8 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createEvent, type EventBus, type EventEnvelope, type EventType } from '@galion/events';
 import { createDatabase, createLogger, type Knex } from '@galion/kit';
-import { testDatabase } from '@galion/localdeps';
+import { testDatabase, testKafkaBrokers } from '@galion/localdeps';
+import { Kafka, logLevel } from 'kafkajs';
 import { StaticKeySource, TokenVerifier } from '@galion/tokens';
 import { SignJWT } from 'jose';
 import supertest from 'supertest';
@@ -137,3 +138,30 @@ export const storedCount = async (db: Knex): Promise<number> => Number((await db
 /** Sum of the hourly rollup counts. */
 export const rolledUpCount = async (db: Knex): Promise<number> =>
   Number((await db('event_counts_hourly').sum({ n: 'count' }).first())?.n ?? 0);
+
+/** The value of a metric sample in the Prometheus text format, or undefined when absent. */
+export const metricValue = (text: string, sample: string): number | undefined => {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
+  return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+};
+
+/** A kafkajs client on the shared test broker, for what a test checks behind the bus's back. */
+export const testKafka = (brokers: string[] = testKafkaBrokers()) => new Kafka({ brokers, logLevel: logLevel.NOTHING });
+
+/** Committed offsets of a group on a topic, summed over partitions (a partition with none counts 0). */
+export const committedTotal = async (groupId: string, topic: string): Promise<number> => {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (result?.partitions ?? []).reduce((sum, partition) => sum + Math.max(0, Number(partition.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+};
+
+/** Waits until the service's consumer has joined its group. */
+export const joined = async (h: AnalyticsHarness): Promise<void> => {
+  await h.service.consumer!.started;
+  await eventually(() => h.service.consumer!.subscription?.ready === true, 60_000, 'consumer joined');
+};

@@ -1,0 +1,167 @@
+import { PartitionRepository } from '../src/repositories/partitions';
+import { makeEvent, rolledUpCount, startAnalytics, storedCount, type AnalyticsHarness } from './harness';
+
+const DAY = 86_400_000;
+
+const partitionNames = async (h: AnalyticsHarness) => (await new PartitionRepository(h.db).list()).map((partition) => partition.name);
+
+const activityBits = async (h: AnalyticsHarness, userId: string) => {
+  const row = await h.db('user_activity').where({ user_id: userId }).select(h.db.raw('bit_count(hours)::int AS bits')).first();
+  return (row as { bits: number } | undefined)?.bits ?? 0;
+};
+
+describe('storing events', () => {
+  let h: AnalyticsHarness;
+  const now = new Date('2026-04-20T10:00:00Z');
+  beforeAll(async () => {
+    h = await startAnalytics({ now: () => now });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('when the same event is delivered twice, then it is stored once and counted once in every rollup', async () => {
+    const event = makeEvent('user.logged_in', 'twice', '2026-04-20T09:10:00Z');
+    const first = await h.service.ingestor.ingest([event]);
+    const again = await h.service.ingestor.ingest([event]);
+    expect(first).toMatchObject({ stored: 1, duplicates: 0 });
+    expect(again).toMatchObject({ stored: 0, duplicates: 1 });
+    expect(await h.db('events').where({ event_id: event.id }).count({ n: '*' }).first()).toEqual({ n: 1 });
+    const summary = await h.http
+      .get('/api/v1/analytics/summary')
+      .query({ from: '2026-04-20', to: '2026-04-21' })
+      .set('Authorization', h.admin);
+    expect(summary.body).toMatchObject({ total: 1, distinct_users: 1 });
+    expect(await rolledUpCount(h.db)).toBe(1);
+    expect(await activityBits(h, 'twice')).toBe(1);
+  });
+
+  it('when a batch holds the same event twice next to new ones, then each is stored and counted once', async () => {
+    const repeated = makeEvent('user.updated', 'batchy', '2026-04-20T09:30:00Z');
+    const other = makeEvent('user.updated', 'batchy', '2026-04-20T09:31:00Z');
+    const before = await rolledUpCount(h.db);
+    const result = await h.service.ingestor.ingest([repeated, other, repeated]);
+    expect(result).toMatchObject({ stored: 2, duplicates: 1 });
+    expect(await rolledUpCount(h.db)).toBe(before + 2);
+  });
+
+  it('when a user is active in several hours, then their activity bitmap marks each hour once', async () => {
+    await h.service.ingestor.ingest([
+      makeEvent('user.logged_in', 'busy', '2026-04-19T01:05:00Z'),
+      makeEvent('user.logged_in', 'busy', '2026-04-19T01:55:00Z'),
+      makeEvent('user.logged_out', 'busy', '2026-04-19T03:00:00Z'),
+    ]);
+    await h.service.ingestor.ingest([makeEvent('user.logged_in', 'busy', '2026-04-19T03:30:00Z')]);
+    expect(await activityBits(h, 'busy')).toBe(2);
+  });
+
+  it('when an event is more than a day in the future, then it is refused (to be dead-lettered) and not stored', async () => {
+    const future = makeEvent('user.logged_in', 'future', new Date(now.getTime() + 2 * DAY));
+    const result = await h.service.ingestor.ingest([makeEvent('user.logged_in', 'present', '2026-04-20T09:59:00Z'), future]);
+    expect(result).toMatchObject({ stored: 1, rejected: [{ index: 1, reason: expect.stringMatching(/future/) }] });
+    expect(await h.db('events').where({ user_id: 'future' }).first()).toBeUndefined();
+  });
+
+  it('when an event is older than the retention, then it is neither stored nor counted', async () => {
+    const before = await rolledUpCount(h.db);
+    const result = await h.service.ingestor.ingest([makeEvent('user.logged_in', 'ancient', new Date(now.getTime() - 120 * DAY))]);
+    expect(result).toMatchObject({ stored: 0, duplicates: 0, expired: 1 });
+    expect(await rolledUpCount(h.db)).toBe(before);
+  });
+
+  it('when an event falls on a day with no partition yet, then its partition is created on demand', async () => {
+    const day = new Date('2026-04-21T20:00:00Z');
+    await h.service.ingestor.ingest([makeEvent('user.logged_in', 'tomorrow', day)]);
+    expect(await partitionNames(h)).toContain('events_p20260421');
+  });
+});
+
+describe('store latency', () => {
+  it('when an event is stored, then its latency is the time from its event time to the commit', async () => {
+    const h = await startAnalytics();
+    try {
+      const result = await h.service.ingestor.ingest([makeEvent('user.logged_in', 'late', new Date(Date.now() - 5_000))]);
+      expect(result.latenciesSeconds).toHaveLength(1);
+      expect(result.latenciesSeconds[0]).toBeGreaterThanOrEqual(5);
+      expect(result.latenciesSeconds[0]).toBeLessThan(30);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('retention', () => {
+  let h: AnalyticsHarness;
+  let now = new Date('2026-01-10T12:00:00Z');
+  beforeAll(async () => {
+    h = await startAnalytics({ now: () => now, env: { ANALYTICS_RETENTION_DAYS: '30', ANALYTICS_ROLLUP_RETENTION_DAYS: '365' } });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('when maintenance runs, then partitions exist from yesterday to three days ahead', async () => {
+    await h.service.maintenance.run();
+    expect(await partitionNames(h)).toEqual(
+      expect.arrayContaining(['events_p20260109', 'events_p20260110', 'events_p20260111', 'events_p20260112', 'events_p20260113']),
+    );
+  });
+
+  it('when raw events pass the retention, then their partitions are dropped and the rollups still answer', async () => {
+    const old = [
+      makeEvent('user.registered', 'old-1', '2026-01-05T08:00:00Z'),
+      makeEvent('user.logged_in', 'old-1', '2026-01-05T08:30:00Z'),
+      makeEvent('user.logged_in', 'old-2', '2026-01-06T09:15:00Z'),
+    ];
+    await h.service.ingestor.ingest(old);
+    const recentTime = new Date('2026-02-14T10:00:00Z');
+
+    // Forty days later: the January partitions are past the 30-day retention.
+    now = new Date('2026-02-15T12:00:00Z');
+    await h.service.ingestor.ingest([makeEvent('user.logged_in', 'recent', recentTime)]);
+    const report = await h.service.maintenance.run();
+    expect(report.dropped).toEqual(expect.arrayContaining(['events_p20260105', 'events_p20260106']));
+    const names = await partitionNames(h);
+    expect(names).not.toContain('events_p20260105');
+    expect(names).toContain('events_p20260214');
+    expect(names.every((name) => name >= 'events_p20260116')).toBe(true);
+    expect(await storedCount(h.db)).toBe(1);
+
+    const summary = await h.http
+      .get('/api/v1/analytics/summary')
+      .query({ from: '2026-01-01', to: '2026-01-31' })
+      .set('Authorization', h.admin)
+      .expect(200);
+    expect(summary.body).toMatchObject({ total: 3, distinct_users: 2, first_event_at: '2026-01-05T08:00:00.000Z' });
+    expect(summary.body.by_type).toMatchObject({ 'user.registered': 1, 'user.logged_in': 2 });
+    const events = await h.http.get('/api/v1/analytics/events').query({ to: '2026-01-31' }).set('Authorization', h.admin).expect(200);
+    expect(events.body.events).toEqual([]);
+  });
+
+  it('when a range starts inside an hour whose raw events are gone, then that hour is counted whole from the rollups', async () => {
+    const summary = await h.http
+      .get('/api/v1/analytics/summary')
+      .query({ from: '2026-01-05T08:20:00Z', to: '2026-01-05T08:40:00Z' })
+      .set('Authorization', h.admin)
+      .expect(200);
+    expect(summary.body).toMatchObject({ total: 2, distinct_users: 1 });
+  });
+
+  it('when rollups pass their own retention, then they are deleted too', async () => {
+    now = new Date('2027-03-01T00:00:00Z');
+    const report = await h.service.maintenance.run();
+    expect(report.prunedHours).toBeGreaterThan(0);
+    expect(report.prunedMonths).toBeGreaterThan(0);
+    expect(await h.db('event_counts_hourly').where('bucket', '<', '2026-02-01').count({ n: '*' }).first()).toEqual({ n: 0 });
+    expect(await h.db('user_activity').where('month', '<', '2026-02-01').count({ n: '*' }).first()).toEqual({ n: 0 });
+  });
+
+  it('when a drop was interrupted after the detach, then the next run removes the detached table', async () => {
+    now = new Date('2027-03-01T00:00:00Z');
+    await h.service.maintenance.run();
+    await h.db.raw('CREATE TABLE events_p20270101 (LIKE events)');
+    await h.service.maintenance.run();
+    const { rows } = await h.db.raw("SELECT 1 FROM pg_class WHERE relname = 'events_p20270101'");
+    expect(rows).toHaveLength(0);
+  });
+});
