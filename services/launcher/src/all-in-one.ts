@@ -2,18 +2,24 @@
 import '@galion/kit/tracing';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { composeAnalytics, loadAnalyticsConfig } from '@galion/analytics';
 import { composeAuth, loadAuthConfig } from '@galion/auth';
 import { InProcessEventBus } from '@galion/events';
-import { createLogger, MemoryStore, runMain, serveService } from '@galion/kit';
+import { composeGateway, loadGatewayConfig } from '@galion/gateway';
+import { createLogger, Lifecycle, listen, MemoryStore, runMain, serverUrl, type ComposedService } from '@galion/kit';
 import { startPostgres } from '@galion/localdeps';
+import { StaticKeySource } from '@galion/tokens';
+import { composeUsers, loadUsersConfig } from '@galion/users';
 import { ensureSigningKeyFile, firstAdmin } from './data-dir.js';
 import { loadAllInOneSettings } from './settings.js';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /**
- * The whole platform in one process: an embedded PostgreSQL kept in the data folder, in-process
- * stand-ins for Redis, and the same service code that runs in the cluster.
+ * The whole platform in one process: an embedded PostgreSQL kept in the data folder (a database
+ * per service), the in-process event bus and store in place of Kafka and Redis, and the same
+ * service code as in the cluster. The gateway listens on the public port; the services listen
+ * on loopback ports of their own behind it.
  */
 runMain(async () => {
   const settings = loadAllInOneSettings(REPO_ROOT);
@@ -29,35 +35,65 @@ runMain(async () => {
   const publicUrl = settings.publicUrl ?? `http://localhost:${settings.port}`;
   const store = new MemoryStore();
   const bus = new InProcessEventBus();
+  const common = { ...process.env, LOG_LEVEL: settings.logLevel, MIGRATE_ON_START: 'true', PUBLIC_BASE_URL: publicUrl, HOST: '127.0.0.1' };
+  const infra = { store, bus, createDatabase: true };
 
-  const authConfig = loadAuthConfig({
-    ...process.env,
-    LOG_LEVEL: settings.logLevel,
-    DATABASE_URL: postgres.urlFor('galion_auth'),
-    MIGRATE_ON_START: 'true',
-    PUBLIC_BASE_URL: publicUrl,
-    AUTH_JWT_KEYS_FILE: keyFile.file,
-    ...(admin.password ? { AUTH_ADMIN_EMAIL: admin.email, AUTH_ADMIN_PASSWORD: admin.password } : {}),
-  });
-  const auth = await composeAuth(authConfig, { logger: logger.child({ service: 'auth' }), store, bus, createDatabase: true });
+  const services: ComposedService[] = [];
+  const servers: Awaited<ReturnType<typeof listen>>[] = [];
+  const serveInternally = async (service: ComposedService) => {
+    services.push(service);
+    const server = await listen(service.app, 0, '127.0.0.1');
+    servers.push(server);
+    return serverUrl(server);
+  };
+
+  const auth = await composeAuth(
+    loadAuthConfig({
+      ...common,
+      DATABASE_URL: postgres.urlFor('galion_auth'),
+      AUTH_JWT_KEYS_FILE: keyFile.file,
+      ...(admin.password ? { AUTH_ADMIN_EMAIL: admin.email, AUTH_ADMIN_PASSWORD: admin.password } : {}),
+    }),
+    { ...infra, logger: logger.child({ service: 'auth' }) },
+  );
   await admin.remember();
-  auth.closers.unshift({ name: 'embedded postgres', close: () => postgres.stop() });
-  auth.closers.push({ name: 'memory store', close: () => store.close() }, { name: 'event bus', close: () => bus.close() });
+  const authUrl = await serveInternally(auth);
+  const keys = await StaticKeySource.fromJwks(auth.keys.publicJwks());
 
-  await serveService(auth, {
-    name: 'galion',
-    logger,
-    port: settings.port,
-    host: settings.host,
-    shutdownTimeoutMs: authConfig.shutdownTimeoutMs,
-    drainDelayMs: 0,
+  const users = await composeUsers(loadUsersConfig({ ...common, DATABASE_URL: postgres.urlFor('galion_users'), AUTH_URL: authUrl }), {
+    ...infra,
+    keys,
+    logger: logger.child({ service: 'users' }),
   });
+  const usersUrl = await serveInternally(users);
+
+  const analytics = await composeAnalytics(loadAnalyticsConfig({ ...common, DATABASE_URL: postgres.urlFor('galion_analytics') }), {
+    ...infra,
+    keys,
+    logger: logger.child({ service: 'analytics' }),
+  });
+  const analyticsUrl = await serveInternally(analytics);
+
+  const gateway = await composeGateway(
+    loadGatewayConfig({ ...common, HOST: settings.host, AUTH_URL: authUrl, USERS_URL: usersUrl, ANALYTICS_URL: analyticsUrl }),
+    { store, keys, logger: logger.child({ service: 'gateway' }) },
+  );
+  services.push(gateway);
+
+  const shutdown = new Lifecycle({ logger, health: gateway.health, shutdownTimeoutMs: 10_000 });
+  shutdown.onShutdown('embedded postgres', () => postgres.stop());
+  shutdown.onShutdown('memory store', () => store.close());
+  shutdown.onShutdown('event bus', () => bus.close());
+  for (const service of services) for (const closer of service.closers) shutdown.onShutdown(closer.name, closer.close);
+  for (const server of servers) shutdown.addServer(server);
+  shutdown.addServer(await listen(gateway.app, settings.port, settings.host));
+  shutdown.handleSignals();
 
   const lines = [
     '',
     `Galion is running at ${publicUrl}`,
-    `  API:        ${publicUrl}/api/v1/auth`,
-    `  OpenAPI:    ${publicUrl}/api/v1/auth/openapi.json`,
+    `  API:        ${publicUrl}/api/v1/{auth,users,analytics}`,
+    `  API docs:   ${publicUrl}/docs   (OpenAPI: ${publicUrl}/api/v1/openapi.json)`,
     `  Health:     ${publicUrl}/readyz`,
     `  Data:       ${settings.dataDir}`,
     admin.password && admin.generated

@@ -2,7 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDatabaseExists } from '@galion/kit';
-import { freePort, startKafka, startPostgres, startRedis, type KafkaHandle, type PostgresHandle, type RedisHandle } from '@galion/localdeps';
+import {
+  freePort,
+  startKafka,
+  startPostgres,
+  startRedis,
+  type KafkaHandle,
+  type PostgresHandle,
+  type RedisHandle,
+} from '@galion/localdeps';
 import { ensureSigningKeyFile } from './data-dir.js';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -49,14 +57,24 @@ const waitUntilReady = async (url: string, child: () => ChildProcess | undefined
   while (Date.now() < deadline) {
     const exitCode = child()?.exitCode;
     if (exitCode !== null && exitCode !== undefined) throw new Error(`${name} exited with ${exitCode}`);
-    if ((await fetch(`${url}/readyz`).then((response) => response.status).catch(() => 0)) === 200) return;
+    if (
+      (await fetch(`${url}/readyz`)
+        .then((response) => response.status)
+        .catch(() => 0)) === 200
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`${name} was not ready within ${timeoutMs} ms`);
 };
 
 /** One service as its own process, restartable with the same settings. */
-const serviceProcess = (name: ServiceName, port: number, environment: Record<string, string>, output: 'inherit' | 'ignore'): RunningService => {
+const serviceProcess = (
+  name: ServiceName,
+  port: number,
+  environment: Record<string, string>,
+  output: 'inherit' | 'ignore',
+): RunningService => {
   let child: ChildProcess | undefined;
   const url = `http://127.0.0.1:${port}`;
   const service: RunningService = {
@@ -98,14 +116,23 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
   // As root, PostgreSQL runs as the `postgres` user, which must be able to pass through this folder.
   if (process.getuid?.() === 0) await chmod(options.dataDir, 0o711);
   const output = options.output ?? 'inherit';
-  const postgresFor = async (name: string) => startPostgres({ dataDir: path.join(options.dataDir, `postgres-${name}`), persistent: true, durable: true });
-  const [shared, redis, kafka] = await Promise.all([options.postgresPerService ? undefined : postgresFor('shared'), startRedis(), startKafka()]);
+  const postgresFor = async (name: string) =>
+    startPostgres({ dataDir: path.join(options.dataDir, `postgres-${name}`), persistent: true, durable: true });
+  const [shared, redis, kafka] = await Promise.all([
+    options.postgresPerService ? undefined : postgresFor('shared'),
+    startRedis(),
+    startKafka(),
+  ]);
   const postgres = {
     auth: shared ?? (await postgresFor('auth')),
     users: shared ?? (await postgresFor('users')),
     analytics: shared ?? (await postgresFor('analytics')),
   };
-  const databases = { auth: postgres.auth.urlFor('galion_auth'), users: postgres.users.urlFor('galion_users'), analytics: postgres.analytics.urlFor('galion_analytics') };
+  const databases = {
+    auth: postgres.auth.urlFor('galion_auth'),
+    users: postgres.users.urlFor('galion_users'),
+    analytics: postgres.analytics.urlFor('galion_analytics'),
+  };
   await Promise.all(Object.values(databases).map((url) => ensureDatabaseExists(url)));
   const keyFile = await ensureSigningKeyFile(options.dataDir);
   const gatewayPort = options.gatewayPort ?? (await freePort());
@@ -125,10 +152,18 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
   const make = (name: ServiceName, port: number, extra: Record<string, string>) =>
     serviceProcess(name, port, { ...sharedEnv, ...extra, ...options.serviceEnv?.[name] }, output);
   const services: Record<ServiceName, RunningService> = {
-    auth: make('auth', authPort, { DATABASE_URL: databases.auth, AUTH_JWT_KEYS_FILE: keyFile.file, AUTH_ADMIN_EMAIL: admin.email, AUTH_ADMIN_PASSWORD: admin.password }),
+    auth: make('auth', authPort, {
+      DATABASE_URL: databases.auth,
+      AUTH_JWT_KEYS_FILE: keyFile.file,
+      AUTH_ADMIN_EMAIL: admin.email,
+      AUTH_ADMIN_PASSWORD: admin.password,
+    }),
     users: make('users', usersPort, { DATABASE_URL: databases.users }),
     analytics: make('analytics', analyticsPort, { DATABASE_URL: databases.analytics }),
-    gateway: make('gateway', gatewayPort, { USERS_URL: `http://127.0.0.1:${usersPort}`, ANALYTICS_URL: `http://127.0.0.1:${analyticsPort}` }),
+    gateway: make('gateway', gatewayPort, {
+      USERS_URL: `http://127.0.0.1:${usersPort}`,
+      ANALYTICS_URL: `http://127.0.0.1:${analyticsPort}`,
+    }),
   };
   const stop = async () => {
     await Promise.all(Object.values(services).map((service) => service.stop()));

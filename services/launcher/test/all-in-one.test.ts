@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from '@galion/localdeps';
+import { eventually, freePort } from '@galion/localdeps';
 
 const MAIN = path.resolve(__dirname, '..', 'dist', 'all-in-one.js');
 
@@ -20,7 +20,11 @@ const startPlatform = (env: Record<string, string>): Promise<Running> =>
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const url = /Galion is running at (\S+)/.exec(output)?.[1];
-      if (url) resolve({ child, output: () => output, url });
+      if (url) {
+        const running = { child, output: () => output, url };
+        started.push(running);
+        resolve(running);
+      }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
@@ -33,46 +37,82 @@ const stop = (running: Running) =>
     running.child.kill('SIGINT');
   });
 
-const json = async (url: string, init: RequestInit & { body?: string } = {}) => {
-  const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(init.headers ?? {}) } });
+const call = async (url: string, init: { method?: string; token?: string; body?: unknown } = {}) => {
+  const response = await fetch(url, {
+    method: init.method ?? (init.body ? 'POST' : 'GET'),
+    headers: { 'content-type': 'application/json', ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
+    ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+  });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 };
 
+const started: Running[] = [];
+
 describe('npm start (all-in-one)', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'galion-aio-'));
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  afterAll(() => {
+    // A failed assertion must not leave the platform running.
+    for (const running of started) running.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
-  it('when started on a fresh data folder, then the README walkthrough works and data survives a restart', async () => {
+  it('when started on a fresh data folder, then the README walkthrough works end to end and data survives a restart', async () => {
     const port = await freePort();
     const env = { GALION_DATA_DIR: dataDir, GALION_PORT: String(port) };
     const first = await startPlatform(env);
     expect(first.url).toBe(`http://localhost:${port}`);
-    expect(first.output()).toMatch(/Admin: +admin@galion\.local \/ \S+/);
-    const base = `http://127.0.0.1:${port}/api/v1/auth`;
+    const adminPassword = /Admin: +admin@galion\.local \/ (\S+)/.exec(first.output())?.[1];
+    expect(adminPassword).toBeDefined();
+    const api = `http://127.0.0.1:${port}/api/v1`;
 
-    expect((await json(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    expect((await call(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     const user = { email: 'walkthrough@example.com', password: 'a long enough passphrase', name: 'Walk Through' };
-    expect((await json(`${base}/register`, { method: 'POST', body: JSON.stringify(user) })).status).toBe(201);
-    const login = await json(`${base}/login`, { method: 'POST', body: JSON.stringify({ email: user.email, password: user.password }) });
+    const registered = await call(`${api}/auth/register`, { body: user });
+    expect(registered.status).toBe(201);
+    const login = await call(`${api}/auth/login`, { body: { email: user.email, password: user.password } });
     expect(login.status).toBe(200);
-    const auth = { authorization: `Bearer ${login.body.access_token}` };
-    expect((await json(`${base}/me`, { headers: auth })).body.email).toBe(user.email);
-    const refreshed = await json(`${base}/refresh`, { method: 'POST', body: JSON.stringify({ refresh_token: login.body.refresh_token }) });
+    const token = login.body.access_token as string;
+    expect((await call(`${api}/users/me`, { token })).body).toMatchObject({ email: user.email, name: 'Walk Through' });
+    expect((await call(`${api}/users/me`, { method: 'PATCH', token, body: { bio: 'Hello from the walkthrough' } })).status).toBe(200);
+
+    const admin = await call(`${api}/auth/login`, { body: { email: 'admin@galion.local', password: adminPassword } });
+    expect(admin.status).toBe(200);
+    const adminToken = admin.body.access_token as string;
+    await eventually(
+      async () => {
+        const events = await call(`${api}/analytics/users/${registered.body.id}/events`, { token: adminToken });
+        const types = (events.body?.events ?? []).map((event: { type: string }) => event.type);
+        return ['user.registered', 'user.logged_in', 'user.updated'].every((type) => types.includes(type));
+      },
+      20_000,
+      'the walkthrough events in analytics',
+    );
+    expect((await call(`${api}/users?q=walk`, { token: adminToken })).body.items).toHaveLength(1);
+    expect((await call(`${api}/analytics/summary`, { token: adminToken })).status).toBe(200);
+    const docs = await fetch(`http://127.0.0.1:${port}/docs`);
+    expect(docs.status).toBe(200);
+    const openapi = await call(`${api}/openapi.json`);
+    expect(Object.keys(openapi.body.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/auth/login', '/api/v1/users/me', '/api/v1/analytics/summary']),
+    );
+
+    const refreshed = await call(`${api}/auth/refresh`, { body: { refresh_token: login.body.refresh_token } });
     expect(refreshed.status).toBe(200);
-    expect((await json(`${base}/logout`, { method: 'POST', headers: auth, body: '{}' })).status).toBe(204);
-    expect((await json(`${base}/me`, { headers: auth })).status).toBe(401);
-    const kept = await json(`${base}/login`, { method: 'POST', body: JSON.stringify({ email: user.email, password: user.password }) });
+    expect((await call(`${api}/auth/logout`, { token, body: {} })).status).toBe(204);
+    expect((await call(`${api}/users/me`, { token })).status).toBe(401);
+    const kept = await call(`${api}/auth/login`, { body: { email: user.email, password: user.password } });
     expect(await stop(first)).toBe(0);
 
     const second = await startPlatform(env);
     try {
       expect(second.output()).toMatch(/Admin: +admin@galion\.local\n/);
       expect(second.output()).not.toContain('shown once');
-      const again = await json(`${base}/login`, { method: 'POST', body: JSON.stringify({ email: user.email, password: user.password }) });
-      expect(again.status).toBe(200);
+      expect((await call(`${api}/auth/login`, { body: { email: user.email, password: user.password } })).status).toBe(200);
       // The signing key persisted too: a token from before the restart still verifies.
-      expect((await json(`${base}/me`, { headers: { authorization: `Bearer ${kept.body.access_token}` } })).status).toBe(200);
+      const me = await call(`${api}/users/me`, { token: kept.body.access_token });
+      expect(me.status).toBe(200);
+      expect(me.body.bio).toBe('Hello from the walkthrough');
     } finally {
       expect(await stop(second)).toBe(0);
     }
