@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { eventually } from '@galion/localdeps';
+import { startPlatform, type Platform } from '../src/platform';
+
+const admin = { email: 'e2e-admin@example.com', password: 'e2e admin passphrase' };
+const dataDir = mkdtempSync(path.join(tmpdir(), 'galion-e2e-'));
+let platform: Platform;
+let api: string;
+
+const call = async (url: string, init: { method?: string; token?: string; body?: unknown } = {}) => {
+  const response = await fetch(url, {
+    method: init.method ?? (init.body ? 'POST' : 'GET'),
+    headers: { 'content-type': 'application/json', ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
+    ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+};
+
+const eventTypes = async (userId: string, token: string): Promise<string[]> => {
+  const response = await call(`${api}/analytics/users/${userId}/events?limit=100`, { token });
+  return (response.body?.events ?? []).map((event: { type: string }) => event.type);
+};
+
+beforeAll(async () => {
+  platform = await startPlatform({ dataDir, admin, output: 'ignore', env: { LOG_LEVEL: 'warn', OUTBOX_POLL_INTERVAL_MS: '50' } });
+  api = `${platform.gatewayUrl.replace('localhost', '127.0.0.1')}/api/v1`;
+}, 180_000);
+
+afterAll(async () => {
+  await platform?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}, 60_000);
+
+describe('the platform in distributed mode, through the gateway, on real PostgreSQL, Redis and Kafka', () => {
+  it('when a user goes from registration to deletion, then every service and analytics agree at each step', async () => {
+    const user = { email: `e2e.${Date.now()}@example.com`, password: 'a long enough passphrase', name: 'End To End' };
+    const registered = await call(`${api}/auth/register`, { body: user });
+    expect(registered.status).toBe(201);
+    const id = registered.body.id as string;
+    const login = await call(`${api}/auth/login`, { body: { email: user.email, password: user.password } });
+    expect(login.status).toBe(200);
+    expect(login.headers.get('x-request-id')).toBeTruthy();
+    const token = login.body.access_token as string;
+
+    const me = await call(`${api}/users/me`, { token });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ id, email: user.email, name: 'End To End' });
+    expect(
+      (await call(`${api}/users/me`, { method: 'PATCH', token, body: { bio: 'written end to end', timezone: 'Europe/Paris' } })).status,
+    ).toBe(200);
+
+    const adminLogin = await call(`${api}/auth/login`, { body: admin });
+    const adminToken = adminLogin.body.access_token as string;
+    await eventually(
+      async () => {
+        const types = await eventTypes(id, adminToken);
+        return ['user.registered', 'user.logged_in', 'user.updated'].every((type) => types.includes(type));
+      },
+      30_000,
+      'registered, logged_in and updated in analytics',
+    );
+    // Exactly once: at-least-once delivery through Kafka, one row per event.
+    const types = await eventTypes(id, adminToken);
+    expect(types.filter((type) => type === 'user.registered')).toHaveLength(1);
+    expect(types.filter((type) => type === 'user.logged_in')).toHaveLength(1);
+
+    const listed = await call(`${api}/users?q=e2e.`, { token: adminToken });
+    expect(listed.body.items.map((item: { id: string }) => item.id)).toContain(id);
+
+    expect((await call(`${api}/users/${id}`, { method: 'DELETE', token: adminToken })).status).toBe(204);
+    expect((await call(`${api}/users/me`, { token })).status).toBe(401);
+    expect((await call(`${api}/auth/refresh`, { body: { refresh_token: login.body.refresh_token } })).status).toBe(401);
+    await eventually(
+      async () => (await call(`${api}/auth/login`, { body: { email: user.email, password: user.password } })).status === 401,
+      20_000,
+      'auth to remove the account',
+    );
+    await eventually(async () => (await eventTypes(id, adminToken)).includes('user.deleted'), 30_000, 'user.deleted in analytics');
+  }, 120_000);
+
+  it('when a user reads someone else’s analytics, then 403; without a token the gateway answers 401 itself', async () => {
+    const a = await call(`${api}/auth/register`, {
+      body: { email: `a.${Date.now()}@example.com`, password: 'a long enough passphrase', name: 'A' },
+    });
+    const b = { email: `b.${Date.now()}@example.com`, password: 'a long enough passphrase', name: 'B' };
+    await call(`${api}/auth/register`, { body: b });
+    const tokenB = (await call(`${api}/auth/login`, { body: { email: b.email, password: b.password } })).body.access_token;
+    expect((await call(`${api}/analytics/users/${a.body.id}/events`, { token: tokenB })).status).toBe(403);
+    const anonymous = await call(`${api}/users/me`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.error).toBe('token_missing');
+  });
+
+  it('when Kafka is down while users register, then the API keeps answering and every event reaches analytics once after it returns', async () => {
+    const adminToken = (await call(`${api}/auth/login`, { body: admin })).body.access_token as string;
+    await platform.kafka.stop();
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 10; i += 1) {
+        const response = await call(`${api}/auth/register`, {
+          body: { email: `outage${i}.${Date.now()}@example.com`, password: 'a long enough passphrase', name: `Outage ${i}` },
+        });
+        expect(response.status).toBe(201);
+        ids.push(response.body.id);
+      }
+      expect(await eventTypes(ids[0]!, adminToken)).toEqual([]);
+    } finally {
+      await platform.kafka.start();
+    }
+    await eventually(
+      async () => (await Promise.all(ids.map((id) => eventTypes(id, adminToken)))).every((types) => types.includes('user.registered')),
+      90_000,
+      'the registrations in analytics',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (const id of ids) expect((await eventTypes(id, adminToken)).filter((type) => type === 'user.registered')).toHaveLength(1);
+  }, 150_000);
+});
