@@ -72,8 +72,8 @@ const globalSchema = obj({
   alerts: obj({
     runbookBaseUrl: str({ pattern: '^https?://' }),
     extraLabels: labels,
-    errorRatio: obj({ threshold: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, for: duration, severity }, { required: ['threshold', 'for', 'severity'] }),
-    latencyP95: obj({ thresholdSeconds: { type: 'number', exclusiveMinimum: 0 }, for: duration, severity }, { required: ['thresholdSeconds', 'for', 'severity'] }),
+    errorRatio: obj({ threshold: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, window: duration, for: duration, severity }, { required: ['threshold', 'for', 'severity'] }),
+    latencyP95: obj({ thresholdSeconds: { type: 'number', exclusiveMinimum: 0 }, window: duration, for: duration, severity }, { required: ['thresholdSeconds', 'for', 'severity'] }),
     targetDown: obj({ for: duration, severity }, { required: ['for', 'severity'] }),
     podRestarts: obj({ threshold: int(1), window: duration, for: duration, severity }, { required: ['threshold', 'window', 'for', 'severity'] }),
     dbPool: obj({ threshold: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, for: duration, severity }, { required: ['threshold', 'for', 'severity'] }),

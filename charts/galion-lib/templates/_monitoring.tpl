@@ -71,6 +71,8 @@ component: {{ include "galion-lib.service" $ctx }}
 {{- fail "global.monitoring.prometheusRule.enabled needs the prometheus-operator CRDs (monitoring.coreos.com/v1 PrometheusRule), e.g. from kube-prometheus-stack" -}}
 {{- end -}}
 {{- $a := $g.alerts | default dict -}}
+{{- $errorWindow := $a.errorRatio.window | default "5m" -}}
+{{- $latencyWindow := $a.latencyP95.window | default "5m" -}}
 {{- $svc := include "galion-lib.service" . -}}
 {{- $sel := printf "job=%q,namespace=%q" $svc .Release.Namespace -}}
 {{- $sets := .Values.metrics.ruleSets -}}
@@ -90,28 +92,28 @@ spec:
         - alert: GalionHighErrorRatio
           expr: |-
             (
-              sum by (job, namespace) (rate(http_server_request_duration_seconds_count{{ "{" }}{{ $sel }},status_code=~"5.."}[5m]))
+              sum by (job, namespace) (rate(http_server_request_duration_seconds_count{{ "{" }}{{ $sel }},status_code=~"5.."}[{{ $errorWindow }}]))
               /
-              sum by (job, namespace) (rate(http_server_request_duration_seconds_count{{ "{" }}{{ $sel }}}[5m]))
+              sum by (job, namespace) (rate(http_server_request_duration_seconds_count{{ "{" }}{{ $sel }}}[{{ $errorWindow }}]))
             ) > {{ $a.errorRatio.threshold }}
           for: {{ $a.errorRatio.for }}
           labels:
             {{- include "galion-lib.alertLabels" (list . $a.errorRatio.severity) | nindent 12 }}
           annotations:
             summary: {{ printf "%s: more than %v%% of requests fail" $svc (mulf $a.errorRatio.threshold 100) | quote }}
-            description: {{ printf "%s answers 5xx to %s of its requests (over 5 minutes, for %s)." (include "galion-lib.promLabel" "job") "{{ $value | humanizePercentage }}" $a.errorRatio.for | quote }}
+            description: {{ printf "%s answers 5xx to %s of its requests (over %s, for %s)." (include "galion-lib.promLabel" "job") "{{ $value | humanizePercentage }}" $errorWindow $a.errorRatio.for | quote }}
             {{- include "galion-lib.alertAnnotations" (list . "GalionHighErrorRatio") | nindent 12 }}
         - alert: GalionHighLatencyP95
           expr: |-
             histogram_quantile(0.95,
-              sum by (job, namespace, le) (rate(http_server_request_duration_seconds_bucket{{ "{" }}{{ $sel }},route!~"/(livez|readyz|metrics)"}[5m]))
+              sum by (job, namespace, le) (rate(http_server_request_duration_seconds_bucket{{ "{" }}{{ $sel }},route!~"/(livez|readyz|metrics)"}[{{ $latencyWindow }}]))
             ) > {{ $a.latencyP95.thresholdSeconds }}
           for: {{ $a.latencyP95.for }}
           labels:
             {{- include "galion-lib.alertLabels" (list . $a.latencyP95.severity) | nindent 12 }}
           annotations:
             summary: {{ printf "%s: p95 latency above %vs" $svc $a.latencyP95.thresholdSeconds | quote }}
-            description: {{ printf "95%% of %s requests take up to %s (over 5 minutes, for %s)." (include "galion-lib.promLabel" "job") "{{ $value | humanizeDuration }}" $a.latencyP95.for | quote }}
+            description: {{ printf "95%% of %s requests take up to %s (over %s, for %s)." (include "galion-lib.promLabel" "job") "{{ $value | humanizeDuration }}" $latencyWindow $a.latencyP95.for | quote }}
             {{- include "galion-lib.alertAnnotations" (list . "GalionHighLatencyP95") | nindent 12 }}
         {{- end }}
         {{- if has "availability" $sets }}
