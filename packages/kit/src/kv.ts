@@ -124,8 +124,10 @@ export class MemoryStore implements KeyValueStore {
  * A Redis client that fails fast while Redis is down (no offline queue), so callers answer 503
  * at once instead of hanging, and reconnects by itself when Redis comes back.
  */
-export const createRedis = (url: string): Redis => {
+export const createRedis = (url: string, options: { autoPipelining?: boolean } = {}): Redis => {
   const redis = new Redis(url, {
+    // Commands issued in one event-loop turn go out in one write: fewer syscalls on hot paths.
+    enableAutoPipelining: options.autoPipelining ?? false,
     lazyConnect: false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -167,10 +169,12 @@ export const connectStore = async (options: {
   closers: Closers;
   /** Make Redis a readiness check (default); false for a service that keeps working without it. */
   checkReadiness?: boolean;
+  /** See `createRedis`. */
+  autoPipelining?: boolean;
 }): Promise<KeyValueStore> => {
   if (options.injected) return options.injected;
   if (options.redisUrl) {
-    const redis = createRedis(options.redisUrl);
+    const redis = createRedis(options.redisUrl, { autoPipelining: options.autoPipelining });
     await waitForRedis(redis);
     const store = new RedisStore(redis, 'galion:');
     options.closers.push({ name: 'redis', close: () => store.close() });

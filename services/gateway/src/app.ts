@@ -1,6 +1,6 @@
-import { ApiRouter, createHttpApp, runWithContext, z, type Health, type Logger, type ServiceMetrics } from '@galion/kit';
-import { authenticate, isAuthError, type TokenVerifier } from '@galion/tokens';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
+import { ApiRouter, createHttpApp, runWithContext, setContextUser, z, type Health, type Logger, type ServiceMetrics } from '@galion/kit';
+import { bearerToken, isAuthError, tokenMissing, type AccessClaims, type TokenVerifier } from '@galion/tokens';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import { routeAccess, type RouteAccess } from './access.js';
 import { bodyLimitGuard } from './body.js';
 import type { UpstreamConfig } from './config.js';
@@ -8,6 +8,7 @@ import { DOCS_CSP, DOCS_HTML } from './docs-page.js';
 import { prepareUpstreamHeaders } from './headers.js';
 import type { OpenApiAggregator } from './openapi.js';
 import type { RateLimiters } from './rate-limit.js';
+import type { VerificationCache } from './verification-cache.js';
 
 export interface GatewayAppDeps {
   logger: Logger;
@@ -17,6 +18,8 @@ export interface GatewayAppDeps {
   /** The proxy handler of each upstream, by name. */
   proxies: Map<string, RequestHandler>;
   verifier: TokenVerifier;
+  /** Signature checks already done, by token; revocation is still checked on every request. */
+  verifications: VerificationCache;
   limiters: RateLimiters;
   openapi: OpenApiAggregator;
   corsOrigins?: string[];
@@ -29,18 +32,45 @@ const accessOf = (res: express.Response) => res.locals.access as RouteAccess;
 
 /**
  * The proxied routes, one sub-router per upstream. In order: match the prefix (the path is never
- * rewritten), clean the headers, verify the token unless the route is public, rate-limit,
+ * rewritten), clean the headers, verify the token unless the route is public and rate-limit,
  * enforce the body limit, then proxy. Every rejection happens before the upstream is touched.
  */
 const proxyRoutes = (deps: GatewayAppDeps): Router => {
   const router = express.Router();
-  const verify = authenticate(deps.verifier);
   const guardBody = bodyLimitGuard(deps.bodyLimit);
-  // A failed token still counts against the caller's IP, so bad tokens cannot be sent unlimited.
-  const limitFailedAuth: ErrorRequestHandler = (error, req, res, next) => {
-    if (isAuthError(error)) deps.limiters.ip(req, res, () => next(error));
-    else next(error);
+  const { verifier, verifications, limiters } = deps;
+
+  /**
+   * Public routes count under their policy. Otherwise the token is verified (signature and
+   * claims, no I/O), then the revocation look-up and the per-user count run side by side: one
+   * Redis round trip of latency instead of two. A bad token counts against the caller's IP.
+   */
+  const admit: RequestHandler = async (req, res, next) => {
+    const access = accessOf(res);
+    if (access.public) return limiters[access.policy](req, res, next);
+    let claims: AccessClaims;
+    try {
+      const token = bearerToken(req.get('authorization'));
+      if (!token) throw tokenMissing();
+      claims = await verifications.verify(token);
+    } catch (error) {
+      if (isAuthError(error)) return limiters.ip(req, res, () => next(error));
+      throw error;
+    }
+    res.locals.auth = claims;
+    res.locals.userId = claims.sub;
+    setContextUser(claims.sub);
+    let limited: { passed: boolean; error?: unknown } = { passed: false };
+    const [revocation] = await Promise.allSettled([
+      verifier.checkRevocation(claims),
+      Promise.resolve(limiters.user(req, res, (error?: unknown) => (limited = { passed: !error, error }))),
+    ]);
+    if (res.headersSent) return; // the limiter answered 429
+    if (revocation.status === 'rejected') throw revocation.reason;
+    if (limited.error) throw limited.error;
+    if (limited.passed) next();
   };
+
   for (const upstream of deps.upstreams) {
     const proxy = deps.proxies.get(upstream.name);
     if (!proxy) throw new Error(`no proxy for upstream ${upstream.name}`);
@@ -56,12 +86,7 @@ const proxyRoutes = (deps: GatewayAppDeps): Router => {
       prepareUpstreamHeaders(req);
       runWithContext({ requestId: req.id }, next);
     });
-    sub.use((req, res, next) => (accessOf(res).public ? next() : verify(req, res, next)));
-    sub.use(limitFailedAuth);
-    sub.use((req, res, next) => {
-      const access = accessOf(res);
-      return deps.limiters[access.public ? access.policy : 'user'](req, res, next);
-    });
+    sub.use(admit);
     sub.use(guardBody);
     sub.use(proxy);
     router.use(sub);

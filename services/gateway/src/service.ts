@@ -10,6 +10,7 @@ import { FailOpenDenylist } from './denylist.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { OpenApiAggregator } from './openapi.js';
 import { createUpstreamProxy } from './proxy.js';
+import { VerificationCache } from './verification-cache.js';
 import { createRateLimiters, type CounterBackend } from './rate-limit.js';
 
 export { loadGatewayConfig, type GatewayConfig } from './config.js';
@@ -56,6 +57,8 @@ export const composeGateway = async (config: GatewayConfig, infra: GatewayInfras
     health,
     closers,
     checkReadiness: config.rateLimit.enabled && !config.rateLimit.failOpen,
+    // Every proxied request sends two denylist GETs and a rate-limit script: one write for all.
+    autoPipelining: true,
   });
   const backend: CounterBackend =
     store instanceof RedisStore ? { kind: 'redis', redis: store.redis, prefix: store.prefix } : { kind: 'store', store };
@@ -121,6 +124,10 @@ export const composeGateway = async (config: GatewayConfig, infra: GatewayInfras
     upstreams: config.upstreams,
     proxies,
     verifier,
+    verifications: new VerificationCache(verifier, {
+      maxEntries: config.verificationCache.maxEntries,
+      maxAgeMs: config.verificationCache.maxAgeMs,
+    }),
     limiters,
     openapi,
     corsOrigins: config.corsOrigins,
