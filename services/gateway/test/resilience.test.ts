@@ -51,7 +51,8 @@ describe('upstream down', () => {
     const gw = await gatewayFor(await deadUpstreamUrl());
     const started = Date.now();
     const response = await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${token}`).expect(503);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Far below any timeout: a refused connection is known at once.
+    expect(Date.now() - started).toBeLessThan(2000);
     expect(response.body).toMatchObject({ error: 'upstream_unavailable', request_id: expect.any(String) });
     expect(response.headers['retry-after']).toBeDefined();
     expect(await gw.metric('gateway_upstream_request_duration_seconds_count', { upstream: 'users', status_code: '503' })).toBe(1);
@@ -114,7 +115,7 @@ describe('timeouts', () => {
     const response = await gw.http.get('/api/v1/users/slow?ms=3000').set('Authorization', `Bearer ${token}`).expect(504);
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(280);
-    expect(elapsed).toBeLessThan(2000);
+    expect(elapsed).toBeLessThan(2500);
     expect(response.body.error).toBe('upstream_timeout');
     // The timeout is per upstream: analytics keeps the default and answers a slower call.
     await gw.http.get('/api/v1/analytics/slow?ms=500').set('Authorization', `Bearer ${token}`).expect(200);
@@ -122,7 +123,8 @@ describe('timeouts', () => {
 });
 
 describe('circuit breaker', () => {
-  const breakerEnv = { BREAKER_MIN_REQUESTS: '4', BREAKER_FAILURE_RATIO: '0.5', BREAKER_COOLDOWN_MS: '400', BREAKER_WINDOW_MS: '10000' };
+  // A cool-down long enough that a loaded machine still sends the next call while the breaker is open.
+  const breakerEnv = { BREAKER_MIN_REQUESTS: '4', BREAKER_FAILURE_RATIO: '0.5', BREAKER_COOLDOWN_MS: '1500', BREAKER_WINDOW_MS: '30000' };
 
   it('when enough calls fail, then it opens and answers 503 without calling the upstream, then recovers through a half-open probe', async () => {
     const users = await stub('users');
@@ -134,14 +136,14 @@ describe('circuit breaker', () => {
 
     const started = Date.now();
     const rejected = await call('/api/v1/users/me').expect(503);
-    expect(Date.now() - started).toBeLessThan(200);
+    expect(Date.now() - started).toBeLessThan(1000);
     expect(rejected.body.error).toBe('upstream_unavailable');
     expect(users.requests).toHaveLength(4);
     expect(await gw.metric('gateway_circuit_breaker_rejections_total', { upstream: 'users' })).toBe(1);
     // Other upstreams have breakers of their own.
     await gw.http.get('/api/v1/analytics/summary').set('Authorization', `Bearer ${token}`).expect(200);
 
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    await new Promise((resolve) => setTimeout(resolve, 1600));
     expect(await gw.metric('gateway_circuit_breaker_state', { upstream: 'users' })).toBe(1);
     await call('/api/v1/users/me').expect(200);
     expect(await gw.metric('gateway_circuit_breaker_state', { upstream: 'users' })).toBe(0);
@@ -153,7 +155,7 @@ describe('circuit breaker', () => {
     const gw = await gatewayFor(users.url, breakerEnv);
     const call = (path: string) => gw.http.get(path).set('Authorization', `Bearer ${token}`);
     for (let i = 0; i < 4; i += 1) await call('/api/v1/users/status/500').expect(500);
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    await new Promise((resolve) => setTimeout(resolve, 1600));
     await call('/api/v1/users/status/502').expect(502);
     expect(await gw.metric('gateway_circuit_breaker_state', { upstream: 'users' })).toBe(2);
     await call('/api/v1/users/me').expect(503);
