@@ -2,6 +2,7 @@ import { benchAuth } from './auth.js';
 
 const SUITES: Record<string, (options: { seconds: number; concurrency: number }) => Promise<void>> = {
   auth: benchAuth,
+  analytics: (options) => import('./analytics.js').then((suite) => suite.benchAnalytics(options)),
   gateway: (options) => import('./gateway.js').then((suite) => suite.benchGateway(options)),
 };
 

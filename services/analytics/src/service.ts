@@ -23,6 +23,7 @@ import { Maintenance } from './domain/maintenance.js';
 import { createAnalyticsMetrics, type AnalyticsMetrics } from './domain/metrics.js';
 import { AnalyticsQueries } from './domain/queries.js';
 import { analyticsMigrations } from './migrations/index.js';
+import { ActiveUserRepository } from './repositories/active-users.js';
 import { EventRepository } from './repositories/events.js';
 import { PartitionRepository } from './repositories/partitions.js';
 import { RollupRepository } from './repositories/rollups.js';
@@ -96,12 +97,14 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
   const events = new EventRepository(knex);
   const partitions = new PartitionRepository(knex);
   const rollups = new RollupRepository(knex);
+  const activeUsers = new ActiveUserRepository(knex);
   const now = infra.now;
-  const ingestor = new EventIngestor({ knex, events, partitions, retentionDays: config.retentionDays, logger, now });
-  const queries = new AnalyticsQueries({ events, rollups, retentionDays: config.retentionDays, now });
+  const ingestor = new EventIngestor({ knex, events, activeUsers, partitions, retentionDays: config.retentionDays, logger, now });
+  const queries = new AnalyticsQueries({ events, rollups, activeUsers, retentionDays: config.retentionDays, now });
   const maintenance = new Maintenance({
     partitions,
     rollups,
+    activeUsers,
     retentionDays: config.retentionDays,
     rollupRetentionDays: config.rollupRetentionDays,
     logger,

@@ -5,9 +5,14 @@ const DAY = 86_400_000;
 
 const partitionNames = async (h: AnalyticsHarness) => (await new PartitionRepository(h.db).list()).map((partition) => partition.name);
 
-const activityBits = async (h: AnalyticsHarness, userId: string) => {
-  const row = await h.db('user_activity').where({ user_id: userId }).select(h.db.raw('bit_count(hours)::int AS bits')).first();
-  return (row as { bits: number } | undefined)?.bits ?? 0;
+/** In how many hours (or days) the activity bitmaps mark this user active. */
+const activeIn = async (h: AnalyticsHarness, userId: string, table: 'active_users_hourly' | 'active_users_daily') => {
+  const { rows } = await h.db.raw(
+    `SELECT count(*)::int AS n FROM ${table} a JOIN user_ids i ON i.user_id = ? AND a.block = i.idx / 8192
+      WHERE get_bit(a.users, i.idx % 8192) = 1`,
+    [userId],
+  );
+  return rows[0].n as number;
 };
 
 describe('storing events', () => {
@@ -33,7 +38,9 @@ describe('storing events', () => {
       .set('Authorization', h.admin);
     expect(summary.body).toMatchObject({ total: 1, distinct_users: 1 });
     expect(await rolledUpCount(h.db)).toBe(1);
-    expect(await activityBits(h, 'twice')).toBe(1);
+    expect(await activeIn(h, 'twice', 'active_users_hourly')).toBe(1);
+    expect(await activeIn(h, 'twice', 'active_users_daily')).toBe(1);
+    expect(await h.db('user_ids').where({ user_id: 'twice' }).count({ n: '*' }).first()).toEqual({ n: 1 });
   });
 
   it('when a batch holds the same event twice next to new ones, then each is stored and counted once', async () => {
@@ -45,14 +52,20 @@ describe('storing events', () => {
     expect(await rolledUpCount(h.db)).toBe(before + 2);
   });
 
-  it('when a user is active in several hours, then their activity bitmap marks each hour once', async () => {
+  it('when a user is active in several hours, then the bitmaps mark each of those hours and their day', async () => {
     await h.service.ingestor.ingest([
       makeEvent('user.logged_in', 'busy', '2026-04-19T01:05:00Z'),
       makeEvent('user.logged_in', 'busy', '2026-04-19T01:55:00Z'),
       makeEvent('user.logged_out', 'busy', '2026-04-19T03:00:00Z'),
     ]);
     await h.service.ingestor.ingest([makeEvent('user.logged_in', 'busy', '2026-04-19T03:30:00Z')]);
-    expect(await activityBits(h, 'busy')).toBe(2);
+    expect(await activeIn(h, 'busy', 'active_users_hourly')).toBe(2);
+    expect(await activeIn(h, 'busy', 'active_users_daily')).toBe(1);
+    const summary = await h.http
+      .get('/api/v1/analytics/summary')
+      .query({ from: '2026-04-19T01:30:00Z', to: '2026-04-19T03:10:00Z' })
+      .set('Authorization', h.admin);
+    expect(summary.body).toMatchObject({ total: 2, distinct_users: 1 });
   });
 
   it('when an event is more than a day in the future, then it is refused (to be dead-lettered) and not stored', async () => {
@@ -150,10 +163,11 @@ describe('retention', () => {
   it('when rollups pass their own retention, then they are deleted too', async () => {
     now = new Date('2027-03-01T00:00:00Z');
     const report = await h.service.maintenance.run();
-    expect(report.prunedHours).toBeGreaterThan(0);
-    expect(report.prunedMonths).toBeGreaterThan(0);
+    expect(report.prunedCounts).toBeGreaterThan(0);
+    expect(report.prunedActivity).toBeGreaterThan(0);
     expect(await h.db('event_counts_hourly').where('bucket', '<', '2026-02-01').count({ n: '*' }).first()).toEqual({ n: 0 });
-    expect(await h.db('user_activity').where('month', '<', '2026-02-01').count({ n: '*' }).first()).toEqual({ n: 0 });
+    expect(await h.db('active_users_hourly').where('bucket', '<', '2026-03-01').count({ n: '*' }).first()).toEqual({ n: 0 });
+    expect(await h.db('active_users_daily').where('bucket', '<', '2026-03-01').count({ n: '*' }).first()).toEqual({ n: 0 });
   });
 
   it('when a drop was interrupted after the detach, then the next run removes the detached table', async () => {

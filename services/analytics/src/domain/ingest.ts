@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '@galion/events';
 import type { Knex, Logger } from '@galion/kit';
+import type { ActiveUserRepository, UserHit } from '../repositories/active-users.js';
 import type { EventRepository } from '../repositories/events.js';
 import { partitionName, type PartitionRepository } from '../repositories/partitions.js';
 import { DAY_MS, floorDay, retentionCutoff } from './time.js';
@@ -23,6 +24,7 @@ export interface IngestResult {
 export interface EventIngestorDeps {
   knex: Knex;
   events: EventRepository;
+  activeUsers: ActiveUserRepository;
   partitions: PartitionRepository;
   retentionDays: number;
   logger: Logger;
@@ -31,7 +33,8 @@ export interface EventIngestorDeps {
 
 /**
  * Stores batches of validated events: one transaction per batch, idempotent (a redelivered event
- * is neither stored nor counted twice), rollups updated with exactly the rows inserted.
+ * is neither stored nor counted twice), rollups (hourly counts, active-user bitmaps) updated with
+ * exactly the rows inserted, in the same transaction.
  */
 export class EventIngestor {
   private readonly now: () => Date;
@@ -57,10 +60,20 @@ export class EventIngestor {
     });
     if (expired > 0) this.deps.logger.debug({ expired }, 'events older than the retention skipped');
 
-    let times: number[];
+    let inserted: UserHit[] = [];
     try {
       await this.ensurePartitions(accepted);
-      times = accepted.length === 0 ? [] : await this.deps.knex.transaction((trx) => this.deps.events.insertWithRollups(accepted, trx));
+      if (accepted.length > 0) {
+        inserted = await this.deps.knex.transaction(async (trx) => {
+          const numbers = await this.deps.activeUsers.numbers(
+            accepted.map((event) => event.subject),
+            trx,
+          );
+          const rows = await this.deps.events.insertWithCounts(accepted, numbers, trx);
+          await this.deps.activeUsers.record(rows, trx);
+          return rows;
+        });
+      }
     } catch (error) {
       // A partition may have been dropped or created by another replica meanwhile: look again next time.
       this.knownPartitions.clear();
@@ -68,11 +81,11 @@ export class EventIngestor {
     }
     const committed = Date.now();
     return {
-      stored: times.length,
-      duplicates: accepted.length - times.length,
+      stored: inserted.length,
+      duplicates: accepted.length - inserted.length,
       expired,
       rejected,
-      latenciesSeconds: times.map((time) => Math.max(0, committed - time) / 1000),
+      latenciesSeconds: inserted.map(({ time }) => Math.max(0, committed - time) / 1000),
     };
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '@galion/kit';
+import type { ActiveUserRepository } from '../repositories/active-users.js';
 import type { PartitionRepository } from '../repositories/partitions.js';
 import type { RollupRepository } from '../repositories/rollups.js';
 import { addDays, floorDay, retentionCutoff } from './time.js';
@@ -9,6 +10,7 @@ export const PARTITIONS_AHEAD_DAYS = 3;
 export interface MaintenanceDeps {
   partitions: PartitionRepository;
   rollups: RollupRepository;
+  activeUsers: ActiveUserRepository;
   retentionDays: number;
   rollupRetentionDays: number;
   logger: Logger;
@@ -18,8 +20,10 @@ export interface MaintenanceDeps {
 export interface MaintenanceReport {
   created: string[];
   dropped: string[];
-  prunedHours: number;
-  prunedMonths: number;
+  /** Hourly count rows deleted. */
+  prunedCounts: number;
+  /** Activity bitmap rows deleted. */
+  prunedActivity: number;
 }
 
 /**
@@ -70,9 +74,11 @@ export class Maintenance {
     }
     const created = await partitions.ensure(days);
     const dropped = await partitions.dropBefore(cutoff);
-    const pruned = await rollups.pruneBefore(retentionCutoff(now, this.deps.rollupRetentionDays));
-    const report = { created, dropped, prunedHours: pruned.hours, prunedMonths: pruned.months };
-    if (created.length + dropped.length + pruned.hours + pruned.months > 0) logger.info(report, 'analytics maintenance done');
+    const rollupCutoff = retentionCutoff(now, this.deps.rollupRetentionDays);
+    const prunedCounts = await rollups.pruneBefore(rollupCutoff);
+    const prunedActivity = await this.deps.activeUsers.pruneBefore(rollupCutoff);
+    const report = { created, dropped, prunedCounts, prunedActivity };
+    if (created.length + dropped.length + prunedCounts + prunedActivity > 0) logger.info(report, 'analytics maintenance done');
     return report;
   }
 }

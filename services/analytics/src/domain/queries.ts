@@ -1,5 +1,6 @@
 import { badRequest } from '@galion/kit';
 import { EVENT_TYPES } from '@galion/events';
+import type { ActiveUserRepository } from '../repositories/active-users.js';
 import type { EventFilter, EventRepository, StoredEvent, TimeRange } from '../repositories/events.js';
 import type { RollupRepository } from '../repositories/rollups.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -49,6 +50,7 @@ const add = (into: Map<string, number>, from: Map<string, number>) => {
 export interface AnalyticsQueriesDeps {
   events: EventRepository;
   rollups: RollupRepository;
+  activeUsers: ActiveUserRepository;
   retentionDays: number;
   now?: () => Date;
 }
@@ -79,7 +81,7 @@ export class AnalyticsQueries {
     const { whole, raw } = splitRange(range, rawFrom);
     const [counts, distinctUsers, bounds] = await Promise.all([
       this.countByType(range),
-      this.deps.rollups.distinctUsers(whole, raw),
+      this.deps.activeUsers.distinctUsers(whole, raw),
       this.timeBounds(range, whole, rawFrom),
     ]);
     const total = [...counts.values()].reduce((sum, count) => sum + count, 0);

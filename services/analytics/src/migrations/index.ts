@@ -11,6 +11,9 @@ import type { Migration } from '@galion/kit';
  * publishing the stored envelope again) and so has the same `time` as well as the same `id`. A
  * separate event-id table would give the same guarantee at the price of a second insert and index
  * per event and a retention of its own.
+ *
+ * `user_idx` is the user's number in `user_ids` (see the rollups), kept here so that the partial
+ * hours at the edges of a query add their users to the activity bitmaps without a lookup.
  */
 const events: Migration = {
   name: '0001_events',
@@ -21,6 +24,7 @@ const events: Migration = {
         event_time timestamptz NOT NULL,
         event_type text NOT NULL,
         user_id text NOT NULL,
+        user_idx integer NOT NULL,
         source text NOT NULL,
         version integer NOT NULL DEFAULT 1,
         data jsonb NOT NULL DEFAULT '{}'::jsonb,
@@ -40,9 +44,11 @@ const events: Migration = {
 /**
  * Rollups, written in the same transaction as the raw events they count, and kept longer.
  * - event_counts_hourly: events per type per UTC hour (summary, by-type, timeseries).
- * - user_activity: one row per user per UTC month with a bitmap of the hours (31 x 24 bits) in
- *   which the user had an event. Distinct users over any whole-hour range is then exact and costs
- *   one row per active user per month, however many events they had.
+ * - user_ids: a dense number per user, so that a set of users is a bitmap.
+ * - active_users_hourly / active_users_daily: per UTC hour and day, the users with at least one
+ *   event, as bitmaps of 8192 users per block (1 KB, stored inline). Distinct users over any range
+ *   is the population count of the OR of its days and hours: exact, and its cost grows with the
+ *   length of the range and the number of users, never with the number of events.
  */
 const rollups: Migration = {
   name: '0002_rollups',
@@ -54,18 +60,27 @@ const rollups: Migration = {
         count bigint NOT NULL,
         CONSTRAINT event_counts_hourly_pkey PRIMARY KEY (bucket, event_type)
       )`);
-    // Free space on each page lets most bitmap updates be HOT (no index write).
     await knex.raw(`
-      CREATE TABLE user_activity (
-        month date NOT NULL,
+      CREATE TABLE user_ids (
         user_id text NOT NULL,
-        hours bit(744) NOT NULL,
-        CONSTRAINT user_activity_pkey PRIMARY KEY (month, user_id)
-      ) WITH (fillfactor = 80)`);
+        idx integer GENERATED ALWAYS AS IDENTITY (MINVALUE 0 START WITH 0) NOT NULL,
+        CONSTRAINT user_ids_pkey PRIMARY KEY (user_id),
+        CONSTRAINT user_ids_idx_key UNIQUE (idx)
+      )`);
+    for (const table of ['active_users_hourly', 'active_users_daily']) {
+      // Free space on each page lets most bitmap updates be HOT (no index write).
+      await knex.raw(`
+        CREATE TABLE ${table} (
+          bucket timestamptz NOT NULL,
+          block integer NOT NULL,
+          users bit(8192) NOT NULL,
+          CONSTRAINT ${table}_pkey PRIMARY KEY (bucket, block)
+        ) WITH (fillfactor = 70)`);
+    }
   },
   async down(knex) {
-    await knex.raw('DROP TABLE user_activity');
-    await knex.raw('DROP TABLE event_counts_hourly');
+    for (const table of ['active_users_daily', 'active_users_hourly', 'user_ids', 'event_counts_hourly'])
+      await knex.raw(`DROP TABLE ${table}`);
   },
 };
 

@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '@galion/events';
 import type { Knex } from '@galion/kit';
+import type { UserHit } from './active-users.js';
 
 /** A stored event as the query API returns it. */
 export interface StoredEvent {
@@ -61,44 +62,38 @@ export interface Position {
 const TIME_TEXT = `to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS time_text`;
 
 /**
- * One statement, so one transaction: insert the events, skipping those already stored, and add
- * only the rows really inserted (RETURNING) to the rollups. Rollup rows are upserted in key order,
- * so concurrent batches (one per Kafka partition) lock them in the same order and cannot deadlock.
+ * Inserts the events, skipping those already stored, and adds only the rows really inserted
+ * (RETURNING) to the hourly counts, in one statement; returns those rows for the activity bitmaps.
+ * Rollup rows are upserted in key order, so concurrent batches (one per Kafka partition) lock them
+ * in the same order and cannot deadlock.
  */
-const INSERT_WITH_ROLLUPS = `
+const INSERT_WITH_COUNTS = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset(?::jsonb)
-    AS t(id uuid, type text, version integer, source text, subject text, time timestamptz, data jsonb, traceparent text)
+    AS t(id uuid, type text, version integer, source text, subject text, user_idx integer, time timestamptz, data jsonb, traceparent text)
 ), inserted AS (
-  INSERT INTO events (event_id, event_time, event_type, user_id, source, version, data, traceparent)
-  SELECT id, time, type, subject, source, coalesce(version, 1), coalesce(data, '{}'::jsonb), traceparent FROM input
+  INSERT INTO events (event_id, event_time, event_type, user_id, user_idx, source, version, data, traceparent)
+  SELECT id, time, type, subject, user_idx, source, coalesce(version, 1), coalesce(data, '{}'::jsonb), traceparent FROM input
   ON CONFLICT DO NOTHING
-  RETURNING event_time, event_type, user_id
+  RETURNING event_time, event_type, user_idx
 ), counts AS (
   INSERT INTO event_counts_hourly AS c (bucket, event_type, count)
   SELECT date_trunc('hour', event_time, 'UTC'), event_type, count(*) FROM inserted GROUP BY 1, 2 ORDER BY 1, 2
   ON CONFLICT (bucket, event_type) DO UPDATE SET count = c.count + EXCLUDED.count
-), activity AS (
-  INSERT INTO user_activity AS a (month, user_id, hours)
-  SELECT month, user_id, bit_or(set_bit(B'0'::bit(744), hour_of_month, 1))
-    FROM (
-      SELECT date_trunc('month', event_time AT TIME ZONE 'UTC')::date AS month, user_id,
-             (extract(day FROM event_time AT TIME ZONE 'UTC')::integer - 1) * 24
-               + extract(hour FROM event_time AT TIME ZONE 'UTC')::integer AS hour_of_month
-        FROM inserted
-    ) AS hits
-   GROUP BY month, user_id ORDER BY month, user_id
-  ON CONFLICT (month, user_id) DO UPDATE SET hours = a.hours | EXCLUDED.hours
-   WHERE (a.hours | EXCLUDED.hours) <> a.hours
 )
-SELECT coalesce(array_agg((extract(epoch FROM event_time) * 1000)::float8), '{}') AS times FROM inserted`;
+SELECT coalesce(array_agg((extract(epoch FROM event_time) * 1000)::float8), '{}') AS times,
+       coalesce(array_agg(user_idx), '{}') AS users
+  FROM inserted`;
 
 /** Raw events: the batch insert of the consumer and the reads of the query API. `db` is the pool or a transaction. */
 export class EventRepository {
   constructor(private readonly knex: Knex) {}
 
-  /** Stores the events not stored yet and rolls them up; returns the event times (ms) of those inserted. */
-  async insertWithRollups(events: EventEnvelope[], db: Knex = this.knex): Promise<number[]> {
+  /**
+   * Stores the events not stored yet and counts them; `userNumbers` gives each subject's number.
+   * Returns the time (ms) and user number of each event inserted.
+   */
+  async insertWithCounts(events: EventEnvelope[], userNumbers: Map<string, number>, db: Knex = this.knex): Promise<UserHit[]> {
     if (events.length === 0) return [];
     const payload = events.map((event) => ({
       id: event.id,
@@ -106,12 +101,14 @@ export class EventRepository {
       version: event.version,
       source: event.source,
       subject: event.subject,
+      user_idx: userNumbers.get(event.subject),
       time: event.time,
       data: event.data,
       traceparent: event.traceparent ?? null,
     }));
-    const { rows } = await db.raw<{ rows: { times: number[] }[] }>(INSERT_WITH_ROLLUPS, [JSON.stringify(payload)]);
-    return rows[0]?.times ?? [];
+    const { rows } = await db.raw<{ rows: { times: number[]; users: number[] }[] }>(INSERT_WITH_COUNTS, [JSON.stringify(payload)]);
+    const { times = [], users = [] } = rows[0] ?? {};
+    return times.map((time, i) => ({ time, idx: users[i]! }));
   }
 
   /** A page of events, newest first, strictly after `after` in that order. */

@@ -1,8 +1,7 @@
 import type { Knex } from '@galion/kit';
-import { isoDay, monthMasks, monthStart } from '../domain/time.js';
-import { RANGE_SELECT, type TimeRange } from './events.js';
+import type { TimeRange } from './events.js';
 
-/** The rollup tables: hourly counts per type and monthly per-user activity bitmaps. */
+/** The hourly counts per event type. */
 export class RollupRepository {
   constructor(private readonly knex: Knex) {}
 
@@ -47,41 +46,8 @@ export class RollupRepository {
     return new Map(rows.map((row) => [row.bucket.getTime(), Number(row.count)]));
   }
 
-  /**
-   * Distinct users with at least one event in the whole hours [from, to) (from the activity
-   * bitmaps) or in the `raw` ranges (from raw events: the partial hours at the edges of a query).
-   */
-  async distinctUsers(wholeHours: TimeRange, raw: TimeRange[]): Promise<number> {
-    const masks = wholeHours.to > wholeHours.from ? monthMasks(wholeHours.from, wholeHours.to) : [];
-    const parts: string[] = [];
-    const bindings: Knex.RawBinding[] = [];
-    if (masks.length > 0) {
-      parts.push(`SELECT a.user_id FROM user_activity a
-          JOIN unnest(?::date[], ?::bit(744)[]) AS m(month, mask) ON a.month = m.month
-         WHERE bit_count(a.hours & m.mask) > 0`);
-      bindings.push(
-        masks.map((mask) => mask.month),
-        masks.map((mask) => mask.mask),
-      );
-    }
-    for (const range of raw) {
-      parts.push(RANGE_SELECT('user_id'));
-      bindings.push(range.from, range.to);
-    }
-    if (parts.length === 0) return 0;
-    const { rows } = await this.knex.raw<{ rows: { users: number | string }[] }>(
-      `SELECT count(*)::bigint AS users FROM (SELECT user_id FROM (${parts.join(' UNION ALL ')}) AS p GROUP BY user_id) AS u`,
-      bindings,
-    );
-    return Number(rows[0]?.users ?? 0);
-  }
-
-  /** Deletes rollups older than `cutoff` (hourly counts by hour, activity by whole month). */
-  async pruneBefore(cutoff: Date): Promise<{ hours: number; months: number }> {
-    const hours = await this.knex('event_counts_hourly').where('bucket', '<', cutoff).delete();
-    const months = await this.knex('user_activity')
-      .where('month', '<', isoDay(monthStart(cutoff)))
-      .delete();
-    return { hours, months };
+  /** Deletes the hourly counts before `cutoff`. */
+  async pruneBefore(cutoff: Date): Promise<number> {
+    return this.knex('event_counts_hourly').where('bucket', '<', cutoff).delete();
   }
 }

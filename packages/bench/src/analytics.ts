@@ -1,0 +1,254 @@
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createDatabase, ensureDatabaseExists, type Knex } from '@galion/kit';
+import { freePort, startKafka, startPostgres, type PostgresHandle } from '@galion/localdeps';
+import { SignJWT } from 'jose';
+import { fmt, percentile, row, runLoad, startProcess, stopProcess } from './load.js';
+
+const ANALYTICS_DIST = path.resolve(__dirname, '..', '..', '..', 'services', 'analytics', 'dist');
+const ANALYTICS_MAIN = path.join(ANALYTICS_DIST, 'main.js');
+const SYNTHETIC = path.join(ANALYTICS_DIST, 'synthetic-main.js');
+const ISSUER = 'https://bench.galion.test/api/v1/auth';
+const DAY_MS = 86_400_000;
+
+export interface AnalyticsBenchOptions {
+  seconds: number;
+  concurrency: number;
+}
+
+/** Runs the analytics synthetic-data tool (a separate process) and returns what it printed. */
+const synthetic = async (args: string[]): Promise<{ seconds: number }> => {
+  const { stdout } = await promisify(execFile)(process.execPath, [SYNTHETIC, ...args], { maxBuffer: 1 << 20, timeout: 900_000 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as { seconds: number };
+};
+
+/** PostgreSQL set up as for an analytics store: larger caches and WAL, then restarted. */
+const tunePostgres = async (postgres: PostgresHandle): Promise<void> => {
+  const admin = createDatabase({ url: postgres.url, poolMax: 1 });
+  for (const setting of ["shared_buffers = '1GB'", "work_mem = '64MB'", "maintenance_work_mem = '512MB'", "max_wal_size = '8GB'"]) {
+    await admin.raw(`ALTER SYSTEM SET ${setting}`);
+  }
+  await admin.destroy();
+  await postgres.stop();
+  await postgres.start();
+};
+
+/** A JWKS endpoint of the bench's own and an admin token it signed, for the query API. */
+const startJwks = async () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'bench', alg: 'EdDSA', use: 'sig' };
+  const server = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const token = await new SignJWT({ role: 'admin' })
+    .setProtectedHeader({ alg: 'EdDSA', kid: 'bench', typ: 'at+jwt' })
+    .setIssuer(ISSUER)
+    .setAudience('galion')
+    .setSubject(randomUUID())
+    .setJti(randomUUID())
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(privateKey);
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`,
+    token,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+};
+
+const metric = (text: string, name: string): number => {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
+};
+
+/** Times `work` `runs` times after one warm-up run; returns the sorted durations in ms. */
+const timeRuns = async (runs: number, work: () => Promise<unknown>): Promise<number[]> => {
+  await work();
+  const durations: number[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    const started = performance.now();
+    await work();
+    durations.push(performance.now() - started);
+  }
+  return durations.sort((a, b) => a - b);
+};
+
+/** The summary the naive way: straight from the raw events of the range. */
+const rawSummary = (knex: Knex, from: Date, to: Date) =>
+  Promise.all([
+    knex.raw('SELECT event_type, count(*) FROM events WHERE event_time >= ? AND event_time < ? GROUP BY event_type', [from, to]),
+    knex.raw('SELECT count(DISTINCT user_id) FROM events WHERE event_time >= ? AND event_time < ?', [from, to]),
+    knex.raw('SELECT min(event_time), max(event_time) FROM events WHERE event_time >= ? AND event_time < ?', [from, to]),
+  ]);
+
+/**
+ * Analytics figures in one run, on a real Kafka broker and PostgreSQL, with the analytics service
+ * as a separate process: sustained ingestion from Kafka into PostgreSQL (events pre-produced,
+ * then drained by the consumer), and /summary latency over a 10-million-event store next to the
+ * same summary computed by scanning the raw events.
+ */
+export const benchAnalytics = async ({ seconds }: AnalyticsBenchOptions): Promise<void> => {
+  const ingestEvents = Number(process.env.BENCH_ANALYTICS_EVENTS ?? 500_000);
+  const historyEvents = Number(process.env.BENCH_ANALYTICS_HISTORY ?? 10_000_000);
+  const historyUsers = Number(process.env.BENCH_ANALYTICS_USERS ?? 100_000);
+  const historyDays = 30;
+  const out: string[] = [''];
+  const log = (line: string) => process.stderr.write(`[analytics bench] ${line}\n`);
+
+  const [postgres, kafka, jwks] = await Promise.all([
+    startPostgres({ persistent: true, durable: true }),
+    startKafka({ partitions: 3 }),
+    startJwks(),
+  ]);
+  const children: Awaited<ReturnType<typeof startProcess>>[] = [];
+  const databases: Knex[] = [];
+  try {
+    await tunePostgres(postgres);
+    const serviceEnv = (databaseUrl: string, port: number, consumer: boolean) => ({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      MIGRATE_ON_START: 'true',
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      ANALYTICS_CONSUMER_ENABLED: String(consumer),
+      AUTH_JWKS_URL: jwks.url,
+      JWT_ISSUER: ISSUER,
+      LOG_LEVEL: 'warn',
+    });
+
+    // 1. Ingestion: pre-produce, then time the consumer draining the topic into PostgreSQL.
+    log(`producing ${fmt(ingestEvents)} events to Kafka`);
+    const produced = await synthetic([
+      'produce',
+      '--brokers',
+      kafka.brokers.join(','),
+      '--count',
+      String(ingestEvents),
+      '--users',
+      '50000',
+    ]);
+    const ingestUrl = postgres.urlFor('bench_analytics_ingest');
+    await ensureDatabaseExists(ingestUrl);
+    const ingestPort = await freePort();
+    const base = `http://127.0.0.1:${ingestPort}`;
+    log('draining them with the analytics consumer');
+    const startedAt = performance.now();
+    const consumer = await startProcess(ANALYTICS_MAIN, serviceEnv(ingestUrl, ingestPort, true), `${base}/livez`, 60_000);
+    children.push(consumer);
+    let firstAt: number | undefined;
+    let firstCount = 0;
+    let processed = 0;
+    const samples: [number, number][] = [];
+    while (processed < ingestEvents) {
+      if (performance.now() - startedAt > 600_000) throw new Error(`ingestion stalled at ${processed} of ${ingestEvents} events`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      processed = metric(await (await fetch(`${base}/metrics`)).text(), 'analytics_events_processed_total');
+      const now = performance.now();
+      if (firstAt === undefined && processed > 0) [firstAt, firstCount] = [now, processed];
+      samples.push([now, processed]);
+    }
+    const doneAt = performance.now();
+    const ingestDb = createDatabase({ url: ingestUrl, poolMax: 1 });
+    databases.push(ingestDb);
+    const stored = Number((await ingestDb('events').count({ n: '*' }).first())?.n);
+    const drainSeconds = (doneAt - firstAt!) / 1000;
+    const rate = (ingestEvents - firstCount) / drainSeconds;
+    // Steadiest second-by-second rate over the middle of the run.
+    const perSecond: number[] = [];
+    for (let i = 0, j = 0; i < samples.length; i += 1) {
+      while (j < samples.length && samples[j]![0] - samples[i]![0] < 1_000) j += 1;
+      if (j < samples.length) perSecond.push(((samples[j]![1] - samples[i]![1]) * 1000) / (samples[j]![0] - samples[i]![0]));
+    }
+    perSecond.sort((a, b) => a - b);
+    await stopProcess(consumer);
+
+    // 2. Query latency over a 10-million-event store, generated straight into PostgreSQL.
+    log(`generating ${fmt(historyEvents)} events over ${historyDays} days for ${fmt(historyUsers)} users`);
+    const historyUrl = postgres.urlFor('bench_analytics_history');
+    const end = new Date();
+    const generated = await synthetic([
+      'generate',
+      '--database-url',
+      historyUrl,
+      '--events',
+      String(historyEvents),
+      '--days',
+      String(historyDays),
+      '--users',
+      String(historyUsers),
+      '--end',
+      end.toISOString(),
+    ]);
+    const history = createDatabase({ url: historyUrl, poolMax: 3, statementTimeoutMs: 0 });
+    databases.push(history);
+    const sizes = (
+      await history.raw<{ rows: { table: string; size: string }[] }>(
+        `SELECT 'events' AS table, pg_size_pretty(sum(pg_total_relation_size(inhrelid))) AS size FROM pg_inherits WHERE inhparent = 'events'::regclass
+         UNION ALL SELECT 'rollups', pg_size_pretty(pg_total_relation_size('event_counts_hourly') + pg_total_relation_size('user_ids')
+           + pg_total_relation_size('active_users_hourly') + pg_total_relation_size('active_users_daily'))`,
+      )
+    ).rows;
+    const queryPort = await freePort();
+    const queryBase = `http://127.0.0.1:${queryPort}`;
+    const api = await startProcess(ANALYTICS_MAIN, serviceEnv(historyUrl, queryPort, false), `${queryBase}/readyz`, 60_000);
+    children.push(api);
+    const headers = { authorization: `Bearer ${jwks.token}` };
+    const ranges: [string, Date, Date][] = [
+      ['last 7 days (the default)', new Date(end.getTime() - 7 * DAY_MS), end],
+      [`all ${historyDays} days`, new Date(end.getTime() - historyDays * DAY_MS), end],
+    ];
+    const results = [];
+    for (const [name, from, to] of ranges) {
+      const query = `from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`;
+      const check = (await (await fetch(`${queryBase}/api/v1/analytics/summary?${query}`, { headers })).json()) as {
+        total: number;
+        distinct_users: number;
+      };
+      log(`GET /summary over ${name}: ${fmt(check.total)} events, ${fmt(check.distinct_users)} users`);
+      const load = await runLoad({ concurrency: 1, seconds: Math.max(5, seconds) }, async () => {
+        const response = await fetch(`${queryBase}/api/v1/analytics/summary?${query}`, { headers });
+        await response.arrayBuffer();
+        return response.status === 200;
+      });
+      const raw = await timeRuns(3, () => rawSummary(history, from, to));
+      results.push({ name, load, raw, total: check.total });
+    }
+
+    const widths = [34, 12, 12, 12, 10];
+    out.push(
+      `Analytics benchmark: PostgreSQL 18 (durable, shared_buffers 1GB), Kafka 3.9 (1 broker, 3 partitions), analytics as a separate process; ${process.env.BENCH_NOTE ?? ''}`,
+      row(['Ingestion, Kafka to PostgreSQL', 'events', 'seconds', 'events/s', 'target'], widths),
+      row(['consumer draining a backlog', fmt(ingestEvents - firstCount), fmt(drainSeconds, 1), fmt(rate), '20,000'], widths),
+      `  stored ${fmt(stored)} rows of ${fmt(ingestEvents)} produced (produce took ${fmt(produced.seconds, 1)} s); per-second rate p10 ${fmt(percentile(perSecond, 10))}, p50 ${fmt(percentile(perSecond, 50))}, p90 ${fmt(percentile(perSecond, 90))}`,
+      `  ratio to the 100 events/s of the system it replaces: ${fmt(rate / 100)}x`,
+      '',
+      `Summary over ${fmt(historyEvents)} events (${historyDays} days, ${fmt(historyUsers)} users; generated in ${fmt(generated.seconds)} s; ${sizes.map((size) => `${size.table} ${size.size}`).join(', ')})`,
+      row(['GET /summary (rollups)', 'p50 ms', 'p99 ms', 'raw scan ms', 'speed-up'], widths),
+      ...results.map((result) =>
+        row(
+          [
+            result.name,
+            fmt(result.load.p50Ms, 1),
+            fmt(result.load.p99Ms, 1),
+            fmt(percentile(result.raw, 50)),
+            `${fmt(percentile(result.raw, 50) / result.load.p50Ms, 0)}x`,
+          ],
+          widths,
+        ),
+      ),
+      `  target: p99 under 100 ms; raw scan = the same totals, distinct users and first/last time computed from the raw events (median of 3 runs)`,
+      '',
+    );
+    process.stdout.write(out.join('\n'));
+  } finally {
+    await Promise.all(children.map((child) => stopProcess(child)));
+    await Promise.all(databases.map((db) => db.destroy()));
+    await jwks.close();
+    await Promise.all([kafka.stop(), postgres.stop()]);
+  }
+};
