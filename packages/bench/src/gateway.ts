@@ -111,6 +111,13 @@ http {
   throw new Error(`nginx did not start: ${output}`);
 };
 
+/** A server to measure, and how to read the CPU time of the processes that serve it. */
+interface Target {
+  name: string;
+  base: string;
+  cpu: Record<string, () => Promise<number> | number>;
+}
+
 /** CPU seconds a Node service has used, from its own /metrics. */
 const nodeCpuSeconds = async (base: string): Promise<number> => {
   const text = await (await fetch(`${base}/metrics`)).text();
@@ -208,16 +215,50 @@ export const benchGateway = async ({ seconds, concurrency }: GatewayBenchOptions
         await response.arrayBuffer();
         return response.status === 200;
       });
-    /** A warmed-up run at full concurrency, with the CPU each process spent per request. */
-    const measure = async (base: string, cpu: Record<string, () => Promise<number> | number>) => {
-      await load(base, concurrency, 2, 0);
-      const before = Object.fromEntries(await Promise.all(Object.entries(cpu).map(async ([name, read]) => [name, await read()] as const)));
-      const result = await load(base, concurrency, seconds, 0);
-      const after = Object.fromEntries(await Promise.all(Object.entries(cpu).map(async ([name, read]) => [name, await read()] as const)));
-      const microsPerRequest = Object.fromEntries(
-        Object.keys(cpu).map((name) => [name, ((after[name]! - before[name]!) * 1e6) / result.requests]),
+    /** One run with the CPU each named process spent during it. */
+    const measured = async (base: string, clients: number, runSeconds: number, cpu: Record<string, () => Promise<number> | number>) => {
+      const read = async () =>
+        Object.fromEntries(await Promise.all(Object.entries(cpu).map(async ([name, get]) => [name, await get()] as const)));
+      const before = await read();
+      const result = await load(base, clients, runSeconds, 0);
+      const after = await read();
+      return { result, cpu: Object.fromEntries(Object.keys(cpu).map((name) => [name, after[name]! - before[name]!])) };
+    };
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    /**
+     * The targets measured in turns (direct, gateway, nginx, direct, ...), so that load from
+     * elsewhere on the machine falls on all of them alike. Throughput is over all turns;
+     * percentiles are the median of the turns'; CPU per request is over all turns.
+     */
+    const compare = async (
+      clients: number,
+      targets: Target[],
+    ): Promise<Map<string, { result: LoadResult; microsPerRequest: Record<string, number> }>> => {
+      const rounds = Math.max(1, Math.min(5, Math.round(seconds / 2)));
+      const turns = new Map(targets.map((target) => [target.name, [] as Awaited<ReturnType<typeof measured>>[]]));
+      for (const target of targets) await load(target.base, clients, 1, 0);
+      for (let round = 0; round < rounds; round += 1) {
+        for (const target of targets) turns.get(target.name)!.push(await measured(target.base, clients, seconds / rounds, target.cpu));
+      }
+      return new Map(
+        [...turns].map(([name, runs]) => {
+          const requests = runs.reduce((sum, run) => sum + run.result.requests, 0);
+          const time = runs.reduce((sum, run) => sum + run.result.seconds, 0);
+          const result: LoadResult = {
+            requests,
+            errors: runs.reduce((sum, run) => sum + run.result.errors, 0),
+            seconds: time,
+            perSecond: requests / time,
+            p50Ms: median(runs.map((run) => run.result.p50Ms)),
+            p99Ms: median(runs.map((run) => run.result.p99Ms)),
+          };
+          const processes = Object.keys(runs[0]!.cpu);
+          const microsPerRequest = Object.fromEntries(
+            processes.map((process) => [process, (runs.reduce((sum, run) => sum + run.cpu[process]!, 0) * 1e6) / requests]),
+          );
+          return [name, { result, microsPerRequest }];
+        }),
       );
-      return { result, microsPerRequest };
     };
 
     const widths = [44, 10, 9, 9, 8];
@@ -251,15 +292,19 @@ export const benchGateway = async ({ seconds, concurrency }: GatewayBenchOptions
       const nginxUrl = `http://127.0.0.1:${ngPort}`;
       const upstreamCpu = () => nodeCpuSeconds(upstream.url);
 
-      const direct = await measure(upstream.url, { upstream: upstreamCpu });
-      const gateway = await measure(gatewayUrl, { gateway: () => nodeCpuSeconds(gatewayUrl), upstream: upstreamCpu });
-      const viaNginx = await measure(nginxUrl, { nginx: () => procCpuSeconds(nginx.child.pid!), upstream: upstreamCpu });
-      const latencySeconds = Math.max(2, seconds / 2);
-      const [directOne, gatewayOne, nginxOne] = [
-        await load(upstream.url, 1, latencySeconds, 1),
-        await load(gatewayUrl, 1, latencySeconds, 1),
-        await load(nginxUrl, 1, latencySeconds, 1),
+      const targets: Target[] = [
+        { name: 'direct', base: upstream.url, cpu: { upstream: upstreamCpu } },
+        { name: 'gateway', base: gatewayUrl, cpu: { gateway: () => nodeCpuSeconds(gatewayUrl), upstream: upstreamCpu } },
+        { name: 'nginx', base: nginxUrl, cpu: { nginx: () => procCpuSeconds(nginx.child.pid!), upstream: upstreamCpu } },
       ];
+      const loaded = await compare(concurrency, targets);
+      const single = await compare(1, targets);
+      const direct = loaded.get('direct')!;
+      const gateway = loaded.get('gateway')!;
+      const viaNginx = loaded.get('nginx')!;
+      const directOne = single.get('direct')!.result;
+      const gatewayOne = single.get('gateway')!.result;
+      const nginxOne = single.get('nginx')!.result;
       const us = (value: number | undefined) => `${fmt(value ?? NaN, 0)} µs`;
       out.push(
         '',

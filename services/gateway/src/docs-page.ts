@@ -59,8 +59,8 @@ const SCRIPT = `
     if (schema.$ref) return refName(schema.$ref);
     var type = Array.isArray(schema.type) ? schema.type.join(' | ') : schema.type;
     if (type === 'array' && schema.items) return typeOf(schema.items) + '[]';
-    if (schema.enum) return (type || '') + ' (' + schema.enum.map(function (v) { return JSON.stringify(v); }).join(', ') + ')';
-    if (schema.format) return (type || '') + ' <' + schema.format + '>';
+    if (schema.enum) return (type ? type + ' ' : '') + '(' + schema.enum.map(function (v) { return JSON.stringify(v); }).join(', ') + ')';
+    if (schema.format) return (type ? type + ' ' : '') + '<' + schema.format + '>';
     return type || (schema.oneOf ? 'oneOf' : schema.anyOf ? 'anyOf' : schema.allOf ? 'allOf' : 'any');
   }
   function constraints(schema) {
