@@ -11,6 +11,16 @@ const CHARTS = join(dirname(fileURLToPath(import.meta.url)), '../../charts');
 const DS = { type: 'prometheus', uid: '${datasource}' };
 const sel = (job, extra = '') => `job="${job}",namespace=~"$namespace"${extra ? `,${extra}` : ''}`;
 
+/**
+ * `part` where it has series, else 0 for every series of `whole` (same labels): a 5xx counter
+ * appears only after the first 5xx, and a healthy service must show 0, not "No data".
+ * With `ratio`, divided by `whole`.
+ */
+const zeroWhenNone = (part, whole, ratio = false) => {
+  const zeroed = `(${part} or ${whole} * 0)`;
+  return ratio ? `${zeroed} / ${whole}` : zeroed;
+};
+
 let nextId = 1;
 const panel = (title, targets, { unit = 'short', w = 12, h = 8, type = 'timeseries', description } = {}) => ({
   id: nextId++,
@@ -84,7 +94,7 @@ const red = (job) => [
   panel('Request rate by route', [[`sum by (route) (rate(http_server_request_duration_seconds_count{${sel(job)}}[5m]))`, '{{route}}']], { unit: 'reqps', w: 8 }),
   panel(
     'Error ratio (5xx)',
-    [[`sum(rate(http_server_request_duration_seconds_count{${sel(job, 'status_code=~"5.."')}}[5m])) / sum(rate(http_server_request_duration_seconds_count{${sel(job)}}[5m]))`, '5xx ratio']],
+    [[zeroWhenNone(`sum(rate(http_server_request_duration_seconds_count{${sel(job, 'status_code=~"5.."')}}[5m]))`, `sum(rate(http_server_request_duration_seconds_count{${sel(job)}}[5m]))`, true), '5xx ratio']],
     { unit: 'percentunit', w: 8 },
   ),
   panel(
@@ -169,12 +179,12 @@ const allJobs = 'job=~"gateway|auth|users|analytics",namespace=~"$namespace"';
 const overview = [
   row('Platform (RED per service)'),
   panel('Request rate', [[`sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs}}[5m]))`, '{{job}}']], { unit: 'reqps', w: 8 }),
-  panel('Error ratio (5xx)', [[`sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs},status_code=~"5.."}[5m])) / sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs}}[5m]))`, '{{job}}']], { unit: 'percentunit', w: 8 }),
+  panel('Error ratio (5xx)', [[zeroWhenNone(`sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs},status_code=~"5.."}[5m]))`, `sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs}}[5m]))`, true), '{{job}}']], { unit: 'percentunit', w: 8 }),
   panel('p95 latency', [[`histogram_quantile(0.95, sum by (job, le) (rate(http_server_request_duration_seconds_bucket{${allJobs},route!~"/(livez|readyz|metrics)"}[5m])))`, '{{job}}']], { unit: 's', w: 8 }),
   panel('Targets up', [[`sum by (job) (up{${allJobs}})`, '{{job}}']], { w: 8 }),
   panel('CPU by service', [[`sum by (job) (rate(process_cpu_seconds_total{${allJobs}}[5m]))`, '{{job}}']], { w: 8 }),
   panel('Memory by service', [[`sum by (job) (process_resident_memory_bytes{${allJobs}})`, '{{job}}']], { unit: 'bytes', w: 8 }),
-  panel('Gateway upstream errors', [[`sum by (upstream) (rate(gateway_upstream_request_duration_seconds_count{${sel('gateway', 'status_code=~"5.."')}}[5m]))`, '{{upstream}}']], { unit: 'reqps' }),
+  panel('Gateway upstream errors', [[zeroWhenNone(`sum by (upstream) (rate(gateway_upstream_request_duration_seconds_count{${sel('gateway', 'status_code=~"5.."')}}[5m]))`, `sum by (upstream) (rate(gateway_upstream_request_duration_seconds_count{${sel('gateway')}}[5m]))`), '{{upstream}}']], { unit: 'reqps' }),
   panel('Logins by result', [[`sum by (result) (rate(auth_logins_total{${sel('auth')}}[5m]))`, '{{result}}']], { unit: 'ops' }),
 ];
 
