@@ -3,4 +3,19 @@ export { startPostgres, type PostgresHandle, type PostgresOptions } from './post
 export { startRedis, type RedisHandle, type RedisOptions } from './redis';
 export { startKafka, type KafkaHandle, type KafkaOptions } from './kafka';
 export { eventually, startTestServer, testDatabase, testEnv, testKafkaBrokers, testRedis, type TestDatabase } from './testing';
-export { jaegerBinary, startAlertmanager, startJaeger, startPrometheus, type AlertmanagerHandle, type AlertmanagerOptions, type JaegerHandle, type JaegerOptions, type PromAlert, type PrometheusHandle, type PrometheusOptions, type PromSample, type PromTarget, type ScrapeTarget } from './observability';
+export {
+  jaegerBinary,
+  startAlertmanager,
+  startJaeger,
+  startPrometheus,
+  type AlertmanagerHandle,
+  type AlertmanagerOptions,
+  type JaegerHandle,
+  type JaegerOptions,
+  type PromAlert,
+  type PrometheusHandle,
+  type PrometheusOptions,
+  type PromSample,
+  type PromTarget,
+  type ScrapeTarget,
+} from './observability';

@@ -79,7 +79,10 @@ export interface JaegerHandle {
   stop(): Promise<void>;
 }
 
-const jaegerConfig = (ports: { otlpGrpc: number; otlpHttp: number; queryHttp: number; queryGrpc: number; health: number }, maxTraces: number) => ({
+const jaegerConfig = (
+  ports: { otlpGrpc: number; otlpHttp: number; queryHttp: number; queryGrpc: number; health: number },
+  maxTraces: number,
+) => ({
   service: {
     extensions: ['jaeger_storage', 'jaeger_query', 'healthcheckv2'],
     pipelines: {
@@ -113,7 +116,13 @@ const jaegerConfig = (ports: { otlpGrpc: number; otlpHttp: number; queryHttp: nu
 /** Starts Jaeger v2 all-in-one with in-memory storage: OTLP gRPC and HTTP receivers and the query API on free ports. */
 export const startJaeger = async (options: JaegerOptions = {}): Promise<JaegerHandle> => {
   const command = jaegerBinary();
-  const ports = { otlpGrpc: await freePort(), otlpHttp: await freePort(), queryHttp: await freePort(), queryGrpc: await freePort(), health: await freePort() };
+  const ports = {
+    otlpGrpc: await freePort(),
+    otlpHttp: await freePort(),
+    queryHttp: await freePort(),
+    queryGrpc: await freePort(),
+    health: await freePort(),
+  };
   const runDir = makeRunDir('galion-jaeger-');
   const configFile = join(runDir, 'config.yaml');
   writeFileSync(configFile, JSON.stringify(jaegerConfig(ports, options.maxTraces ?? 100_000), null, 2));
