@@ -13,8 +13,23 @@ const IDENTITY_HEADER =
 
 const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 
+// Random bytes come from a pool refilled 4 KiB at a time: one call into the CSPRNG per 170 requests.
+const POOL_SIZE = 24 * 170;
+let pool = randomBytes(POOL_SIZE);
+let offset = 0;
+
 /** A new W3C traceparent (sampled flag off): upstream logs of one request share its trace id. */
-export const newTraceparent = (): string => `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-00`;
+export const newTraceparent = (): string => {
+  if (offset + 24 > POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE);
+    offset = 0;
+  }
+  const traceId = pool.toString('hex', offset, offset + 16);
+  const spanId = pool.toString('hex', offset + 16, offset + 24);
+  offset += 24;
+  // All-zero ids are invalid; with 128 random bits this is a formality.
+  return /^0+$/.test(traceId) || /^0+$/.test(spanId) ? newTraceparent() : `00-${traceId}-${spanId}-00`;
+};
 
 export const isValidTraceparent = (value: string | undefined): value is string => value !== undefined && TRACEPARENT.test(value);
 

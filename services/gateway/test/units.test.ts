@@ -2,6 +2,7 @@ import { ConfigError } from '@galion/kit';
 import { CircuitBreaker } from '../src/breaker';
 import { loadGatewayConfig } from '../src/config';
 import { routeAccess } from '../src/access';
+import { isValidTraceparent, newTraceparent } from '../src/headers';
 import { mergeOpenApi } from '../src/openapi';
 import { VerificationCache } from '../src/verification-cache';
 import type { AccessClaims, TokenVerifier } from '@galion/tokens';
@@ -179,5 +180,18 @@ describe('verification cache', () => {
     const cache = new VerificationCache(verifier, { maxEntries: 10, maxAgeMs: 60_000 });
     await expect(cache.verify('x')).rejects.toThrow('bad token');
     expect(cache.size).toBe(0);
+  });
+});
+
+describe('trace context', () => {
+  it('when traceparents are generated, then each is valid W3C and none repeats', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2_000; i += 1) {
+      const value = newTraceparent();
+      expect(isValidTraceparent(value)).toBe(true);
+      seen.add(value.split('-')[1]!);
+    }
+    expect(seen.size).toBe(2_000);
+    expect(isValidTraceparent('00-00000000000000000000000000000000-b7ad6b7169203331-01')).toBe(false);
   });
 });
