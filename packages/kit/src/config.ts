@@ -92,3 +92,28 @@ export const withPassword = (url: string, password: string | undefined): string 
   parsed.password = encodeURIComponent(password);
   return parsed.toString();
 };
+
+/** The settings every service has, read from `commonEnv` plus the service's own PORT default. */
+export interface CommonConfig {
+  port: number;
+  host: string;
+  metricsPort: number | undefined;
+  logLevel: string;
+  shutdownTimeoutMs: number;
+  drainDelayMs: number;
+  corsOrigins: string[];
+  bodyLimit: string;
+  trustProxy: number;
+}
+
+export const readCommonConfig = (e: z.infer<z.ZodObject<typeof commonEnv>> & { PORT: number }): CommonConfig => ({
+  port: e.PORT,
+  host: e.HOST,
+  metricsPort: e.METRICS_PORT,
+  logLevel: e.LOG_LEVEL,
+  shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
+  corsOrigins: e.CORS_ORIGINS,
+  bodyLimit: e.BODY_LIMIT,
+  trustProxy: e.TRUST_PROXY,
+});

@@ -1,11 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import type { CommonConfig } from './config.js';
 import type { Health } from './health.js';
 import type { Closers } from './kv.js';
 import { createMetricsApp } from './http.js';
 import type { ServiceMetrics } from './metrics.js';
-import type { Logger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 
 /** Starts listening and resolves once the port is bound. Port 0 picks a free one. */
 export const listen = (app: Express, port: number, host = '0.0.0.0'): Promise<Server> =>
@@ -149,3 +150,29 @@ export const serveService = async (service: ComposedService, options: ServeOptio
   options.logger.info({ url, metrics_port: options.metricsPort ?? options.port }, `${options.name} listening`);
   return { lifecycle, url };
 };
+
+/**
+ * A service's whole `main`: configuration validated once (a bad value stops the process with a
+ * message naming it), the service composed, served, and stopped gracefully on SIGTERM/SIGINT.
+ */
+export const runService = <C extends CommonConfig>(
+  name: string,
+  load: () => C,
+  compose: (config: C, infra: { logger: Logger }) => Promise<ComposedService>,
+  extraClosers: Closers = [],
+): void =>
+  runMain(async () => {
+    const config = load();
+    const logger = createLogger({ service: name, level: config.logLevel });
+    const service = await compose(config, { logger });
+    service.closers.push(...extraClosers);
+    await serveService(service, {
+      name,
+      logger,
+      port: config.port,
+      host: config.host,
+      metricsPort: config.metricsPort,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      drainDelayMs: config.drainDelayMs,
+    });
+  });

@@ -1,5 +1,5 @@
 import { kafkaEnv, outboxEnv, readKafkaConfig, readOutboxConfig, type KafkaConfig, type OutboxConfig } from '@galion/events';
-import { commonEnv, env, loadConfig, withPassword, z } from '@galion/kit';
+import { commonEnv, env, loadConfig, readCommonConfig, withPassword, z, type CommonConfig } from '@galion/kit';
 
 /** Every setting of the auth service, read from the environment (README: Configuration). */
 export const authEnvSchema = z
@@ -54,16 +54,7 @@ export const authEnvSchema = z
 
 export type AuthEnv = z.infer<typeof authEnvSchema>;
 
-export interface AuthConfig {
-  port: number;
-  host: string;
-  metricsPort: number | undefined;
-  logLevel: string;
-  shutdownTimeoutMs: number;
-  drainDelayMs: number;
-  corsOrigins: string[];
-  bodyLimit: string;
-  trustProxy: number;
+export interface AuthConfig extends CommonConfig {
   database: { url: string; poolMax: number; ssl: boolean };
   migrateOnStart: boolean;
   redisUrl: string | undefined;
@@ -100,15 +91,7 @@ export interface AuthConfig {
 export const loadAuthConfig = (source: NodeJS.ProcessEnv = process.env): AuthConfig => {
   const e = loadConfig(authEnvSchema, source);
   return {
-    port: e.PORT,
-    host: e.HOST,
-    metricsPort: e.METRICS_PORT,
-    logLevel: e.LOG_LEVEL,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
-    corsOrigins: e.CORS_ORIGINS,
-    bodyLimit: e.BODY_LIMIT,
-    trustProxy: e.TRUST_PROXY,
+    ...readCommonConfig(e),
     database: { url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD), poolMax: e.DATABASE_POOL_MAX, ssl: e.DATABASE_SSL },
     migrateOnStart: e.MIGRATE_ON_START,
     redisUrl: e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined,

@@ -1,5 +1,5 @@
 import { kafkaEnv, outboxEnv, readKafkaConfig, readOutboxConfig, type KafkaConfig, type OutboxConfig } from '@galion/events';
-import { commonEnv, env, loadConfig, withPassword, z } from '@galion/kit';
+import { commonEnv, env, loadConfig, readCommonConfig, withPassword, z, type CommonConfig } from '@galion/kit';
 import { readVerifierConfig, verifierEnv, type VerifierConfig } from '@galion/tokens';
 
 /** Every setting of the users service, read from the environment (README: Configuration). */
@@ -22,16 +22,7 @@ export const usersEnvSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: env.int(30, 86_400).default(900),
 });
 
-export interface UsersConfig {
-  port: number;
-  host: string;
-  metricsPort: number | undefined;
-  logLevel: string;
-  shutdownTimeoutMs: number;
-  drainDelayMs: number;
-  corsOrigins: string[];
-  bodyLimit: string;
-  trustProxy: number;
+export interface UsersConfig extends CommonConfig {
   database: { url: string; poolMax: number; ssl: boolean };
   migrateOnStart: boolean;
   redisUrl: string | undefined;
@@ -50,15 +41,7 @@ export const loadUsersConfig = (source: NodeJS.ProcessEnv = process.env): UsersC
   const e = loadConfig(usersEnvSchema, source);
   const verifier = readVerifierConfig(e);
   return {
-    port: e.PORT,
-    host: e.HOST,
-    metricsPort: e.METRICS_PORT,
-    logLevel: e.LOG_LEVEL,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
-    corsOrigins: e.CORS_ORIGINS,
-    bodyLimit: e.BODY_LIMIT,
-    trustProxy: e.TRUST_PROXY,
+    ...readCommonConfig(e),
     database: { url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD), poolMax: e.DATABASE_POOL_MAX, ssl: e.DATABASE_SSL },
     migrateOnStart: e.MIGRATE_ON_START,
     redisUrl: e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined,
