@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { USER_EVENTS_TOPIC } from '@galion/events';
 import { SERVICE_NAMES, startPlatform, type Platform, type ServiceName } from '@galion/launcher';
 import {
+  freePort,
   startAlertmanager,
   startJaeger,
   startPrometheus,
@@ -74,6 +75,7 @@ let alertmanager: AlertmanagerHandle | undefined;
 let jaeger: JaegerHandle | undefined;
 let prometheus: PrometheusHandle | undefined;
 let platform: Platform | undefined;
+let metricsPorts: Record<ServiceName, number> | undefined;
 let ruleGroups: RuleGroup[] = [];
 let dashboards: Dashboard[] = [];
 
@@ -82,6 +84,7 @@ const running = <T>(value: T | undefined, what: string): T => {
   return value;
 };
 const prom = () => running(prometheus, 'Prometheus');
+const metricsUrl = (name: ServiceName) => `http://127.0.0.1:${running(metricsPorts, 'the metrics ports')[name]}/metrics`;
 const hook = () => running(webhook, 'the webhook receiver');
 const plat = () => running(platform, 'the platform');
 
@@ -171,6 +174,12 @@ beforeAll(async () => {
 
   webhook = await startWebhookReceiver();
   [alertmanager, jaeger] = await Promise.all([startAlertmanager({ webhookUrl: webhook.url }), startJaeger()]);
+  // Each service serves /metrics on its own port, as in the chart (METRICS_PORT, the `metrics` port the ServiceMonitor scrapes).
+  const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (name) => [name, await freePort()] as const))) as Record<
+    ServiceName,
+    number
+  >;
+  metricsPorts = ports;
   platform = await startPlatform({
     dataDir: join(dataDir, 'platform'),
     admin: ADMIN,
@@ -180,15 +189,15 @@ beforeAll(async () => {
       OTEL_BSP_SCHEDULE_DELAY: '200',
       LOG_LEVEL: 'warn',
     },
+    serviceEnv: Object.fromEntries(SERVICE_NAMES.map((name) => [name, { METRICS_PORT: String(ports[name]) }])),
     postgresPerService: true,
     output: 'ignore',
   });
-  const services = platform.services;
   prometheus = await startPrometheus({
     // As the ServiceMonitors label them: job from the component label, namespace, pod and container.
     scrapeTargets: SERVICE_NAMES.map((name) => ({
       job: name,
-      url: services[name].url,
+      url: metricsUrl(name),
       labels: { namespace: NAMESPACE, pod: `galion-${name}-0`, container: name },
     })),
     ruleFiles: [rulesFile],
@@ -273,9 +282,7 @@ describe('a user flow through the gateway', () => {
       statuses.push((await call('/api/v1/auth/refresh', { body: { refresh_token: 'not-a-refresh-token' }, from: '127.0.0.2' })).status);
     }
     expect(statuses).toContain(429);
-    expect(await (await fetch(`${plat().services.gateway.url}/metrics`)).text()).toMatch(
-      /^gateway_rate_limited_total\{policy="auth"\} [1-9]/m,
-    );
+    expect(await (await fetch(metricsUrl('gateway'))).text()).toMatch(/^gateway_rate_limited_total\{policy="auth"\} [1-9]/m);
   });
 });
 
@@ -387,7 +394,7 @@ describe('alerts through Alertmanager', () => {
         );
         const alerts = (await prom().alerts()).map((a) => `${a.labels.alertname}/${a.labels.job}: ${a.state}`);
         const up = (await prom().query('up{job="users"}'))[0]?.value[1];
-        const metrics = await fetch(`${services.users.url}/metrics`).then(
+        const metrics = await fetch(metricsUrl('users')).then(
           (r) => r.status,
           (e: Error) => e.message,
         );
@@ -457,7 +464,7 @@ describe('alerts through Alertmanager', () => {
 });
 
 describe('metrics', () => {
-  const scrape = async (name: ServiceName) => parseExposition(await (await fetch(`${plat().services[name].url}/metrics`)).text());
+  const scrape = async (name: ServiceName) => parseExposition(await (await fetch(metricsUrl(name))).text());
 
   test('every metric of metrics-contract.json is in the live scrape of each service it names, with its type and only its labels', async () => {
     const problems: string[] = [];
