@@ -1,4 +1,4 @@
-import { commonEnv, env, loadConfig, withPassword, z } from '@galion/kit';
+import { commonEnv, env, loadConfig, readCommonConfig, withPassword, z, type CommonConfig } from '@galion/kit';
 import { readVerifierConfig, verifierEnv, type VerifierConfig } from '@galion/tokens';
 
 /** The services behind the gateway; each serves its routes under `/api/v1/<name>`. */
@@ -70,16 +70,7 @@ export interface BreakerConfig {
   cooldownMs: number;
 }
 
-export interface GatewayConfig {
-  port: number;
-  host: string;
-  metricsPort: number | undefined;
-  logLevel: string;
-  shutdownTimeoutMs: number;
-  drainDelayMs: number;
-  corsOrigins: string[];
-  bodyLimit: string;
-  trustProxy: number;
+export interface GatewayConfig extends CommonConfig {
   upstreams: UpstreamConfig[];
   agent: { maxSockets: number | undefined; maxFreeSockets: number };
   /** JWKS at AUTH_JWKS_URL, by default auth's own under AUTH_URL. */
@@ -105,15 +96,7 @@ export const loadGatewayConfig = (source: NodeJS.ProcessEnv = process.env): Gate
     analytics: e.ANALYTICS_UPSTREAM_TIMEOUT_MS,
   };
   return {
-    port: e.PORT,
-    host: e.HOST,
-    metricsPort: e.METRICS_PORT,
-    logLevel: e.LOG_LEVEL,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
-    corsOrigins: e.CORS_ORIGINS,
-    bodyLimit: e.BODY_LIMIT,
-    trustProxy: e.TRUST_PROXY,
+    ...readCommonConfig(e),
     upstreams: UPSTREAM_NAMES.map((name) => ({
       name,
       url: trimSlash(urls[name]),
