@@ -20,6 +20,21 @@ export interface OutboxRelayOptions {
   registry?: Registry;
 }
 
+/** A query run at scrape time: bounded to one second, and undefined instead of an error. */
+const scrapeQuery = async <T>(query: Promise<T>): Promise<T | undefined> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), 1_000);
+  });
+  try {
+    return await Promise.race([query, timeout]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
 interface OutboxRow {
   position: number;
   event_id: string;
@@ -64,8 +79,9 @@ export class OutboxRelay {
         help: 'Outbox events not yet published.',
         registers: [registry],
         async collect() {
-          const row = await knex(OUTBOX_TABLE).whereNull('published_at').count<{ count: number }[]>({ count: '*' }).first();
-          this.set(Number(row?.count ?? 0));
+          // A scrape must succeed while the database is down (or the target looks down): keep the last value.
+          const row = await scrapeQuery(knex(OUTBOX_TABLE).whereNull('published_at').count<{ count: number }[]>({ count: '*' }).first());
+          if (row) this.set(Number(row.count));
         },
       });
       new Gauge({
@@ -73,8 +89,8 @@ export class OutboxRelay {
         help: 'Age of the oldest unpublished outbox event (0 when none).',
         registers: [registry],
         async collect() {
-          const row = await knex(OUTBOX_TABLE).whereNull('published_at').min<{ oldest: Date | null }[]>({ oldest: 'created_at' }).first();
-          this.set(row?.oldest ? Math.max(0, (Date.now() - new Date(row.oldest).getTime()) / 1000) : 0);
+          const row = await scrapeQuery(knex(OUTBOX_TABLE).whereNull('published_at').min<{ oldest: Date | null }[]>({ oldest: 'created_at' }).first());
+          if (row) this.set(row.oldest ? Math.max(0, (Date.now() - new Date(row.oldest).getTime()) / 1000) : 0);
         },
       });
     }

@@ -1,4 +1,4 @@
-import { createMetrics } from '@galion/kit';
+import { createDatabase, createMetrics } from '@galion/kit';
 import { eventually, startKafka, testKafkaBrokers } from '@galion/localdeps';
 import { InProcessEventBus, KafkaEventBus, OutboxRelay, type IncomingMessage } from '../src';
 import { eventIds, outboxDatabase, silentLogger, uniqueTopic, writeEvents } from './helpers';
@@ -90,6 +90,20 @@ describe('OutboxRelay', () => {
       await relay.stop();
       await bus.close();
       await db.close();
+    }
+  });
+});
+
+describe('OutboxRelay metrics', () => {
+  it('when the database is unreachable, then a scrape still succeeds (the target must not look down)', async () => {
+    const knex = createDatabase({ url: 'postgres://postgres@127.0.0.1:1/nowhere', acquireTimeoutMs: 200 });
+    const metrics = createMetrics({ defaultMetrics: false });
+    new OutboxRelay({ knex, bus: new InProcessEventBus(), logger: silentLogger, registry: metrics.registry });
+    try {
+      const text = await metrics.registry.metrics();
+      expect(text).toContain('outbox_pending_events');
+    } finally {
+      await knex.destroy();
     }
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { trace } from '@opentelemetry/api';
 import cors from 'cors';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
@@ -285,6 +286,8 @@ export const createHttpApp = (options: HttpAppOptions, api?: ApiRouter): Express
     const incoming = req.get('x-request-id');
     req.id = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.set('X-Request-ID', req.id);
+    // So a trace can be found from the request id a client reports.
+    trace.getActiveSpan()?.setAttribute('http.request.id', req.id);
     next();
   });
   app.use(httpMetricsMiddleware(metrics));

@@ -6,6 +6,7 @@
  */
 import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 
@@ -29,6 +30,8 @@ if (endpoint && process.env.OTEL_SDK_DISABLED !== 'true') {
         // Galion makes its own publish/process spans, parented through the outbox (packages/events);
         // the kafkajs instrumentation would overwrite their traceparent headers with unrelated spans.
         '@opentelemetry/instrumentation-kafkajs': { enabled: false },
+        // Request handlers and routers make the spans worth reading; one span per middleware is noise.
+        '@opentelemetry/instrumentation-express': { ignoreLayersType: [ExpressLayerType.MIDDLEWARE] },
         '@opentelemetry/instrumentation-http': {
           ignoreIncomingRequestHook: (request) => ['/livez', '/readyz', '/metrics'].includes(request.url ?? ''),
         },
