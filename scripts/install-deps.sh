@@ -50,3 +50,9 @@ if [ ! -f "$kafka_stamp" ] || [ "$(cat "$kafka_stamp")" != "$pom_sum" ]; then
   mv "$kafka_dir/lib.partial" "$kafka_dir/lib"
   echo "$pom_sum" >"$kafka_stamp"
 fi
+
+# Chart tools (helm, kubeconform, kube-score, helm-unittest, hadolint, promtool, schemas) and the
+# observability stack (Jaeger, Prometheus, Alertmanager): installed here, before the tests run, so
+# a cold build does not compete with the tests for the machine. Both are quiet when cached.
+bash "$(dirname "${BASH_SOURCE[0]}")/install-chart-tools.sh"
+bash "$(dirname "${BASH_SOURCE[0]}")/install-observability-tools.sh"
