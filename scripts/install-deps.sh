@@ -33,6 +33,8 @@ ensure_debian_package() {
 }
 
 ensure_debian_package redis-server redis-server
+# nginx: the gateway benchmark proxies the same upstream through it, for comparison.
+ensure_debian_package nginx nginx-light
 ensure_debian_package java default-jre-headless
 ensure_debian_package mvn maven
 
