@@ -99,7 +99,7 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
   const rollups = new RollupRepository(knex);
   const activeUsers = new ActiveUserRepository(knex);
   const now = infra.now;
-  const ingestor = new EventIngestor({ knex, events, activeUsers, partitions, retentionDays: config.retentionDays, logger, now });
+  const ingestor = new EventIngestor({ events, activeUsers, partitions, retentionDays: config.retentionDays, logger, now });
   const queries = new AnalyticsQueries({ events, rollups, activeUsers, retentionDays: config.retentionDays, now });
   const maintenance = new Maintenance({
     partitions,

@@ -1,9 +1,24 @@
 import type { EventEnvelope } from '@galion/events';
-import type { Knex, Logger } from '@galion/kit';
-import type { ActiveUserRepository, UserHit } from '../repositories/active-users.js';
+import type { Logger } from '@galion/kit';
+import { activityBitmaps, type ActiveUserRepository } from '../repositories/active-users.js';
 import type { EventRepository } from '../repositories/events.js';
 import { partitionName, type PartitionRepository } from '../repositories/partitions.js';
-import { DAY_MS, floorDay, retentionCutoff } from './time.js';
+import { DAY_MS, retentionCutoff } from './time.js';
+
+/** User numbers kept in memory: about 100 bytes each. */
+const USER_NUMBER_CACHE_SIZE = 500_000;
+
+/** A Map that forgets its oldest entries beyond `limit`. */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override set(key: K, value: V): this {
+    if (this.size >= this.limit && !this.has(key)) this.delete(this.keys().next().value as K);
+    return super.set(key, value);
+  }
+}
 
 /** How far in the future an event time may be (producer clock skew) before the event is refused. */
 export const MAX_FUTURE_MS = DAY_MS;
@@ -22,7 +37,6 @@ export interface IngestResult {
 }
 
 export interface EventIngestorDeps {
-  knex: Knex;
   events: EventRepository;
   activeUsers: ActiveUserRepository;
   partitions: PartitionRepository;
@@ -32,14 +46,16 @@ export interface EventIngestorDeps {
 }
 
 /**
- * Stores batches of validated events: one transaction per batch, idempotent (a redelivered event
- * is neither stored nor counted twice), rollups (hourly counts, active-user bitmaps) updated with
- * exactly the rows inserted, in the same transaction.
+ * Stores batches of validated events: one transaction (one statement) per batch, idempotent (a
+ * redelivered event is neither stored nor counted twice), with the rollups (hourly counts,
+ * active-user bitmaps) updated in the same transaction.
  */
 export class EventIngestor {
   private readonly now: () => Date;
   /** Partitions known to exist, so a batch checks the catalogue only for a day it has not seen. */
   private readonly knownPartitions = new Set<string>();
+  /** User numbers already committed (they never change), so a batch asks the database only for new users. */
+  private readonly knownUsers = new BoundedMap<string, number>(USER_NUMBER_CACHE_SIZE);
 
   constructor(private readonly deps: EventIngestorDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -60,19 +76,13 @@ export class EventIngestor {
     });
     if (expired > 0) this.deps.logger.debug({ expired }, 'events older than the retention skipped');
 
-    let inserted: UserHit[] = [];
+    let times: number[] = [];
     try {
       await this.ensurePartitions(accepted);
       if (accepted.length > 0) {
-        inserted = await this.deps.knex.transaction(async (trx) => {
-          const numbers = await this.deps.activeUsers.numbers(
-            accepted.map((event) => event.subject),
-            trx,
-          );
-          const rows = await this.deps.events.insertWithCounts(accepted, numbers, trx);
-          await this.deps.activeUsers.record(rows, trx);
-          return rows;
-        });
+        const numbers = await this.userNumbers(accepted);
+        const hits = accepted.map((event) => ({ time: Date.parse(event.time), idx: numbers.get(event.subject)! }));
+        times = await this.deps.events.storeBatch(accepted, numbers, activityBitmaps(hits));
       }
     } catch (error) {
       // A partition may have been dropped or created by another replica meanwhile: look again next time.
@@ -81,27 +91,47 @@ export class EventIngestor {
     }
     const committed = Date.now();
     return {
-      stored: inserted.length,
-      duplicates: accepted.length - inserted.length,
+      stored: times.length,
+      duplicates: accepted.length - times.length,
       expired,
       rejected,
-      latenciesSeconds: inserted.map(({ time }) => Math.max(0, committed - time) / 1000),
+      latenciesSeconds: times.map((time) => Math.max(0, committed - time) / 1000),
     };
   }
 
-  private async ensurePartitions(events: EventEnvelope[]): Promise<void> {
-    const days = new Map<string, Date>();
-    for (const event of events) {
-      const day = floorDay(new Date(Date.parse(event.time)));
-      days.set(partitionName(day), day);
+  /**
+   * The number of every subject of the batch: from memory, or given by the database for users not
+   * seen yet. Numbering commits on its own (a number without events is harmless), so the numbers
+   * kept in memory are always committed ones.
+   */
+  private async userNumbers(events: EventEnvelope[]): Promise<Map<string, number>> {
+    const numbers = new Map<string, number>();
+    const unknown: string[] = [];
+    for (const { subject } of events) {
+      if (numbers.has(subject)) continue;
+      const known = this.knownUsers.get(subject);
+      if (known === undefined) unknown.push(subject);
+      else numbers.set(subject, known);
     }
-    let missing = [...days].filter(([name]) => !this.knownPartitions.has(name));
+    if (unknown.length > 0) {
+      for (const [user, idx] of await this.deps.activeUsers.numbers(unknown)) {
+        numbers.set(user, idx);
+        this.knownUsers.set(user, idx);
+      }
+    }
+    return numbers;
+  }
+
+  private async ensurePartitions(events: EventEnvelope[]): Promise<void> {
+    const days = new Set<number>();
+    for (const event of events) days.add(Math.floor(Date.parse(event.time) / DAY_MS) * DAY_MS);
+    let missing = [...days].map((day) => new Date(day)).filter((day) => !this.knownPartitions.has(partitionName(day)));
     if (missing.length === 0) return;
     for (const partition of await this.deps.partitions.list()) this.knownPartitions.add(partition.name);
-    missing = missing.filter(([name]) => !this.knownPartitions.has(name));
+    missing = missing.filter((day) => !this.knownPartitions.has(partitionName(day)));
     if (missing.length === 0) return;
-    const created = await this.deps.partitions.ensure(missing.map(([, day]) => day));
+    const created = await this.deps.partitions.ensure(missing);
     if (created.length > 0) this.deps.logger.info({ partitions: created }, 'event partitions created on demand');
-    for (const [name] of missing) this.knownPartitions.add(name);
+    for (const day of missing) this.knownPartitions.add(partitionName(day));
   }
 }

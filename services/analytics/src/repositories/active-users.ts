@@ -1,6 +1,6 @@
 import type { Knex } from '@galion/kit';
-import { ceilDay, floorDay, floorHour } from '../domain/time.js';
-import { RANGE_SELECT, type TimeRange } from './events.js';
+import { ceilDay, DAY_MS, floorDay, HOUR_MS } from '../domain/time.js';
+import { RANGE_SELECT, type BitmapRows, type TimeRange } from './events.js';
 
 /** Users per bitmap block: 8192 bits, 1 KB, small enough to be stored inline and rewritten cheaply. */
 export const USERS_PER_BLOCK = 8192;
@@ -12,19 +12,37 @@ export interface UserHit {
   idx: number;
 }
 
-type Bitmaps = Map<string, { bucket: string; block: number; bits: Uint8Array }>;
-
-const setBit = (bitmaps: Bitmaps, bucket: Date, idx: number): void => {
-  const block = Math.floor(idx / USERS_PER_BLOCK);
-  const key = `${bucket.toISOString()}|${block}`;
-  let entry = bitmaps.get(key);
-  if (!entry) {
-    entry = { bucket: bucket.toISOString(), block, bits: new Uint8Array(USERS_PER_BLOCK / 8) };
-    bitmaps.set(key, entry);
-  }
-  const bit = idx % USERS_PER_BLOCK;
-  // Bit 0 is the leftmost bit of a PostgreSQL bit string: the high bit of the first byte.
-  entry.bits[bit >> 3]! |= 0x80 >> (bit & 7);
+/**
+ * The activity bitmaps of a batch: for each hour (and day) and block of users, the users of the
+ * batch active then. Rows come out in key order.
+ */
+export const activityBitmaps = (hits: UserHit[]): { hourly: BitmapRows; daily: BitmapRows } => {
+  const build = (unitMs: number): BitmapRows => {
+    const buckets = new Map<number, Map<number, Uint8Array>>();
+    for (const { time, idx } of hits) {
+      const bucket = Math.floor(time / unitMs) * unitMs;
+      const block = Math.floor(idx / USERS_PER_BLOCK);
+      let blocks = buckets.get(bucket);
+      if (!blocks) buckets.set(bucket, (blocks = new Map()));
+      let bits = blocks.get(block);
+      if (!bits) blocks.set(block, (bits = new Uint8Array(USERS_PER_BLOCK / 8)));
+      const bit = idx % USERS_PER_BLOCK;
+      // Bit 0 is the leftmost bit of a PostgreSQL bit string: the high bit of the first byte.
+      bits[bit >> 3]! |= 0x80 >> (bit & 7);
+    }
+    const rows: BitmapRows = { buckets: [], blocks: [], bits: [] };
+    for (const bucket of [...buckets.keys()].sort((a, b) => a - b)) {
+      const blocks = buckets.get(bucket)!;
+      const iso = new Date(bucket).toISOString();
+      for (const block of [...blocks.keys()].sort((a, b) => a - b)) {
+        rows.buckets.push(iso);
+        rows.blocks.push(block);
+        rows.bits.push(Buffer.from(blocks.get(block)!).toString('hex'));
+      }
+    }
+    return rows;
+  };
+  return { hourly: build(HOUR_MS), daily: build(DAY_MS) };
 };
 
 /** Splits whole hours [from, to) into whole days and the hours left at either end. */
@@ -76,20 +94,6 @@ export class ActiveUserRepository {
     return numbers;
   }
 
-  /** Marks the users of these events active in the events' hours and days. Call in the transaction that stored them. */
-  async record(hits: UserHit[], db: Knex = this.knex): Promise<void> {
-    if (hits.length === 0) return;
-    const hourly: Bitmaps = new Map();
-    const daily: Bitmaps = new Map();
-    for (const hit of hits) {
-      const time = new Date(hit.time);
-      setBit(hourly, floorHour(time), hit.idx);
-      setBit(daily, floorDay(time), hit.idx);
-    }
-    await this.merge('active_users_hourly', hourly, db);
-    await this.merge('active_users_daily', daily, db);
-  }
-
   /**
    * Distinct users with at least one event in the whole hours `whole` (from the bitmaps: whole
    * days from the daily ones, the hours left from the hourly ones) or in the `raw` ranges (from
@@ -129,22 +133,5 @@ export class ActiveUserRepository {
     const hours = await this.knex('active_users_hourly').where('bucket', '<', cutoff).delete();
     const days = await this.knex('active_users_daily').where('bucket', '<', floorDay(cutoff)).delete();
     return hours + days;
-  }
-
-  /** ORs the bitmaps into the table, in key order (concurrent batches lock rows in the same order). */
-  private async merge(table: string, bitmaps: Bitmaps, db: Knex): Promise<void> {
-    const entries = [...bitmaps.values()];
-    await db.raw(
-      `INSERT INTO ?? AS a (bucket, block, users)
-       SELECT bucket, block, ('x' || users)::bit(8192) FROM unnest(?::timestamptz[], ?::integer[], ?::text[]) AS t(bucket, block, users)
-        ORDER BY bucket, block
-       ON CONFLICT (bucket, block) DO UPDATE SET users = a.users | EXCLUDED.users WHERE (a.users | EXCLUDED.users) <> a.users`,
-      [
-        table,
-        entries.map((entry) => entry.bucket),
-        entries.map((entry) => entry.block),
-        entries.map((entry) => Buffer.from(entry.bits).toString('hex')),
-      ],
-    );
   }
 }

@@ -1,6 +1,5 @@
 import type { EventEnvelope } from '@galion/events';
 import type { Knex } from '@galion/kit';
-import type { UserHit } from './active-users.js';
 
 /** A stored event as the query API returns it. */
 export interface StoredEvent {
@@ -61,13 +60,28 @@ export interface Position {
 
 const TIME_TEXT = `to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS time_text`;
 
+/** Activity bitmaps to OR into a rollup table: bucket start (ISO), block, and 8192 bits as hex. */
+export interface BitmapRows {
+  buckets: string[];
+  blocks: number[];
+  bits: string[];
+}
+
+const mergeBitmaps = (table: string) => `
+  INSERT INTO ${table} AS a (bucket, block, users)
+  SELECT bucket, block, ('x' || bits)::bit(8192) FROM unnest(?::timestamptz[], ?::integer[], ?::text[]) AS t(bucket, block, bits)
+   ORDER BY bucket, block
+  ON CONFLICT (bucket, block) DO UPDATE SET users = a.users | EXCLUDED.users WHERE (a.users | EXCLUDED.users) <> a.users`;
+
 /**
- * Inserts the events, skipping those already stored, and adds only the rows really inserted
- * (RETURNING) to the hourly counts, in one statement; returns those rows for the activity bitmaps.
- * Rollup rows are upserted in key order, so concurrent batches (one per Kafka partition) lock them
- * in the same order and cannot deadlock.
+ * A whole batch in one statement, so in one transaction and one round trip: insert the events,
+ * skipping those already stored; add only the rows really inserted (RETURNING) to the hourly
+ * counts; OR the batch's users into the activity bitmaps (setting a bit twice changes nothing, so
+ * the bitmaps may include redelivered events). Rollup rows are upserted in key order, so concurrent
+ * batches (one per Kafka partition) lock them in the same order and cannot deadlock; they are held
+ * only for the end of this statement and its commit.
  */
-const INSERT_WITH_COUNTS = `
+const STORE_BATCH = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset(?::jsonb)
     AS t(id uuid, type text, version integer, source text, subject text, user_idx integer, time timestamptz, data jsonb, traceparent text)
@@ -75,25 +89,30 @@ WITH input AS (
   INSERT INTO events (event_id, event_time, event_type, user_id, user_idx, source, version, data, traceparent)
   SELECT id, time, type, subject, user_idx, source, coalesce(version, 1), coalesce(data, '{}'::jsonb), traceparent FROM input
   ON CONFLICT DO NOTHING
-  RETURNING event_time, event_type, user_idx
+  RETURNING event_time, event_type
 ), counts AS (
   INSERT INTO event_counts_hourly AS c (bucket, event_type, count)
   SELECT date_trunc('hour', event_time, 'UTC'), event_type, count(*) FROM inserted GROUP BY 1, 2 ORDER BY 1, 2
   ON CONFLICT (bucket, event_type) DO UPDATE SET count = c.count + EXCLUDED.count
+), hourly AS (${mergeBitmaps('active_users_hourly')}
+), daily AS (${mergeBitmaps('active_users_daily')}
 )
-SELECT coalesce(array_agg((extract(epoch FROM event_time) * 1000)::float8), '{}') AS times,
-       coalesce(array_agg(user_idx), '{}') AS users
-  FROM inserted`;
+SELECT coalesce(json_agg((extract(epoch FROM event_time) * 1000)::float8), '[]') AS times FROM inserted`;
 
 /** Raw events: the batch insert of the consumer and the reads of the query API. `db` is the pool or a transaction. */
 export class EventRepository {
   constructor(private readonly knex: Knex) {}
 
   /**
-   * Stores the events not stored yet and counts them; `userNumbers` gives each subject's number.
-   * Returns the time (ms) and user number of each event inserted.
+   * Stores a batch (see STORE_BATCH): `userNumbers` gives each subject's number, `hourly` and
+   * `daily` the batch's activity bitmaps. Returns the event time (ms) of each event inserted.
    */
-  async insertWithCounts(events: EventEnvelope[], userNumbers: Map<string, number>, db: Knex = this.knex): Promise<UserHit[]> {
+  async storeBatch(
+    events: EventEnvelope[],
+    userNumbers: Map<string, number>,
+    bitmaps: { hourly: BitmapRows; daily: BitmapRows },
+    db: Knex = this.knex,
+  ): Promise<number[]> {
     if (events.length === 0) return [];
     const payload = events.map((event) => ({
       id: event.id,
@@ -106,9 +125,17 @@ export class EventRepository {
       data: event.data,
       traceparent: event.traceparent ?? null,
     }));
-    const { rows } = await db.raw<{ rows: { times: number[]; users: number[] }[] }>(INSERT_WITH_COUNTS, [JSON.stringify(payload)]);
-    const { times = [], users = [] } = rows[0] ?? {};
-    return times.map((time, i) => ({ time, idx: users[i]! }));
+    const { hourly, daily } = bitmaps;
+    const { rows } = await db.raw<{ rows: { times: number[] }[] }>(STORE_BATCH, [
+      JSON.stringify(payload),
+      hourly.buckets,
+      hourly.blocks,
+      hourly.bits,
+      daily.buckets,
+      daily.blocks,
+      daily.bits,
+    ]);
+    return rows[0]?.times ?? [];
   }
 
   /** A page of events, newest first, strictly after `after` in that order. */
