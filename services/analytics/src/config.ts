@@ -1,5 +1,5 @@
 import { kafkaEnv, readKafkaConfig, USER_EVENTS_DLQ_TOPIC, USER_EVENTS_TOPIC, type KafkaConfig } from '@galion/events';
-import { commonEnv, env, loadConfig, withPassword, z } from '@galion/kit';
+import { commonEnv, env, loadConfig, readCommonConfig, withPassword, z, type CommonConfig } from '@galion/kit';
 import { readVerifierConfig, verifierEnv, type VerifierConfig } from '@galion/tokens';
 
 /** Every setting of the analytics service, read from the environment (docs/analytics.md: Configuration). */
@@ -34,16 +34,7 @@ export const analyticsEnvSchema = z
 
 export type AnalyticsEnv = z.infer<typeof analyticsEnvSchema>;
 
-export interface AnalyticsConfig {
-  port: number;
-  host: string;
-  metricsPort: number | undefined;
-  logLevel: string;
-  shutdownTimeoutMs: number;
-  drainDelayMs: number;
-  corsOrigins: string[];
-  bodyLimit: string;
-  trustProxy: number;
+export interface AnalyticsConfig extends CommonConfig {
   database: { url: string; poolMax: number };
   migrateOnStart: boolean;
   redisUrl: string | undefined;
@@ -63,15 +54,7 @@ export interface AnalyticsConfig {
 export const loadAnalyticsConfig = (source: NodeJS.ProcessEnv = process.env): AnalyticsConfig => {
   const e = loadConfig(analyticsEnvSchema, source);
   return {
-    port: e.PORT,
-    host: e.HOST,
-    metricsPort: e.METRICS_PORT,
-    logLevel: e.LOG_LEVEL,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
-    corsOrigins: e.CORS_ORIGINS,
-    bodyLimit: e.BODY_LIMIT,
-    trustProxy: e.TRUST_PROXY,
+    ...readCommonConfig(e),
     database: { url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD), poolMax: e.DATABASE_POOL_MAX },
     migrateOnStart: e.MIGRATE_ON_START,
     redisUrl: e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined,

@@ -80,6 +80,12 @@ describe('PostgreSQL stopped under the consumer', () => {
     // The consumer has been failing for a while; not one of the new offsets may be committed.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(await committedTotal(group, topic)).toBe(200);
+    const lag = (text: string) =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith(`analytics_consumer_lag{topic="${topic}"`))
+        .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    expect(lag((await h.http.get('/metrics')).text)).toBeGreaterThan(0);
     const readiness = await h.http.get('/readyz').expect(503);
     expect(readiness.body.checks.postgres).toMatch(/^failing/);
 
@@ -91,6 +97,7 @@ describe('PostgreSQL stopped under the consumer', () => {
     expect(await rolledUpCount(h.db)).toBe(500);
     const metrics = (await h.http.get('/metrics')).text;
     expect(metricValue(metrics, 'analytics_events_stored_total')).toBe(500);
+    expect(lag(metrics)).toBe(0);
     await h.http.get('/readyz').expect(200);
   });
 });

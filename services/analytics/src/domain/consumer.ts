@@ -28,10 +28,17 @@ export const startAnalyticsConsumer = (options: AnalyticsConsumerOptions): Promi
     dlqTopic: options.dlqTopic,
     logger,
     handle: async (received, batch) => {
-      metrics.batchSize.observe(batch.messages.length);
+      const lag = { topic: batch.topic, partition: String(batch.partition) };
+      // Until this batch commits its messages are still behind: while the database is down the
+      // gauge shows the stuck batch rather than the lag of the last batch that succeeded.
+      metrics.consumerLag.set(lag, batch.lag + batch.messages.length);
       const endTimer = metrics.batchDuration.startTimer();
       const result = await ingestor.ingest(received.map(({ event }) => event));
       endTimer();
+      // Counted as soon as the transaction committed: a retry after a failure below stores nothing new.
+      metrics.eventsProcessed.inc(received.length - result.rejected.length);
+      if (result.stored > 0) metrics.eventsStored.inc(result.stored);
+      for (const latency of result.latenciesSeconds) metrics.eventLatency.observe(latency);
       if (result.rejected.length > 0) {
         await bus.publish(
           options.dlqTopic,
@@ -49,10 +56,8 @@ export const startAnalyticsConsumer = (options: AnalyticsConsumerOptions): Promi
         }
         metrics.deadLettered.inc(result.rejected.length);
       }
-      metrics.eventsProcessed.inc(received.length - result.rejected.length);
-      if (result.stored > 0) metrics.eventsStored.inc(result.stored);
-      for (const latency of result.latenciesSeconds) metrics.eventLatency.observe(latency);
-      metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, batch.lag);
+      metrics.batchSize.observe(batch.messages.length);
+      metrics.consumerLag.set(lag, batch.lag);
       if (result.duplicates > 0) logger.debug({ duplicates: result.duplicates }, 'redelivered events skipped');
     },
     onDeadLetter: () => metrics.deadLettered.inc(),
