@@ -52,6 +52,8 @@ export interface HarnessOptions {
   now?: () => Date;
   /** Use this database instead of a fresh one on the shared server (outage tests). */
   databaseUrl?: string;
+  /** Verify tokens as configured (AUTH_JWKS_URL) instead of with the test's own key. */
+  configuredVerifier?: boolean;
 }
 
 /** Starts analytics in-process on a fresh database; the consumer runs only when a bus is given. */
@@ -69,7 +71,7 @@ export const startAnalytics = async (options: HarnessOptions = {}): Promise<Anal
   const service = await composeAnalytics(loadAnalyticsConfig(env), {
     logger: silentLogger,
     bus: options.bus,
-    verifier: tokens.verifier,
+    verifier: options.configuredVerifier ? undefined : tokens.verifier,
     createDatabase: true,
     now: options.now,
   });
