@@ -30,7 +30,7 @@ const count = (name: string, value: string | undefined): number => {
 
 runMain(async () => {
   const started = performance.now();
-  const logger = createLogger({ service: 'synthetic', level: 'warn' });
+  const logger = createLogger({ service: 'synthetic', level: 'error' });
   const [command] = positionals;
   if (command === 'produce') {
     if (!values.brokers) throw new Error('--brokers is required');
