@@ -12,6 +12,7 @@ export const analyticsEnvSchema = z
     DATABASE_URL: env.url(['postgres', 'postgresql']),
     DATABASE_PASSWORD: env.string().optional(),
     DATABASE_POOL_MAX: env.int(1, 200).default(10),
+    DATABASE_SSL: env.bool().default(false),
     MIGRATE_ON_START: env.bool().default(false),
     REDIS_URL: env.url(['redis', 'rediss']).optional(),
     REDIS_PASSWORD: env.string().optional(),
@@ -35,7 +36,7 @@ export const analyticsEnvSchema = z
 export type AnalyticsEnv = z.infer<typeof analyticsEnvSchema>;
 
 export interface AnalyticsConfig extends CommonConfig {
-  database: { url: string; poolMax: number };
+  database: { url: string; poolMax: number; ssl: boolean };
   migrateOnStart: boolean;
   redisUrl: string | undefined;
   /** Kafka settings; undefined when KAFKA_BROKERS is unset and a bus is injected (all-in-one). */
@@ -55,7 +56,7 @@ export const loadAnalyticsConfig = (source: NodeJS.ProcessEnv = process.env): An
   const e = loadConfig(analyticsEnvSchema, source);
   return {
     ...readCommonConfig(e),
-    database: { url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD), poolMax: e.DATABASE_POOL_MAX },
+    database: { url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD), poolMax: e.DATABASE_POOL_MAX, ssl: e.DATABASE_SSL },
     migrateOnStart: e.MIGRATE_ON_START,
     redisUrl: e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined,
     kafka: readKafkaConfig(e, 'galion-analytics'),

@@ -85,7 +85,7 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
   const health = new Health();
 
   if (infra.createDatabase) await ensureDatabaseExists(config.database.url);
-  const knex = createDatabase({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'galion-analytics', logger });
+  const knex = createDatabase({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'galion-analytics', ssl: config.database.ssl, logger });
   closers.push({ name: 'postgres', close: () => knex.destroy() });
   instrumentDatabasePool(metrics.registry, knex);
   health.addCheck('postgres', () => pingDatabase(knex));
