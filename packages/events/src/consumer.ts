@@ -70,7 +70,12 @@ export const startEventConsumer = (options: EventConsumerOptions): Promise<Subsc
         // One processing span per event, child of its publish span; the batch's database work runs
         // under the first one (a batch is one transaction, so its spans can have only one parent).
         const spans = valid.map(({ event, message }) =>
-          startProcessSpan(topic, options.groupId, { ...message, traceparent: message.headers.traceparent ?? event.traceparent }, event.type),
+          startProcessSpan(
+            topic,
+            options.groupId,
+            { ...message, traceparent: message.headers.traceparent ?? event.traceparent },
+            event.type,
+          ),
         );
         try {
           await withSpan(spans[0], () => options.handle(valid, batch));

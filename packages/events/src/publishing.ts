@@ -2,7 +2,9 @@ import type { Closers, Knex, Logger, Registry } from '@galion/kit';
 import type { EventBus } from './bus.js';
 import { ensureTopicsInBackground, userEventTopics, type KafkaConfig, type OutboxConfig } from './config.js';
 import { KafkaEventBus } from './kafka-bus.js';
+import { startEventConsumer } from './consumer.js';
 import { OutboxRelay } from './relay.js';
+import type { EventEnvelope } from './schemas.js';
 
 /**
  * The event bus of a service: the injected one (all-in-one), or Kafka when brokers are
@@ -48,4 +50,29 @@ export const startOutboxRelay = (options: {
   relay.start();
   options.closers.push({ name: 'outbox relay', close: () => relay.stop() });
   return relay;
+};
+
+/**
+ * Subscribes a service to user events and applies each batch in one database transaction, event
+ * by event, so a failure retries the whole batch and no offset moves past unapplied events.
+ */
+export const consumeEventsInTransaction = async (options: {
+  bus: EventBus | undefined;
+  groupId: string;
+  knex: Knex;
+  logger: Logger;
+  closers: Closers;
+  apply: (event: EventEnvelope, trx: Knex.Transaction) => Promise<void>;
+}): Promise<void> => {
+  if (!options.bus) return;
+  const subscription = await startEventConsumer({
+    bus: options.bus,
+    groupId: options.groupId,
+    logger: options.logger,
+    handle: (events) =>
+      options.knex.transaction(async (trx) => {
+        for (const { event } of events) await options.apply(event, trx);
+      }),
+  });
+  options.closers.push({ name: 'event consumer', close: () => subscription.stop() });
 };

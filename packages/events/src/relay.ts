@@ -89,7 +89,9 @@ export class OutboxRelay {
         help: 'Age of the oldest unpublished outbox event (0 when none).',
         registers: [registry],
         async collect() {
-          const row = await scrapeQuery(knex(OUTBOX_TABLE).whereNull('published_at').min<{ oldest: Date | null }[]>({ oldest: 'created_at' }).first());
+          const row = await scrapeQuery(
+            knex(OUTBOX_TABLE).whereNull('published_at').min<{ oldest: Date | null }[]>({ oldest: 'created_at' }).first(),
+          );
           if (row) this.set(row.oldest ? Math.max(0, (Date.now() - new Date(row.oldest).getTime()) / 1000) : 0);
         },
       });

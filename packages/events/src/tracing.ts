@@ -17,7 +17,10 @@ export const traceparentOf = (span: Span): string | undefined => {
   return carrier.traceparent;
 };
 
-export const startPublishSpan = (topic: string, event: { id: string; type: string; subject: string; traceparent?: string | undefined }): Span =>
+export const startPublishSpan = (
+  topic: string,
+  event: { id: string; type: string; subject: string; traceparent?: string | undefined },
+): Span =>
   tracer.startSpan(
     `${topic} publish`,
     {
@@ -34,7 +37,12 @@ export const startPublishSpan = (topic: string, event: { id: string; type: strin
     contextFrom(event.traceparent),
   );
 
-export const startProcessSpan = (topic: string, group: string, message: { offset: string; partition: number; traceparent?: string | undefined }, eventType?: string): Span =>
+export const startProcessSpan = (
+  topic: string,
+  group: string,
+  message: { offset: string; partition: number; traceparent?: string | undefined },
+  eventType?: string,
+): Span =>
   tracer.startSpan(
     `${topic} process`,
     {

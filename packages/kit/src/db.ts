@@ -2,6 +2,8 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Registry } from 'prom-client';
 import { env, loadConfig, withPassword } from './config.js';
+import type { Health } from './health.js';
+import type { Closers } from './kv.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerPoolMetrics } from './metrics.js';
 import { z } from './zod.js';
@@ -117,7 +119,11 @@ export const runMigrationCommand = async (
     source,
   );
   const logger = createLogger({ service: `${service}-migrate`, level: settings.LOG_LEVEL });
-  const knex = createDatabase({ url: withPassword(settings.DATABASE_URL, settings.DATABASE_PASSWORD), poolMax: 1, ssl: settings.DATABASE_SSL });
+  const knex = createDatabase({
+    url: withPassword(settings.DATABASE_URL, settings.DATABASE_PASSWORD),
+    poolMax: 1,
+    ssl: settings.DATABASE_SSL,
+  });
   try {
     const applied = await migrateLatest(knex, migrations);
     logger.info({ migrations: applied }, applied.length > 0 ? 'migrations applied' : 'schema already up to date');
@@ -125,4 +131,38 @@ export const runMigrationCommand = async (
   } finally {
     await knex.destroy();
   }
+};
+
+/**
+ * A service's database, composed: created when asked (all-in-one, tests), pooled, its pool in the
+ * metrics, checked by readiness, migrated at start when configured, closed at shutdown.
+ */
+export const connectDatabase = async (options: {
+  database: { url: string; poolMax: number; ssl: boolean };
+  service: string;
+  migrations: Migration[];
+  migrateOnStart: boolean;
+  create?: boolean;
+  logger: Logger;
+  registry: Registry;
+  health: Health;
+  closers: Closers;
+}): Promise<Knex> => {
+  const { database, logger } = options;
+  if (options.create) await ensureDatabaseExists(database.url);
+  const knex = createDatabase({
+    url: database.url,
+    poolMax: database.poolMax,
+    ssl: database.ssl,
+    applicationName: `galion-${options.service}`,
+    logger,
+  });
+  options.closers.push({ name: 'postgres', close: () => knex.destroy() });
+  instrumentDatabasePool(options.registry, knex);
+  options.health.addCheck('postgres', () => pingDatabase(knex));
+  if (options.migrateOnStart) {
+    const applied = await migrateLatest(knex, options.migrations);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  }
+  return knex;
 };

@@ -1,17 +1,13 @@
 import { connectEventBus, type EventBus, type Subscription } from '@galion/events';
 import {
   ConfigError,
+  connectDatabase,
   connectStore,
-  createDatabase,
   createMetrics,
-  ensureDatabaseExists,
   Health,
-  instrumentDatabasePool,
-  migrateLatest,
-  pingDatabase,
   type ComposedService,
-  type Knex,
   type KeyValueStore,
+  type Knex,
   type Logger,
 } from '@galion/kit';
 import { createTokenVerifier, type KeySource, type TokenVerifier } from '@galion/tokens';
@@ -84,15 +80,17 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
   const analyticsMetrics = createAnalyticsMetrics(metrics.registry);
   const health = new Health();
 
-  if (infra.createDatabase) await ensureDatabaseExists(config.database.url);
-  const knex = createDatabase({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'galion-analytics', ssl: config.database.ssl, logger });
-  closers.push({ name: 'postgres', close: () => knex.destroy() });
-  instrumentDatabasePool(metrics.registry, knex);
-  health.addCheck('postgres', () => pingDatabase(knex));
-  if (config.migrateOnStart) {
-    const applied = await migrateLatest(knex, analyticsMigrations);
-    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-  }
+  const knex = await connectDatabase({
+    database: config.database,
+    service: 'analytics',
+    migrations: analyticsMigrations,
+    migrateOnStart: config.migrateOnStart,
+    create: infra.createDatabase,
+    logger,
+    registry: metrics.registry,
+    health,
+    closers,
+  });
 
   const events = new EventRepository(knex);
   const partitions = new PartitionRepository(knex);

@@ -1,18 +1,14 @@
 import {
-  createDatabase,
-  createMetrics,
+  connectDatabase,
   connectStore,
   Counter,
-  ensureDatabaseExists,
+  createMetrics,
   Health,
-  instrumentDatabasePool,
-  migrateLatest,
-  pingDatabase,
   type ComposedService,
   type KeyValueStore,
   type Logger,
 } from '@galion/kit';
-import { connectEventBus, startEventConsumer, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
+import { connectEventBus, consumeEventsInTransaction, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
 import { StaticKeySource, StoreDenylist, TokenVerifier } from '@galion/tokens';
 import { createAuthApp } from './app.js';
 import type { AuthConfig } from './config.js';
@@ -60,15 +56,17 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
   const metrics = createMetrics();
   const health = new Health();
 
-  if (infra.createDatabase) await ensureDatabaseExists(config.database.url);
-  const knex = createDatabase({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'galion-auth', ssl: config.database.ssl, logger });
-  closers.push({ name: 'postgres', close: () => knex.destroy() });
-  instrumentDatabasePool(metrics.registry, knex);
-  health.addCheck('postgres', () => pingDatabase(knex));
-  if (config.migrateOnStart) {
-    const applied = await migrateLatest(knex, authMigrations);
-    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-  }
+  const knex = await connectDatabase({
+    database: config.database,
+    service: 'auth',
+    migrations: authMigrations,
+    migrateOnStart: config.migrateOnStart,
+    create: infra.createDatabase,
+    logger,
+    registry: metrics.registry,
+    health,
+    closers,
+  });
 
   const kv = await connectStore({ injected: infra.store, redisUrl: config.redisUrl, logger, health, closers });
 
@@ -148,18 +146,14 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
 
   const bus = connectEventBus({ injected: infra.bus, kafka: config.kafka, logger, closers });
   const relay = startOutboxRelay({ bus, outbox: config.outbox, knex, logger, registry: metrics.registry, closers });
-  if (bus) {
-    const subscription = await startEventConsumer({
-      bus,
-      groupId: config.consumerGroup,
-      logger,
-      handle: (events) =>
-        knex.transaction(async (trx) => {
-          for (const { event } of events) await auth.applyUserEvent(event, trx);
-        }),
-    });
-    closers.push({ name: 'event consumer', close: () => subscription.stop() });
-  }
+  await consumeEventsInTransaction({
+    bus,
+    groupId: config.consumerGroup,
+    knex,
+    logger,
+    closers,
+    apply: (event, trx) => auth.applyUserEvent(event, trx),
+  });
 
   const app = createAuthApp({
     logger,

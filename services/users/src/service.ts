@@ -1,13 +1,9 @@
-import { connectEventBus, startEventConsumer, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
+import { connectEventBus, consumeEventsInTransaction, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
 import {
+  connectDatabase,
   connectStore,
-  createDatabase,
   createMetrics,
-  ensureDatabaseExists,
   Health,
-  instrumentDatabasePool,
-  migrateLatest,
-  pingDatabase,
   type ComposedService,
   type KeyValueStore,
   type Logger,
@@ -47,15 +43,17 @@ export const composeUsers = async (config: UsersConfig, infra: UsersInfrastructu
   const metrics = createMetrics();
   const health = new Health();
 
-  if (infra.createDatabase) await ensureDatabaseExists(config.database.url);
-  const knex = createDatabase({ url: config.database.url, poolMax: config.database.poolMax, applicationName: 'galion-users', ssl: config.database.ssl, logger });
-  closers.push({ name: 'postgres', close: () => knex.destroy() });
-  instrumentDatabasePool(metrics.registry, knex);
-  health.addCheck('postgres', () => pingDatabase(knex));
-  if (config.migrateOnStart) {
-    const applied = await migrateLatest(knex, usersMigrations);
-    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-  }
+  const knex = await connectDatabase({
+    database: config.database,
+    service: 'users',
+    migrations: usersMigrations,
+    migrateOnStart: config.migrateOnStart,
+    create: infra.createDatabase,
+    logger,
+    registry: metrics.registry,
+    health,
+    closers,
+  });
 
   const store = await connectStore({ injected: infra.store, redisUrl: config.redisUrl, logger, health, closers });
   const verifier = createTokenVerifier(config.verifier, { keys: infra.keys, store, logger });
@@ -71,18 +69,14 @@ export const composeUsers = async (config: UsersConfig, infra: UsersInfrastructu
 
   const bus = connectEventBus({ injected: infra.bus, kafka: config.kafka, logger, closers });
   const relay = startOutboxRelay({ bus, outbox: config.outbox, knex, logger, registry: metrics.registry, closers });
-  if (bus) {
-    const subscription = await startEventConsumer({
-      bus,
-      groupId: config.consumerGroup,
-      logger,
-      handle: (events) =>
-        knex.transaction(async (trx) => {
-          for (const { event } of events) await profiles.applyEvent(event, trx);
-        }),
-    });
-    closers.push({ name: 'event consumer', close: () => subscription.stop() });
-  }
+  await consumeEventsInTransaction({
+    bus,
+    groupId: config.consumerGroup,
+    knex,
+    logger,
+    closers,
+    apply: (event, trx) => profiles.applyEvent(event, trx),
+  });
 
   const app = createUsersApp({
     logger,
