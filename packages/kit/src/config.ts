@@ -117,3 +117,31 @@ export const readCommonConfig = (e: z.infer<z.ZodObject<typeof commonEnv>> & { P
   bodyLimit: e.BODY_LIMIT,
   trustProxy: e.TRUST_PROXY,
 });
+
+/** The settings of a service with its own PostgreSQL database. */
+export const databaseEnv = {
+  DATABASE_URL: env.url(['postgres', 'postgresql']),
+  DATABASE_PASSWORD: env.string().optional(),
+  DATABASE_POOL_MAX: env.int(1, 200).default(10),
+  DATABASE_SSL: env.bool().default(false),
+  MIGRATE_ON_START: env.bool().default(false),
+};
+
+/** The settings of a service that shares state through Redis (optional: in-process without it). */
+export const redisEnv = {
+  REDIS_URL: env.url(['redis', 'rediss']).optional(),
+  REDIS_PASSWORD: env.string().optional(),
+};
+
+export interface DatabaseConfig {
+  database: { url: string; poolMax: number; ssl: boolean };
+  migrateOnStart: boolean;
+}
+
+export const readDatabaseConfig = (e: z.infer<z.ZodObject<typeof databaseEnv>>): DatabaseConfig => ({
+  database: { url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD), poolMax: e.DATABASE_POOL_MAX, ssl: e.DATABASE_SSL },
+  migrateOnStart: e.MIGRATE_ON_START,
+});
+
+export const readRedisUrl = (e: z.infer<z.ZodObject<typeof redisEnv>>): string | undefined =>
+  e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined;

@@ -1,5 +1,17 @@
 import { kafkaEnv, readKafkaConfig, USER_EVENTS_DLQ_TOPIC, USER_EVENTS_TOPIC, type KafkaConfig } from '@galion/events';
-import { commonEnv, env, loadConfig, readCommonConfig, withPassword, z, type CommonConfig } from '@galion/kit';
+import {
+  commonEnv,
+  databaseEnv,
+  env,
+  loadConfig,
+  readCommonConfig,
+  readDatabaseConfig,
+  readRedisUrl,
+  redisEnv,
+  z,
+  type CommonConfig,
+  type DatabaseConfig,
+} from '@galion/kit';
 import { readVerifierConfig, verifierEnv, type VerifierConfig } from '@galion/tokens';
 
 /** Every setting of the analytics service, read from the environment (docs/analytics.md: Configuration). */
@@ -9,13 +21,8 @@ export const analyticsEnvSchema = z
     ...kafkaEnv,
     ...verifierEnv,
     PORT: env.int(0, 65_535).default(8083),
-    DATABASE_URL: env.url(['postgres', 'postgresql']),
-    DATABASE_PASSWORD: env.string().optional(),
-    DATABASE_POOL_MAX: env.int(1, 200).default(10),
-    DATABASE_SSL: env.bool().default(false),
-    MIGRATE_ON_START: env.bool().default(false),
-    REDIS_URL: env.url(['redis', 'rediss']).optional(),
-    REDIS_PASSWORD: env.string().optional(),
+    ...databaseEnv,
+    ...redisEnv,
     ANALYTICS_TOPIC: env.string().default(USER_EVENTS_TOPIC),
     ANALYTICS_DLQ_TOPIC: env.string().default(USER_EVENTS_DLQ_TOPIC),
     ANALYTICS_CONSUMER_GROUP: env.string().default('analytics'),
@@ -35,9 +42,7 @@ export const analyticsEnvSchema = z
 
 export type AnalyticsEnv = z.infer<typeof analyticsEnvSchema>;
 
-export interface AnalyticsConfig extends CommonConfig {
-  database: { url: string; poolMax: number; ssl: boolean };
-  migrateOnStart: boolean;
+export interface AnalyticsConfig extends CommonConfig, DatabaseConfig {
   redisUrl: string | undefined;
   /** Kafka settings; undefined when KAFKA_BROKERS is unset and a bus is injected (all-in-one). */
   kafka: KafkaConfig | undefined;
@@ -56,9 +61,8 @@ export const loadAnalyticsConfig = (source: NodeJS.ProcessEnv = process.env): An
   const e = loadConfig(analyticsEnvSchema, source);
   return {
     ...readCommonConfig(e),
-    database: { url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD), poolMax: e.DATABASE_POOL_MAX, ssl: e.DATABASE_SSL },
-    migrateOnStart: e.MIGRATE_ON_START,
-    redisUrl: e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined,
+    ...readDatabaseConfig(e),
+    redisUrl: readRedisUrl(e),
     kafka: readKafkaConfig(e, 'galion-analytics'),
     verifier: readVerifierConfig(e),
     topic: e.ANALYTICS_TOPIC,

@@ -1,5 +1,17 @@
 import { kafkaEnv, outboxEnv, readKafkaConfig, readOutboxConfig, type KafkaConfig, type OutboxConfig } from '@galion/events';
-import { commonEnv, env, loadConfig, readCommonConfig, withPassword, z, type CommonConfig } from '@galion/kit';
+import {
+  commonEnv,
+  databaseEnv,
+  env,
+  loadConfig,
+  readCommonConfig,
+  readDatabaseConfig,
+  readRedisUrl,
+  redisEnv,
+  z,
+  type CommonConfig,
+  type DatabaseConfig,
+} from '@galion/kit';
 
 /** Every setting of the auth service, read from the environment (README: Configuration). */
 export const authEnvSchema = z
@@ -8,13 +20,8 @@ export const authEnvSchema = z
     ...kafkaEnv,
     ...outboxEnv,
     PORT: env.int(0, 65_535).default(8081),
-    DATABASE_URL: env.url(['postgres', 'postgresql']),
-    DATABASE_PASSWORD: env.string().optional(),
-    DATABASE_POOL_MAX: env.int(1, 200).default(10),
-    DATABASE_SSL: env.bool().default(false),
-    MIGRATE_ON_START: env.bool().default(false),
-    REDIS_URL: env.url(['redis', 'rediss']).optional(),
-    REDIS_PASSWORD: env.string().optional(),
+    ...databaseEnv,
+    ...redisEnv,
     PUBLIC_BASE_URL: env.url(['http', 'https']).default('http://localhost:8080'),
     JWT_AUDIENCE: env.string().default('galion'),
     AUTH_JWT_KEYS_FILE: env.string().optional(),
@@ -54,9 +61,7 @@ export const authEnvSchema = z
 
 export type AuthEnv = z.infer<typeof authEnvSchema>;
 
-export interface AuthConfig extends CommonConfig {
-  database: { url: string; poolMax: number; ssl: boolean };
-  migrateOnStart: boolean;
+export interface AuthConfig extends CommonConfig, DatabaseConfig {
   redisUrl: string | undefined;
   /** Undefined when no brokers are configured: events then wait in the outbox, or go to an injected bus. */
   kafka: KafkaConfig | undefined;
@@ -92,9 +97,8 @@ export const loadAuthConfig = (source: NodeJS.ProcessEnv = process.env): AuthCon
   const e = loadConfig(authEnvSchema, source);
   return {
     ...readCommonConfig(e),
-    database: { url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD), poolMax: e.DATABASE_POOL_MAX, ssl: e.DATABASE_SSL },
-    migrateOnStart: e.MIGRATE_ON_START,
-    redisUrl: e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined,
+    ...readDatabaseConfig(e),
+    redisUrl: readRedisUrl(e),
     kafka: readKafkaConfig(e, 'galion-auth'),
     outbox: readOutboxConfig(e),
     consumerGroup: e.AUTH_CONSUMER_GROUP,

@@ -1,4 +1,4 @@
-import { commonEnv, env, loadConfig, readCommonConfig, withPassword, z, type CommonConfig } from '@galion/kit';
+import { commonEnv, env, loadConfig, readCommonConfig, readRedisUrl, redisEnv, z, type CommonConfig } from '@galion/kit';
 import { readVerifierConfig, verifierEnv, type VerifierConfig } from '@galion/tokens';
 
 /** The services behind the gateway; each serves its routes under `/api/v1/<name>`. */
@@ -13,8 +13,7 @@ export const gatewayEnvSchema = z.object({
   AUTH_URL: env.url(['http', 'https']),
   USERS_URL: env.url(['http', 'https']),
   ANALYTICS_URL: env.url(['http', 'https']),
-  REDIS_URL: env.url(['redis', 'rediss']).optional(),
-  REDIS_PASSWORD: env.string().optional(),
+  ...redisEnv,
   RATE_LIMIT_ENABLED: env.bool().default(true),
   RATE_LIMIT_WINDOW_SECONDS: env.int(1, 86_400).default(60),
   RATE_LIMIT_PER_IP: env.int(1, 10_000_000).default(300),
@@ -106,7 +105,7 @@ export const loadGatewayConfig = (source: NodeJS.ProcessEnv = process.env): Gate
     agent: { maxSockets: e.UPSTREAM_MAX_SOCKETS, maxFreeSockets: e.UPSTREAM_MAX_FREE_SOCKETS },
     verifier: { ...verifier, jwksUrl: verifier.jwksUrl ?? `${trimSlash(e.AUTH_URL)}/api/v1/auth/.well-known/jwks.json` },
     verificationCache: { maxEntries: e.TOKEN_CACHE_MAX_ENTRIES, maxAgeMs: e.TOKEN_CACHE_MAX_AGE_SECONDS * 1000 },
-    redisUrl: e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined,
+    redisUrl: readRedisUrl(e),
     rateLimit: {
       enabled: e.RATE_LIMIT_ENABLED,
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,

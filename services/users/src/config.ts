@@ -1,5 +1,17 @@
 import { kafkaEnv, outboxEnv, readKafkaConfig, readOutboxConfig, type KafkaConfig, type OutboxConfig } from '@galion/events';
-import { commonEnv, env, loadConfig, readCommonConfig, withPassword, z, type CommonConfig } from '@galion/kit';
+import {
+  commonEnv,
+  databaseEnv,
+  env,
+  loadConfig,
+  readCommonConfig,
+  readDatabaseConfig,
+  readRedisUrl,
+  redisEnv,
+  z,
+  type CommonConfig,
+  type DatabaseConfig,
+} from '@galion/kit';
 import { readVerifierConfig, verifierEnv, type VerifierConfig } from '@galion/tokens';
 
 /** Every setting of the users service, read from the environment (README: Configuration). */
@@ -9,22 +21,15 @@ export const usersEnvSchema = z.object({
   ...outboxEnv,
   ...verifierEnv,
   PORT: env.int(0, 65_535).default(8082),
-  DATABASE_URL: env.url(['postgres', 'postgresql']),
-  DATABASE_PASSWORD: env.string().optional(),
-  DATABASE_POOL_MAX: env.int(1, 200).default(10),
-  DATABASE_SSL: env.bool().default(false),
-  MIGRATE_ON_START: env.bool().default(false),
-  REDIS_URL: env.url(['redis', 'rediss']).optional(),
-  REDIS_PASSWORD: env.string().optional(),
+  ...databaseEnv,
+  ...redisEnv,
   AUTH_URL: env.url(['http', 'https']).optional(),
   USERS_CACHE_TTL_SECONDS: env.int(0, 86_400).default(60),
   USERS_CONSUMER_GROUP: env.string().default('users'),
   ACCESS_TOKEN_TTL_SECONDS: env.int(30, 86_400).default(900),
 });
 
-export interface UsersConfig extends CommonConfig {
-  database: { url: string; poolMax: number; ssl: boolean };
-  migrateOnStart: boolean;
+export interface UsersConfig extends CommonConfig, DatabaseConfig {
   redisUrl: string | undefined;
   kafka: KafkaConfig | undefined;
   outbox: OutboxConfig;
@@ -42,9 +47,8 @@ export const loadUsersConfig = (source: NodeJS.ProcessEnv = process.env): UsersC
   const verifier = readVerifierConfig(e);
   return {
     ...readCommonConfig(e),
-    database: { url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD), poolMax: e.DATABASE_POOL_MAX, ssl: e.DATABASE_SSL },
-    migrateOnStart: e.MIGRATE_ON_START,
-    redisUrl: e.REDIS_URL ? withPassword(e.REDIS_URL, e.REDIS_PASSWORD) : undefined,
+    ...readDatabaseConfig(e),
+    redisUrl: readRedisUrl(e),
     kafka: readKafkaConfig(e, 'galion-users'),
     outbox: readOutboxConfig(e),
     verifier: {
