@@ -6,42 +6,25 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CACHE,
   CHARTS,
   KUBE_VERSIONS,
-  PROFILES,
-  SERVICES,
-  UMBRELLA,
+  kubeconform,
   mustRun,
   parseYaml,
   prepare,
   profileFile,
+  PROFILES,
   render,
   run,
+  SERVICES,
   templateArgs,
   tool,
+  UMBRELLA,
 } from './tools';
 
 jest.setTimeout(300_000);
 
-const kubeconform = (yaml: string, kubeVersion: string) =>
-  run(
-    tool('kubeconform'),
-    [
-      '-strict',
-      '-summary',
-      '-output',
-      'json',
-      '-kubernetes-version',
-      kubeVersion,
-      '-schema-location',
-      join(CACHE, 'schemas/kubernetes/{{ .NormalizedKubernetesVersion }}-local-strict/{{ .ResourceKind }}{{ .KindSuffix }}.json'),
-      '-schema-location',
-      join(CACHE, 'schemas/crd/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json'),
-      '-',
-    ],
-    { input: yaml },
-  );
+const kubeconformYaml = (yaml: string, kubeVersion: string) => kubeconform(kubeVersion, '-', yaml);
 
 // A cold install of the chart tools (Go builds, schemas, promtool) takes several minutes.
 beforeAll(() => prepare(), 1_800_000);
@@ -70,8 +53,11 @@ describe('helm template | kubeconform -strict', () => {
   const cases = PROFILES.flatMap((profile) => KUBE_VERSIONS.map((kubeVersion) => [profile, kubeVersion] as const));
   test.each(cases)('%s profile on Kubernetes %s', (profile, kubeVersion) => {
     const yaml = render(profile, kubeVersion);
-    const r = kubeconform(yaml, kubeVersion);
-    const report = JSON.parse(r.stdout) as { resources?: { kind: string; name: string; status: string; msg: string }[]; summary: Record<string, number> };
+    const r = kubeconformYaml(yaml, kubeVersion);
+    const report = JSON.parse(r.stdout) as {
+      resources?: { kind: string; name: string; status: string; msg: string }[];
+      summary: Record<string, number>;
+    };
     const bad = (report.resources ?? []).filter((res) => res.status !== 'statusValid');
     expect(bad).toEqual([]);
     expect(report.summary.skipped).toBe(0);
@@ -82,8 +68,16 @@ describe('helm template | kubeconform -strict', () => {
   });
 
   test.each(SERVICES)('the %s chart alone renders and validates', (service) => {
-    const yaml = mustRun(tool('helm'), ['template', service, join(CHARTS, service), '--namespace', 'galion', '--kube-version', KUBE_VERSIONS[1]]);
-    const r = kubeconform(yaml, KUBE_VERSIONS[1]);
+    const yaml = mustRun(tool('helm'), [
+      'template',
+      service,
+      join(CHARTS, service),
+      '--namespace',
+      'galion',
+      '--kube-version',
+      KUBE_VERSIONS[1],
+    ]);
+    const r = kubeconformYaml(yaml, KUBE_VERSIONS[1]);
     expect(r.stdout).toMatch(/"invalid": 0/);
     expect(r.stdout).toMatch(/"errors": 0/);
     expect(r.stdout).toMatch(/"skipped": 0/);
@@ -92,20 +86,23 @@ describe('helm template | kubeconform -strict', () => {
 
   test('kubeconform really rejects an unknown field (the schemas are strict and loaded)', () => {
     const yaml = render('minimal').replace('revisionHistoryLimit:', 'revisionHistoryLimmit:');
-    const r = kubeconform(yaml, KUBE_VERSIONS[0]);
+    const r = kubeconformYaml(yaml, KUBE_VERSIONS[0]);
     expect(r.status).not.toBe(0);
     expect(r.stdout).toMatch(/revisionHistoryLimmit/);
   });
 
   test('kubeconform rejects a bad field inside a CRD object (ServiceMonitor)', () => {
     const yaml = render('production').replace('jobLabel:', 'jobLabell:');
-    const r = kubeconform(yaml, KUBE_VERSIONS[0]);
+    const r = kubeconformYaml(yaml, KUBE_VERSIONS[0]);
     expect(r.status).not.toBe(0);
     expect(r.stdout).toMatch(/jobLabell/);
   });
 
   test('monitoring objects refuse to render on a cluster without the prometheus-operator CRDs', () => {
-    const args = templateArgs(KUBE_VERSIONS[0]).filter((a, i, all) => !(a.startsWith('monitoring.coreos.com') || (a === '--api-versions' && all[i + 1]?.startsWith('monitoring.coreos.com'))));
+    const args = templateArgs(KUBE_VERSIONS[0]).filter(
+      (a, i, all) =>
+        !(a.startsWith('monitoring.coreos.com') || (a === '--api-versions' && all[i + 1]?.startsWith('monitoring.coreos.com'))),
+    );
     const r = run(tool('helm'), [...args, '-f', profileFile('production')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/needs the prometheus-operator CRDs/);

@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CACHE, KUBE_VERSIONS, ROOT, UMBRELLA, parseYaml, prepare, run, templateArgs, tool } from './tools';
+import { KUBE_VERSIONS, kubeconform, parseYaml, prepare, ROOT, run, templateArgs, tool, UMBRELLA } from './tools';
 
 jest.setTimeout(120_000);
 // A cold install of the chart tools (Go builds, schemas, promtool) takes several minutes.
@@ -15,24 +15,14 @@ const K8S = join(ROOT, 'k8s');
 const manifests = readdirSync(K8S).filter((f) => f.endsWith('.yaml') && !f.endsWith('-values.yaml') && f !== 'alertmanager-config.yaml');
 
 test('the folder has the dependencies a dev cluster needs', () => {
-  expect(manifests).toEqual(expect.arrayContaining(['namespaces.yaml', 'postgres.yaml', 'redis.yaml', 'kafka.yaml', 'jaeger.yaml', 'cert-manager-issuers.yaml']));
+  expect(manifests).toEqual(
+    expect.arrayContaining(['namespaces.yaml', 'postgres.yaml', 'redis.yaml', 'kafka.yaml', 'jaeger.yaml', 'cert-manager-issuers.yaml']),
+  );
 });
 
 test.each(manifests)('%s is valid for both Kubernetes versions (kubeconform -strict, nothing skipped)', (file) => {
   for (const kubeVersion of KUBE_VERSIONS) {
-    const r = run(tool('kubeconform'), [
-      '-strict',
-      '-summary',
-      '-output',
-      'json',
-      '-kubernetes-version',
-      kubeVersion,
-      '-schema-location',
-      join(CACHE, 'schemas/kubernetes/{{ .NormalizedKubernetesVersion }}-local-strict/{{ .ResourceKind }}{{ .KindSuffix }}.json'),
-      '-schema-location',
-      join(CACHE, 'schemas/crd/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json'),
-      join(K8S, file),
-    ]);
+    const r = kubeconform(kubeVersion, join(K8S, file));
     const report = JSON.parse(r.stdout);
     expect((report.resources ?? []).filter((x: { status: string }) => x.status !== 'statusValid')).toEqual([]);
     expect(report.summary.skipped).toBe(0);

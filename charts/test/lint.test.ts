@@ -71,7 +71,9 @@ describe('kube-score', () => {
   test('it would catch a root container with a writable filesystem', () => {
     const yaml = render('production', KUBE_VERSIONS[1], ['--set', 'gateway.securityContext.readOnlyRootFilesystem=false']);
     const r = score(yaml);
-    expect(r.stdout).toMatch(/\[CRITICAL\] galion-gateway\/galion apps\/v1\/Deployment: \(gateway\) The pod has a container with a writable root filesystem/);
+    expect(r.stdout).toMatch(
+      /\[CRITICAL\] galion-gateway\/galion apps\/v1\/Deployment: \(gateway\) The pod has a container with a writable root filesystem/,
+    );
     expect(r.status).not.toBe(0);
   });
 });

@@ -31,9 +31,27 @@ for (const m of contract.metrics) {
   if (m.type === 'histogram') for (const suffix of ['_bucket', '_count', '_sum']) known.add(m.name + suffix);
 }
 for (const m of contract.external) known.add(m.name);
-const knownLabels = new Set([...contract.targetLabels, ...contract.metrics.flatMap((m) => m.labels), ...contract.external.flatMap((m) => m.labels)]);
+const knownLabels = new Set([
+  ...contract.targetLabels,
+  ...contract.metrics.flatMap((m) => m.labels),
+  ...contract.external.flatMap((m) => m.labels),
+]);
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'inf',
+  'nan',
+]);
 
 /** Metric names a PromQL expression selects (not functions, labels, keywords or durations). */
 export const metricNames = (expr: string): string[] => {
@@ -52,7 +70,13 @@ export const metricNames = (expr: string): string[] => {
 /** Label names an expression groups by or matches on. */
 const labelNames = (expr: string): string[] => {
   const out: string[] = [];
-  for (const m of expr.matchAll(/\b(?:by|without|on|ignoring)\s*\(([^)]*)\)/g)) out.push(...m[1].split(',').map((s) => s.trim()).filter(Boolean));
+  for (const m of expr.matchAll(/\b(?:by|without|on|ignoring)\s*\(([^)]*)\)/g))
+    out.push(
+      ...m[1]
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
   for (const m of expr.matchAll(/\{([^}]*)\}/g)) for (const l of m[1].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/g)) out.push(l[1]);
   return [...new Set(out)];
 };
@@ -74,7 +98,12 @@ describe('alert rules', () => {
   const alerts = () => rules.groups.flatMap((g) => g.rules);
 
   test('every service has its rule group and the alerts the issue asks for exist', () => {
-    expect(rules.groups.map((g) => g.name).sort()).toEqual(['galion-analytics.rules', 'galion-auth.rules', 'galion-gateway.rules', 'galion-users.rules']);
+    expect(rules.groups.map((g) => g.name).sort()).toEqual([
+      'galion-analytics.rules',
+      'galion-auth.rules',
+      'galion-gateway.rules',
+      'galion-users.rules',
+    ]);
     const names = new Set(alerts().map((r) => r.alert));
     for (const name of [
       'GalionHighErrorRatio',
@@ -126,7 +155,10 @@ describe('alert rules', () => {
 
   test('every alert has severity, summary, description, a `for` from values and a runbook in docs/runbooks', () => {
     for (const rule of alerts()) {
-      expect({ alert: rule.alert, severity: rule.labels?.severity }).toEqual({ alert: rule.alert, severity: expect.stringMatching(/^(critical|warning)$/) });
+      expect({ alert: rule.alert, severity: rule.labels?.severity }).toEqual({
+        alert: rule.alert,
+        severity: expect.stringMatching(/^(critical|warning)$/),
+      });
       expect(rule.annotations?.summary).toBeTruthy();
       expect(rule.annotations?.description).toBeTruthy();
       expect(rule.for).toMatch(/^\d+[smh]$/);
@@ -137,16 +169,27 @@ describe('alert rules', () => {
   });
 
   test('`for` durations and thresholds follow the values (a live test can shorten them)', () => {
-    const short = renderObjects('production', undefined, ['--set', 'global.alerts.errorRatio.for=30s', '--set', 'global.alerts.targetDown.for=15s']);
-    const rule = (name: string) => short.filter((o) => o.kind === 'PrometheusRule').flatMap((o) => o.spec.groups[0].rules).find((r: Rule) => r.alert === name);
+    const short = renderObjects('production', undefined, [
+      '--set',
+      'global.alerts.errorRatio.for=30s',
+      '--set',
+      'global.alerts.targetDown.for=15s',
+    ]);
+    const rule = (name: string) =>
+      short
+        .filter((o) => o.kind === 'PrometheusRule')
+        .flatMap((o) => o.spec.groups[0].rules)
+        .find((r: Rule) => r.alert === name);
     expect(rule('GalionHighErrorRatio').for).toBe('30s');
     expect(rule('GalionTargetDown').for).toBe('15s');
   });
 
   test('every metric and label the rules use is in the metrics contract', () => {
     for (const rule of alerts()) {
-      for (const name of metricNames(rule.expr)) expect({ alert: rule.alert, metric: name, known: known.has(name) }).toEqual({ alert: rule.alert, metric: name, known: true });
-      for (const label of labelNames(rule.expr)) expect({ alert: rule.alert, label, known: knownLabels.has(label) }).toEqual({ alert: rule.alert, label, known: true });
+      for (const name of metricNames(rule.expr))
+        expect({ alert: rule.alert, metric: name, known: known.has(name) }).toEqual({ alert: rule.alert, metric: name, known: true });
+      for (const label of labelNames(rule.expr))
+        expect({ alert: rule.alert, label, known: knownLabels.has(label) }).toEqual({ alert: rule.alert, label, known: true });
       expect(labelNames(rule.expr)).not.toContain('service');
     }
   });
@@ -175,8 +218,10 @@ describe('dashboards', () => {
       for (const t of p.targets) {
         const names = metricNames(t.expr);
         expect(names.length).toBeGreaterThan(0);
-        for (const name of names) expect({ panel: p.title, metric: name, known: known.has(name) }).toEqual({ panel: p.title, metric: name, known: true });
-        for (const label of labelNames(t.expr)) expect({ panel: p.title, label, known: knownLabels.has(label) }).toEqual({ panel: p.title, label, known: true });
+        for (const name of names)
+          expect({ panel: p.title, metric: name, known: known.has(name) }).toEqual({ panel: p.title, metric: name, known: true });
+        for (const label of labelNames(t.expr))
+          expect({ panel: p.title, label, known: knownLabels.has(label) }).toEqual({ panel: p.title, label, known: true });
       }
     }
   });
@@ -187,7 +232,14 @@ describe('dashboards', () => {
 
   test('the event pipeline dashboard covers outbox backlog, produce rate, consumer lag, DLQ and end-to-end latency', () => {
     const text = readFileSync(join(UMBRELLA, 'dashboards/event-pipeline.json'), 'utf8');
-    for (const m of ['outbox_pending_events', 'outbox_published_total', 'analytics_consumer_lag', 'analytics_dlq_total', 'analytics_event_latency_seconds_bucket']) expect(text).toContain(m);
+    for (const m of [
+      'outbox_pending_events',
+      'outbox_published_total',
+      'analytics_consumer_lag',
+      'analytics_dlq_total',
+      'analytics_event_latency_seconds_bucket',
+    ])
+      expect(text).toContain(m);
   });
 
   test('the production install ships all six dashboards labelled for the Grafana sidecar', () => {
@@ -202,6 +254,8 @@ describe('dashboards', () => {
     const names = contract.metrics.map((m) => m.name);
     expect(new Set(names).size).toBe(names.length);
     for (const m of contract.metrics) expect(m.services.length).toBeGreaterThan(0);
-    expect(mustRun(process.execPath, ['-e', 'JSON.parse(require("fs").readFileSync(process.argv[1]))', join(UMBRELLA, 'metrics-contract.json')])).toBe('');
+    expect(
+      mustRun(process.execPath, ['-e', 'JSON.parse(require("fs").readFileSync(process.argv[1]))', join(UMBRELLA, 'metrics-contract.json')]),
+    ).toBe('');
   });
 });

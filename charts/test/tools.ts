@@ -47,7 +47,12 @@ export const run = (cmd: string, args: string[], options: { input?: string; cwd?
     input: options.input,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, HELM_CACHE_HOME: join(CACHE, 'helm-cache'), HELM_CONFIG_HOME: join(CACHE, 'helm-config'), HELM_DATA_HOME: join(CACHE, 'helm-data') },
+    env: {
+      ...process.env,
+      HELM_CACHE_HOME: join(CACHE, 'helm-cache'),
+      HELM_CONFIG_HOME: join(CACHE, 'helm-config'),
+      HELM_DATA_HOME: join(CACHE, 'helm-data'),
+    },
   });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -98,3 +103,26 @@ export const renderObjects = (profile: string, kubeVersion = KUBE_VERSIONS[0], e
   parseYaml(render(profile, kubeVersion, extra));
 
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `galion-${prefix}-`));
+
+/**
+ * kubeconform -strict against the local Kubernetes and CRD schemas, on a file or (with `-`) on
+ * `input`; JSON report on stdout.
+ */
+export const kubeconform = (kubeVersion: string, target: string, input?: string): RunResult =>
+  run(
+    tool('kubeconform'),
+    [
+      '-strict',
+      '-summary',
+      '-output',
+      'json',
+      '-kubernetes-version',
+      kubeVersion,
+      '-schema-location',
+      join(CACHE, 'schemas/kubernetes/{{ .NormalizedKubernetesVersion }}-local-strict/{{ .ResourceKind }}{{ .KindSuffix }}.json'),
+      '-schema-location',
+      join(CACHE, 'schemas/crd/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json'),
+      target,
+    ],
+    input === undefined ? {} : { input },
+  );

@@ -3,9 +3,9 @@
 // the platform overview and the event pipeline in charts/galion/dashboards/. Every query selects
 // services by the `job` label and the `namespace` variable. `--check` exits 1 when a committed
 // dashboard differs from what this script writes (the chart tests run it).
-import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './generated-files.mjs';
 
 const CHARTS = join(dirname(fileURLToPath(import.meta.url)), '../../charts');
 const DS = { type: 'prometheus', uid: '${datasource}' };
@@ -91,19 +91,42 @@ const dashboard = (uid, title, panels, tags = []) => ({
 
 const red = (job) => [
   row('Requests (RED)'),
-  panel('Request rate by route', [[`sum by (route) (rate(http_server_request_duration_seconds_count{${sel(job)}}[5m]))`, '{{route}}']], { unit: 'reqps', w: 8 }),
+  panel('Request rate by route', [[`sum by (route) (rate(http_server_request_duration_seconds_count{${sel(job)}}[5m]))`, '{{route}}']], {
+    unit: 'reqps',
+    w: 8,
+  }),
   panel(
     'Error ratio (5xx)',
-    [[zeroWhenNone(`sum(rate(http_server_request_duration_seconds_count{${sel(job, 'status_code=~"5.."')}}[5m]))`, `sum(rate(http_server_request_duration_seconds_count{${sel(job)}}[5m]))`, true), '5xx ratio']],
+    [
+      [
+        zeroWhenNone(
+          `sum(rate(http_server_request_duration_seconds_count{${sel(job, 'status_code=~"5.."')}}[5m]))`,
+          `sum(rate(http_server_request_duration_seconds_count{${sel(job)}}[5m]))`,
+          true,
+        ),
+        '5xx ratio',
+      ],
+    ],
     { unit: 'percentunit', w: 8 },
   ),
   panel(
     'Latency p50 / p95 / p99',
-    [0.5, 0.95, 0.99].map((q) => [`histogram_quantile(${q}, sum by (le) (rate(http_server_request_duration_seconds_bucket{${sel(job, 'route!~"/(livez|readyz|metrics)"')}}[5m])))`, `p${Math.round(q * 100)}`]),
+    [0.5, 0.95, 0.99].map((q) => [
+      `histogram_quantile(${q}, sum by (le) (rate(http_server_request_duration_seconds_bucket{${sel(job, 'route!~"/(livez|readyz|metrics)"')}}[5m])))`,
+      `p${Math.round(q * 100)}`,
+    ]),
     { unit: 's', w: 8 },
   ),
-  panel('Responses by status', [[`sum by (status_code) (rate(http_server_request_duration_seconds_count{${sel(job)}}[5m]))`, '{{status_code}}']], { unit: 'reqps' }),
-  panel('p95 latency by route', [[`histogram_quantile(0.95, sum by (le, route) (rate(http_server_request_duration_seconds_bucket{${sel(job)}}[5m])))`, '{{route}}']], { unit: 's' }),
+  panel(
+    'Responses by status',
+    [[`sum by (status_code) (rate(http_server_request_duration_seconds_count{${sel(job)}}[5m]))`, '{{status_code}}']],
+    { unit: 'reqps' },
+  ),
+  panel(
+    'p95 latency by route',
+    [[`histogram_quantile(0.95, sum by (le, route) (rate(http_server_request_duration_seconds_bucket{${sel(job)}}[5m])))`, '{{route}}']],
+    { unit: 's' },
+  ),
 ];
 
 const runtime = (job) => [
@@ -113,7 +136,11 @@ const runtime = (job) => [
   panel('Resident memory', [[`sum by (pod) (process_resident_memory_bytes{${sel(job)}})`, '{{pod}}']], { unit: 'bytes', w: 6 }),
   panel('Event loop lag p99', [[`max by (pod) (nodejs_eventloop_lag_p99_seconds{${sel(job)}})`, '{{pod}}']], { unit: 's', w: 6 }),
   panel('Heap used', [[`sum by (pod) (nodejs_heap_size_used_bytes{${sel(job)}})`, '{{pod}}']], { unit: 'bytes', w: 12 }),
-  panel('Container restarts (15m)', [[`sum by (pod) (increase(kube_pod_container_status_restarts_total{namespace=~"$namespace",container="${job}"}[15m]))`, '{{pod}}']], { w: 12 }),
+  panel(
+    'Container restarts (15m)',
+    [[`sum by (pod) (increase(kube_pod_container_status_restarts_total{namespace=~"$namespace",container="${job}"}[15m]))`, '{{pod}}']],
+    { w: 12 },
+  ),
 ];
 
 const dbPool = (job) => [
@@ -129,22 +156,58 @@ const outbox = (job) => [
   row('Transactional outbox'),
   panel('Pending events', [[`sum(outbox_pending_events{${sel(job)}})`, 'pending']], { w: 8 }),
   panel('Oldest pending event age', [[`max(outbox_oldest_pending_age_seconds{${sel(job)}})`, 'age']], { unit: 's', w: 8 }),
-  panel('Published / errors', [
-    [`sum(rate(outbox_published_total{${sel(job)}}[5m]))`, 'published'],
-    [`sum(rate(outbox_publish_errors_total{${sel(job)}}[5m]))`, 'errors'],
-  ], { unit: 'ops', w: 8 }),
+  panel(
+    'Published / errors',
+    [
+      [`sum(rate(outbox_published_total{${sel(job)}}[5m]))`, 'published'],
+      [`sum(rate(outbox_publish_errors_total{${sel(job)}}[5m]))`, 'errors'],
+    ],
+    { unit: 'ops', w: 8 },
+  ),
 ];
 
 const services = {
   gateway: [
     ...red('gateway'),
     row('Upstreams'),
-    panel('Upstream p95 latency', [[`histogram_quantile(0.95, sum by (le, upstream) (rate(gateway_upstream_request_duration_seconds_bucket{${sel('gateway')}}[5m])))`, '{{upstream}}']], { unit: 's', w: 8 }),
-    panel('Upstream responses by status', [[`sum by (upstream, status_code) (rate(gateway_upstream_request_duration_seconds_count{${sel('gateway')}}[5m]))`, '{{upstream}} {{status_code}}']], { unit: 'reqps', w: 8 }),
-    panel('Circuit breaker state (0 closed, 1 half-open, 2 open)', [[`max by (upstream) (gateway_circuit_breaker_state{${sel('gateway')}})`, '{{upstream}}']], { w: 8 }),
-    panel('Circuit breaker rejections', [[`sum by (upstream) (rate(gateway_circuit_breaker_rejections_total{${sel('gateway')}}[5m]))`, '{{upstream}}']], { unit: 'reqps', w: 8 }),
-    panel('Rate limited', [[`sum by (policy) (rate(gateway_rate_limited_total{${sel('gateway')}}[5m]))`, '{{policy}}']], { unit: 'reqps', w: 8 }),
-    panel('Rate limit store errors', [[`sum(rate(gateway_rate_limit_store_errors_total{${sel('gateway')}}[5m]))`, 'errors']], { unit: 'ops', w: 8 }),
+    panel(
+      'Upstream p95 latency',
+      [
+        [
+          `histogram_quantile(0.95, sum by (le, upstream) (rate(gateway_upstream_request_duration_seconds_bucket{${sel('gateway')}}[5m])))`,
+          '{{upstream}}',
+        ],
+      ],
+      { unit: 's', w: 8 },
+    ),
+    panel(
+      'Upstream responses by status',
+      [
+        [
+          `sum by (upstream, status_code) (rate(gateway_upstream_request_duration_seconds_count{${sel('gateway')}}[5m]))`,
+          '{{upstream}} {{status_code}}',
+        ],
+      ],
+      { unit: 'reqps', w: 8 },
+    ),
+    panel(
+      'Circuit breaker state (0 closed, 1 half-open, 2 open)',
+      [[`max by (upstream) (gateway_circuit_breaker_state{${sel('gateway')}})`, '{{upstream}}']],
+      { w: 8 },
+    ),
+    panel(
+      'Circuit breaker rejections',
+      [[`sum by (upstream) (rate(gateway_circuit_breaker_rejections_total{${sel('gateway')}}[5m]))`, '{{upstream}}']],
+      { unit: 'reqps', w: 8 },
+    ),
+    panel('Rate limited', [[`sum by (policy) (rate(gateway_rate_limited_total{${sel('gateway')}}[5m]))`, '{{policy}}']], {
+      unit: 'reqps',
+      w: 8,
+    }),
+    panel('Rate limit store errors', [[`sum(rate(gateway_rate_limit_store_errors_total{${sel('gateway')}}[5m]))`, 'errors']], {
+      unit: 'ops',
+      w: 8,
+    }),
     ...runtime('gateway'),
   ],
   auth: [
@@ -160,16 +223,39 @@ const services = {
   analytics: [
     ...red('analytics'),
     row('Ingestion'),
-    panel('Events processed / stored / errors', [
-      [`sum(rate(analytics_events_processed_total{${sel('analytics')}}[5m]))`, 'processed'],
-      [`sum(rate(analytics_events_stored_total{${sel('analytics')}}[5m]))`, 'stored'],
-      [`sum(rate(analytics_processing_errors_total{${sel('analytics')}}[5m]))`, 'errors'],
-    ], { unit: 'ops', w: 8 }),
-    panel('Consumer lag by partition', [[`sum by (topic, partition) (analytics_consumer_lag{${sel('analytics')}})`, '{{topic}}/{{partition}}']], { w: 8 }),
+    panel(
+      'Events processed / stored / errors',
+      [
+        [`sum(rate(analytics_events_processed_total{${sel('analytics')}}[5m]))`, 'processed'],
+        [`sum(rate(analytics_events_stored_total{${sel('analytics')}}[5m]))`, 'stored'],
+        [`sum(rate(analytics_processing_errors_total{${sel('analytics')}}[5m]))`, 'errors'],
+      ],
+      { unit: 'ops', w: 8 },
+    ),
+    panel(
+      'Consumer lag by partition',
+      [[`sum by (topic, partition) (analytics_consumer_lag{${sel('analytics')}})`, '{{topic}}/{{partition}}']],
+      { w: 8 },
+    ),
     panel('Dead-lettered events', [[`sum(increase(analytics_dlq_total{${sel('analytics')}}[10m]))`, 'DLQ / 10m']], { w: 8 }),
-    panel('Batch size p50 / p95', [0.5, 0.95].map((q) => [`histogram_quantile(${q}, sum by (le) (rate(analytics_batch_size_bucket{${sel('analytics')}}[5m])))`, `p${q * 100}`]), { w: 8 }),
-    panel('Batch duration p95', [[`histogram_quantile(0.95, sum by (le) (rate(analytics_batch_duration_seconds_bucket{${sel('analytics')}}[5m])))`, 'p95']], { unit: 's', w: 8 }),
-    panel('End-to-end event latency p95', [[`histogram_quantile(0.95, sum by (le) (rate(analytics_event_latency_seconds_bucket{${sel('analytics')}}[5m])))`, 'p95']], { unit: 's', w: 8 }),
+    panel(
+      'Batch size p50 / p95',
+      [0.5, 0.95].map((q) => [
+        `histogram_quantile(${q}, sum by (le) (rate(analytics_batch_size_bucket{${sel('analytics')}}[5m])))`,
+        `p${q * 100}`,
+      ]),
+      { w: 8 },
+    ),
+    panel(
+      'Batch duration p95',
+      [[`histogram_quantile(0.95, sum by (le) (rate(analytics_batch_duration_seconds_bucket{${sel('analytics')}}[5m])))`, 'p95']],
+      { unit: 's', w: 8 },
+    ),
+    panel(
+      'End-to-end event latency p95',
+      [[`histogram_quantile(0.95, sum by (le) (rate(analytics_event_latency_seconds_bucket{${sel('analytics')}}[5m])))`, 'p95']],
+      { unit: 's', w: 8 },
+    ),
     ...dbPool('analytics'),
     ...runtime('analytics'),
   ],
@@ -178,13 +264,50 @@ const services = {
 const allJobs = 'job=~"gateway|auth|users|analytics",namespace=~"$namespace"';
 const overview = [
   row('Platform (RED per service)'),
-  panel('Request rate', [[`sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs}}[5m]))`, '{{job}}']], { unit: 'reqps', w: 8 }),
-  panel('Error ratio (5xx)', [[zeroWhenNone(`sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs},status_code=~"5.."}[5m]))`, `sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs}}[5m]))`, true), '{{job}}']], { unit: 'percentunit', w: 8 }),
-  panel('p95 latency', [[`histogram_quantile(0.95, sum by (job, le) (rate(http_server_request_duration_seconds_bucket{${allJobs},route!~"/(livez|readyz|metrics)"}[5m])))`, '{{job}}']], { unit: 's', w: 8 }),
+  panel('Request rate', [[`sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs}}[5m]))`, '{{job}}']], {
+    unit: 'reqps',
+    w: 8,
+  }),
+  panel(
+    'Error ratio (5xx)',
+    [
+      [
+        zeroWhenNone(
+          `sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs},status_code=~"5.."}[5m]))`,
+          `sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs}}[5m]))`,
+          true,
+        ),
+        '{{job}}',
+      ],
+    ],
+    { unit: 'percentunit', w: 8 },
+  ),
+  panel(
+    'p95 latency',
+    [
+      [
+        `histogram_quantile(0.95, sum by (job, le) (rate(http_server_request_duration_seconds_bucket{${allJobs},route!~"/(livez|readyz|metrics)"}[5m])))`,
+        '{{job}}',
+      ],
+    ],
+    { unit: 's', w: 8 },
+  ),
   panel('Targets up', [[`sum by (job) (up{${allJobs}})`, '{{job}}']], { w: 8 }),
   panel('CPU by service', [[`sum by (job) (rate(process_cpu_seconds_total{${allJobs}}[5m]))`, '{{job}}']], { w: 8 }),
   panel('Memory by service', [[`sum by (job) (process_resident_memory_bytes{${allJobs}})`, '{{job}}']], { unit: 'bytes', w: 8 }),
-  panel('Gateway upstream errors', [[zeroWhenNone(`sum by (upstream) (rate(gateway_upstream_request_duration_seconds_count{${sel('gateway', 'status_code=~"5.."')}}[5m]))`, `sum by (upstream) (rate(gateway_upstream_request_duration_seconds_count{${sel('gateway')}}[5m]))`), '{{upstream}}']], { unit: 'reqps' }),
+  panel(
+    'Gateway upstream errors',
+    [
+      [
+        zeroWhenNone(
+          `sum by (upstream) (rate(gateway_upstream_request_duration_seconds_count{${sel('gateway', 'status_code=~"5.."')}}[5m]))`,
+          `sum by (upstream) (rate(gateway_upstream_request_duration_seconds_count{${sel('gateway')}}[5m]))`,
+        ),
+        '{{upstream}}',
+      ],
+    ],
+    { unit: 'reqps' },
+  ),
   panel('Logins by result', [[`sum by (result) (rate(auth_logins_total{${sel('auth')}}[5m]))`, '{{result}}']], { unit: 'ops' }),
 ];
 
@@ -193,21 +316,40 @@ const pipeline = [
   row('Producers (outbox)'),
   panel('Outbox backlog', [[`sum by (job) (outbox_pending_events{${producers}})`, '{{job}}']], { w: 8 }),
   panel('Oldest pending event', [[`max by (job) (outbox_oldest_pending_age_seconds{${producers}})`, '{{job}}']], { unit: 's', w: 8 }),
-  panel('Produce rate / errors', [
-    [`sum by (job) (rate(outbox_published_total{${producers}}[5m]))`, 'published {{job}}'],
-    [`sum by (job) (rate(outbox_publish_errors_total{${producers}}[5m]))`, 'errors {{job}}'],
-  ], { unit: 'ops', w: 8 }),
+  panel(
+    'Produce rate / errors',
+    [
+      [`sum by (job) (rate(outbox_published_total{${producers}}[5m]))`, 'published {{job}}'],
+      [`sum by (job) (rate(outbox_publish_errors_total{${producers}}[5m]))`, 'errors {{job}}'],
+    ],
+    { unit: 'ops', w: 8 },
+  ),
   row('Consumer (analytics)'),
   panel('Consumer lag', [[`sum by (topic) (analytics_consumer_lag{${sel('analytics')}})`, '{{topic}}']], { w: 8 }),
-  panel('Processed / stored', [
-    [`sum(rate(analytics_events_processed_total{${sel('analytics')}}[5m]))`, 'processed'],
-    [`sum(rate(analytics_events_stored_total{${sel('analytics')}}[5m]))`, 'stored'],
-  ], { unit: 'ops', w: 8 }),
-  panel('DLQ and processing errors', [
-    [`sum(increase(analytics_dlq_total{${sel('analytics')}}[10m]))`, 'DLQ / 10m'],
-    [`sum(increase(analytics_processing_errors_total{${sel('analytics')}}[10m]))`, 'errors / 10m'],
-  ], { w: 8 }),
-  panel('End-to-end latency (API call to stored row)', [0.5, 0.95, 0.99].map((q) => [`histogram_quantile(${q}, sum by (le) (rate(analytics_event_latency_seconds_bucket{${sel('analytics')}}[5m])))`, `p${Math.round(q * 100)}`]), { unit: 's', w: 24 }),
+  panel(
+    'Processed / stored',
+    [
+      [`sum(rate(analytics_events_processed_total{${sel('analytics')}}[5m]))`, 'processed'],
+      [`sum(rate(analytics_events_stored_total{${sel('analytics')}}[5m]))`, 'stored'],
+    ],
+    { unit: 'ops', w: 8 },
+  ),
+  panel(
+    'DLQ and processing errors',
+    [
+      [`sum(increase(analytics_dlq_total{${sel('analytics')}}[10m]))`, 'DLQ / 10m'],
+      [`sum(increase(analytics_processing_errors_total{${sel('analytics')}}[10m]))`, 'errors / 10m'],
+    ],
+    { w: 8 },
+  ),
+  panel(
+    'End-to-end latency (API call to stored row)',
+    [0.5, 0.95, 0.99].map((q) => [
+      `histogram_quantile(${q}, sum by (le) (rate(analytics_event_latency_seconds_bucket{${sel('analytics')}}[5m])))`,
+      `p${Math.round(q * 100)}`,
+    ]),
+    { unit: 's', w: 24 },
+  ),
 ];
 
 const files = {
@@ -219,20 +361,4 @@ const files = {
   'galion/dashboards/event-pipeline.json': dashboard('galion-event-pipeline', 'Galion / Event pipeline', pipeline, ['events']),
 };
 
-const check = process.argv.includes('--check');
-let stale = 0;
-for (const [file, json] of Object.entries(files)) {
-  const text = `${JSON.stringify(json, null, 2)}\n`;
-  const path = join(CHARTS, file);
-  if (check) {
-    let current = '';
-    try {
-      current = readFileSync(path, 'utf8');
-    } catch {}
-    if (current !== text) {
-      console.error(`charts/${file} is out of date: run node scripts/charts/gen-dashboards.mjs`);
-      stale++;
-    }
-  } else writeFileSync(path, text);
-}
-process.exit(stale ? 1 : 0);
+writeOrCheck(CHARTS, files, 'gen-dashboards.mjs');

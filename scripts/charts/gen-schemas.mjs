@@ -2,15 +2,19 @@
 // Writes values.schema.json of every chart from the one description below, so the four service
 // charts and the umbrella agree. `node scripts/charts/gen-schemas.mjs` writes them;
 // `--check` exits 1 when a committed schema differs (the chart tests run it).
-import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './generated-files.mjs';
 
 const CHARTS = join(dirname(fileURLToPath(import.meta.url)), '../../charts');
 
 const str = (extra = {}) => ({ type: 'string', ...extra });
 const bool = { type: 'boolean' };
-const int = (minimum, maximum) => ({ type: 'integer', ...(minimum !== undefined && { minimum }), ...(maximum !== undefined && { maximum }) });
+const int = (minimum, maximum) => ({
+  type: 'integer',
+  ...(minimum !== undefined && { minimum }),
+  ...(maximum !== undefined && { maximum }),
+});
 const obj = (properties, extra = {}) => ({ type: 'object', additionalProperties: false, properties, ...extra });
 const map = (values = str()) => ({ type: 'object', additionalProperties: values });
 const arr = (items = {}, extra = {}) => ({ type: 'array', items, ...extra });
@@ -31,7 +35,9 @@ const labels = { type: 'object', additionalProperties: str() };
 const peers = arr({ type: 'object' }, { description: 'NetworkPolicyPeer objects (namespaceSelector, podSelector, ipBlock)' });
 const depRule = obj({
   to: peers,
-  ports: arr(obj({ port: { anyOf: [int(1, 65535), str()] }, protocol: { enum: ['TCP', 'UDP', 'SCTP'] } }, { required: ['port'] }), { minItems: 1 }),
+  ports: arr(obj({ port: { anyOf: [int(1, 65535), str()] }, protocol: { enum: ['TCP', 'UDP', 'SCTP'] } }, { required: ['port'] }), {
+    minItems: 1,
+  }),
 });
 const probe = obj({
   initialDelaySeconds: int(0),
@@ -43,7 +49,10 @@ const probe = obj({
 const secretRef = { existingSecret: str(), passwordKey: str({ minLength: 1 }), password: str() };
 
 const globalSchema = obj({
-  publicUrl: str({ pattern: '^https?://[^/\\s]+(/[^\\s]*)?$', description: 'Where clients reach the platform; the token issuer is <publicUrl>/api/v1/auth' }),
+  publicUrl: str({
+    pattern: '^https?://[^/\\s]+(/[^\\s]*)?$',
+    description: 'Where clients reach the platform; the token issuer is <publicUrl>/api/v1/auth',
+  }),
   jwtAudience: str({ minLength: 1 }),
   logLevel,
   image: obj({ registry: str(), tag: str(), pullPolicy: { enum: ['Always', 'IfNotPresent', 'Never'] } }),
@@ -72,13 +81,31 @@ const globalSchema = obj({
   alerts: obj({
     runbookBaseUrl: str({ pattern: '^https?://' }),
     extraLabels: labels,
-    errorRatio: obj({ threshold: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, window: duration, for: duration, severity }, { required: ['threshold', 'for', 'severity'] }),
-    latencyP95: obj({ thresholdSeconds: { type: 'number', exclusiveMinimum: 0 }, window: duration, for: duration, severity }, { required: ['thresholdSeconds', 'for', 'severity'] }),
+    errorRatio: obj(
+      { threshold: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, window: duration, for: duration, severity },
+      { required: ['threshold', 'for', 'severity'] },
+    ),
+    latencyP95: obj(
+      { thresholdSeconds: { type: 'number', exclusiveMinimum: 0 }, window: duration, for: duration, severity },
+      { required: ['thresholdSeconds', 'for', 'severity'] },
+    ),
     targetDown: obj({ for: duration, severity }, { required: ['for', 'severity'] }),
-    podRestarts: obj({ threshold: int(1), window: duration, for: duration, severity }, { required: ['threshold', 'window', 'for', 'severity'] }),
-    dbPool: obj({ threshold: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, for: duration, severity }, { required: ['threshold', 'for', 'severity'] }),
-    outboxBacklog: obj({ maxAgeSeconds: { type: 'number', exclusiveMinimum: 0 }, for: duration, severity }, { required: ['maxAgeSeconds', 'for', 'severity'] }),
-    consumerLag: obj({ threshold: { type: 'number', minimum: 0 }, window: duration, for: duration, severity }, { required: ['threshold', 'window', 'for', 'severity'] }),
+    podRestarts: obj(
+      { threshold: int(1), window: duration, for: duration, severity },
+      { required: ['threshold', 'window', 'for', 'severity'] },
+    ),
+    dbPool: obj(
+      { threshold: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, for: duration, severity },
+      { required: ['threshold', 'for', 'severity'] },
+    ),
+    outboxBacklog: obj(
+      { maxAgeSeconds: { type: 'number', exclusiveMinimum: 0 }, for: duration, severity },
+      { required: ['maxAgeSeconds', 'for', 'severity'] },
+    ),
+    consumerLag: obj(
+      { threshold: { type: 'number', minimum: 0 }, window: duration, for: duration, severity },
+      { required: ['threshold', 'window', 'for', 'severity'] },
+    ),
     dlq: obj({ window: duration, for: duration, severity }, { required: ['window', 'for', 'severity'] }),
     circuitBreaker: obj({ for: duration, severity }, { required: ['for', 'severity'] }),
   }),
@@ -185,9 +212,23 @@ const commonService = {
   migrations: obj({ enabled: bool, backoffLimit: int(0, 10), activeDeadlineSeconds: int(30), ttlSecondsAfterFinished: int(0), resources }),
   env: { type: 'object', propertyNames: { pattern: envName }, additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } },
   extraEnv: arr({ type: 'object', required: ['name'], properties: { name: str({ pattern: envName }) } }),
-  secretEnv: arr(obj({ name: str({ pattern: envName }), from: str({ minLength: 1 }), keyField: str({ minLength: 1 }), optional: bool }, { required: ['name', 'from', 'keyField'] })),
+  secretEnv: arr(
+    obj(
+      { name: str({ pattern: envName }), from: str({ minLength: 1 }), keyField: str({ minLength: 1 }), optional: bool },
+      { required: ['name', 'from', 'keyField'] },
+    ),
+  ),
   secretFiles: arr(
-    obj({ name: dnsName, from: str({ minLength: 1 }), keyField: str({ minLength: 1 }), mountPath: str({ pattern: '^/' }), fileName: str({ minLength: 1 }) }, { required: ['name', 'from', 'keyField', 'mountPath', 'fileName'] }),
+    obj(
+      {
+        name: dnsName,
+        from: str({ minLength: 1 }),
+        keyField: str({ minLength: 1 }),
+        mountPath: str({ pattern: '^/' }),
+        fileName: str({ minLength: 1 }),
+      },
+      { required: ['name', 'from', 'keyField', 'mountPath', 'fileName'] },
+    ),
   ),
   metrics: obj({
     ruleSets: arr({ enum: ['http', 'availability', 'dbPool', 'outbox', 'consumer', 'circuitBreaker'] }, { uniqueItems: true }),
@@ -267,22 +308,4 @@ const files = {
   ...Object.fromEntries(['gateway', 'auth', 'users', 'analytics'].map((s) => [`${s}/values.schema.json`, serviceSchema(s)])),
 };
 
-const check = process.argv.includes('--check');
-let stale = 0;
-for (const [file, schema] of Object.entries(files)) {
-  const text = `${JSON.stringify(schema, null, 2)}\n`;
-  const path = join(CHARTS, file);
-  if (check) {
-    let current = '';
-    try {
-      current = readFileSync(path, 'utf8');
-    } catch {}
-    if (current !== text) {
-      console.error(`charts/${file} is out of date: run node scripts/charts/gen-schemas.mjs`);
-      stale++;
-    }
-  } else {
-    writeFileSync(path, text);
-  }
-}
-process.exit(stale ? 1 : 0);
+writeOrCheck(CHARTS, files, 'gen-schemas.mjs');
