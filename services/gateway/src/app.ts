@@ -1,6 +1,6 @@
 import { ApiRouter, createHttpApp, runWithContext, setContextUser, z, type Health, type Logger, type ServiceMetrics } from '@galion/kit';
 import { bearerToken, isAuthError, tokenMissing, type AccessClaims, type TokenVerifier } from '@galion/tokens';
-import express, { type Express, type RequestHandler, type Router } from 'express';
+import type { Express, RequestHandler, Response } from 'express';
 import { routeAccess, type RouteAccess } from './access.js';
 import { bodyLimitGuard } from './body.js';
 import type { UpstreamConfig } from './config.js';
@@ -28,15 +28,33 @@ export interface GatewayAppDeps {
   serveMetrics?: boolean;
 }
 
-const accessOf = (res: express.Response) => res.locals.access as RouteAccess;
+const accessOf = (res: Response) => res.locals.access as RouteAccess;
+
+/** Runs handlers in order, as a router would, without a router's per-layer path matching. */
+const chain =
+  (handlers: RequestHandler[]): RequestHandler =>
+  (req, res, done) => {
+    let index = 0;
+    const next = (error?: unknown) => {
+      if (error !== undefined && error !== null) return done(error);
+      const handler = handlers[index++];
+      if (!handler) return done();
+      try {
+        const result: unknown = handler(req, res, next);
+        if (result instanceof Promise) result.catch(done);
+      } catch (thrown) {
+        done(thrown);
+      }
+    };
+    next();
+  };
 
 /**
- * The proxied routes, one sub-router per upstream. In order: match the prefix (the path is never
- * rewritten), clean the headers, verify the token unless the route is public and rate-limit,
- * enforce the body limit, then proxy. Every rejection happens before the upstream is touched.
+ * The proxied routes: the upstream is chosen by path prefix (the path is never rewritten). Then,
+ * in order: clean the headers, verify the token unless the route is public and rate-limit,
+ * enforce the body limit, proxy. Every rejection happens before the upstream is touched.
  */
-const proxyRoutes = (deps: GatewayAppDeps): Router => {
-  const router = express.Router();
+const proxyRoutes = (deps: GatewayAppDeps): RequestHandler => {
   const guardBody = bodyLimitGuard(deps.bodyLimit);
   const { verifier, verifications, limiters } = deps;
 
@@ -71,27 +89,26 @@ const proxyRoutes = (deps: GatewayAppDeps): Router => {
     if (limited.passed) next();
   };
 
-  for (const upstream of deps.upstreams) {
+  const routes = deps.upstreams.map((upstream) => {
     const proxy = deps.proxies.get(upstream.name);
     if (!proxy) throw new Error(`no proxy for upstream ${upstream.name}`);
-    const template = `${upstream.prefix}/*`;
-    const sub = express.Router();
-    sub.use((req, res, next) => {
-      if (req.path !== upstream.prefix && !req.path.startsWith(`${upstream.prefix}/`)) {
-        next('router');
-        return;
-      }
-      res.locals.routeTemplate = template;
-      res.locals.access = routeAccess(req.method, req.path);
-      prepareUpstreamHeaders(req);
-      runWithContext({ requestId: req.id }, next);
-    });
-    sub.use(admit);
-    sub.use(guardBody);
-    sub.use(proxy);
-    router.use(sub);
-  }
-  return router;
+    return {
+      prefix: upstream.prefix,
+      under: `${upstream.prefix}/`,
+      template: `${upstream.prefix}/*`,
+      handle: chain([admit, guardBody, proxy]),
+    };
+  });
+
+  return (req, res, next) => {
+    const path = req.path;
+    const route = routes.find((candidate) => path === candidate.prefix || path.startsWith(candidate.under));
+    if (!route) return next();
+    res.locals.routeTemplate = route.template;
+    res.locals.access = routeAccess(req.method, path);
+    prepareUpstreamHeaders(req);
+    runWithContext({ requestId: req.id }, () => route.handle(req, res, next));
+  };
 };
 
 /** The gateway's own routes: the merged OpenAPI document and the docs page. */

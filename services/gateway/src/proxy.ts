@@ -1,7 +1,14 @@
-import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
+import {
+  request as httpRequest,
+  type Agent,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { AppError, sendError, type Logger } from '@galion/kit';
 import type { Request, RequestHandler, Response } from 'express';
-import { createProxyMiddleware, type Plugin } from 'http-proxy-middleware';
 import type { CircuitBreaker, Permit } from './breaker.js';
 import type { UpstreamConfig } from './config.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -13,6 +20,9 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT']);
 /** The connection broke before a response (e.g. a keep-alive socket the upstream had just closed). */
 const CONNECTION_BROKEN = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+/** Response headers about the upstream connection, not the response (RFC 9110 §7.6.1). */
+const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer']);
 
 export const upstreamUnavailable = (upstream: string, retryAfterSeconds = 5) =>
   new AppError(503, 'upstream_unavailable', `The ${upstream} service is unavailable. Try again shortly.`, {
@@ -32,10 +42,11 @@ interface Exchange {
   permit: Permit | undefined;
   /** The request body, read ahead so that a retry can send it again. */
   body: Buffer | undefined;
+  headers: OutgoingHttpHeaders;
   attempt: number;
   startedAt: bigint;
   timer: NodeJS.Timeout | undefined;
-  proxyReq: ClientRequest | undefined;
+  upstreamReq: ClientRequest | undefined;
   done: boolean;
 }
 
@@ -47,14 +58,29 @@ export interface UpstreamProxyDeps {
   logger: Logger;
 }
 
+/** The upstream's response headers for the client: its own, minus those about its connection. */
+const responseHeaders = (headers: IncomingHttpHeaders): OutgoingHttpHeaders => {
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) {
+    if (!HOP_BY_HOP_RESPONSE.has(name)) out[name] = headers[name];
+  }
+  return out;
+};
+
 /**
- * The proxy to one upstream: http-proxy-middleware over a keep-alive agent, path unchanged, with
- * a time limit for the response headers, one retry of idempotent requests whose connection
- * failed, and the circuit breaker's verdict on every outcome.
+ * The proxy to one upstream: Node's HTTP client over a keep-alive agent, path unchanged, bodies
+ * streamed both ways, with a time limit for the response headers, one retry of idempotent
+ * requests whose connection failed, and the circuit breaker's verdict on every outcome.
+ * The request headers were already rewritten for the upstream (headers.ts); only Host changes
+ * here, to the upstream's (the client's host travels in X-Forwarded-Host).
  */
 export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => {
-  const { upstream, breaker, metrics, logger } = deps;
-  const exchanges = new WeakMap<IncomingMessage, Exchange>();
+  const { upstream, breaker, metrics, logger, agent } = deps;
+  const target = new URL(upstream.url);
+  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const hostname = target.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = target.port || (target.protocol === 'https:' ? '443' : '80');
+  const upstreamLabel = { upstream: upstream.name };
 
   const observe = (exchange: Exchange, status: number) => {
     const seconds = Number(process.hrtime.bigint() - exchange.startedAt) / 1e9;
@@ -75,79 +101,62 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
     else sendError(req, res, error);
   };
 
-  const events: Plugin<Request, Response> = (proxyServer) => {
-    proxyServer.on('proxyReq', (proxyReq, req) => {
-      const exchange = exchanges.get(req);
-      if (!exchange) return;
-      exchange.proxyReq = proxyReq;
-      if (exchange.done) {
-        proxyReq.destroy();
-        return;
-      }
-      if (exchange.body) proxyReq.write(exchange.body);
-    });
-    proxyServer.on('proxyRes', (proxyRes, req) => {
-      const exchange = exchanges.get(req);
-      if (!exchange || exchange.done) return;
-      const status = proxyRes.statusCode ?? 502;
-      observe(exchange, status);
-      finish(exchange, status >= 500 ? 'failure' : 'success');
-    });
-    proxyServer.on('error', (error: NodeJS.ErrnoException, req) => {
-      const exchange = exchanges.get(req as IncomingMessage);
-      if (!exchange || exchange.done) return;
-      clearTimeout(exchange.timer);
-      const code = error.code ?? '';
-      const connectFailed = CONNECT_FAILURES.has(code);
-      const broken = CONNECTION_BROKEN.has(code) || /socket hang up/.test(error.message);
-      if ((connectFailed || broken) && exchange.attempt === 1 && IDEMPOTENT.has(exchange.req.method) && !exchange.res.headersSent) {
-        metrics.upstreamRetries.inc({ upstream: upstream.name });
-        logger.debug({ err: error, upstream: upstream.name, request_id: exchange.req.id }, 'upstream connection failed, retrying once');
-        send(exchange);
-        return;
-      }
-      logger.warn(
-        { err: error, upstream: upstream.name, request_id: exchange.req.id, attempt: exchange.attempt },
-        'upstream request failed',
-      );
-      fail(exchange, connectFailed ? upstreamUnavailable(upstream.name) : upstreamError(upstream.name));
-    });
-    proxyServer.on('econnreset', (_error, req) => {
-      // The client went away; http-proxy aborts the upstream request.
-      const exchange = exchanges.get(req as IncomingMessage);
-      if (exchange && !exchange.done) finish(exchange, 'release');
-    });
+  const onUpstreamError = (exchange: Exchange, error: NodeJS.ErrnoException) => {
+    if (exchange.done) return;
+    clearTimeout(exchange.timer);
+    const code = error.code ?? '';
+    const connectFailed = CONNECT_FAILURES.has(code);
+    const broken = CONNECTION_BROKEN.has(code) || /socket hang up/.test(error.message);
+    if ((connectFailed || broken) && exchange.attempt === 1 && IDEMPOTENT.has(exchange.req.method) && !exchange.res.headersSent) {
+      metrics.upstreamRetries.inc(upstreamLabel);
+      logger.debug({ err: error, upstream: upstream.name, request_id: exchange.req.id }, 'upstream connection failed, retrying once');
+      send(exchange);
+      return;
+    }
+    logger.warn({ err: error, upstream: upstream.name, request_id: exchange.req.id, attempt: exchange.attempt }, 'upstream request failed');
+    fail(exchange, connectFailed ? upstreamUnavailable(upstream.name) : upstreamError(upstream.name));
   };
 
-  const proxy = createProxyMiddleware<Request, Response>({
-    target: upstream.url,
-    changeOrigin: true,
-    agent: deps.agent,
-    xfwd: false,
-    ejectPlugins: true,
-    plugins: [events],
-  });
+  const onUpstreamResponse = (exchange: Exchange, upstreamRes: IncomingMessage) => {
+    if (exchange.done) {
+      upstreamRes.resume();
+      return;
+    }
+    const status = upstreamRes.statusCode ?? 502;
+    observe(exchange, status);
+    finish(exchange, status >= 500 ? 'failure' : 'success');
+    const { res } = exchange;
+    res.writeHead(status, upstreamRes.statusMessage, responseHeaders(upstreamRes.headers));
+    // A response cut short upstream must reach the client as a broken response, not a complete one.
+    upstreamRes.once('aborted', () => res.destroy());
+    upstreamRes.once('error', () => res.destroy());
+    upstreamRes.pipe(res);
+  };
 
   const send = (exchange: Exchange) => {
+    const { req } = exchange;
     exchange.attempt += 1;
-    exchange.proxyReq = undefined;
     exchange.startedAt = process.hrtime.bigint();
     exchange.timer = setTimeout(() => {
       if (exchange.done) return;
-      logger.warn({ upstream: upstream.name, request_id: exchange.req.id, timeout_ms: upstream.timeoutMs }, 'upstream timed out');
+      logger.warn({ upstream: upstream.name, request_id: req.id, timeout_ms: upstream.timeoutMs }, 'upstream timed out');
       fail(exchange, upstreamTimeout(upstream.name, upstream.timeoutMs));
-      exchange.proxyReq?.destroy();
+      exchange.upstreamReq?.destroy();
     }, upstream.timeoutMs);
     exchange.timer.unref();
-    void proxy(exchange.req, exchange.res, (error?: unknown) => {
-      if (!exchange.done) fail(exchange, error instanceof AppError ? error : upstreamError(upstream.name));
-    });
+    const upstreamReq = request({ agent, hostname, port, method: req.method, path: req.originalUrl, headers: exchange.headers });
+    exchange.upstreamReq = upstreamReq;
+    upstreamReq.on('response', (upstreamRes) => onUpstreamResponse(exchange, upstreamRes));
+    upstreamReq.on('error', (error) => onUpstreamError(exchange, error));
+    if (exchange.body) upstreamReq.end(exchange.body);
+    else if (req.readableEnded || !hasBody(req)) upstreamReq.end();
+    else req.pipe(upstreamReq);
   };
 
   return (req, res) => {
     const permit = breaker?.acquire();
     if (breaker && !permit) {
-      metrics.breakerRejections.inc({ upstream: upstream.name });
+      metrics.breakerRejections.inc(upstreamLabel);
       sendError(req, res, upstreamUnavailable(upstream.name, breaker.retryAfterSeconds()));
       return;
     }
@@ -156,19 +165,22 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
       res,
       permit,
       body: res.locals.bufferedBody as Buffer | undefined,
+      headers: { ...req.headers, host: target.host },
       attempt: 0,
       startedAt: process.hrtime.bigint(),
       timer: undefined,
-      proxyReq: undefined,
+      upstreamReq: undefined,
       done: false,
     };
-    exchanges.set(req, exchange);
     res.once('close', () => {
-      if (exchange.done) return;
-      // The client left before the upstream answered.
-      finish(exchange, 'release');
-      exchange.proxyReq?.destroy();
+      // The client left: before the upstream answered (nothing to judge it by), or mid-response.
+      if (!exchange.done) finish(exchange, 'release');
+      if (!res.writableFinished) exchange.upstreamReq?.destroy();
     });
     send(exchange);
   };
 };
+
+/** Does the request carry a body to stream (a length over zero, or chunks)? */
+const hasBody = (req: Request): boolean =>
+  req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
