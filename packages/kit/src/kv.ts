@@ -8,6 +8,8 @@ import type { Logger } from './logger.js';
  */
 export interface KeyValueStore {
   get(key: string): Promise<string | null>;
+  /** The values of several keys in one round trip, in the order asked (null where missing). */
+  getMany(keys: string[]): Promise<(string | null)[]>;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   delete(...keys: string[]): Promise<void>;
   /** Adds one and returns the new count; the first increment starts the key's time to live. */
@@ -31,6 +33,10 @@ export class RedisStore implements KeyValueStore {
 
   async get(key: string) {
     return this.redis.get(this.k(key));
+  }
+
+  async getMany(keys: string[]) {
+    return keys.length === 0 ? [] : this.redis.mget(keys.map((key) => this.k(key)));
   }
 
   async set(key: string, value: string, ttlMs?: number) {
@@ -90,6 +96,10 @@ export class MemoryStore implements KeyValueStore {
 
   async get(key: string) {
     return this.live(key)?.value ?? null;
+  }
+
+  async getMany(keys: string[]) {
+    return keys.map((key) => this.live(key)?.value ?? null);
   }
 
   async set(key: string, value: string, ttlMs?: number) {

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { Response } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -30,16 +30,6 @@ export const createMetrics = (options: { defaultMetrics?: boolean } = {}): Servi
 
 /** The route label for a request: the template it matched, never the raw path (bounded cardinality). */
 export const routeLabel = (res: Response): string => (res.locals.routeTemplate as string | undefined) ?? 'unmatched';
-
-export const httpMetricsMiddleware =
-  (metrics: ServiceMetrics) =>
-  (req: Request, res: Response, next: NextFunction): void => {
-    const end = metrics.httpRequestDuration.startTimer();
-    res.on('finish', () => {
-      end({ method: req.method, route: routeLabel(res), status_code: String(res.statusCode) });
-    });
-    next();
-  };
 
 interface PoolLike {
   numUsed(): number;

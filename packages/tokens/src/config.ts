@@ -36,7 +36,9 @@ export const createTokenVerifier = (
   config: VerifierConfig,
   options: { keys?: KeySource; store?: KeyValueStore; logger: Logger; denylist?: Denylist },
 ): TokenVerifier => {
-  const keys = options.keys ?? (config.jwksUrl ? new RemoteJwks({ url: config.jwksUrl, ttlMs: config.cacheTtlMs, logger: options.logger }) : undefined);
+  const keys =
+    options.keys ??
+    (config.jwksUrl ? new RemoteJwks({ url: config.jwksUrl, ttlMs: config.cacheTtlMs, logger: options.logger }) : undefined);
   if (!keys) throw new Error('AUTH_JWKS_URL: not set, and no key source was given');
   return new TokenVerifier({
     keys,

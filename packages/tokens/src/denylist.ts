@@ -4,9 +4,16 @@ import type { KeyValueStore } from '@galion/kit';
  * Revocation that takes effect at once across replicas: a revoked token id stays listed until
  * the token would have expired anyway; a revoked user has every token issued before a moment refused.
  */
+export interface Revocation {
+  tokenRevoked: boolean;
+  /** Tokens of the user issued at or before this moment (seconds) are refused. */
+  userRevokedAt: number | undefined;
+}
+
 export interface Denylist {
   revokeToken(jti: string, expiresAtSeconds: number): Promise<void>;
-  isTokenRevoked(jti: string): Promise<boolean>;
+  /** Both look-ups a request needs, in one round trip: is this token revoked, and since when is its user. */
+  revocation(jti: string, userId: string): Promise<Revocation>;
   /** Refuses every token of `userId` issued at or before `atSeconds`, for `ttlSeconds` (the access-token lifetime). */
   revokeUser(userId: string, atSeconds: number, ttlSeconds: number): Promise<void>;
   userRevokedAt(userId: string): Promise<number | undefined>;
@@ -23,8 +30,9 @@ export class StoreDenylist implements Denylist {
     if (ttlMs > 0) await this.store.set(`denylist:jti:${jti}`, '1', ttlMs);
   }
 
-  async isTokenRevoked(jti: string) {
-    return (await this.store.get(`denylist:jti:${jti}`)) !== null;
+  async revocation(jti: string, userId: string) {
+    const [token, user] = await this.store.getMany([`denylist:jti:${jti}`, `denylist:user:${userId}`]);
+    return { tokenRevoked: token != null, userRevokedAt: user == null ? undefined : Number(user) };
   }
 
   async revokeUser(userId: string, atSeconds: number, ttlSeconds: number) {

@@ -83,7 +83,7 @@ export class TokenVerifier {
   async checkRevocation(claims: AccessClaims): Promise<void> {
     const denylist = this.options.denylist;
     if (!denylist) return;
-    const [tokenRevoked, userRevokedAt] = await Promise.all([denylist.isTokenRevoked(claims.jti), denylist.userRevokedAt(claims.sub)]);
+    const { tokenRevoked, userRevokedAt } = await denylist.revocation(claims.jti, claims.sub);
     if (tokenRevoked || (userRevokedAt !== undefined && claims.iat <= userRevokedAt)) {
       throw unauthorized(
         'token_revoked',

@@ -22,12 +22,12 @@ export class FailOpenDenylist implements Denylist {
     return this.inner.revokeUser(userId, atSeconds, ttlSeconds);
   }
 
-  async isTokenRevoked(jti: string) {
+  async revocation(jti: string, userId: string) {
     try {
-      return await this.inner.isTokenRevoked(jti);
+      return await this.inner.revocation(jti, userId);
     } catch (error) {
       this.failed(error);
-      return false;
+      return { tokenRevoked: false, userRevokedAt: undefined };
     }
   }
 

@@ -24,6 +24,9 @@ const CONNECTION_BROKEN = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 /** Response headers about the upstream connection, not the response (RFC 9110 §7.6.1). */
 const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer']);
 
+/** Responses up to this size with a declared length are read whole, then sent at once. */
+const SMALL_BODY_BYTES = 64 * 1024;
+
 export const upstreamUnavailable = (upstream: string, retryAfterSeconds = 5) =>
   new AppError(503, 'upstream_unavailable', `The ${upstream} service is unavailable. Try again shortly.`, {
     headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
@@ -128,9 +131,17 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
     const { res } = exchange;
     res.writeHead(status, upstreamRes.statusMessage, responseHeaders(upstreamRes.headers));
     // A response cut short upstream must reach the client as a broken response, not a complete one.
-    upstreamRes.once('aborted', () => res.destroy());
     upstreamRes.once('error', () => res.destroy());
-    upstreamRes.pipe(res);
+    upstreamRes.once('aborted', () => res.destroy());
+    const length = Number(upstreamRes.headers['content-length']);
+    if (length <= SMALL_BODY_BYTES && upstreamRes.headers['transfer-encoding'] === undefined) {
+      // Most answers are small JSON with a known length: sent whole, headers and body in one write.
+      const chunks: Buffer[] = [];
+      upstreamRes.on('data', (chunk: Buffer) => chunks.push(chunk));
+      upstreamRes.once('end', () => res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    } else {
+      upstreamRes.pipe(res);
+    }
   };
 
   const send = (exchange: Exchange) => {
