@@ -294,6 +294,7 @@ describe('traces in Jaeger', () => {
       const byId = new Map(spans.map((s) => [s.spanId, s]));
       const gateway = spans.find((s) => s.service === 'galion-gateway' && s.kind === SPAN_KIND.SERVER && s.parentSpanId === clientSpanId);
       if (!gateway) out.push('no gateway SERVER span whose parent is the client span');
+      else if (gateway.name !== 'POST /api/v1/auth/*') out.push(`the gateway SERVER span is named "${gateway.name}", not by its route`);
       const under = (span: TraceSpan, ancestor: TraceSpan | undefined) =>
         ancestor !== undefined &&
         ancestry(spans, span)

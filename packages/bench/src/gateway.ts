@@ -315,7 +315,7 @@ export const benchGateway = async ({ seconds, concurrency }: GatewayBenchOptions
         line('direct, 1 client', directOne),
         line('through the gateway, 1 client', gatewayOne),
         line('through nginx, 1 client', nginxOne),
-        `  gateway: ${fmt((gateway.result.perSecond / direct.result.perSecond) * 100, 0)}% of direct throughput; added p50 ${fmt(gatewayOne.p50Ms - directOne.p50Ms, 2)} ms at 1 client, ${fmt(gateway.result.p50Ms - direct.result.p50Ms, 2)} ms at ${concurrency}`,
+        `  gateway: ${fmt((gateway.result.perSecond / direct.result.perSecond) * 100, 0)}% of direct throughput (target ≥ 60%); added p50 ${fmt(gatewayOne.p50Ms - directOne.p50Ms, 2)} ms at 1 client (target < 1 ms), ${fmt(gateway.result.p50Ms - direct.result.p50Ms, 2)} ms at ${concurrency}`,
         `  nginx:   ${fmt((viaNginx.result.perSecond / direct.result.perSecond) * 100, 0)}% of direct throughput; added p50 ${fmt(nginxOne.p50Ms - directOne.p50Ms, 2)} ms at 1 client; gateway/nginx throughput ${fmt(gateway.result.perSecond / viaNginx.result.perSecond, 2)}`,
         `  CPU per request: upstream ${us(direct.microsPerRequest.upstream)}, gateway ${us(gateway.microsPerRequest.gateway)}, nginx ${us(viaNginx.microsPerRequest.nginx)}`,
       );

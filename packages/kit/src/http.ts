@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import cors from 'cors';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
@@ -272,6 +273,16 @@ export const createMetricsApp = (metrics: ServiceMetrics): Express => {
   app.disable('x-powered-by');
   app.get('/metrics', metricsHandler(metrics));
   return app;
+};
+
+/**
+ * Names the request's server span after its route template (`GET /api/v1/users/*`, with
+ * `http.route`), as the tracing of Express routes does by itself, for requests no Express route
+ * serves (the gateway's). The HTTP instrumentation applies it when the response ends.
+ */
+export const nameServerSpan = (route: string): void => {
+  const metadata = getRPCMetadata(context.active());
+  if (metadata?.type === RPCType.HTTP) metadata.route = route;
 };
 
 /** Sends an error in the one error format of the platform. */

@@ -1,4 +1,5 @@
 export { freePort } from './ports';
+export { stopWithThisProcess } from './processes';
 export { startPostgres, type PostgresHandle, type PostgresOptions } from './postgres';
 export { startRedis, type RedisHandle, type RedisOptions } from './redis';
 export { startKafka, type KafkaHandle, type KafkaOptions } from './kafka';

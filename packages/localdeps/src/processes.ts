@@ -101,6 +101,23 @@ const hasExited = (child: ChildProcess): boolean => child.exitCode !== null || c
 const waitForExit = (child: ChildProcess): Promise<void> =>
   hasExited(child) ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
 
+/**
+ * Ties a child process this Node process started itself to its life, as the servers here are:
+ * it gets `stopSignal` when this process exits, and from a run dir's watchdog should this process
+ * be killed outright.
+ */
+export const stopWithThisProcess = (child: ChildProcess, stopSignal: NodeJS.Signals = 'SIGTERM'): void => {
+  if (child.pid === undefined || hasExited(child)) return;
+  const runDir = makeRunDir('galion-child-');
+  const serverPath = join(runDir, serverFile);
+  writeFileSync(serverPath, `${child.pid} ${stopSignal.replace(/^SIG/, '')}\n`);
+  runningChildren.set(child, stopSignal);
+  child.once('exit', () => {
+    runningChildren.delete(child);
+    rmSync(serverPath, { force: true });
+  });
+};
+
 const couldNotRun = (spec: ProcessSpec, error: Error): Error =>
   new Error(`${spec.name}: could not run ${spec.command}: ${error.message}${spec.installHint ? `; ${spec.installHint}` : ''}`);
 

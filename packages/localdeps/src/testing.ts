@@ -79,7 +79,11 @@ export const startTestServer = async (app: Express): Promise<{ url: string; clos
 };
 
 /** Polls until `predicate` holds (for effects that arrive through events); fails after `timeoutMs`. */
-export const eventually = async (predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'the condition'): Promise<void> => {
+export const eventually = async (
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  what = 'the condition',
+): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await predicate()) return;

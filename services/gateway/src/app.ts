@@ -1,4 +1,14 @@
-import { ApiRouter, createHttpApp, runWithContext, setContextUser, z, type Health, type Logger, type ServiceMetrics } from '@galion/kit';
+import {
+  ApiRouter,
+  createHttpApp,
+  nameServerSpan,
+  runWithContext,
+  setContextUser,
+  z,
+  type Health,
+  type Logger,
+  type ServiceMetrics,
+} from '@galion/kit';
 import { bearerToken, isAuthError, tokenMissing, type AccessClaims, type TokenVerifier } from '@galion/tokens';
 import type { Express, RequestHandler, Response } from 'express';
 import { routeAccess, type RouteAccess } from './access.js';
@@ -105,6 +115,7 @@ const proxyRoutes = (deps: GatewayAppDeps): RequestHandler => {
     const route = routes.find((candidate) => path === candidate.prefix || path.startsWith(candidate.under));
     if (!route) return next();
     res.locals.routeTemplate = route.template;
+    nameServerSpan(route.template);
     res.locals.access = routeAccess(req.method, path);
     prepareUpstreamHeaders(req);
     runWithContext({ requestId: req.id }, () => route.handle(req, res, next));

@@ -7,6 +7,7 @@ import {
   startKafka,
   startPostgres,
   startRedis,
+  stopWithThisProcess,
   type KafkaHandle,
   type PostgresHandle,
   type RedisHandle,
@@ -89,8 +90,8 @@ const serviceProcess = (
         env: { ...process.env, OTEL_SERVICE_NAME: `galion-${name}`, ...environment, PORT: String(port), HOST: '127.0.0.1' },
         stdio: ['ignore', output, output],
       });
-      const started = child;
-      process.once('exit', () => started.kill('SIGKILL'));
+      // Stopped with the launcher, even when the launcher is killed outright.
+      stopWithThisProcess(child);
       await waitUntilReady(url, () => child, name);
     },
     stop: () =>
@@ -118,58 +119,72 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
   const output = options.output ?? 'inherit';
   const postgresFor = async (name: string) =>
     startPostgres({ dataDir: path.join(options.dataDir, `postgres-${name}`), persistent: true, durable: true });
-  const [shared, redis, kafka] = await Promise.all([
-    options.postgresPerService ? undefined : postgresFor('shared'),
-    startRedis(),
-    startKafka(),
-  ]);
-  const postgres = {
-    auth: shared ?? (await postgresFor('auth')),
-    users: shared ?? (await postgresFor('users')),
-    analytics: shared ?? (await postgresFor('analytics')),
+  // Whatever started is stopped again should a later step fail: nothing is left running.
+  const started: { stop(): Promise<void> }[] = [];
+  const track = async <T extends { stop(): Promise<void> }>(starting: Promise<T>): Promise<T> => {
+    const handle = await starting;
+    started.push(handle);
+    return handle;
   };
-  const databases = {
-    auth: postgres.auth.urlFor('galion_auth'),
-    users: postgres.users.urlFor('galion_users'),
-    analytics: postgres.analytics.urlFor('galion_analytics'),
-  };
-  await Promise.all(Object.values(databases).map((url) => ensureDatabaseExists(url)));
-  const keyFile = await ensureSigningKeyFile(options.dataDir);
-  const gatewayPort = options.gatewayPort ?? (await freePort());
-  const [authPort, usersPort, analyticsPort] = [await freePort(), await freePort(), await freePort()];
-  const publicUrl = `http://localhost:${gatewayPort}`;
-  const authUrl = `http://127.0.0.1:${authPort}`;
-  const sharedEnv = {
-    REDIS_URL: redis.url,
-    KAFKA_BROKERS: kafka.brokers.join(','),
-    MIGRATE_ON_START: 'true',
-    PUBLIC_BASE_URL: publicUrl,
-    AUTH_URL: authUrl,
-    AUTH_JWKS_URL: `${authUrl}/api/v1/auth/.well-known/jwks.json`,
-    ...options.env,
-  };
-  const admin = options.admin ?? { email: 'admin@galion.local', password: 'change-me-admin-password' };
-  const make = (name: ServiceName, port: number, extra: Record<string, string>) =>
-    serviceProcess(name, port, { ...sharedEnv, ...extra, ...options.serviceEnv?.[name] }, output);
-  const services: Record<ServiceName, RunningService> = {
-    auth: make('auth', authPort, {
-      DATABASE_URL: databases.auth,
-      AUTH_JWT_KEYS_FILE: keyFile.file,
-      AUTH_ADMIN_EMAIL: admin.email,
-      AUTH_ADMIN_PASSWORD: admin.password,
-    }),
-    users: make('users', usersPort, { DATABASE_URL: databases.users }),
-    analytics: make('analytics', analyticsPort, { DATABASE_URL: databases.analytics }),
-    gateway: make('gateway', gatewayPort, {
-      USERS_URL: `http://127.0.0.1:${usersPort}`,
-      ANALYTICS_URL: `http://127.0.0.1:${analyticsPort}`,
-    }),
-  };
+  const stopStarted = () => Promise.allSettled(started.map((handle) => handle.stop()));
+  let services: Record<ServiceName, RunningService> | undefined;
   const stop = async () => {
-    await Promise.all(Object.values(services).map((service) => service.stop()));
-    await Promise.all([kafka.stop(), redis.stop(), ...[...new Set(Object.values(postgres))].map((server) => server.stop())]);
+    if (services) await Promise.all(Object.values(services).map((service) => service.stop()));
+    await stopStarted();
   };
+  let publicUrl: string;
+  let postgres: Record<Exclude<ServiceName, 'gateway'>, PostgresHandle>;
+  let redis: RedisHandle;
+  let kafka: KafkaHandle;
   try {
+    const [shared, startedRedis, startedKafka] = await Promise.all([
+      options.postgresPerService ? undefined : track(postgresFor('shared')),
+      track(startRedis()),
+      track(startKafka()),
+    ]);
+    [redis, kafka] = [startedRedis, startedKafka];
+    postgres = {
+      auth: shared ?? (await track(postgresFor('auth'))),
+      users: shared ?? (await track(postgresFor('users'))),
+      analytics: shared ?? (await track(postgresFor('analytics'))),
+    };
+    const databases = {
+      auth: postgres.auth.urlFor('galion_auth'),
+      users: postgres.users.urlFor('galion_users'),
+      analytics: postgres.analytics.urlFor('galion_analytics'),
+    };
+    await Promise.all(Object.values(databases).map((url) => ensureDatabaseExists(url)));
+    const keyFile = await ensureSigningKeyFile(options.dataDir);
+    const gatewayPort = options.gatewayPort ?? (await freePort());
+    const [authPort, usersPort, analyticsPort] = [await freePort(), await freePort(), await freePort()];
+    publicUrl = `http://localhost:${gatewayPort}`;
+    const authUrl = `http://127.0.0.1:${authPort}`;
+    const sharedEnv = {
+      REDIS_URL: redis.url,
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      MIGRATE_ON_START: 'true',
+      PUBLIC_BASE_URL: publicUrl,
+      AUTH_URL: authUrl,
+      AUTH_JWKS_URL: `${authUrl}/api/v1/auth/.well-known/jwks.json`,
+      ...options.env,
+    };
+    const admin = options.admin ?? { email: 'admin@galion.local', password: 'change-me-admin-password' };
+    const make = (name: ServiceName, port: number, extra: Record<string, string>) =>
+      serviceProcess(name, port, { ...sharedEnv, ...extra, ...options.serviceEnv?.[name] }, output);
+    services = {
+      auth: make('auth', authPort, {
+        DATABASE_URL: databases.auth,
+        AUTH_JWT_KEYS_FILE: keyFile.file,
+        AUTH_ADMIN_EMAIL: admin.email,
+        AUTH_ADMIN_PASSWORD: admin.password,
+      }),
+      users: make('users', usersPort, { DATABASE_URL: databases.users }),
+      analytics: make('analytics', analyticsPort, { DATABASE_URL: databases.analytics }),
+      gateway: make('gateway', gatewayPort, {
+        USERS_URL: `http://127.0.0.1:${usersPort}`,
+        ANALYTICS_URL: `http://127.0.0.1:${analyticsPort}`,
+      }),
+    };
     await services.auth.start();
     await Promise.all([services.users.start(), services.analytics.start()]);
     await services.gateway.start();
