@@ -33,9 +33,20 @@ export const newTraceparent = (): string => {
 
 export const isValidTraceparent = (value: string | undefined): value is string => value !== undefined && TRACEPARENT.test(value);
 
+/** The headers a `Connection` header names: they too are about this connection only (RFC 9110 §7.6.1). */
+export const connectionOptions = (connection: string | string[] | number | undefined): string[] =>
+  typeof connection === 'string'
+    ? connection
+        .split(',')
+        .map((option) => option.trim().toLowerCase())
+        .filter(Boolean)
+    : [];
+
 /** Names of the client-sent headers a request carries that the gateway will strip. */
-export const strippedHeaderNames = (headers: Request['headers']): string[] =>
-  Object.keys(headers).filter((name) => IDENTITY_HEADER.test(name) || HOP_BY_HOP.includes(name));
+export const strippedHeaderNames = (headers: Request['headers']): string[] => {
+  const named = connectionOptions(headers.connection);
+  return Object.keys(headers).filter((name) => IDENTITY_HEADER.test(name) || HOP_BY_HOP.includes(name) || named.includes(name));
+};
 
 /**
  * Rewrites the request's headers for the upstream, in place (the proxy copies them): removes

@@ -10,6 +10,7 @@ import { request as httpsRequest } from 'node:https';
 import { AppError, sendError, type Logger } from '@galion/kit';
 import type { Request, RequestHandler, Response } from 'express';
 import type { CircuitBreaker, Permit } from './breaker.js';
+import { connectionOptions } from './headers.js';
 import type { UpstreamConfig } from './config.js';
 import type { GatewayMetrics } from './metrics.js';
 
@@ -46,6 +47,8 @@ interface Exchange {
   /** The request body, read ahead so that a retry can send it again. */
   body: Buffer | undefined;
   headers: OutgoingHttpHeaders;
+  /** The path and query sent upstream: the client's, after the upstream URL's own path if it has one. */
+  path: string;
   attempt: number;
   startedAt: bigint;
   timer: NodeJS.Timeout | undefined;
@@ -63,11 +66,22 @@ export interface UpstreamProxyDeps {
 
 /** The upstream's response headers for the client: its own, minus those about its connection. */
 const responseHeaders = (headers: IncomingHttpHeaders): OutgoingHttpHeaders => {
+  const named = connectionOptions(headers.connection);
   const out: OutgoingHttpHeaders = {};
   for (const name in headers) {
-    if (!HOP_BY_HOP_RESPONSE.has(name)) out[name] = headers[name];
+    if (!HOP_BY_HOP_RESPONSE.has(name) && !named.includes(name)) out[name] = headers[name];
   }
   return out;
+};
+
+/** Characters a reason phrase may not hold (RFC 9112 §4): such a phrase is dropped, the status kept. */
+const UNSAFE_REASON = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** The request target in origin form: an absolute-form target (`GET http://host/path`) loses its scheme and host. */
+const originForm = (target: string): string => {
+  if (target.startsWith('/')) return target;
+  const url = new URL(target, 'http://gateway.invalid');
+  return `${url.pathname}${url.search}`;
 };
 
 /**
@@ -83,6 +97,8 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const hostname = target.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = target.port || (target.protocol === 'https:' ? '443' : '80');
+  // An upstream behind a path (say, an ingress at http://ingress/users) gets it in front of every request.
+  const basePath = target.pathname.replace(/\/+$/, '');
   const upstreamLabel = { upstream: upstream.name };
 
   const observe = (exchange: Exchange, status: number) => {
@@ -125,11 +141,20 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
       upstreamRes.resume();
       return;
     }
-    const status = upstreamRes.statusCode ?? 502;
+    const status = upstreamRes.statusCode ?? 0;
+    if (status < 100 || status > 999) {
+      // Node's parser lets such a status through; answering with it would throw.
+      upstreamRes.resume();
+      exchange.upstreamReq?.destroy();
+      logger.warn({ upstream: upstream.name, request_id: exchange.req.id, status }, 'upstream answered an invalid status');
+      fail(exchange, upstreamError(upstream.name));
+      return;
+    }
     observe(exchange, status);
     finish(exchange, status >= 500 ? 'failure' : 'success');
     const { res } = exchange;
-    res.writeHead(status, upstreamRes.statusMessage, responseHeaders(upstreamRes.headers));
+    const reason = upstreamRes.statusMessage && !UNSAFE_REASON.test(upstreamRes.statusMessage) ? upstreamRes.statusMessage : undefined;
+    res.writeHead(status, reason, responseHeaders(upstreamRes.headers));
     // A response cut short upstream must reach the client as a broken response, not a complete one.
     upstreamRes.once('error', () => res.destroy());
     upstreamRes.once('aborted', () => res.destroy());
@@ -155,7 +180,7 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
       exchange.upstreamReq?.destroy();
     }, upstream.timeoutMs);
     exchange.timer.unref();
-    const upstreamReq = request({ agent, hostname, port, method: req.method, path: req.originalUrl, headers: exchange.headers });
+    const upstreamReq = request({ agent, hostname, port, method: req.method, path: exchange.path, headers: exchange.headers });
     exchange.upstreamReq = upstreamReq;
     upstreamReq.on('response', (upstreamRes) => onUpstreamResponse(exchange, upstreamRes));
     upstreamReq.on('error', (error) => onUpstreamError(exchange, error));
@@ -165,6 +190,9 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
   };
 
   return (req, res) => {
+    // The client left while it was being admitted: there is nothing to forward, and no outcome to
+    // hold against the upstream.
+    if (res.destroyed || req.readableAborted) return;
     const permit = breaker?.acquire();
     if (breaker && !permit) {
       metrics.breakerRejections.inc(upstreamLabel);
@@ -177,6 +205,7 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
       permit,
       body: res.locals.bufferedBody as Buffer | undefined,
       headers: { ...req.headers, host: target.host },
+      path: basePath + originForm(req.originalUrl),
       attempt: 0,
       startedAt: process.hrtime.bigint(),
       timer: undefined,
