@@ -234,7 +234,7 @@ const services = {
     ),
     panel(
       'Consumer lag by partition',
-      [[`sum by (topic, partition) (analytics_consumer_lag{${sel('analytics')}})`, '{{topic}}/{{partition}}']],
+      [[`max by (topic, partition) (analytics_consumer_lag{${sel('analytics')}})`, '{{topic}}/{{partition}}']],
       { w: 8 },
     ),
     panel('Dead-lettered events', [[`sum(increase(analytics_dlq_total{${sel('analytics')}}[10m]))`, 'DLQ / 10m']], { w: 8 }),
@@ -325,7 +325,10 @@ const pipeline = [
     { unit: 'ops', w: 8 },
   ),
   row('Consumer (analytics)'),
-  panel('Consumer lag', [[`sum by (topic) (analytics_consumer_lag{${sel('analytics')}})`, '{{topic}}']], { w: 8 }),
+  // Every analytics replica reports the whole group's lag (read from the broker): one value per partition, then the sum.
+  panel('Consumer lag', [[`sum by (topic) (max by (topic, partition) (analytics_consumer_lag{${sel('analytics')}}))`, '{{topic}}']], {
+    w: 8,
+  }),
   panel(
     'Processed / stored',
     [

@@ -170,11 +170,11 @@ spec:
         - alert: GalionConsumerLagGrowing
           expr: |-
             (
-              sum by (job, namespace, topic) (analytics_consumer_lag{{ "{" }}{{ $sel }}}) > {{ $a.consumerLag.threshold }}
+              sum by (job, namespace, topic) (max by (job, namespace, topic, partition) (analytics_consumer_lag{{ "{" }}{{ $sel }}})) > {{ $a.consumerLag.threshold }}
             )
             and
             (
-              sum by (job, namespace, topic) (delta(analytics_consumer_lag{{ "{" }}{{ $sel }}}[{{ $a.consumerLag.window }}])) > 0
+              sum by (job, namespace, topic) (max by (job, namespace, topic, partition) (delta(analytics_consumer_lag{{ "{" }}{{ $sel }}}[{{ $a.consumerLag.window }}]))) > 0
             )
           for: {{ $a.consumerLag.for }}
           labels:

@@ -25,8 +25,6 @@ export interface IncomingBatch {
   topic: string;
   partition: number;
   messages: IncomingMessage[];
-  /** Messages in this partition not yet handed to the consumer after this batch. */
-  lag: number;
 }
 
 export interface SubscribeOptions {
@@ -49,6 +47,13 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** How far a consumer group is behind on one partition of a topic. */
+export interface PartitionLag {
+  partition: number;
+  /** Messages the group has not committed yet: see EventBus.consumerLag. */
+  lag: number;
+}
+
 export interface TopicSpec {
   name: string;
   partitions: number;
@@ -60,6 +65,15 @@ export interface EventBus {
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** Creates the topics that do not exist yet. */
   ensureTopics(topics: TopicSpec[]): Promise<void>;
+  /**
+   * How far `groupId` is behind on each partition of `topic`, read from the broker as
+   * kafka-exporter and Burrow do: the partition's end offset (high watermark) minus the group's
+   * committed offset; where the group has committed nothing (or only offsets retention has since
+   * deleted), the end offset minus the partition's start offset, i.e. every retained message.
+   * Independent of whether the group's consumers run: a stopped or stuck group's lag grows.
+   * Sorted by partition. On Kafka it fails when the broker does not answer or the topic does not exist.
+   */
+  consumerLag(groupId: string, topic: string): Promise<PartitionLag[]>;
   /** Checks that the transport is reachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

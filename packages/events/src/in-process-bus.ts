@@ -3,6 +3,7 @@ import {
   type EventBus,
   type IncomingMessage,
   type OutgoingMessage,
+  type PartitionLag,
   type SubscribeOptions,
   type Subscription,
   type TopicSpec,
@@ -83,7 +84,7 @@ export class InProcessEventBus implements EventBus {
         }
         const messages = topic.log.slice(next - topic.base, next - topic.base + MAX_BATCH);
         try {
-          await options.handleBatch({ topic: options.topic, partition: 0, messages, lag: end - next - messages.length });
+          await options.handleBatch({ topic: options.topic, partition: 0, messages });
           topic.groups.set(options.groupId, next + messages.length);
           attempt = 0;
           this.trim(topic);
@@ -110,6 +111,15 @@ export class InProcessEventBus implements EventBus {
 
   async ensureTopics(topics: TopicSpec[]): Promise<void> {
     for (const { name } of topics) this.topic(name);
+  }
+
+  /** One partition (0): the end of the log minus the group's position, or minus its start for a group that never read it. */
+  async consumerLag(groupId: string, topicName: string): Promise<PartitionLag[]> {
+    const topic = this.topics.get(topicName);
+    if (!topic) return [];
+    const end = topic.base + topic.log.length;
+    const position = Math.max(topic.groups.get(groupId) ?? topic.base, topic.base);
+    return [{ partition: 0, lag: end - position }];
   }
 
   async ping(): Promise<void> {}

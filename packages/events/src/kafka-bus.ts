@@ -11,7 +11,15 @@ import {
   type Producer,
   type SASLOptions,
 } from 'kafkajs';
-import { retryDelayMs, type EventBus, type OutgoingMessage, type SubscribeOptions, type Subscription, type TopicSpec } from './bus.js';
+import {
+  retryDelayMs,
+  type EventBus,
+  type OutgoingMessage,
+  type PartitionLag,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicSpec,
+} from './bus.js';
 
 export interface KafkaSettings {
   brokers: string[];
@@ -32,6 +40,8 @@ export class KafkaEventBus implements EventBus {
   private producer: Promise<Producer> | undefined;
   private admin: Promise<Admin> | undefined;
   private readonly consumers = new Set<Consumer>();
+  /** Set by close(): the admin client is not opened again (a scrape after shutdown must not leak a connection). */
+  private closed = false;
 
   constructor(private readonly settings: KafkaSettings) {
     const logger = settings.logger;
@@ -73,7 +83,9 @@ export class KafkaEventBus implements EventBus {
     return this.producer;
   }
 
+  /** The one admin client of the bus (topics, readiness, lag), connected on first use. */
   private getAdmin(): Promise<Admin> {
+    if (this.closed) return Promise.reject(new Error('the event bus is closed'));
     this.admin ??= (async () => {
       const admin = this.kafka.admin({ retry: { retries: 2 } });
       await admin.connect();
@@ -194,7 +206,6 @@ export class KafkaEventBus implements EventBus {
         const incoming = {
           topic: batch.topic,
           partition: batch.partition,
-          lag: Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(lastOffset) - 1n)),
           messages: batch.messages.map((message) => ({
             topic: batch.topic,
             partition: batch.partition,
@@ -247,12 +258,29 @@ export class KafkaEventBus implements EventBus {
     }
   }
 
+  async consumerLag(groupId: string, topic: string): Promise<PartitionLag[]> {
+    const admin = await this.getAdmin();
+    const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+    // kafkajs reports "-1" for a partition where the group has no committed offset.
+    const committedBy = new Map((committed?.partitions ?? []).map(({ partition, offset }) => [partition, BigInt(offset)]));
+    return ends
+      .map(({ partition, high, low }) => {
+        const start = BigInt(low);
+        const position = committedBy.get(partition) ?? -1n;
+        // Below the start offset (none committed, or retention deleted what was) the group still has every retained message to read.
+        const lag = BigInt(high) - (position > start ? position : start);
+        return { partition, lag: Number(lag > 0n ? lag : 0n) };
+      })
+      .sort((a, b) => a.partition - b.partition);
+  }
+
   async ping(): Promise<void> {
     const admin = await this.getAdmin();
     await admin.describeCluster();
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.consumers].map((consumer) => consumer.disconnect().catch(() => undefined)));
     this.consumers.clear();
     const [producer, admin] = [this.producer, this.admin];

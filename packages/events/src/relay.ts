@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Knex, type Logger, type Registry } from '@galion/kit';
+import { Counter, Gauge, readForScrape, type Knex, type Logger, type Registry } from '@galion/kit';
 import { retryDelayMs, USER_EVENTS_TOPIC, type EventBus } from './bus.js';
 import { OUTBOX_TABLE } from './outbox.js';
 import type { EventEnvelope } from './schemas.js';
@@ -20,20 +20,8 @@ export interface OutboxRelayOptions {
   registry?: Registry;
 }
 
-/** A query run at scrape time: bounded to one second, and undefined instead of an error. */
-const scrapeQuery = async <T>(query: Promise<T>): Promise<T | undefined> => {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), 1_000);
-  });
-  try {
-    return await Promise.race([query, timeout]);
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
-};
+/** Scrape-time queries get one second; after that the gauge keeps its last value. */
+const SCRAPE_TIMEOUT_MS = 1_000;
 
 interface OutboxRow {
   position: number;
@@ -80,7 +68,10 @@ export class OutboxRelay {
         registers: [registry],
         async collect() {
           // A scrape must succeed while the database is down (or the target looks down): keep the last value.
-          const row = await scrapeQuery(knex(OUTBOX_TABLE).whereNull('published_at').count<{ count: number }[]>({ count: '*' }).first());
+          const row = await readForScrape(
+            knex(OUTBOX_TABLE).whereNull('published_at').count<{ count: number }[]>({ count: '*' }).first(),
+            SCRAPE_TIMEOUT_MS,
+          );
           if (row) this.set(Number(row.count));
         },
       });
@@ -89,8 +80,9 @@ export class OutboxRelay {
         help: 'Age of the oldest unpublished outbox event (0 when none).',
         registers: [registry],
         async collect() {
-          const row = await scrapeQuery(
+          const row = await readForScrape(
             knex(OUTBOX_TABLE).whereNull('published_at').min<{ oldest: Date | null }[]>({ oldest: 'created_at' }).first(),
+            SCRAPE_TIMEOUT_MS,
           );
           if (row) this.set(row.oldest ? Math.max(0, (Date.now() - new Date(row.oldest).getTime()) / 1000) : 0);
         },

@@ -28,6 +28,26 @@ export const createMetrics = (options: { defaultMetrics?: boolean } = {}): Servi
   return { registry, httpRequestDuration };
 };
 
+/**
+ * Reads what a scrape-time metric (a gauge's `collect()`) needs from a dependency, bounded: resolves
+ * to undefined instead of failing when `read` rejects or has not answered within `timeoutMs`. A
+ * scrape must answer quickly while a database or broker is down (else the target looks down too),
+ * and a gauge that is not set keeps its last value.
+ */
+export const readForScrape = async <T>(read: PromiseLike<T>, timeoutMs: number): Promise<T | undefined> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    return await Promise.race([read, timeout]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
 /** The route label for a request: the template it matched, never the raw path (bounded cardinality). */
 export const routeLabel = (res: Response): string => (res.locals.routeTemplate as string | undefined) ?? 'unmatched';
 

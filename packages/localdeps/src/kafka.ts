@@ -17,6 +17,10 @@ export interface KafkaHandle {
   stop(): Promise<void>;
   /** Starts again after `stop()` on the same ports with the same data (for outage tests). */
   start(): Promise<void>;
+  /** Freezes the broker (SIGSTOP): connections stay open, requests get no answer, as with a hung broker. */
+  freeze(): void;
+  /** Lets a frozen broker go on (SIGCONT). */
+  thaw(): void;
 }
 
 // The pom that scripts/install-deps.sh resolves holds the version; this file sits in src/ or dist/.
@@ -132,5 +136,5 @@ export const startKafka = async (options: KafkaOptions = {}): Promise<KafkaHandl
   };
 
   await start();
-  return { brokers: [`127.0.0.1:${brokerPort}`], stop, start };
+  return { brokers: [`127.0.0.1:${brokerPort}`], stop, start, freeze: () => broker?.freeze(), thaw: () => broker?.thaw() };
 };

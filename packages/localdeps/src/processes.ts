@@ -160,6 +160,12 @@ export interface ServerProcess {
   isRunning(): boolean;
   /** Sends the stop signal and waits for the exit, killing the server when that takes over 20 s. */
   stop(): Promise<void>;
+  /**
+   * SIGSTOP: the server keeps its port and open connections but answers nothing, as a hung server
+   * or a partitioned network would (outage tests). `thaw()` (SIGCONT) lets it go on; `stop()` thaws first.
+   */
+  freeze(): void;
+  thaw(): void;
 }
 
 const killAfterMs = 20_000;
@@ -192,9 +198,20 @@ export const startServerProcess = async (spec: ServerSpec): Promise<ServerProces
   }
   // A server left running must not keep the Node process (say, a jest worker) alive: it dies with it.
   child.unref();
+  let frozen = false;
+  const thaw = (): void => {
+    if (frozen && !hasExited(child)) child.kill('SIGCONT');
+    frozen = false;
+  };
+  const freeze = (): void => {
+    if (hasExited(child)) return;
+    child.kill('SIGSTOP');
+    frozen = true;
+  };
   const stop = async (): Promise<void> => {
     if (hasExited(child)) return;
     const exited = waitForExit(child);
+    thaw();
     child.kill(spec.stopSignal);
     const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     try {
@@ -203,5 +220,5 @@ export const startServerProcess = async (spec: ServerSpec): Promise<ServerProces
       clearTimeout(timer);
     }
   };
-  return { stop, isRunning: () => !hasExited(child) };
+  return { stop, freeze, thaw, isRunning: () => !hasExited(child) };
 };

@@ -16,7 +16,7 @@ import type { AnalyticsConfig } from './config.js';
 import { startAnalyticsConsumer } from './domain/consumer.js';
 import { EventIngestor } from './domain/ingest.js';
 import { Maintenance } from './domain/maintenance.js';
-import { createAnalyticsMetrics, type AnalyticsMetrics } from './domain/metrics.js';
+import { createAnalyticsMetrics, registerConsumerLagMetric, type AnalyticsMetrics } from './domain/metrics.js';
 import { AnalyticsQueries } from './domain/queries.js';
 import { analyticsMigrations } from './migrations/index.js';
 import { ActiveUserRepository } from './repositories/active-users.js';
@@ -122,6 +122,7 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
   let consumer: AnalyticsConsumerHandle | undefined;
   if (config.consumerEnabled) {
     const bus = connectEventBus({ injected: infra.bus, kafka: config.kafka, logger, closers })!;
+    registerConsumerLagMetric(metrics.registry, { bus, groupId: config.consumerGroup, topic: config.topic, logger });
     consumer = startConsumerInBackground(bus, { config, ingestor, analyticsMetrics, logger }, closers);
     health.addCheck('consumer', async () => {
       if (!consumer?.subscription?.ready) throw new Error('not joined to its consumer group yet');

@@ -147,6 +147,21 @@ export const metricValue = (text: string, sample: string): number | undefined =>
   return line === undefined ? undefined : Number(line.slice(sample.length + 1));
 };
 
+/** `analytics_consumer_lag` of `topic` in the Prometheus text format, by partition. */
+export const consumerLagOf = (text: string, topic: string): Record<string, number> => {
+  const lags: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const match = /^analytics_consumer_lag\{(.*)\} (\S+)$/.exec(line);
+    const labels = Object.fromEntries([...(match?.[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map(([, name, value]) => [name, value]));
+    if (match && labels.topic === topic && labels.partition !== undefined) lags[labels.partition] = Number(match[2]);
+  }
+  return lags;
+};
+
+/** The sum of `consumerLagOf` over the partitions. */
+export const totalLagOf = (text: string, topic: string): number =>
+  Object.values(consumerLagOf(text, topic)).reduce((sum, lag) => sum + lag, 0);
+
 /** A kafkajs client on the shared test broker, for what a test checks behind the bus's back. */
 export const testKafka = (brokers: string[] = testKafkaBrokers()) => new Kafka({ brokers, logLevel: logLevel.NOTHING });
 

@@ -28,10 +28,6 @@ export const startAnalyticsConsumer = (options: AnalyticsConsumerOptions): Promi
     dlqTopic: options.dlqTopic,
     logger,
     handle: async (received, batch) => {
-      const lag = { topic: batch.topic, partition: String(batch.partition) };
-      // Until this batch commits its messages are still behind: while the database is down the
-      // gauge shows the stuck batch rather than the lag of the last batch that succeeded.
-      metrics.consumerLag.set(lag, batch.lag + batch.messages.length);
       const endTimer = metrics.batchDuration.startTimer();
       const result = await ingestor.ingest(received.map(({ event }) => event));
       endTimer();
@@ -57,7 +53,6 @@ export const startAnalyticsConsumer = (options: AnalyticsConsumerOptions): Promi
         metrics.deadLettered.inc(result.rejected.length);
       }
       metrics.batchSize.observe(batch.messages.length);
-      metrics.consumerLag.set(lag, batch.lag);
       if (result.duplicates > 0) logger.debug({ duplicates: result.duplicates }, 'redelivered events skipped');
     },
     onDeadLetter: () => metrics.deadLettered.inc(),

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from '@galion/kit';
+import type { EventBus } from '@galion/events';
+import { Counter, Gauge, Histogram, readForScrape, type Logger, type Registry } from '@galion/kit';
 
 /**
  * The analytics domain metrics. Their names and labels are a contract with the dashboards and
@@ -9,7 +10,6 @@ export interface AnalyticsMetrics {
   eventsStored: Counter;
   processingErrors: Counter;
   deadLettered: Counter;
-  consumerLag: Gauge<'topic' | 'partition'>;
   batchSize: Histogram;
   batchDuration: Histogram;
   eventLatency: Histogram;
@@ -36,12 +36,6 @@ export const createAnalyticsMetrics = (registry: Registry): AnalyticsMetrics => 
     help: 'Messages sent to the dead-letter topic because they could not be parsed or validated.',
     registers: [registry],
   }),
-  consumerLag: new Gauge({
-    name: 'analytics_consumer_lag',
-    help: 'Messages of a partition not yet handed to the consumer, after its last batch.',
-    labelNames: ['topic', 'partition'] as const,
-    registers: [registry],
-  }),
   batchSize: new Histogram({
     name: 'analytics_batch_size',
     help: 'Messages per consumed batch.',
@@ -61,3 +55,59 @@ export const createAnalyticsMetrics = (registry: Registry): AnalyticsMetrics => 
     registers: [registry],
   }),
 });
+
+export interface ConsumerLagSource {
+  bus: Pick<EventBus, 'consumerLag'>;
+  groupId: string;
+  topic: string;
+  logger: Logger;
+  /** Longest a scrape waits for the broker before answering with the last values. Default 2 s. */
+  timeoutMs?: number;
+}
+
+export const CONSUMER_LAG_SCRAPE_TIMEOUT_MS = 2_000;
+
+/**
+ * `analytics_consumer_lag{topic,partition}`, measured from the broker at scrape time (end offset
+ * minus the group's committed offset, see EventBus.consumerLag) rather than from the batches the
+ * consumer receives: a consumer that is stuck, not assigned or crashing receives none, and its lag
+ * must still show and grow. Every consumer replica reports the whole group's lag, so dashboards and
+ * alerts take the max per partition across instances. A broker that is down or slow never makes
+ * the scrape fail or take more than `timeoutMs`: the gauge keeps its last values, and at most one
+ * read is in flight however often Prometheus scrapes (a late answer still updates the gauge).
+ */
+export const registerConsumerLagMetric = (registry: Registry, source: ConsumerLagSource): Gauge<'topic' | 'partition'> => {
+  const timeoutMs = source.timeoutMs ?? CONSUMER_LAG_SCRAPE_TIMEOUT_MS;
+  let inFlight: Promise<void> | undefined;
+  let failing = false;
+  const measure = async (gauge: Gauge<'topic' | 'partition'>): Promise<void> => {
+    try {
+      for (const { partition, lag } of await source.bus.consumerLag(source.groupId, source.topic)) {
+        gauge.set({ topic: source.topic, partition: String(partition) }, lag);
+      }
+      if (failing) source.logger.info({ topic: source.topic, group: source.groupId }, 'reading the consumer lag works again');
+      failing = false;
+    } catch (error) {
+      // Once per outage: the broker client logs its own errors, and a scrape comes every few seconds.
+      if (!failing) {
+        source.logger.warn(
+          { err: error, topic: source.topic, group: source.groupId },
+          'reading the consumer lag from the broker failed; /metrics keeps the last values',
+        );
+      }
+      failing = true;
+    }
+  };
+  return new Gauge({
+    name: 'analytics_consumer_lag',
+    help: "Messages of a partition the consumer group has not committed yet: the partition's end offset minus the group's committed offset (minus the start offset where it has none), read from the broker at scrape time.",
+    labelNames: ['topic', 'partition'] as const,
+    registers: [registry],
+    async collect() {
+      inFlight ??= measure(this).finally(() => {
+        inFlight = undefined;
+      });
+      await readForScrape(inFlight, timeoutMs);
+    },
+  });
+};
