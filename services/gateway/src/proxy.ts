@@ -64,12 +64,18 @@ export interface UpstreamProxyDeps {
   logger: Logger;
 }
 
-/** The upstream's response headers for the client: its own, minus those about its connection. */
-const responseHeaders = (headers: IncomingHttpHeaders): OutgoingHttpHeaders => {
+/**
+ * The upstream's response headers for the client: its own, minus those about its connection.
+ * Those the gateway already set to the same value (the security headers every Galion service
+ * sends, the request id) are left out rather than set twice.
+ */
+const responseHeaders = (headers: IncomingHttpHeaders, res: Response): OutgoingHttpHeaders => {
   const named = connectionOptions(headers.connection);
   const out: OutgoingHttpHeaders = {};
   for (const name in headers) {
-    if (!HOP_BY_HOP_RESPONSE.has(name) && !named.includes(name)) out[name] = headers[name];
+    const value = headers[name];
+    if (HOP_BY_HOP_RESPONSE.has(name) || named.includes(name) || res.getHeader(name) === value) continue;
+    out[name] = value;
   }
   return out;
 };
@@ -154,7 +160,7 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
     finish(exchange, status >= 500 ? 'failure' : 'success');
     const { res } = exchange;
     const reason = upstreamRes.statusMessage && !UNSAFE_REASON.test(upstreamRes.statusMessage) ? upstreamRes.statusMessage : undefined;
-    res.writeHead(status, reason, responseHeaders(upstreamRes.headers));
+    res.writeHead(status, reason, responseHeaders(upstreamRes.headers, res));
     // A response cut short upstream must reach the client as a broken response, not a complete one.
     upstreamRes.once('error', () => res.destroy());
     upstreamRes.once('aborted', () => res.destroy());
