@@ -1,53 +1,20 @@
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import type { RedisStore } from '@galion/kit';
-import {
-  loginAt,
-  newTestStore,
-  startGateway,
-  startRealAuth,
-  startStubUpstream,
-  type GatewayHarness,
-  type RealAuth,
-  type StubUpstream,
-} from './harness';
+import { gatewayPerTest, startGateway, startStubUpstream, type GatewayHarness } from './harness';
 
 /**
  * The edges a reverse proxy must get right beyond ordinary forwarding (forwarding.test.ts):
  * clients that leave early, upstreams that answer malformed responses, hop-by-hop headers named
  * in Connection, and unusual request targets.
  */
-let store: RedisStore;
-let auth: RealAuth;
-let analytics: StubUpstream;
-let token: string;
-const opened: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  store = await newTestStore();
-  [auth, analytics] = await Promise.all([startRealAuth(store), startStubUpstream('analytics')]);
-  token = (await loginAt(auth.url)).accessToken;
-});
-
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((item) => item.close().catch(() => undefined)));
-});
-
-afterAll(async () => {
-  await Promise.all([auth.close(), analytics.close()]);
-  await store.close();
-});
-
-const gatewayFor = async (usersUrl: string, env: Record<string, string> = {}): Promise<GatewayHarness> => {
-  const gw = await startGateway({ auth: auth.url, users: usersUrl, analytics: analytics.url }, store, env);
-  opened.push(gw);
-  return gw;
-};
+const suite = gatewayPerTest();
+const gatewayFor = suite.gatewayFor;
 
 /** A raw request to the gateway, failing after `timeoutMs` rather than hanging. */
 const call = (gw: GatewayHarness, method: string, path: string, headers: Record<string, string> = {}, timeoutMs = 3000) =>
   new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    const req = request(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...headers } }, (res) => {
+    const req = request(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${suite.token}`, ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
@@ -66,7 +33,7 @@ const rawUpstream = async (answer: () => string) => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const closer = { close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-  opened.push(closer);
+  suite.closeAfterTest(closer);
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 };
 
@@ -78,7 +45,7 @@ const nodeUpstream = async (handle: (req: IncomingMessage, res: ServerResponse) 
     handle(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  opened.push({
+  suite.closeAfterTest({
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -91,8 +58,9 @@ const nodeUpstream = async (handle: (req: IncomingMessage, res: ServerResponse) 
 describe('clients that leave before the request is forwarded', () => {
   it('when clients drop a streamed upload while the gateway checks their token, then the upstream is not blamed and the breaker stays closed', async () => {
     const users = await startStubUpstream('users');
-    opened.push(users);
+    suite.closeAfterTest(users);
     // The same Redis, its revocation look-up answering 100 ms late (a Redis latency spike).
+    const { store, auth, analytics } = suite;
     const slowStore: RedisStore = Object.create(store);
     slowStore.getMany = async (keys) => {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -105,7 +73,7 @@ describe('clients that leave before the request is forwarded', () => {
       BREAKER_COOLDOWN_MS: '5000',
       BREAKER_WINDOW_MS: '30000',
     });
-    opened.push(gw);
+    suite.closeAfterTest(gw);
     const { port } = new URL(gw.url);
     // Headers and the start of a POST body, then the client hangs up while its token is checked.
     const droppedUpload = () =>
@@ -113,7 +81,7 @@ describe('clients that leave before the request is forwarded', () => {
         const socket = connect(Number(port), '127.0.0.1', () => {
           socket.end(
             'POST /api/v1/users/things HTTP/1.1\r\nHost: gw\r\n' +
-              `Authorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"partial":`,
+              `Authorization: Bearer ${suite.token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"partial":`,
           );
         });
         socket.on('error', () => undefined);
@@ -173,7 +141,7 @@ describe('request targets', () => {
     await new Promise<void>((resolve, reject) => {
       const socket = connect(Number(port), '127.0.0.1', () => {
         socket.write(
-          `GET http://evil.example/api/v1/users/me?x=1 HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+          `GET http://evil.example/api/v1/users/me?x=1 HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${suite.token}\r\nConnection: close\r\n\r\n`,
         );
       });
       socket.on('error', reject);

@@ -216,3 +216,65 @@ export const loginAt = async (authUrl: string): Promise<{ id: string; accessToke
 
 /** A random documentation-range client address, so rate-limit counts of tests never meet. */
 export const randomIp = (): string => `203.0.113.${1 + Math.floor(Math.random() * 250)}`;
+
+export interface GatewayPerTest {
+  readonly store: RedisStore;
+  readonly auth: RealAuth;
+  readonly analytics: StubUpstream;
+  /** A user's access token from the real auth service. */
+  readonly token: string;
+  /** A gateway in front of `usersUrl` (with the suite's auth and analytics), closed after the test. */
+  gatewayFor(usersUrl: string, env?: Record<string, string>): Promise<GatewayHarness>;
+  /** Closes `item` (an upstream, a gateway) after the test. */
+  closeAfterTest<T extends { close(): Promise<void> }>(item: T): T;
+}
+
+/**
+ * For suites whose tests each start a gateway in front of a users upstream of their own: a real
+ * auth service, a stub analytics and a logged-in user for the suite, and whatever a test opened
+ * closed after it. Registers the jest hooks that do this; call it at the top of the test file.
+ */
+export const gatewayPerTest = (): GatewayPerTest => {
+  const opened: { close(): Promise<void> }[] = [];
+  let store: RedisStore | undefined;
+  let auth: RealAuth | undefined;
+  let analytics: StubUpstream | undefined;
+  let token = '';
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('gatewayPerTest: used before its beforeAll ran');
+    return value;
+  };
+  beforeAll(async () => {
+    store = await newTestStore();
+    [auth, analytics] = await Promise.all([startRealAuth(store), startStubUpstream('analytics')]);
+    token = (await loginAt(auth.url)).accessToken;
+  });
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((item) => item.close().catch(() => undefined)));
+  });
+  afterAll(async () => {
+    await Promise.all([auth?.close(), analytics?.close()]);
+    await store?.close();
+  });
+  const closeAfterTest = <T extends { close(): Promise<void> }>(item: T): T => {
+    opened.push(item);
+    return item;
+  };
+  return {
+    get store() {
+      return ready(store);
+    },
+    get auth() {
+      return ready(auth);
+    },
+    get analytics() {
+      return ready(analytics);
+    },
+    get token() {
+      return token;
+    },
+    closeAfterTest,
+    gatewayFor: async (usersUrl, env = {}) =>
+      closeAfterTest(await startGateway({ auth: ready(auth).url, users: usersUrl, analytics: ready(analytics).url }, ready(store), env)),
+  };
+};

@@ -1,56 +1,14 @@
-import type { RedisStore } from '@galion/kit';
-import {
-  deadUpstreamUrl,
-  loginAt,
-  newTestStore,
-  startFlakyUpstream,
-  startGateway,
-  startRealAuth,
-  startStubUpstream,
-  type GatewayHarness,
-  type RealAuth,
-  type StubUpstream,
-} from './harness';
+import { deadUpstreamUrl, gatewayPerTest, startFlakyUpstream, startStubUpstream } from './harness';
 
-let store: RedisStore;
-let auth: RealAuth;
-let analytics: StubUpstream;
-let token: string;
-const opened: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  store = await newTestStore();
-  [auth, analytics] = await Promise.all([startRealAuth(store), startStubUpstream('analytics')]);
-  token = (await loginAt(auth.url)).accessToken;
-});
-
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((item) => item.close().catch(() => undefined)));
-});
-
-afterAll(async () => {
-  await Promise.all([auth.close(), analytics.close()]);
-  await store.close();
-});
-
-/** A gateway whose users upstream is `usersUrl`; closed after the test. */
-const gatewayFor = async (usersUrl: string, env: Record<string, string> = {}): Promise<GatewayHarness> => {
-  const gw = await startGateway({ auth: auth.url, users: usersUrl, analytics: analytics.url }, store, env);
-  opened.push(gw);
-  return gw;
-};
-
-const stub = async (name: string) => {
-  const upstream = await startStubUpstream(name);
-  opened.push(upstream);
-  return upstream;
-};
+const suite = gatewayPerTest();
+const gatewayFor = suite.gatewayFor;
+const stub = async (name: string) => suite.closeAfterTest(await startStubUpstream(name));
 
 describe('upstream down', () => {
   it('when the upstream refuses connections, then 503 upstream_unavailable comes fast', async () => {
     const gw = await gatewayFor(await deadUpstreamUrl());
     const started = Date.now();
-    const response = await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${token}`).expect(503);
+    const response = await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${suite.token}`).expect(503);
     // Far below any timeout: a refused connection is known at once.
     expect(Date.now() - started).toBeLessThan(2000);
     expect(response.body).toMatchObject({ error: 'upstream_unavailable', request_id: expect.any(String) });
@@ -69,9 +27,9 @@ describe('upstream down', () => {
 describe('retry on connection failure', () => {
   it('when the first connection breaks on a GET, then the gateway retries once and the client gets the answer', async () => {
     const flaky = await startFlakyUpstream('users', 1);
-    opened.push(flaky);
+    suite.closeAfterTest(flaky);
     const gw = await gatewayFor(flaky.url);
-    const response = await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${token}`).expect(200);
+    const response = await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${suite.token}`).expect(200);
     expect(response.body.upstream).toBe('users');
     expect(flaky.dropped()).toBe(1);
     expect(flaky.requests).toHaveLength(1);
@@ -80,9 +38,9 @@ describe('retry on connection failure', () => {
 
   it('when the first connection breaks on a POST, then it is not retried and the client gets 502', async () => {
     const flaky = await startFlakyUpstream('users', 1);
-    opened.push(flaky);
+    suite.closeAfterTest(flaky);
     const gw = await gatewayFor(flaky.url);
-    const response = await gw.http.post('/api/v1/users/things').set('Authorization', `Bearer ${token}`).send({ a: 1 }).expect(502);
+    const response = await gw.http.post('/api/v1/users/things').set('Authorization', `Bearer ${suite.token}`).send({ a: 1 }).expect(502);
     expect(response.body.error).toBe('upstream_error');
     expect(flaky.requests).toHaveLength(0);
     expect(await gw.metric('gateway_upstream_retries_total', { upstream: 'users' })).toBe(0);
@@ -90,18 +48,18 @@ describe('retry on connection failure', () => {
 
   it('when a PUT with a body hits a broken connection, then the retry sends the same body', async () => {
     const flaky = await startFlakyUpstream('users', 1);
-    opened.push(flaky);
+    suite.closeAfterTest(flaky);
     const gw = await gatewayFor(flaky.url);
-    await gw.http.put('/api/v1/users/things/1').set('Authorization', `Bearer ${token}`).send({ name: 'same body' }).expect(200);
+    await gw.http.put('/api/v1/users/things/1').set('Authorization', `Bearer ${suite.token}`).send({ name: 'same body' }).expect(200);
     expect(flaky.requests).toHaveLength(1);
     expect(JSON.parse(flaky.requests[0]!.body)).toEqual({ name: 'same body' });
   });
 
   it('when both attempts of a GET break, then the client gets 502 after exactly one retry', async () => {
     const flaky = await startFlakyUpstream('users', 2);
-    opened.push(flaky);
+    suite.closeAfterTest(flaky);
     const gw = await gatewayFor(flaky.url);
-    await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${token}`).expect(502);
+    await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${suite.token}`).expect(502);
     expect(flaky.dropped()).toBe(2);
     expect(await gw.metric('gateway_upstream_retries_total', { upstream: 'users' })).toBe(1);
   });
@@ -112,13 +70,13 @@ describe('timeouts', () => {
     const users = await stub('users');
     const gw = await gatewayFor(users.url, { USERS_UPSTREAM_TIMEOUT_MS: '300' });
     const started = Date.now();
-    const response = await gw.http.get('/api/v1/users/slow?ms=3000').set('Authorization', `Bearer ${token}`).expect(504);
+    const response = await gw.http.get('/api/v1/users/slow?ms=3000').set('Authorization', `Bearer ${suite.token}`).expect(504);
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(280);
     expect(elapsed).toBeLessThan(2500);
     expect(response.body.error).toBe('upstream_timeout');
     // The timeout is per upstream: analytics keeps the default and answers a slower call.
-    await gw.http.get('/api/v1/analytics/slow?ms=500').set('Authorization', `Bearer ${token}`).expect(200);
+    await gw.http.get('/api/v1/analytics/slow?ms=500').set('Authorization', `Bearer ${suite.token}`).expect(200);
   });
 });
 
@@ -129,7 +87,7 @@ describe('circuit breaker', () => {
   it('when enough calls fail, then it opens and answers 503 without calling the upstream, then recovers through a half-open probe', async () => {
     const users = await stub('users');
     const gw = await gatewayFor(users.url, breakerEnv);
-    const call = (path: string) => gw.http.get(path).set('Authorization', `Bearer ${token}`);
+    const call = (path: string) => gw.http.get(path).set('Authorization', `Bearer ${suite.token}`);
     for (let i = 0; i < 4; i += 1) await call('/api/v1/users/status/503').expect(503);
     expect(users.requests).toHaveLength(4);
     expect(await gw.metric('gateway_circuit_breaker_state', { upstream: 'users' })).toBe(2);
@@ -141,7 +99,7 @@ describe('circuit breaker', () => {
     expect(users.requests).toHaveLength(4);
     expect(await gw.metric('gateway_circuit_breaker_rejections_total', { upstream: 'users' })).toBe(1);
     // Other upstreams have breakers of their own.
-    await gw.http.get('/api/v1/analytics/summary').set('Authorization', `Bearer ${token}`).expect(200);
+    await gw.http.get('/api/v1/analytics/summary').set('Authorization', `Bearer ${suite.token}`).expect(200);
 
     await new Promise((resolve) => setTimeout(resolve, 1600));
     expect(await gw.metric('gateway_circuit_breaker_state', { upstream: 'users' })).toBe(1);
@@ -153,7 +111,7 @@ describe('circuit breaker', () => {
   it('when the half-open probe fails, then the breaker opens again', async () => {
     const users = await stub('users');
     const gw = await gatewayFor(users.url, breakerEnv);
-    const call = (path: string) => gw.http.get(path).set('Authorization', `Bearer ${token}`);
+    const call = (path: string) => gw.http.get(path).set('Authorization', `Bearer ${suite.token}`);
     for (let i = 0; i < 4; i += 1) await call('/api/v1/users/status/500').expect(500);
     await new Promise((resolve) => setTimeout(resolve, 1600));
     await call('/api/v1/users/status/502').expect(502);
@@ -165,7 +123,7 @@ describe('circuit breaker', () => {
   it('when failures stay under the ratio, then the breaker stays closed', async () => {
     const users = await stub('users');
     const gw = await gatewayFor(users.url, breakerEnv);
-    const call = (path: string) => gw.http.get(path).set('Authorization', `Bearer ${token}`);
+    const call = (path: string) => gw.http.get(path).set('Authorization', `Bearer ${suite.token}`);
     for (let i = 0; i < 6; i += 1) await call('/api/v1/users/me').expect(200);
     for (let i = 0; i < 3; i += 1) await call('/api/v1/users/status/503').expect(503);
     await call('/api/v1/users/me').expect(200);
@@ -174,8 +132,8 @@ describe('circuit breaker', () => {
 
   it('when the upstream refuses connections, then the breaker opens and later calls are rejected at once', async () => {
     const gw = await gatewayFor(await deadUpstreamUrl(), breakerEnv);
-    for (let i = 0; i < 4; i += 1) await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${token}`).expect(503);
-    await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${token}`).expect(503);
+    for (let i = 0; i < 4; i += 1) await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${suite.token}`).expect(503);
+    await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${suite.token}`).expect(503);
     expect(await gw.metric('gateway_circuit_breaker_rejections_total', { upstream: 'users' })).toBe(1);
   });
 });
