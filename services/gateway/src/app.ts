@@ -13,6 +13,7 @@ import { bearerToken, isAuthError, tokenMissing, type AccessClaims, type TokenVe
 import type { Express, RequestHandler, Response } from 'express';
 import { routeAccess, type RouteAccess } from './access.js';
 import { bodyLimitGuard } from './body.js';
+import { chain } from './chain.js';
 import type { UpstreamConfig } from './config.js';
 import { DOCS_CSP, DOCS_HTML } from './docs-page.js';
 import { prepareUpstreamHeaders } from './headers.js';
@@ -39,39 +40,6 @@ export interface GatewayAppDeps {
 }
 
 const accessOf = (res: Response) => res.locals.access as RouteAccess;
-
-/** Runs handlers in order, as a router would, without a router's per-layer path matching. */
-const chain =
-  (handlers: RequestHandler[]): RequestHandler =>
-  (req, res, done) => {
-    let finished = false;
-    const end = (error?: unknown) => {
-      if (finished) return;
-      finished = true;
-      done(error);
-    };
-    // A promise rejected without a reason still fails the request, as in Express.
-    const fail = (error: unknown) => end(error ?? new Error('rejected without a reason'));
-    const run = (index: number) => {
-      const handler = handlers[index];
-      if (!handler) return end();
-      let passed = false;
-      // Each handler passes the request on once; a second call is ignored.
-      const next = (error?: unknown) => {
-        if (passed) return;
-        passed = true;
-        if (error !== undefined && error !== null) end(error);
-        else run(index + 1);
-      };
-      try {
-        const result: unknown = handler(req, res, next);
-        if (result instanceof Promise) result.catch(fail);
-      } catch (thrown) {
-        fail(thrown);
-      }
-    };
-    run(0);
-  };
 
 /**
  * The proxied routes: the upstream is chosen by path prefix (the path is never rewritten). Then,

@@ -1,11 +1,13 @@
 import { ConfigError } from '@galion/kit';
 import { CircuitBreaker } from '../src/breaker';
+import { chain } from '../src/chain';
 import { loadGatewayConfig } from '../src/config';
 import { routeAccess } from '../src/access';
 import { isValidTraceparent, newTraceparent } from '../src/headers';
 import { mergeOpenApi } from '../src/openapi';
 import { VerificationCache } from '../src/verification-cache';
 import type { AccessClaims, TokenVerifier } from '@galion/tokens';
+import type { Request, RequestHandler, Response } from 'express';
 
 const UPSTREAMS = { AUTH_URL: 'http://auth:8080', USERS_URL: 'http://users:8080', ANALYTICS_URL: 'http://analytics:8080' };
 
@@ -193,5 +195,84 @@ describe('trace context', () => {
     }
     expect(seen.size).toBe(2_000);
     expect(isValidTraceparent('00-00000000000000000000000000000000-b7ad6b7169203331-01')).toBe(false);
+  });
+});
+
+describe('handler chain', () => {
+  /** Runs `handlers` through chain() and resolves with every call of the final callback. */
+  const runChain = async (handlers: RequestHandler[]) => {
+    const outcomes: unknown[] = [];
+    chain(handlers)({} as Request, {} as Response, (error?: unknown) => outcomes.push(error ?? 'passed'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    return outcomes;
+  };
+
+  it('when every handler passes the request on, then they run in order and the chain passes it on once', async () => {
+    const order: number[] = [];
+    const step =
+      (n: number): RequestHandler =>
+      (_req, _res, next) => {
+        order.push(n);
+        next();
+      };
+    expect(await runChain([step(1), step(2), step(3)])).toEqual(['passed']);
+    expect(order).toEqual([1, 2, 3]);
+  });
+
+  it('when a handler calls next twice, then the next handler runs once', async () => {
+    let runs = 0;
+    const twice: RequestHandler = (_req, _res, next) => {
+      next();
+      next();
+    };
+    const counted: RequestHandler = (_req, _res, next) => {
+      runs += 1;
+      next();
+    };
+    expect(await runChain([twice, counted])).toEqual(['passed']);
+    expect(runs).toBe(1);
+  });
+
+  it('when a handler fails (next(error), throws, rejects, or rejects without a reason), then the chain fails once and stops', async () => {
+    const failures: [string, RequestHandler][] = [
+      ['next(error)', (_req, _res, next) => next(new Error('passed on'))],
+      [
+        'throw',
+        () => {
+          throw new Error('thrown');
+        },
+      ],
+      [
+        'reject',
+        async () => {
+          throw new Error('rejected');
+        },
+      ],
+      ['reject without a reason', () => Promise.reject(undefined)],
+    ];
+    for (const [name, failing] of failures) {
+      let laterRan = false;
+      const later: RequestHandler = (_req, _res, next) => {
+        laterRan = true;
+        next();
+      };
+      const outcomes = await runChain([failing, later]);
+      expect({ name, outcomes: outcomes.length, isError: outcomes[0] instanceof Error, laterRan }).toEqual({
+        name,
+        outcomes: 1,
+        isError: true,
+        laterRan: false,
+      });
+    }
+  });
+
+  it('when a handler answers without calling next, then the chain ends there', async () => {
+    let laterRan = false;
+    const answers: RequestHandler = () => undefined;
+    const later: RequestHandler = () => {
+      laterRan = true;
+    };
+    expect(await runChain([answers, later])).toEqual([]);
+    expect(laterRan).toBe(false);
   });
 });
