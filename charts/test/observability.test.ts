@@ -7,6 +7,7 @@
  */
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { metricNames } from './promql';
 import { CHARTS, K8sObject, ROOT, UMBRELLA, mustRun, prepare, renderObjects, run, tempDir } from './tools';
 
 jest.setTimeout(300_000);
@@ -37,36 +38,6 @@ const knownLabels = new Set([
   ...contract.external.flatMap((m) => m.labels),
 ]);
 
-const KEYWORDS = new Set([
-  'and',
-  'or',
-  'unless',
-  'bool',
-  'offset',
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'inf',
-  'nan',
-]);
-
-/** Metric names a PromQL expression selects (not functions, labels, keywords or durations). */
-export const metricNames = (expr: string): string[] => {
-  let e = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
-  e = e.replace(/\{[^}]*\}/g, ' ');
-  e = e.replace(/\[[^\]]*\]/g, ' ');
-  e = e.replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
-  const names: string[] = [];
-  for (const m of e.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)) {
-    if (m[2] || KEYWORDS.has(m[1].toLowerCase())) continue;
-    names.push(m[1]);
-  }
-  return [...new Set(names)];
-};
-
 /** Label names an expression groups by or matches on. */
 const labelNames = (expr: string): string[] => {
   const out: string[] = [];
@@ -92,6 +63,8 @@ beforeAll(() => {
 test('metricNames reads PromQL the way the checks need', () => {
   expect(metricNames('histogram_quantile(0.95, sum by (job, le) (rate(foo_bucket{job="a",x=~"b|c"}[5m]))) > 0.5')).toEqual(['foo_bucket']);
   expect(metricNames('(a_total / b) and on (job) delta(c[10m]) > 0')).toEqual(['a_total', 'b', 'c']);
+  // The exponent of a number is not a metric.
+  expect(metricNames('sum(d_bytes) > 1e3')).toEqual(['d_bytes']);
 });
 
 describe('alert rules', () => {

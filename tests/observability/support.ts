@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { KUBE_VERSIONS, NAMESPACE, ROOT, mustRun, parseYaml, prepare, templateArgs, tool, type K8sObject } from '../../charts/test/tools';
+export { metricNames } from '../../charts/test/promql';
 
 export { NAMESPACE, ROOT };
 
@@ -72,36 +73,6 @@ export const substituteVariables = (expr: string, namespace: string): string =>
     .replace(/\$\{?__rate_interval\}?/g, '1m')
     .replace(/\$\{?__interval\}?/g, '15s')
     .replace(/\$\{?__range\}?/g, '5m');
-
-const KEYWORDS = new Set([
-  'and',
-  'or',
-  'unless',
-  'bool',
-  'offset',
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'inf',
-  'nan',
-]);
-
-/** Metric names a PromQL expression selects (not functions, labels, keywords or durations). */
-export const metricNames = (expr: string): string[] => {
-  let e = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
-  e = e.replace(/\{[^}]*\}/g, ' ');
-  e = e.replace(/\[[^\]]*\]/g, ' ');
-  e = e.replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
-  const names: string[] = [];
-  for (const [, name = '', call] of e.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)) {
-    if (call || KEYWORDS.has(name.toLowerCase()) || /^[0-9.e+-]+$/.test(name)) continue;
-    names.push(name);
-  }
-  return [...new Set(names)];
-};
 
 /** The metric family a sample name belongs to: `x_bucket`, `x_count`, `x_sum` are histogram `x`. */
 export const familyOf = (name: string, families: Set<string>): string => {
