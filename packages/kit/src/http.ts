@@ -169,8 +169,8 @@ export class ApiRouter {
   }
 }
 
-export interface HttpAppOptions {
-  service: string;
+/** What every service's app takes from the service's composition, besides its own routes. */
+export interface HttpAppBase {
   logger: Logger;
   metrics: ServiceMetrics;
   health: Health;
@@ -178,12 +178,27 @@ export interface HttpAppOptions {
   bodyLimit?: string;
   /** How many proxy hops to trust for the client address (X-Forwarded-For). */
   trustProxy?: number;
-  openapi?: { path: string; title: string; version: string; description?: string };
   /** Serve `/metrics` on this app; false when a separate metrics port serves it. */
   serveMetrics?: boolean;
+}
+
+export interface HttpAppOptions extends HttpAppBase {
+  service: string;
+  openapi?: { path: string; title: string; version: string; description?: string };
   /** Extra routes mounted before the API, e.g. the gateway's proxies. */
   mount?: (app: Express) => void;
 }
+
+/** The HttpAppBase part of a service's app dependencies (and nothing else of them). */
+export const httpAppBase = (deps: HttpAppBase): HttpAppBase => ({
+  logger: deps.logger,
+  metrics: deps.metrics,
+  health: deps.health,
+  corsOrigins: deps.corsOrigins,
+  bodyLimit: deps.bodyLimit,
+  trustProxy: deps.trustProxy,
+  serveMetrics: deps.serveMetrics,
+});
 
 /**
  * Helmet's response headers, worked out once: with static options they are the same for every

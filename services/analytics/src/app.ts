@@ -1,19 +1,12 @@
-import { ApiRouter, createHttpApp, type Health, type Logger, type ServiceMetrics } from '@galion/kit';
+import { ApiRouter, createHttpApp, httpAppBase, type HttpAppBase } from '@galion/kit';
 import type { TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
 import type { AnalyticsQueries } from './domain/queries.js';
 import { BASE, registerAnalyticsRoutes } from './routes/analytics-routes.js';
 
-export interface AnalyticsAppDeps {
-  logger: Logger;
-  metrics: ServiceMetrics;
-  health: Health;
+export interface AnalyticsAppDeps extends HttpAppBase {
   queries: AnalyticsQueries;
   verifier: TokenVerifier;
-  corsOrigins?: string[];
-  bodyLimit?: string;
-  trustProxy?: number;
-  serveMetrics?: boolean;
   now?: () => Date;
 }
 
@@ -24,13 +17,7 @@ export const createAnalyticsApp = (deps: AnalyticsAppDeps): Express => {
   return createHttpApp(
     {
       service: 'analytics',
-      logger: deps.logger,
-      metrics: deps.metrics,
-      health: deps.health,
-      corsOrigins: deps.corsOrigins,
-      bodyLimit: deps.bodyLimit,
-      trustProxy: deps.trustProxy,
-      serveMetrics: deps.serveMetrics,
+      ...httpAppBase(deps),
       openapi: {
         path: `${BASE}/openapi.json`,
         title: 'Galion analytics',

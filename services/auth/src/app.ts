@@ -1,4 +1,4 @@
-import { ApiRouter, createHttpApp, type Health, type Logger, type ServiceMetrics } from '@galion/kit';
+import { ApiRouter, createHttpApp, httpAppBase, type HttpAppBase } from '@galion/kit';
 import type { TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
 import type { AccountRecovery } from './domain/account-recovery.js';
@@ -6,19 +6,12 @@ import type { AuthService } from './domain/auth-service.js';
 import type { SigningKeyRing } from './domain/signing-keys.js';
 import { BASE, registerAuthRoutes } from './routes/auth-routes.js';
 
-export interface AuthAppDeps {
-  logger: Logger;
-  metrics: ServiceMetrics;
-  health: Health;
+export interface AuthAppDeps extends HttpAppBase {
   auth: AuthService;
   recovery: AccountRecovery;
   verifier: TokenVerifier;
   keys: SigningKeyRing;
   issuer: string;
-  corsOrigins?: string[];
-  bodyLimit?: string;
-  trustProxy?: number;
-  serveMetrics?: boolean;
 }
 
 /** The auth HTTP app, built from its dependencies; it does not listen. */
@@ -28,13 +21,7 @@ export const createAuthApp = (deps: AuthAppDeps): Express => {
   return createHttpApp(
     {
       service: 'auth',
-      logger: deps.logger,
-      metrics: deps.metrics,
-      health: deps.health,
-      corsOrigins: deps.corsOrigins,
-      bodyLimit: deps.bodyLimit,
-      trustProxy: deps.trustProxy,
-      serveMetrics: deps.serveMetrics,
+      ...httpAppBase(deps),
       openapi: { path: `${BASE}/openapi.json`, title: 'Galion auth', version: '1.0.0', description: 'Accounts, sessions and tokens.' },
     },
     api,

@@ -1,14 +1,4 @@
-import {
-  ApiRouter,
-  createHttpApp,
-  nameServerSpan,
-  runWithContext,
-  setContextUser,
-  z,
-  type Health,
-  type Logger,
-  type ServiceMetrics,
-} from '@galion/kit';
+import { ApiRouter, createHttpApp, httpAppBase, nameServerSpan, runWithContext, setContextUser, z, type HttpAppBase } from '@galion/kit';
 import { bearerToken, isAuthError, tokenMissing, type AccessClaims, type TokenVerifier } from '@galion/tokens';
 import type { Express, RequestHandler, Response } from 'express';
 import { routeAccess, type RouteAccess } from './access.js';
@@ -21,10 +11,7 @@ import type { OpenApiAggregator } from './openapi.js';
 import type { RateLimiters } from './rate-limit.js';
 import type { VerificationCache } from './verification-cache.js';
 
-export interface GatewayAppDeps {
-  logger: Logger;
-  metrics: ServiceMetrics;
-  health: Health;
+export interface GatewayAppDeps extends HttpAppBase {
   upstreams: UpstreamConfig[];
   /** The proxy handler of each upstream, by name. */
   proxies: Map<string, RequestHandler>;
@@ -33,10 +20,7 @@ export interface GatewayAppDeps {
   verifications: VerificationCache;
   limiters: RateLimiters;
   openapi: OpenApiAggregator;
-  corsOrigins?: string[];
   bodyLimit: string;
-  trustProxy?: number;
-  serveMetrics?: boolean;
 }
 
 const accessOf = (res: Response) => res.locals.access as RouteAccess;
@@ -136,13 +120,7 @@ export const createGatewayApp = (deps: GatewayAppDeps): Express =>
   createHttpApp(
     {
       service: 'gateway',
-      logger: deps.logger,
-      metrics: deps.metrics,
-      health: deps.health,
-      corsOrigins: deps.corsOrigins,
-      bodyLimit: deps.bodyLimit,
-      trustProxy: deps.trustProxy,
-      serveMetrics: deps.serveMetrics,
+      ...httpAppBase(deps),
       // Before JSON parsing: proxied bodies stream through untouched.
       mount: (app) => app.use(proxyRoutes(deps)),
     },

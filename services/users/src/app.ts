@@ -1,19 +1,12 @@
-import { ApiRouter, createHttpApp, type Health, type Logger, type ServiceMetrics } from '@galion/kit';
+import { ApiRouter, createHttpApp, httpAppBase, type HttpAppBase } from '@galion/kit';
 import type { TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
 import type { ProfileService } from './domain/profile-service.js';
 import { BASE, registerUsersRoutes } from './routes/users-routes.js';
 
-export interface UsersAppDeps {
-  logger: Logger;
-  metrics: ServiceMetrics;
-  health: Health;
+export interface UsersAppDeps extends HttpAppBase {
   profiles: ProfileService;
   verifier: TokenVerifier;
-  corsOrigins?: string[];
-  bodyLimit?: string;
-  trustProxy?: number;
-  serveMetrics?: boolean;
 }
 
 /** The users HTTP app, built from its dependencies; it does not listen. */
@@ -23,13 +16,7 @@ export const createUsersApp = (deps: UsersAppDeps): Express => {
   return createHttpApp(
     {
       service: 'users',
-      logger: deps.logger,
-      metrics: deps.metrics,
-      health: deps.health,
-      corsOrigins: deps.corsOrigins,
-      bodyLimit: deps.bodyLimit,
-      trustProxy: deps.trustProxy,
-      serveMetrics: deps.serveMetrics,
+      ...httpAppBase(deps),
       openapi: {
         path: `${BASE}/openapi.json`,
         title: 'Galion users',
