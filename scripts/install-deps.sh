@@ -58,3 +58,5 @@ fi
 # a cold build does not compete with the tests for the machine. Both are quiet when cached.
 bash "$(dirname "${BASH_SOURCE[0]}")/install-chart-tools.sh"
 bash "$(dirname "${BASH_SOURCE[0]}")/install-observability-tools.sh"
+# The local Kubernetes cluster's components (tests/cluster, scripts/cluster/cluster.sh).
+bash "$(dirname "${BASH_SOURCE[0]}")/cluster/install-cluster-tools.sh"

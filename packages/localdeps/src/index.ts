@@ -20,3 +20,21 @@ export {
   type PromTarget,
   type ScrapeTarget,
 } from './observability';
+export {
+  clusterBinDir,
+  clusterCrdDir,
+  CommandError,
+  egressGuardCounters,
+  queryRows,
+  readClusterFile,
+  runCommand,
+  startClusterDependencies,
+  startLocalCluster,
+  type ClusterDatabase,
+  type ClusterDependencies,
+  type CommandResult,
+  type LocalCluster,
+  type LocalClusterInfo,
+  type RunOptions,
+  type StartClusterOptions,
+} from './cluster';

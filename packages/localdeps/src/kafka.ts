@@ -8,10 +8,12 @@ import { makeRunDir, runToCompletion, startServerProcess, type ServerProcess } f
 export interface KafkaOptions {
   /** Partitions of topics created without an explicit count. Default 3. */
   partitions?: number;
+  /** Address the broker listens on and advertises, 127.0.0.1 by default. */
+  host?: string;
 }
 
 export interface KafkaHandle {
-  /** Bootstrap addresses, `127.0.0.1:<port>`. */
+  /** Bootstrap addresses, `<host>:<port>`. */
   brokers: string[];
   /** SIGTERM, then SIGKILL when the broker has not exited after 20 s. */
   stop(): Promise<void>;
@@ -42,13 +44,13 @@ const kafkaLibDir = (): string => {
   return join(versionDir, 'lib');
 };
 
-const serverProperties = (brokerPort: number, controllerPort: number, dataDir: string, partitions: number): string =>
+const serverProperties = (host: string, brokerPort: number, controllerPort: number, dataDir: string, partitions: number): string =>
   [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${brokerPort}`,
+    `listeners=PLAINTEXT://${host}:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${host}:${brokerPort}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
@@ -83,19 +85,21 @@ const log4jProperties = [
 const newClusterId = (): string => randomBytes(16).toString('base64url');
 
 /**
- * Starts a real Apache Kafka broker (KRaft, single node acting as broker and controller) on 127.0.0.1,
+ * Starts a real Apache Kafka broker (KRaft, single node acting as broker and controller) on 127.0.0.1
+ * (or `options.host`),
  * with a small heap: the machine also runs PostgreSQL, Redis and the services. Its log is `kafka.log`
  * in a temp dir that is removed when the Node process ends.
  */
 export const startKafka = async (options: KafkaOptions = {}): Promise<KafkaHandle> => {
   const libDir = kafkaLibDir();
   const [brokerPort, controllerPort] = [await freePort(), await freePort()];
+  const host = options.host ?? '127.0.0.1';
   const runDir = makeRunDir('galion-kafka-');
   const dataDir = join(runDir, 'data');
   const logFile = join(runDir, 'kafka.log');
   const propertiesFile = join(runDir, 'server.properties');
   const log4jFile = join(runDir, 'log4j.properties');
-  writeFileSync(propertiesFile, serverProperties(brokerPort, controllerPort, dataDir, options.partitions ?? 3));
+  writeFileSync(propertiesFile, serverProperties(host, brokerPort, controllerPort, dataDir, options.partitions ?? 3));
   writeFileSync(log4jFile, log4jProperties);
 
   const java = (mainClass: string, args: string[], heap: string[]): string[] => [
@@ -136,5 +140,5 @@ export const startKafka = async (options: KafkaOptions = {}): Promise<KafkaHandl
   };
 
   await start();
-  return { brokers: [`127.0.0.1:${brokerPort}`], stop, start, freeze: () => broker?.freeze(), thaw: () => broker?.thaw() };
+  return { brokers: [`${host}:${brokerPort}`], stop, start, freeze: () => broker?.freeze(), thaw: () => broker?.thaw() };
 };

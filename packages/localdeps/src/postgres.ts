@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { freePort } from './ports';
 import { makeRunDir, runToCompletion, startServerProcess, type ServerProcess } from './processes';
@@ -23,6 +23,10 @@ export interface PostgresOptions {
    * the all-in-one mode keeps real data and turns it on.
    */
   durable?: boolean;
+  /** Address to listen on, 127.0.0.1 by default (a local cluster's pods reach the node's address). */
+  host?: string;
+  /** Networks (CIDR) besides loopback whose clients may log in with a password, e.g. a cluster's pod range. */
+  allowFrom?: string[];
 }
 
 export interface PostgresHandle {
@@ -35,7 +39,7 @@ export interface PostgresHandle {
   start(): Promise<void>;
 }
 
-const baseSettings = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'max_connections=300'];
+const baseSettings = (host: string): string[] => [`listen_addresses=${host}`, 'unix_socket_directories=', 'max_connections=300'];
 // Trades crash safety for speed: fine for throwaway test data, never for data that must survive.
 const fastSettings = ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
 
@@ -99,6 +103,7 @@ const initialise = async (
   user: string,
   password: string,
   osUser: OsUser | undefined,
+  allowFrom: string[],
 ): Promise<void> => {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const passwordFile = join(runDir, 'initdb-password');
@@ -128,9 +133,13 @@ const initialise = async (
   } finally {
     rmSync(passwordFile, { force: true });
   }
+  if (allowFrom.length > 0) {
+    const rules = allowFrom.map((cidr) => `host all all ${cidr} scram-sha-256`).join('\n');
+    appendFileSync(join(dataDir, 'pg_hba.conf'), `\n# Clients allowed besides loopback\n${rules}\n`);
+  }
 };
 
-/** Starts a real PostgreSQL 18 server on 127.0.0.1. Its log is `<dataDir>.log`, next to the data dir. */
+/** Starts a real PostgreSQL 18 server on 127.0.0.1 (or `options.host`). Its log is `<dataDir>.log`, next to the data dir. */
 export const startPostgres = async (options: PostgresOptions = {}): Promise<PostgresHandle> => {
   // The run dir holds the server's transient files, and its data unless a data dir is given.
   const runDir = makeRunDir('galion-pg-');
@@ -140,6 +149,7 @@ export const startPostgres = async (options: PostgresOptions = {}): Promise<Post
   const password = options.password ?? 'postgres';
   const persistent = options.persistent ?? false;
   const port = options.port ?? (await freePort());
+  const host = options.host ?? '127.0.0.1';
   const osUser = serverUser();
   if (osUser) {
     // The server user must reach the password file and the default data dir in the root-owned run dir.
@@ -149,7 +159,7 @@ export const startPostgres = async (options: PostgresOptions = {}): Promise<Post
   let server: ServerProcess | undefined;
   const start = async (): Promise<void> => {
     if (server?.isRunning()) return;
-    if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(dataDir, runDir, logFile, user, password, osUser);
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(dataDir, runDir, logFile, user, password, osUser, options.allowFrom ?? []);
     server = await startServerProcess({
       name: 'PostgreSQL',
       command: binaryPath('postgres'),
@@ -158,7 +168,7 @@ export const startPostgres = async (options: PostgresOptions = {}): Promise<Post
         dataDir,
         '-p',
         String(port),
-        ...[...baseSettings, ...(options.durable ? [] : fastSettings)].flatMap((setting) => ['-c', setting]),
+        ...[...baseSettings(host), ...(options.durable ? [] : fastSettings)].flatMap((setting) => ['-c', setting]),
       ],
       logFile,
       uid: osUser?.uid,
@@ -179,6 +189,6 @@ export const startPostgres = async (options: PostgresOptions = {}): Promise<Post
 
   await start();
   const urlFor = (database: string): string =>
-    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
   return { url: urlFor('postgres'), port, urlFor, stop, start };
 };

@@ -5,6 +5,8 @@ import { makeRunDir, startServerProcess, type ServerProcess } from './processes'
 export interface RedisOptions {
   /** Defaults to a free port. */
   port?: number;
+  /** Address to listen on, 127.0.0.1 by default. */
+  host?: string;
 }
 
 export interface RedisHandle {
@@ -15,9 +17,10 @@ export interface RedisHandle {
   start(): Promise<void>;
 }
 
-/** Starts Debian's `redis-server` on 127.0.0.1 without persistence. Its log is in a temp dir removed when the Node process ends. */
+/** Starts Debian's `redis-server` on 127.0.0.1 (or `options.host`) without persistence. Its log is in a temp dir removed when the Node process ends. */
 export const startRedis = async (options: RedisOptions = {}): Promise<RedisHandle> => {
   const port = options.port ?? (await freePort());
+  const host = options.host ?? '127.0.0.1';
   const runDir = makeRunDir('galion-redis-');
   const logFile = join(runDir, 'redis.log');
 
@@ -27,7 +30,7 @@ export const startRedis = async (options: RedisOptions = {}): Promise<RedisHandl
     server = await startServerProcess({
       name: 'Redis',
       command: 'redis-server',
-      args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', runDir, '--daemonize', 'no'],
+      args: ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', runDir, '--daemonize', 'no'],
       logFile,
       readyText: 'Ready to accept connections',
       timeoutMs: 30_000,
@@ -42,5 +45,5 @@ export const startRedis = async (options: RedisOptions = {}): Promise<RedisHandl
   };
 
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, stop, start };
+  return { url: `redis://${host}:${port}`, port, stop, start };
 };

@@ -1,0 +1,230 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { startKafka, type KafkaHandle } from './kafka';
+import { startPostgres, type PostgresHandle } from './postgres';
+import { startRedis, type RedisHandle } from './redis';
+
+const repoRoot = resolve(__dirname, '..', '..', '..');
+const clusterScript = join(repoRoot, 'scripts', 'cluster', 'cluster.sh');
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly code: number | string | null,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Runs a command to its end; rejects with its output when it fails. */
+export const runCommand = (command: string, args: string[], options: RunOptions = {}): Promise<CommandResult> =>
+  new Promise((resolvePromise, reject) => {
+    const child = execFile(
+      command,
+      args,
+      {
+        env: options.env ?? process.env,
+        cwd: options.cwd ?? repoRoot,
+        timeout: options.timeoutMs ?? 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+        encoding: 'utf8',
+      },
+      (error, stdout, stderr) => {
+        if (error) {
+          const code = (error as NodeJS.ErrnoException & { code?: number | string }).code ?? null;
+          const tail = `${stdout}\n${stderr}`.trim().split('\n').slice(-30).join('\n');
+          reject(new CommandError(`${command} ${args.join(' ')} failed (${code ?? error.message}):\n${tail}`, code, stdout, stderr));
+        } else {
+          resolvePromise({ stdout, stderr });
+        }
+      },
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+  });
+
+/** What `scripts/cluster/cluster.sh env` says of the running cluster. */
+export interface LocalClusterInfo {
+  nodeIp: string;
+  nodeName: string;
+  podCidr: string;
+  serviceCidr: string;
+  kubeconfig: string;
+  apiPort: number;
+  ingressHttpsPort: number;
+  ingressHttpPort: number;
+  ingressClass: string;
+  externalInterface: string;
+  guardTable: string;
+  containerdAddress: string;
+}
+
+export interface LocalCluster extends LocalClusterInfo {
+  /** kubectl against this cluster, as its administrator. */
+  kubectl(args: string[], options?: RunOptions): Promise<string>;
+  /** Stops the cluster and restores the host (cluster.sh down). */
+  stop(): Promise<void>;
+}
+
+const toolPath = (script: string, flag: string): Promise<string> =>
+  runCommand('bash', [join(repoRoot, 'scripts', ...script.split('/')), flag]).then((r) => r.stdout.trim());
+
+/** Directory of the cluster's binaries (kubectl, crictl...). */
+export const clusterBinDir = (): Promise<string> => toolPath('cluster/install-cluster-tools.sh', '--print-bin');
+/** Directory of the Prometheus Operator CRDs the cluster tools fetched. */
+export const clusterCrdDir = (): Promise<string> => toolPath('cluster/install-cluster-tools.sh', '--print-crds');
+
+const parseEnv = (text: string): Record<string, string> =>
+  Object.fromEntries(
+    text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#') && line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+
+const readInfo = async (): Promise<LocalClusterInfo> => {
+  const env = parseEnv((await runCommand('bash', [clusterScript, 'env'])).stdout);
+  const need = (name: string): string => {
+    const value = env[name];
+    if (!value) throw new Error(`cluster.sh env does not name ${name}`);
+    return value;
+  };
+  return {
+    nodeIp: need('NODE_IP'),
+    nodeName: need('NODE_NAME'),
+    podCidr: need('POD_CIDR'),
+    serviceCidr: need('SERVICE_CIDR'),
+    kubeconfig: need('KUBECONFIG'),
+    apiPort: Number(need('API_PORT')),
+    ingressHttpsPort: Number(need('INGRESS_HTTPS_PORT')),
+    ingressHttpPort: Number(need('INGRESS_HTTP_PORT')),
+    ingressClass: need('INGRESS_CLASS'),
+    externalInterface: need('EXTERNAL_IF'),
+    guardTable: need('GUARD_TABLE'),
+    containerdAddress: need('CONTAINERD_ADDRESS'),
+  };
+};
+
+export interface StartClusterOptions {
+  /** The cluster is torn down when this process ends (by a watchdog), even if it is killed. */
+  ownerPid?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * Starts the local single-node cluster (scripts/cluster/cluster.sh up), or takes the one already
+ * running, and returns a handle on it.
+ */
+export const startLocalCluster = async (options: StartClusterOptions = {}): Promise<LocalCluster> => {
+  const args = ['up', ...(options.ownerPid ? ['--owner-pid', String(options.ownerPid)] : [])];
+  await runCommand('bash', [clusterScript, ...args], { timeoutMs: options.timeoutMs ?? 15 * 60_000 });
+  const info = await readInfo();
+  const bin = await clusterBinDir();
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, KUBECONFIG: info.kubeconfig };
+  const kubectl = async (kubectlArgs: string[], runOptions: RunOptions = {}): Promise<string> =>
+    (await runCommand(join(bin, 'kubectl'), kubectlArgs, { env, ...runOptions })).stdout;
+  const stop = async (): Promise<void> => {
+    await runCommand('bash', [clusterScript, 'down'], { timeoutMs: 5 * 60_000 });
+  };
+  return { ...info, kubectl, stop };
+};
+
+/** One service's database on the cluster's PostgreSQL: its own database and login role. */
+export interface ClusterDatabase {
+  database: string;
+  user: string;
+  password: string;
+}
+
+export interface ClusterDependencies {
+  postgres: PostgresHandle;
+  redis: RedisHandle;
+  kafka: KafkaHandle;
+  /** Where pods reach each (the node's address). */
+  ports: { postgres: number; redis: number; kafka: number };
+  databases: ClusterDatabase[];
+  stop(): Promise<void>;
+}
+
+/**
+ * PostgreSQL, Redis and Kafka for the cluster, as the project's usual host processes but on the
+ * node's address, so pods reach them through selector-less Services. Each named database gets a
+ * login role of its own (galion_<name>), as the chart expects.
+ */
+export const startClusterDependencies = async (cluster: LocalClusterInfo, databaseNames: string[]): Promise<ClusterDependencies> => {
+  const [postgres, redis, kafka] = await Promise.all([
+    startPostgres({ host: cluster.nodeIp, allowFrom: [cluster.podCidr] }),
+    startRedis({ host: cluster.nodeIp }),
+    startKafka({ host: cluster.nodeIp }),
+  ]);
+  const databases = databaseNames.map((name) => ({
+    database: name,
+    user: `galion_${name}`,
+    password: `pw-${name}-${Math.random().toString(36).slice(2)}`,
+  }));
+  const client = new pg.Client({ connectionString: postgres.url });
+  await client.connect();
+  try {
+    for (const db of databases) {
+      await client.query(`CREATE ROLE ${client.escapeIdentifier(db.user)} LOGIN PASSWORD ${client.escapeLiteral(db.password)}`);
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(db.database)} OWNER ${client.escapeIdentifier(db.user)}`);
+    }
+  } finally {
+    await client.end();
+  }
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled([postgres.stop(), redis.stop(), kafka.stop()]);
+  };
+  const portOf = (address: string): number => Number(address.slice(address.lastIndexOf(':') + 1));
+  return {
+    postgres,
+    redis,
+    kafka,
+    ports: { postgres: postgres.port, redis: redis.port, kafka: portOf(kafka.brokers[0] ?? '') },
+    databases,
+    stop,
+  };
+};
+
+/** The packet counts of the egress guard's drop rules (all zero while nothing tried to leave). */
+export const egressGuardCounters = async (cluster: LocalClusterInfo): Promise<{ comment: string; packets: number }[]> => {
+  const { stdout } = await runCommand('nft', ['-j', 'list', 'table', 'inet', cluster.guardTable]);
+  const items = (JSON.parse(stdout) as { nftables: Record<string, unknown>[] }).nftables;
+  return items
+    .flatMap((item) => (item.rule ? [item.rule as { comment?: string; expr: Record<string, unknown>[] }] : []))
+    .map((rule) => {
+      const counter = rule.expr.find((expr) => 'counter' in expr)?.counter as { packets: number } | undefined;
+      return { comment: rule.comment ?? '', packets: counter?.packets ?? Number.NaN };
+    });
+};
+
+/** Reads a file of the cluster's state, such as its CA certificate. */
+export const readClusterFile = (cluster: LocalClusterInfo, relative: string): string =>
+  readFileSync(join(cluster.kubeconfig, '..', relative), 'utf8');
+
+/** Runs one query on a database and returns its rows (for checks on what a cluster's pods stored). */
+export const queryRows = async <T extends Record<string, unknown>>(url: string, sql: string): Promise<T[]> => {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+};

@@ -1,0 +1,376 @@
+/**
+ * Galion on a real single-node Kubernetes cluster on this machine (scripts/cluster/cluster.sh):
+ * images built from the Dockerfile, the umbrella chart installed with a production-like profile,
+ * the API through the Ingress over TLS, NetworkPolicies enforced both ways, containers as uid
+ * 10001 on read-only root filesystems, and no packet of the cluster leaving the machine.
+ */
+import { request } from 'node:https';
+import { egressGuardCounters, queryRows, startLocalCluster, type LocalCluster } from '@galion/localdeps';
+import { admin, installGalion, namespace, publicHost, release, services, type Installed, type ServiceName } from './galion';
+
+jest.setTimeout(30 * 60_000);
+
+let cluster: LocalCluster;
+let installed: Installed;
+const timings: Record<string, number> = {};
+
+const timed = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
+  const started = Date.now();
+  try {
+    return await step();
+  } finally {
+    timings[name] = Date.now() - started;
+  }
+};
+
+beforeAll(async () => {
+  cluster = await timed('cluster up', () => startLocalCluster({ ownerPid: process.pid }));
+  installed = await timed('dependencies, images and helm install', () => installGalion(cluster));
+});
+
+afterAll(async () => {
+  process.stdout.write(`cluster test timings (ms): ${JSON.stringify(timings)}\n`);
+  await installed?.deps.stop();
+  await cluster?.stop();
+});
+
+interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A request through the Ingress: TLS to the node's HTTPS port, SNI and Host the public name, trusting only the test CA. */
+const api = (method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<Reply> =>
+  new Promise((resolve, reject) => {
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const req = request(
+      {
+        host: cluster.nodeIp,
+        port: cluster.ingressHttpsPort,
+        servername: publicHost,
+        ca: installed.ca.caPem,
+        method,
+        path,
+        headers: {
+          host: publicHost,
+          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        },
+        timeout: 15_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: Record<string, unknown> = {};
+          try {
+            body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+          } catch {
+            body = { text };
+          }
+          resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+
+const eventually = async <T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await attempt();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+};
+
+interface PodInfo {
+  name: string;
+  component: string;
+  ready: boolean;
+  restarts: number;
+  phase: string;
+}
+
+const releasePods = async (): Promise<PodInfo[]> => {
+  const list = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'pods', '-l', `app.kubernetes.io/instance=${release}`, '-o', 'json'])) as {
+    items: {
+      metadata: { name: string; labels: Record<string, string> };
+      status: { phase: string; containerStatuses?: { ready: boolean; restartCount: number }[] };
+    }[];
+  };
+  return list.items.map((pod) => ({
+    name: pod.metadata.name,
+    component: pod.metadata.labels['app.kubernetes.io/component'] ?? '',
+    phase: pod.status.phase,
+    ready: (pod.status.containerStatuses ?? []).every((c) => c.ready),
+    restarts: (pod.status.containerStatuses ?? []).reduce((sum, c) => sum + c.restartCount, 0),
+  }));
+};
+
+const servicePods = async (): Promise<Record<ServiceName, PodInfo[]>> => {
+  const pods = (await releasePods()).filter((pod) => pod.phase === 'Running');
+  return Object.fromEntries(services.map((service) => [service, pods.filter((pod) => pod.component === service)])) as Record<
+    ServiceName,
+    PodInfo[]
+  >;
+};
+
+/** Node code run inside a pod of Galion's own image: TCP connects to each target, with a deadline. */
+const probeScript = (targets: string[]): string => `
+const net = require('node:net');
+const targets = ${JSON.stringify(targets)};
+const probe = (target) => new Promise((resolve) => {
+  const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+  const socket = net.connect({ host, port, timeout: 3000 });
+  socket.once('connect', () => { socket.destroy(); resolve('open'); });
+  socket.once('timeout', () => { socket.destroy(); resolve('blocked'); });
+  socket.once('error', (error) => resolve(error.code === 'ECONNREFUSED' ? 'blocked' : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' ? 'no-dns' : error.code));
+});
+(async () => {
+  // A new pod's first connection can be refused until the policy agent knows its address.
+  await new Promise((r) => setTimeout(r, 500));
+  const results = {};
+  await Promise.all(targets.map(async (t) => { results[t] = await probe(t); }));
+  process.stdout.write(JSON.stringify(results));
+})();
+`;
+
+const probeFrom = async (pod: string, targets: string[]): Promise<Record<string, string>> => {
+  const output = await cluster.kubectl(['-n', namespace, 'exec', pod, '--', 'node', '-e', probeScript(targets)], { timeoutMs: 60_000 });
+  return JSON.parse(output) as Record<string, string>;
+};
+
+const serviceAddress = (service: ServiceName, port: number): string => `${release}-${service}.${namespace}.svc.cluster.local:${port}`;
+const dependency = {
+  postgres: 'postgres.galion-deps.svc.cluster.local:5432',
+  redis: 'redis.galion-deps.svc.cluster.local:6379',
+  kafka: 'kafka.galion-deps.svc.cluster.local:9092',
+};
+
+describe('the production-like install', () => {
+  test('when the chart is installed with --wait --wait-for-jobs, then every pod is Ready, none restarted, 3 replicas of each service', async () => {
+    const pods = await servicePods();
+    for (const service of services) {
+      expect({ service, count: pods[service].length }).toEqual({ service, count: 3 });
+      for (const pod of pods[service]) expect({ pod: pod.name, ready: pod.ready, restarts: pod.restarts }).toEqual({ pod: pod.name, ready: true, restarts: 0 });
+    }
+  });
+
+  test('when the migration hook Jobs ran, then each completed against the real PostgreSQL and left its tables', async () => {
+    for (const db of installed.deps.databases) {
+      const url = installed.deps.postgres.urlFor(db.database);
+      const tables = await queryRows<{ count: string }>(url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE 'knex_migrations%'");
+      expect({ database: db.database, tables: Number(tables[0]?.count) }).toEqual({ database: db.database, tables: 2 });
+      const applied = await queryRows<{ count: string }>(url, 'SELECT count(*) FROM knex_migrations');
+      expect(Number(applied[0]?.count)).toBeGreaterThan(0);
+    }
+  });
+
+  test('when helm test runs, then its test pods pass', async () => {
+    const output = await installed.helm(['test', release, '-n', namespace, '--timeout', '5m']);
+    expect(output).toMatch(/Phase:\s+Succeeded/);
+    expect(output).not.toMatch(/Phase:\s+Failed/);
+  });
+
+  test('when the release is installed, then HPAs, PDBs, NetworkPolicies, ServiceMonitors, PrometheusRules and the TLS Ingress exist for it', async () => {
+    const names = async (kind: string): Promise<string[]> =>
+      (await cluster.kubectl(['-n', namespace, 'get', kind, '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').filter(Boolean).sort();
+    for (const kind of ['hpa', 'pdb', 'networkpolicy', 'servicemonitors.monitoring.coreos.com', 'prometheusrules.monitoring.coreos.com']) {
+      const found = await names(kind);
+      for (const service of services) expect({ kind, found: found.includes(`${release}-${service}`) }).toEqual({ kind, found: true });
+    }
+    const ingress = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'ingress', `${release}-gateway`, '-o', 'json'])) as {
+      spec: { ingressClassName: string; tls: { hosts: string[]; secretName: string }[] };
+    };
+    expect(ingress.spec.ingressClassName).toBe(cluster.ingressClass);
+    expect(ingress.spec.tls).toEqual([{ hosts: [publicHost], secretName: 'galion-tls' }]);
+  });
+
+  test('when a pod that breaks the restricted PodSecurity profile is created in the namespace, then the API server refuses it', async () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'privileged-probe', namespace },
+      spec: { containers: [{ name: 'c', image: installed.images[0]?.ref, securityContext: { privileged: true } }] },
+    };
+    const attempt = cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) });
+    await expect(attempt).rejects.toThrow(/violates PodSecurity "restricted/);
+  });
+});
+
+describe('the API through the Ingress over HTTPS', () => {
+  test('when a user goes through the README walkthrough, then each step answers as documented and the events reach analytics through Kafka', async () => {
+    const email = `walk-${Date.now()}@example.com`;
+    const password = 'correct horse battery staple';
+
+    const registered = await api('POST', '/api/v1/auth/register', { body: { email, password, name: 'Ada' } });
+    expect(registered.status).toBe(201);
+    expect(registered.headers['x-request-id']).toEqual(expect.any(String));
+    const userId = (registered.body.user as { id?: string } | undefined)?.id ?? (registered.body.id as string);
+    expect(userId).toEqual(expect.any(String));
+
+    const login = await api('POST', '/api/v1/auth/login', { body: { email, password } });
+    expect(login.status).toBe(200);
+    const access = login.body.access_token as string;
+
+    const me = await api('GET', '/api/v1/auth/me', { token: access });
+    expect(me.status).toBe(200);
+    expect(JSON.stringify(me.body)).toContain(email);
+
+    const refreshed = await api('POST', '/api/v1/auth/refresh', { body: { refresh_token: login.body.refresh_token } });
+    expect(refreshed.status).toBe(200);
+    const freshAccess = refreshed.body.access_token as string;
+    expect(freshAccess).toEqual(expect.any(String));
+
+    const updated = await api('PATCH', '/api/v1/users/me', { token: freshAccess, body: { bio: 'Analyst', timezone: 'Europe/London' } });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ bio: 'Analyst', timezone: 'Europe/London' });
+
+    const adminLogin = await api('POST', '/api/v1/auth/login', { body: admin });
+    expect(adminLogin.status).toBe(200);
+    const adminToken = adminLogin.body.access_token as string;
+    const types = await eventually(
+      'the user’s events in analytics',
+      async () => {
+        const events = await api('GET', `/api/v1/analytics/users/${userId}/events?limit=50`, { token: adminToken });
+        const seen = ((events.body.events ?? events.body.items ?? []) as { type: string }[]).map((e) => e.type);
+        return ['user.registered', 'user.logged_in', 'user.updated'].every((t) => seen.includes(t)) ? seen : undefined;
+      },
+      60_000,
+    );
+    expect(types).toEqual(expect.arrayContaining(['user.registered', 'user.logged_in', 'user.updated']));
+
+    const logout = await api('POST', '/api/v1/auth/logout', { token: freshAccess });
+    expect(logout.status).toBe(204);
+    const refused = await api('GET', '/api/v1/users/me', { token: freshAccess });
+    expect(refused.status).toBe(401);
+    expect(refused.body.error).toBe('token_revoked');
+  });
+
+  test('when a client trusts only the test CA, then the Ingress serves the certificate of the Secret the chart names', async () => {
+    const reply = await api('GET', '/api/v1/auth/.well-known/jwks.json');
+    expect(reply.status).toBe(200);
+    expect((reply.body.keys as unknown[]).length).toBeGreaterThan(0);
+  });
+});
+
+describe('NetworkPolicies, enforced', () => {
+  const probePod = 'policy-probe';
+
+  beforeAll(async () => {
+    // A pod with none of the labels the policies allow, on Galion's own image and the restricted profile.
+    const image = installed.images.find((i) => i.service === 'gateway')?.ref;
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: probePod, namespace, labels: { 'app.kubernetes.io/name': 'policy-probe' } },
+      spec: {
+        automountServiceAccountToken: false,
+        securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          {
+            name: 'probe',
+            image,
+            imagePullPolicy: 'Never',
+            command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'],
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } },
+          },
+        ],
+      },
+    };
+    await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) });
+    await cluster.kubectl(['-n', namespace, 'wait', '--for=condition=Ready', `pod/${probePod}`, '--timeout=120s'], { timeoutMs: 130_000 });
+  });
+
+  afterAll(async () => {
+    await cluster.kubectl(['-n', namespace, 'delete', 'pod', probePod, '--wait=false', '--ignore-not-found']);
+  });
+
+  test('when a pod without an allowed label connects to auth, users, analytics, the gateway or any metrics port, then every connection is blocked, while DNS works', async () => {
+    const targets = services.flatMap((s) => [serviceAddress(s, 8080), serviceAddress(s, 9464)]);
+    const results = await probeFrom(probePod, targets);
+    for (const target of targets) expect({ target, result: results[target] }).toEqual({ target, result: 'blocked' });
+  });
+
+  test('when each service connects to every service and dependency, then exactly its own dependencies are open', async () => {
+    const pods = await servicePods();
+    const everything = { ...Object.fromEntries(services.map((s) => [s, serviceAddress(s, 8080)])), ...dependency } as Record<string, string>;
+    const allowed: Record<ServiceName, string[]> = {
+      gateway: ['auth', 'users', 'analytics', 'redis'],
+      auth: ['postgres', 'redis', 'kafka'],
+      users: ['auth', 'postgres', 'redis', 'kafka'],
+      analytics: ['auth', 'postgres', 'redis', 'kafka'],
+    };
+    for (const service of services) {
+      const pod = pods[service][0];
+      if (!pod) throw new Error(`no running ${service} pod`);
+      const targets = Object.entries(everything).filter(([name]) => name !== service);
+      const results = await probeFrom(pod.name, targets.map(([, address]) => address));
+      const seen = Object.fromEntries(targets.map(([name, address]) => [name, results[address]]));
+      const expected = Object.fromEntries(targets.map(([name]) => [name, allowed[service].includes(name) ? 'open' : 'blocked']));
+      expect({ service, seen }).toEqual({ service, seen: expected });
+    }
+  });
+});
+
+describe('containers', () => {
+  const inspectScript = `
+const fs = require('node:fs');
+const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\\n').map((line) => {
+  const fields = line.split(' ');
+  return { point: fields[4], options: fields[5] };
+});
+const writable = mounts.filter((m) => m.options.split(',').includes('rw') && !m.point.startsWith('/proc') && !m.point.startsWith('/sys') && !m.point.startsWith('/dev')).map((m) => m.point).sort();
+const root = mounts.find((m) => m.point === '/');
+let appWrite = 'written';
+try { fs.writeFileSync('/app/probe', 'x'); } catch (error) { appWrite = error.code; }
+let tmpWrite = 'written';
+try { fs.writeFileSync('/tmp/probe', 'x'); fs.unlinkSync('/tmp/probe'); } catch (error) { tmpWrite = error.code; }
+process.stdout.write(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), rootOptions: root && root.options.split(',')[0], writable, appWrite, tmpWrite }));
+`;
+
+  test('when each service pod is inspected, then it runs as uid 10001 on a read-only root filesystem and can write only to /tmp', async () => {
+    const pods = await servicePods();
+    for (const service of services) {
+      const pod = pods[service][0];
+      if (!pod) throw new Error(`no running ${service} pod`);
+      const seen = JSON.parse(await cluster.kubectl(['-n', namespace, 'exec', pod.name, '--', 'node', '-e', inspectScript])) as {
+        uid: number;
+        rootOptions: string;
+        writable: string[];
+        appWrite: string;
+        tmpWrite: string;
+      };
+      // The kubelet's own per-pod files (hosts, hostname, resolv.conf) are bind mounts it manages.
+      const writableBesidesKubelet = seen.writable.filter((p) => !['/etc/hosts', '/etc/hostname', '/etc/resolv.conf'].includes(p));
+      expect({ service, uid: seen.uid, root: seen.rootOptions, appWrite: seen.appWrite, tmpWrite: seen.tmpWrite, writable: writableBesidesKubelet }).toEqual({
+        service,
+        uid: 10001,
+        root: 'ro',
+        appWrite: 'EROFS',
+        tmpWrite: 'written',
+        writable: ['/tmp'],
+      });
+    }
+  });
+});
+
+describe('the egress guard', () => {
+  test('when the tests are done, then no packet of the cluster was dropped on its way off the machine', async () => {
+    const counters = await egressGuardCounters(cluster);
+    expect(counters.length).toBe(3);
+    for (const counter of counters) expect(counter).toEqual({ comment: counter.comment, packets: 0 });
+  });
+});

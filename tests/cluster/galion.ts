@@ -1,0 +1,231 @@
+/**
+ * Installs Galion on the local cluster as a deployer would: its dependencies behind Services in
+ * galion-deps, the Secrets the chart names, the Prometheus Operator CRDs, images built from the
+ * repository's Dockerfile, then `helm install --wait --wait-for-jobs` with a production-like
+ * profile (3 replicas, HPA, PDB, NetworkPolicies, ServiceMonitors, PrometheusRules, Ingress TLS).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  clusterCrdDir,
+  runCommand,
+  startClusterDependencies,
+  type ClusterDependencies,
+  type LocalCluster,
+} from '@galion/localdeps';
+
+export const repoRoot = resolve(__dirname, '..', '..');
+export const namespace = 'galion';
+export const depsNamespace = 'galion-deps';
+export const release = 'galion';
+export const publicHost = 'galion.test';
+export const services = ['gateway', 'auth', 'users', 'analytics'] as const;
+export type ServiceName = (typeof services)[number];
+/** Services with a database of their own. */
+export const databaseServices = ['auth', 'users', 'analytics'] as const;
+
+export const admin = { email: 'admin@galion.test', password: 'cluster-admin-password-1' };
+
+export interface TestCa {
+  /** PEM of the CA that signed the Ingress certificate: what a client trusts. */
+  caPem: string;
+  dir: string;
+}
+
+const helmBin = async (): Promise<string> => {
+  const { stdout } = await runCommand('bash', [join(repoRoot, 'scripts', 'install-chart-tools.sh'), '--print-dir']);
+  return join(stdout.trim(), 'bin', 'helm');
+};
+
+/** A CA of the test's own and a certificate for the public host, made with openssl. */
+export const makeTestCa = (): TestCa => {
+  const dir = mkdtempSync(join(tmpdir(), 'galion-cluster-ca-'));
+  const openssl = (args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  };
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+    '-subj', '/CN=Galion cluster test CA', '-addext', 'basicConstraints=critical,CA:TRUE',
+    '-addext', 'keyUsage=critical,keyCertSign', '-keyout', 'ca.key', '-out', 'ca.crt']);
+  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${publicHost}`,
+    '-keyout', 'tls.key', '-out', 'tls.csr']);
+  writeFileSync(join(dir, 'tls.ext'), `subjectAltName=DNS:${publicHost}\nextendedKeyUsage=serverAuth\n`);
+  openssl(['x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
+    '-extfile', 'tls.ext', '-out', 'tls.crt']);
+  return { caPem: readFileSync(join(dir, 'ca.crt'), 'utf8'), dir };
+};
+
+const manifest = (objects: object[]): string => objects.map((o) => JSON.stringify(o)).join('\n---\n');
+
+/** Selector-less Services whose EndpointSlices point at the node, where the dependencies listen. */
+const dependencyServices = (cluster: LocalCluster, deps: ClusterDependencies): object[] =>
+  (
+    [
+      ['postgres', 5432, deps.ports.postgres],
+      ['redis', 6379, deps.ports.redis],
+      ['kafka', 9092, deps.ports.kafka],
+    ] as const
+  ).flatMap(([name, port, nodePort]) => [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: depsNamespace, labels: { 'app.kubernetes.io/name': name } },
+      spec: { ports: [{ name, port, protocol: 'TCP' }] },
+    },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: `${name}-node`, namespace: depsNamespace, labels: { 'kubernetes.io/service-name': name } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [cluster.nodeIp], conditions: { ready: true } }],
+      ports: [{ name, port: nodePort, protocol: 'TCP' }],
+    },
+  ]);
+
+const namespaces = (): object[] => [
+  {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: namespace,
+      labels: {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': 'latest',
+        'pod-security.kubernetes.io/warn': 'restricted',
+      },
+    },
+  },
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: depsNamespace } },
+];
+
+const secret = (name: string, data: Record<string, string>, type = 'Opaque'): object => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  type,
+  metadata: { name, namespace },
+  stringData: data,
+});
+
+/** The production-like profile, with what only this cluster knows (addresses, ports, image tag). */
+export const productionLikeValues = (cluster: LocalCluster, deps: ClusterDependencies, imageTag: string): object => {
+  const node = [{ ipBlock: { cidr: `${cluster.nodeIp}/32` } }];
+  const resources = {
+    requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
+    limits: { cpu: '1', memory: '320Mi', 'ephemeral-storage': '128Mi' },
+  };
+  const scaled = {
+    replicaCount: 3,
+    autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 6 },
+    podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
+    resources,
+  };
+  const database = (service: string): object => {
+    const db = deps.databases.find((d) => d.database === service);
+    if (!db) throw new Error(`no database for ${service}`);
+    return { url: `postgres://${db.user}@postgres.${depsNamespace}:5432/${db.database}`, existingSecret: `galion-${service}-db`, passwordKey: 'password' };
+  };
+  return {
+    global: {
+      publicUrl: `https://${publicHost}`,
+      image: { registry: 'localhost', tag: imageTag, pullPolicy: 'Never' },
+      redis: { url: `redis://redis.${depsNamespace}:6379` },
+      kafka: { brokers: [`kafka.${depsNamespace}:9092`], topicPartitions: 3 },
+      monitoring: {
+        serviceMonitor: { enabled: true },
+        prometheusRule: { enabled: true },
+        dashboards: { enabled: true },
+      },
+      networkPolicy: {
+        enabled: true,
+        ingressController: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'galion-ingress' } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'traefik' } },
+          },
+        ],
+        // Postgres, Redis and Kafka run on the node: a Service's traffic is judged after it is
+        // sent to the endpoint, so the rules name the node's address and the real ports.
+        postgres: { to: node, ports: [{ port: deps.ports.postgres, protocol: 'TCP' }] },
+        redis: { to: node, ports: [{ port: deps.ports.redis, protocol: 'TCP' }] },
+        kafka: { to: node, ports: [{ port: deps.ports.kafka, protocol: 'TCP' }] },
+      },
+    },
+    gateway: { ...scaled, ingress: { className: cluster.ingressClass, tls: { enabled: true, secretName: 'galion-tls' } } },
+    auth: { ...scaled, postgres: database('auth'), bootstrapAdmin: { existingSecret: 'galion-admin' } },
+    users: { ...scaled, postgres: database('users') },
+    analytics: { ...scaled, postgres: database('analytics') },
+  };
+};
+
+export interface BuiltImage {
+  service: string;
+  ref: string;
+  archive: string;
+}
+
+/** Builds every service image from the Dockerfile (scripts/cluster/build-images.sh) and imports them into the node. */
+export const buildAndImportImages = async (cluster: LocalCluster): Promise<{ tag: string; images: BuiltImage[] }> => {
+  const { stdout } = await runCommand('bash', [join(repoRoot, 'scripts', 'cluster', 'build-images.sh'), 'services'], {
+    timeoutMs: 40 * 60_000,
+  });
+  const images = stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [service = '', ref = '', archive = ''] = line.split(' ');
+      return { service, ref, archive };
+    });
+  for (const image of images) {
+    await runCommand('ctr', ['--address', cluster.containerdAddress, '-n', 'k8s.io', 'images', 'import', image.archive], {
+      timeoutMs: 5 * 60_000,
+    });
+  }
+  const tags = new Set(images.map((image) => image.ref.slice(image.ref.lastIndexOf(':') + 1)));
+  if (tags.size !== 1) throw new Error(`expected one tag for the service images, got ${[...tags].join(', ')}`);
+  return { tag: [...tags][0] ?? '', images };
+};
+
+export interface Installed {
+  deps: ClusterDependencies;
+  ca: TestCa;
+  images: BuiltImage[];
+  helm(args: string[], timeoutMs?: number): Promise<string>;
+  installOutput: string;
+}
+
+/** Everything up to a Ready release. */
+export const installGalion = async (cluster: LocalCluster): Promise<Installed> => {
+  const helmPath = await helmBin();
+  const helmEnv = { ...process.env, KUBECONFIG: cluster.kubeconfig };
+  const helm = async (args: string[], timeoutMs = 10 * 60_000): Promise<string> =>
+    (await runCommand(helmPath, args, { env: helmEnv, timeoutMs })).stdout;
+
+  const [deps, built] = await Promise.all([
+    startClusterDependencies(cluster, [...databaseServices]),
+    buildAndImportImages(cluster),
+  ]);
+  const ca = makeTestCa();
+  await cluster.kubectl(['apply', '-f', '-'], { input: manifest(namespaces()) });
+  const crds = await clusterCrdDir();
+  await cluster.kubectl(['apply', '--server-side', '-f', join(crds, 'monitoring.coreos.com_servicemonitors.yaml'),
+    '-f', join(crds, 'monitoring.coreos.com_prometheusrules.yaml')]);
+  await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s',
+    'crd/servicemonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com']);
+  const secrets = [
+    ...deps.databases.map((db) => secret(`galion-${db.database}-db`, { password: db.password })),
+    secret('galion-admin', admin),
+    secret('galion-tls', { 'tls.crt': readFileSync(join(ca.dir, 'tls.crt'), 'utf8'), 'tls.key': readFileSync(join(ca.dir, 'tls.key'), 'utf8') }, 'kubernetes.io/tls'),
+  ];
+  await cluster.kubectl(['apply', '-f', '-'], { input: manifest([...dependencyServices(cluster, deps), ...secrets]) });
+
+  await runCommand('bash', [join(repoRoot, 'scripts', 'charts', 'prepare.sh')], { timeoutMs: 5 * 60_000 });
+  const valuesFile = join(ca.dir, 'values.json');
+  writeFileSync(valuesFile, JSON.stringify(productionLikeValues(cluster, deps, built.tag), null, 2));
+  const installOutput = await helm(
+    ['install', release, join(repoRoot, 'charts', 'galion'), '-n', namespace, '-f', valuesFile, '--wait', '--wait-for-jobs', '--timeout', '10m'],
+    12 * 60_000,
+  );
+  return { deps, ca, images: built.images, helm, installOutput };
+};

@@ -1,0 +1,18 @@
+/**
+ * The cluster tier: Galion on the local Kubernetes cluster. Run by scripts/test.sh after the main
+ * run, alone, since it starts its own PostgreSQL, Redis and Kafka on the node's address and needs
+ * the machine's cores for a dozen pods.
+ */
+const base = require('../../jest.config.js');
+
+/** @type {import('jest').Config} */
+module.exports = {
+  ...base,
+  rootDir: '../..',
+  roots: ['<rootDir>/tests/cluster'],
+  testMatch: ['<rootDir>/tests/cluster/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  globalSetup: undefined,
+  globalTeardown: undefined,
+  maxWorkers: 1,
+};
