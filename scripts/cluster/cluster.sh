@@ -39,6 +39,23 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# A port of the NodePort range (30000-32767) that nothing on the node listens on.
+free_node_port() {
+  python3 -c '
+import random, socket
+for port in random.sample(range(30000, 32768), 200):
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+'
+}
+
 # The address pods reach the node (and the dependencies the node runs) at: the source address of
 # the default route. Kept in the state so every later command uses the same one.
 detect_node_ip() {
@@ -58,7 +75,8 @@ load_state() {
 
 start_daemon() { # name command args...
   local name="$1"; shift
-  setsid "$@" >>"$STATE/logs/$name.log" 2>&1 </dev/null &
+  # fd 8 is the lock of this command: the daemon must not hold it.
+  setsid "$@" >>"$STATE/logs/$name.log" 2>&1 </dev/null 8>&- &
   echo $! >"$STATE/pids/$name"
 }
 
@@ -166,6 +184,8 @@ save_host_state() {
     echo "$key=$(sysctl -n "$key" 2>/dev/null || echo '')" >>"$STATE/sysctls.saved"
   done
   ls /var/run/netns 2>/dev/null | sort >"$STATE/netns.before" || true
+  nft list tables 2>/dev/null | sort >"$STATE/nft-tables.before" || true
+  ipset list -n 2>/dev/null | sort >"$STATE/ipsets.before" || true
   ls /var/log/containers 2>/dev/null | sort >"$STATE/logs-containers.before" || true
   [ -d /var/log/containers ] && echo yes >"$STATE/var-log-containers.existed" || true
 }
@@ -187,11 +207,14 @@ table inet $GUARD_TABLE {
   set cluster_ranges { type ipv4_addr; flags interval; elements = { $POD_CIDR, $SERVICE_CIDR } }
   chain forward {
     type filter hook forward priority -10; policy accept;
+    oifname "$EXTERNAL_IF" ip saddr @cluster_ranges log prefix "galion-egress-guard: " level warn
     oifname "$EXTERNAL_IF" ip saddr @cluster_ranges counter drop comment "pod traffic leaving the machine"
+    oifname "$EXTERNAL_IF" ip daddr @cluster_ranges log prefix "galion-egress-guard: " level warn
     oifname "$EXTERNAL_IF" ip daddr @cluster_ranges counter drop comment "cluster addresses routed off the machine"
   }
   chain output {
     type filter hook output priority -10; policy accept;
+    oifname "$EXTERNAL_IF" ip daddr @cluster_ranges log prefix "galion-egress-guard: " level warn
     oifname "$EXTERNAL_IF" ip daddr @cluster_ranges counter drop comment "cluster addresses routed off the machine"
   }
 }
@@ -357,7 +380,7 @@ up() {
   KUBELET_PORT="$(free_port)"; KUBELET_HEALTHZ_PORT="$(free_port)"
   KUBE_PROXY_HEALTHZ_PORT="$(free_port)"; KUBE_PROXY_METRICS_PORT="$(free_port)"
   CM_PORT="$(free_port)"; SCHEDULER_PORT="$(free_port)"; KUBE_ROUTER_HEALTH_PORT="$(free_port)"
-  INGRESS_HTTPS_PORT="${GALION_CLUSTER_HTTPS_PORT:-$(free_port)}"; INGRESS_HTTP_PORT="${GALION_CLUSTER_HTTP_PORT:-$(free_port)}"
+  INGRESS_HTTPS_PORT="${GALION_CLUSTER_HTTPS_PORT:-$(free_node_port)}"; INGRESS_HTTP_PORT="${GALION_CLUSTER_HTTP_PORT:-$(free_node_port)}"
   cat >"$STATE/cluster.env" <<EOF
 NODE_IP=$NODE_IP
 EXTERNAL_IF=$EXTERNAL_IF
@@ -383,13 +406,13 @@ INGRESS_HTTP_PORT=$INGRESS_HTTP_PORT
 INGRESS_CLASS=traefik
 EOF
   if [ -n "$owner_pid" ]; then
-    setsid bash "${BASH_SOURCE[0]}" watch "$owner_pid" >>"$STATE/logs/watchdog.log" 2>&1 </dev/null &
+    setsid bash "${BASH_SOURCE[0]}" watch "$owner_pid" >>"$STATE/logs/watchdog.log" 2>&1 </dev/null 8>&- &
     echo $! >"$STATE/pids/watchdog"
   fi
   # Images for the node's own pods (pause, CoreDNS, metrics-server, Traefik), made from their static binaries.
   bash "$SCRIPTS/build-images.sh" pause | awk '{print $2 " " $3}' >"$STATE/pause.ref"
   for image in coredns metrics-server traefik; do
-    bash "$SCRIPTS/build-images.sh" static "$image" "$BIN/$image" "$(cat "$BIN/.$image.version")" | awk '{print $2 " " $3}' >"$STATE/$image.ref"
+    bash "$SCRIPTS/build-images.sh" static "$image" "$BIN/$image" "$(cut -d" " -f1 "$BIN/.$image.version")" | awk '{print $2 " " $3}' >"$STATE/$image.ref"
   done
   for image in $ADDON_IMAGES; do cut -d' ' -f1 "$STATE/$image.ref" >"$STATE/$image-image"; done
 
@@ -397,6 +420,12 @@ EOF
   make_pki
   write_configs
   install_egress_guard
+  # The pod bridge, made before the CNI plugin would, so the service range can be routed to it: a
+  # connection to a Service that kube-proxy has not programmed yet then stays on the node (and
+  # times out) instead of taking the default route off the machine.
+  ip link add "$BRIDGE" type bridge 2>/dev/null || true
+  ip link set "$BRIDGE" up
+  ip route replace "$SERVICE_CIDR" dev "$BRIDGE"
   sysctl -q -w net.ipv4.ip_forward=1 >/dev/null
   sysctl -q -w net.bridge.bridge-nf-call-iptables=1 >/dev/null 2>&1 || log "bridge netfilter is not available: policies between pods on the bridge would not be enforced"
 
@@ -423,7 +452,7 @@ EOF
     --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
     --requestheader-extra-headers-prefix X-Remote-Extra- \
     --proxy-client-cert-file "$pki/front-proxy-client.crt" --proxy-client-key-file "$pki/front-proxy-client.key" \
-    --enable-aggregator-routing=true --allow-privileged=false --profiling=false --v=1
+    --enable-aggregator-routing=true --allow-privileged=true --profiling=false --v=1
   wait_for "kube-apiserver" 60 kubectl_admin get --raw /readyz
   log "API server ready at https://$NODE_IP:$API_PORT ($((SECONDS - started)) s)"
 
@@ -448,11 +477,13 @@ EOF
   start_daemon kubelet kubelet --config "$STATE/kubelet/config.yaml" --kubeconfig "$STATE/kubelet.kubeconfig" \
     --root-dir "$STATE/kubelet/root" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" --v=1
   start_daemon kube-proxy kube-proxy --config "$STATE/kube-proxy.yaml" --v=1
+  wait_for "the node" 60 kubectl_admin wait --for=condition=Ready "node/$NODE_NAME" --timeout=1s
+  log "node Ready ($((SECONDS - started)) s)"
+  # kube-router looks its node up once at start: only once the kubelet has registered it.
   start_daemon kube-router kube-router --kubeconfig "$STATE/kube-router.kubeconfig" --hostname-override "$NODE_NAME" \
     --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
     --health-port "$KUBE_ROUTER_HEALTH_PORT" --metrics-port 0 --v=1
-  wait_for "the node" 60 kubectl_admin wait --for=condition=Ready "node/$NODE_NAME" --timeout=1s
-  log "node Ready ($((SECONDS - started)) s)"
+  wait_for "kube-router" 60 curl -fsS "http://127.0.0.1:$KUBE_ROUTER_HEALTH_PORT/healthz"
   apply_addons
   wait_for "CoreDNS" 90 kubectl_admin -n kube-system wait --for=condition=Available deployment/coredns --timeout=1s
   log "CoreDNS Ready ($((SECONDS - started)) s)"
@@ -461,6 +492,10 @@ EOF
     "$SCRIPTS/manifests/traefik.yaml" | kubectl_admin apply -f - >>"$STATE/logs/addons.log"
   wait_for "metrics-server" 90 kubectl_admin get --raw /apis/metrics.k8s.io/v1beta1/nodes
   wait_for "Traefik" 90 kubectl_admin -n galion-ingress wait --for=condition=Available deployment/traefik --timeout=1s
+  local daemon
+  for daemon in etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kube-router; do
+    kill -0 "$(cat "$STATE/pids/$daemon")" 2>/dev/null || die "$daemon has exited; its log: $STATE/logs/$daemon.log"
+  done
   log "cluster ready in $((SECONDS - started)) s: KUBECONFIG=$STATE/kubeconfig"
 }
 
@@ -470,6 +505,7 @@ down() {
   load_state || { [ -d "$STATE" ] && rm -rf "$STATE"; return 0; }
   log "stopping the cluster"
   stop_daemon kube-router
+  stop_daemon kube-proxy
   stop_daemon kube-controller-manager
   stop_daemon kube-scheduler
   stop_daemon kubelet
@@ -482,9 +518,30 @@ down() {
   # Shims outlive containerd; they are ours when their command line names our state dir.
   pkill -KILL -f "containerd-shim.*$STATE" 2>/dev/null || true
   stop_daemon etcd
-  kube-proxy --cleanup --config "$STATE/kube-proxy.yaml" >/dev/null 2>&1 || true
-  kube-router --cleanup-config >/dev/null 2>&1 || true
+  local leftover
+  for leftover in "$STATE"/pids/*; do
+    [ -e "$leftover" ] && [ "$(basename "$leftover")" != watchdog ] && stop_daemon "$(basename "$leftover")"
+  done
+  kube-proxy --cleanup >>"$STATE/logs/cleanup.log" 2>&1 || true
+  kube-router --cleanup-config >>"$STATE/logs/cleanup.log" 2>&1 || true
+  # The kubelet's KUBE-FIREWALL chain (it drops martian packets to 127/8), which no cleanup removes.
+  local ipt
+  for ipt in iptables ip6tables; do
+    "$ipt" -D INPUT -j KUBE-FIREWALL 2>/dev/null || true
+    "$ipt" -D OUTPUT -j KUBE-FIREWALL 2>/dev/null || true
+    "$ipt" -F KUBE-FIREWALL 2>/dev/null && "$ipt" -X KUBE-FIREWALL 2>/dev/null || true
+  done
+  # kube-router's ipsets, now that no rule refers to them.
+  local set
+  for set in $(ipset list -n 2>/dev/null | sort | comm -13 "$STATE/ipsets.before" - 2>/dev/null); do
+    ipset destroy "$set" 2>/dev/null || true
+  done
   nft delete table inet "$GUARD_TABLE" 2>/dev/null || true
+  # Tables the iptables front end made for the cluster, now empty.
+  local family table
+  nft list tables 2>/dev/null | sort | comm -13 "$STATE/nft-tables.before" - 2>/dev/null | while read -r _ family table; do
+    nft delete table "$family" "$table" 2>/dev/null || true
+  done
   # Anything still mounted under the state dir (volumes, container root filesystems).
   grep " $STATE/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   local ns
@@ -497,8 +554,13 @@ down() {
     rm -f "/var/log/containers/$link"
   done
   [ -f "$STATE/var-log-containers.existed" ] || rmdir /var/log/containers 2>/dev/null || true
-  # The kubelet's cgroups, leaves first.
+  # Any container process still alive (its shim gone) dies with its pod cgroup; then the kubelet's
+  # cgroups go, leaves first.
   local hierarchy
+  for hierarchy in /sys/fs/cgroup/*/; do
+    [ -d "$hierarchy/kubepods" ] && find "$hierarchy/kubepods" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+  done
+  sleep 0.5
   for hierarchy in /sys/fs/cgroup/*/; do
     [ -d "$hierarchy/kubepods" ] && find "$hierarchy/kubepods" -depth -type d -exec rmdir {} \; 2>/dev/null || true
     [ -d "$hierarchy/kubepods.slice" ] && find "$hierarchy/kubepods.slice" -depth -type d -exec rmdir {} \; 2>/dev/null || true
@@ -513,14 +575,23 @@ watch_owner() { # pid
   trap '' INT TERM HUP
   while kill -0 "$1" 2>/dev/null; do sleep 1; done
   rm -f "$STATE/pids/watchdog"
+  lock
   down
 }
 
+# One up or down at a time (a test's teardown and its watchdog may both ask).
+lock() { mkdir -p "$(dirname "$STATE")"; exec 8>"$STATE.lock"; flock 8; }
+
+# In braces, so bash reads the whole command before running it: an edit to this file while a
+# cluster starts cannot change what the running command does next.
+{
 case "${1:-}" in
-  up) shift; up "$@" ;;
-  down) down ;;
+  up) shift; lock; up "$@" ;;
+  down) lock; down ;;
   watch) watch_owner "$2" ;;
   env) load_state || die "not running"; cat "$STATE/cluster.env" ;;
   status) load_state && kubectl_admin get --raw /readyz >/dev/null 2>&1 ;;
   *) echo "usage: cluster.sh up [--owner-pid PID] | down | env | status" >&2; exit 2 ;;
 esac
+  exit $?
+}

@@ -33,6 +33,12 @@ CRDS="monitoring.coreos.com_servicemonitors.yaml monitoring.coreos.com_prometheu
 DEBIAN_PACKAGES="containerd runc containernetworking-plugins iptables nftables ipset conntrack buildah mmdebstrap uidmap openssl"
 
 log() { printf '\033[1m[cluster-tools]\033[0m %s\n' "$*" >&2; }
+# Runs a build with its output in a log, shown only when it fails.
+quietly() { # log-name command...
+  local file="$CACHE/logs/$1.log"; shift
+  mkdir -p "$CACHE/logs"
+  "$@" >"$file" 2>&1 || { tail -40 "$file" >&2; log "failed; the whole log is $file"; exit 1; }
+}
 
 stamp_want() {
   cat "${BASH_SOURCE[0]}" "$MODULES"/*/go.mod "$MODULES"/*/go.sum | sha1sum | cut -c1-40
@@ -99,7 +105,7 @@ if [ -n "$k8s_missing" ]; then
   done
   packages=""
   for c in $k8s_missing; do packages="$packages k8s.io/kubernetes/cmd/$c"; done
-  (cd "$MODULES/kubernetes" && go build -trimpath -ldflags "$ldflags" -o "$BIN/" $packages)
+  (cd "$MODULES/kubernetes" && quietly kubernetes go build -trimpath -ldflags "$ldflags" -o "$BIN/" $packages)
   for c in $k8s_missing; do record "$c" "$k8s_stamp"; done
 fi
 
@@ -108,7 +114,7 @@ module_build() { # binary version module-dir package
   local stamp="$version $(cat "$MODULES/$dir/go.mod" "$MODULES/$dir/go.sum" | sha1sum | cut -c1-12)"
   built_at "$binary" "$stamp" && return
   log "building $binary $version"
-  (cd "$MODULES/$dir" && go build -trimpath -ldflags "-s -w $ldflags" -o "$BIN/$binary" "$package")
+  (cd "$MODULES/$dir" && quietly "$binary" go build -trimpath -ldflags "-s -w $ldflags" -o "$BIN/$binary" "$package")
   record "$binary" "$stamp"
 }
 module_build etcd "$ETCD_VERSION" etcd go.etcd.io/etcd/server/v3
@@ -119,7 +125,7 @@ go_install() { # binary version package@version [ldflags]
   local binary="$1" version="$2" target="$3" ldflags="${4:-}"
   built_at "$binary" "$version" && return
   log "building $binary $version"
-  GOBIN="$BIN" go install -trimpath -ldflags "-s -w $ldflags" "$target"
+  GOBIN="$BIN" quietly "$binary" go install -trimpath -ldflags "-s -w $ldflags" "$target"
   record "$binary" "$version"
 }
 go_install coredns "$COREDNS_VERSION" "github.com/coredns/coredns@$COREDNS_VERSION"

@@ -5,13 +5,14 @@
  * 10001 on read-only root filesystems, and no packet of the cluster leaving the machine.
  */
 import { request } from 'node:https';
-import { egressGuardCounters, queryRows, startLocalCluster, type LocalCluster } from '@galion/localdeps';
+import { egressGuardCounters, egressGuardLog, hostSnapshot, queryRows, startLocalCluster, type LocalCluster } from '@galion/localdeps';
 import { admin, installGalion, namespace, publicHost, release, services, type Installed, type ServiceName } from './galion';
 
 jest.setTimeout(30 * 60_000);
 
 let cluster: LocalCluster;
 let installed: Installed;
+let hostBefore: Record<string, string[]>;
 const timings: Record<string, number> = {};
 
 const timed = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
@@ -24,6 +25,7 @@ const timed = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
 };
 
 beforeAll(async () => {
+  hostBefore = await hostSnapshot();
   cluster = await timed('cluster up', () => startLocalCluster({ ownerPid: process.pid }));
   installed = await timed('dependencies, images and helm install', () => installGalion(cluster));
 });
@@ -371,6 +373,16 @@ describe('the egress guard', () => {
   test('when the tests are done, then no packet of the cluster was dropped on its way off the machine', async () => {
     const counters = await egressGuardCounters(cluster);
     expect(counters.length).toBe(3);
-    for (const counter of counters) expect(counter).toEqual({ comment: counter.comment, packets: 0 });
+    // On failure the kernel's log of the dropped packets says who tried to leave, and where to.
+    const dropped = counters.some((counter) => counter.packets > 0) ? await egressGuardLog() : [];
+    expect({ counters, dropped }).toEqual({ counters: counters.map((c) => ({ comment: c.comment, packets: 0 })), dropped: [] });
+  });
+});
+
+describe('teardown', () => {
+  test('when the cluster is stopped, then the host is as it was before it started', async () => {
+    await installed.deps.stop();
+    await timed('cluster down', () => cluster.stop());
+    expect(await hostSnapshot()).toEqual(hostBefore);
   });
 });

@@ -129,7 +129,7 @@ export const productionLikeValues = (cluster: LocalCluster, deps: ClusterDepende
     global: {
       publicUrl: `https://${publicHost}`,
       image: { registry: 'localhost', tag: imageTag, pullPolicy: 'Never' },
-      redis: { url: `redis://redis.${depsNamespace}:6379` },
+      redis: { url: `redis://redis.${depsNamespace}:6379`, existingSecret: 'galion-redis', passwordKey: 'password' },
       kafka: { brokers: [`kafka.${depsNamespace}:9092`], topicPartitions: 3 },
       monitoring: {
         serviceMonitor: { enabled: true },
@@ -216,11 +216,16 @@ export const installGalion = async (cluster: LocalCluster): Promise<Installed> =
   const secrets = [
     ...deps.databases.map((db) => secret(`galion-${db.database}-db`, { password: db.password })),
     secret('galion-admin', admin),
+    secret('galion-redis', { password: deps.redisPassword }),
     secret('galion-tls', { 'tls.crt': readFileSync(join(ca.dir, 'tls.crt'), 'utf8'), 'tls.key': readFileSync(join(ca.dir, 'tls.key'), 'utf8') }, 'kubernetes.io/tls'),
   ];
   await cluster.kubectl(['apply', '-f', '-'], { input: manifest([...dependencyServices(cluster, deps), ...secrets]) });
 
   await runCommand('bash', [join(repoRoot, 'scripts', 'charts', 'prepare.sh')], { timeoutMs: 5 * 60_000 });
+  // A cluster started by hand (cluster.sh up) and used by an earlier run may still hold the release.
+  if ((await helm(['list', '-n', namespace, '-q'])).split('\n').includes(release)) {
+    await helm(['uninstall', release, '-n', namespace, '--wait']);
+  }
   const valuesFile = join(ca.dir, 'values.json');
   writeFileSync(valuesFile, JSON.stringify(productionLikeValues(cluster, deps, built.tag), null, 2));
   const installOutput = await helm(

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { startKafka, type KafkaHandle } from './kafka';
@@ -155,6 +157,8 @@ export interface ClusterDatabase {
 export interface ClusterDependencies {
   postgres: PostgresHandle;
   redis: RedisHandle;
+  /** Redis serves clients off loopback only with a password. */
+  redisPassword: string;
   kafka: KafkaHandle;
   /** Where pods reach each (the node's address). */
   ports: { postgres: number; redis: number; kafka: number };
@@ -168,15 +172,17 @@ export interface ClusterDependencies {
  * login role of its own (galion_<name>), as the chart expects.
  */
 export const startClusterDependencies = async (cluster: LocalClusterInfo, databaseNames: string[]): Promise<ClusterDependencies> => {
+  const redisPassword = randomBytes(18).toString('base64url');
   const [postgres, redis, kafka] = await Promise.all([
-    startPostgres({ host: cluster.nodeIp, allowFrom: [cluster.podCidr] }),
-    startRedis({ host: cluster.nodeIp }),
+    // Pods, and this machine itself (which reaches the node address from the node address).
+    startPostgres({ host: cluster.nodeIp, allowFrom: [cluster.podCidr, `${cluster.nodeIp}/32`] }),
+    startRedis({ host: cluster.nodeIp, password: redisPassword }),
     startKafka({ host: cluster.nodeIp }),
   ]);
   const databases = databaseNames.map((name) => ({
     database: name,
     user: `galion_${name}`,
-    password: `pw-${name}-${Math.random().toString(36).slice(2)}`,
+    password: randomBytes(18).toString('base64url'),
   }));
   const client = new pg.Client({ connectionString: postgres.url });
   await client.connect();
@@ -195,6 +201,7 @@ export const startClusterDependencies = async (cluster: LocalClusterInfo, databa
   return {
     postgres,
     redis,
+    redisPassword,
     kafka,
     ports: { postgres: postgres.port, redis: redis.port, kafka: portOf(kafka.brokers[0] ?? '') },
     databases,
@@ -208,10 +215,16 @@ export const egressGuardCounters = async (cluster: LocalClusterInfo): Promise<{ 
   const items = (JSON.parse(stdout) as { nftables: Record<string, unknown>[] }).nftables;
   return items
     .flatMap((item) => (item.rule ? [item.rule as { comment?: string; expr: Record<string, unknown>[] }] : []))
-    .map((rule) => {
+    .flatMap((rule) => {
       const counter = rule.expr.find((expr) => 'counter' in expr)?.counter as { packets: number } | undefined;
-      return { comment: rule.comment ?? '', packets: counter?.packets ?? Number.NaN };
+      return counter ? [{ comment: rule.comment ?? '', packets: counter.packets }] : [];
     });
+};
+
+/** What the egress guard logged of the packets it dropped (kernel log lines), to say what tried to leave. */
+export const egressGuardLog = async (): Promise<string[]> => {
+  const { stdout } = await runCommand('dmesg', []);
+  return stdout.split('\n').filter((line) => line.includes('galion-egress-guard: '));
 };
 
 /** Reads a file of the cluster's state, such as its CA certificate. */
@@ -227,4 +240,45 @@ export const queryRows = async <T extends Record<string, unknown>>(url: string, 
   } finally {
     await client.end();
   }
+};
+
+/** Where scripts/cluster/build-images.sh keeps buildah's store. */
+const imagesCacheDir = (): string => join(process.env.GALION_CACHE_DIR || join(homedir(), '.cache', 'galion'), 'images');
+
+const commandOutput = async (command: string, args: string[]): Promise<string> => {
+  try {
+    return (await runCommand(command, args)).stdout;
+  } catch (error) {
+    return error instanceof CommandError ? `(${command} failed: ${error.stderr.trim()})` : String(error);
+  }
+};
+
+/**
+ * What the cluster may change on the host, in a comparable form: firewall rules and tables, ipsets,
+ * links, network namespaces, mounts, the sysctls it sets, the kubelet's log links. Taken before
+ * `up` and after `down`, the two must be equal.
+ */
+export const hostSnapshot = async (): Promise<Record<string, string[]>> => {
+  const lines = (text: string): string[] =>
+    text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean);
+  // Counters and the dump's timestamp change by themselves.
+  const rules = (text: string): string[] => lines(text).filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]/g, ''));
+  const sysctls = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables', 'kernel.panic', 'kernel.panic_on_oops', 'vm.overcommit_memory'];
+  return {
+    iptables: rules(await commandOutput('iptables-save', [])),
+    ip6tables: rules(await commandOutput('ip6tables-save', [])),
+    nftTables: lines(await commandOutput('nft', ['list', 'tables'])),
+    ipsets: lines(await commandOutput('ipset', ['list', '-n'])),
+    links: lines(await commandOutput('ip', ['-o', 'link', 'show'])).map((line) => line.split(':')[1]?.trim().split('@')[0] ?? line),
+    netns: lines(await commandOutput('ip', ['netns', 'list'])),
+    // Image builds (buildah's store in the Galion cache) mount and unmount layers of their own.
+    mounts: lines(readFileSync('/proc/mounts', 'utf8'))
+      .map((line) => line.split(' ')[1] ?? line)
+      .filter((point) => !point.startsWith(`${imagesCacheDir()}/`)),
+    sysctls: lines(await commandOutput('sysctl', sysctls)),
+    containerLogs: lines(await commandOutput('ls', ['-A', '/var/log/containers'])),
+  };
 };

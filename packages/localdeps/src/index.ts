@@ -25,6 +25,8 @@ export {
   clusterCrdDir,
   CommandError,
   egressGuardCounters,
+  egressGuardLog,
+  hostSnapshot,
   queryRows,
   readClusterFile,
   runCommand,

@@ -7,6 +7,8 @@ export interface RedisOptions {
   port?: number;
   /** Address to listen on, 127.0.0.1 by default. */
   host?: string;
+  /** The default user's password. Without one Redis (protected mode) serves loopback clients only. */
+  password?: string;
 }
 
 export interface RedisHandle {
@@ -30,7 +32,7 @@ export const startRedis = async (options: RedisOptions = {}): Promise<RedisHandl
     server = await startServerProcess({
       name: 'Redis',
       command: 'redis-server',
-      args: ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', runDir, '--daemonize', 'no'],
+      args: ['--port', String(port), '--bind', host, ...(options.password ? ['--requirepass', options.password] : []), '--save', '', '--appendonly', 'no', '--dir', runDir, '--daemonize', 'no'],
       logFile,
       readyText: 'Ready to accept connections',
       timeoutMs: 30_000,
@@ -45,5 +47,5 @@ export const startRedis = async (options: RedisOptions = {}): Promise<RedisHandl
   };
 
   await start();
-  return { url: `redis://${host}:${port}`, port, stop, start };
+  return { url: `redis://${options.password ? `:${encodeURIComponent(options.password)}@` : ''}${host}:${port}`, port, stop, start };
 };

@@ -1,0 +1,3 @@
+module galion.local/cluster/pause
+
+go 1.24
