@@ -4,16 +4,20 @@
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
-ARG SERVICE
 ENV PNPM_HOME=/pnpm CI=true
 WORKDIR /src
-RUN test -n "${SERVICE}" || (echo "build with --build-arg SERVICE=<gateway|auth|users|analytics>" >&2 && exit 1) \
- && npm install --global --no-audit --no-fund pnpm@10.34.9
-# Manifests first, so the dependency layer is cached until they change.
-COPY package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.base.json tsconfig.json ./
+RUN npm install --global --no-audit --no-fund pnpm@10.34.9
+# The lockfile alone first: `pnpm fetch` downloads every dependency into the store, and that layer
+# is cached until the lockfile changes (and shared by every service: SERVICE comes after it). A
+# source change then only links the dependencies (--offline) and builds.
+COPY pnpm-lock.yaml pnpm-workspace.yaml ./
+RUN pnpm fetch --frozen-lockfile
+ARG SERVICE
+RUN test -n "${SERVICE}" || (echo "build with --build-arg SERVICE=<gateway|auth|users|analytics>" >&2 && exit 1)
+COPY package.json tsconfig.base.json tsconfig.json ./
 COPY packages ./packages
 COPY services ./services
-RUN pnpm install --frozen-lockfile \
+RUN pnpm install --frozen-lockfile --offline \
  && pnpm exec tsc -b \
  && pnpm deploy --legacy --filter "@galion/${SERVICE}" --prod /out \
  && test -f "/out/dist/main.js"
