@@ -531,10 +531,13 @@ down() {
     "$ipt" -D OUTPUT -j KUBE-FIREWALL 2>/dev/null || true
     "$ipt" -F KUBE-FIREWALL 2>/dev/null && "$ipt" -X KUBE-FIREWALL 2>/dev/null || true
   done
-  # kube-router's ipsets, now that no rule refers to them.
-  local set
-  for set in $(ipset list -n 2>/dev/null | sort | comm -13 "$STATE/ipsets.before" - 2>/dev/null); do
-    ipset destroy "$set" 2>/dev/null || true
+  # kube-router's ipsets, now that no rule refers to them (the kernel may take a moment to let go).
+  local set attempt remaining
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    remaining="$(ipset list -n 2>/dev/null | sort | comm -13 "$STATE/ipsets.before" - 2>/dev/null)"
+    [ -n "$remaining" ] || break
+    for set in $remaining; do ipset destroy "$set" 2>/dev/null || true; done
+    sleep 0.5
   done
   nft delete table inet "$GUARD_TABLE" 2>/dev/null || true
   # Tables the iptables front end made for the cluster, now empty.
