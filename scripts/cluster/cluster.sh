@@ -531,19 +531,19 @@ down() {
     "$ipt" -D OUTPUT -j KUBE-FIREWALL 2>/dev/null || true
     "$ipt" -F KUBE-FIREWALL 2>/dev/null && "$ipt" -X KUBE-FIREWALL 2>/dev/null || true
   done
-  # kube-router's ipsets, now that no rule refers to them (the kernel may take a moment to let go).
+  nft delete table inet "$GUARD_TABLE" 2>/dev/null || true
+  # Tables the iptables front end made for the cluster, now empty.
+  local family table
+  nft list tables 2>/dev/null | sort | comm -13 "$STATE/nft-tables.before" - 2>/dev/null | while read -r _ family table; do
+    nft delete table "$family" "$table" 2>/dev/null || true
+  done
+  # kube-router's ipsets, once no rule (those tables included) refers to them.
   local set attempt remaining
   for attempt in 1 2 3 4 5 6 7 8 9 10; do
     remaining="$(ipset list -n 2>/dev/null | sort | comm -13 "$STATE/ipsets.before" - 2>/dev/null)"
     [ -n "$remaining" ] || break
     for set in $remaining; do ipset destroy "$set" 2>/dev/null || true; done
     sleep 0.5
-  done
-  nft delete table inet "$GUARD_TABLE" 2>/dev/null || true
-  # Tables the iptables front end made for the cluster, now empty.
-  local family table
-  nft list tables 2>/dev/null | sort | comm -13 "$STATE/nft-tables.before" - 2>/dev/null | while read -r _ family table; do
-    nft delete table "$family" "$table" 2>/dev/null || true
   done
   # Anything still mounted under the state dir (volumes, container root filesystems).
   grep " $STATE/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done

@@ -5,8 +5,9 @@
  * 10001 on read-only root filesystems, and no packet of the cluster leaving the machine.
  */
 import { request } from 'node:https';
-import { egressGuardCounters, egressGuardLog, hostSnapshot, queryRows, startLocalCluster, type LocalCluster } from '@galion/localdeps';
-import { admin, installGalion, namespace, publicHost, release, services, type Installed, type ServiceName } from './galion';
+import { egressGuardCounters, egressGuardLog, hostSnapshot, queryRows, runCommand, startLocalCluster, type LocalCluster } from '@galion/localdeps';
+import { admin, installGalion, namespace, publicHost, release, repoRoot, services, type Installed, type ServiceName } from './galion';
+import { startLoad, type LoadResult } from './load';
 
 jest.setTimeout(30 * 60_000);
 
@@ -28,6 +29,7 @@ beforeAll(async () => {
   hostBefore = await hostSnapshot();
   cluster = await timed('cluster up', () => startLocalCluster({ ownerPid: process.pid }));
   installed = await timed('dependencies, images and helm install', () => installGalion(cluster));
+  timings['helm install to HPA minimum'] = installed.hpaToMinimumMs;
 });
 
 afterAll(async () => {
@@ -161,7 +163,7 @@ const dependency = {
 };
 
 describe('the production-like install', () => {
-  test('when the chart is installed with --wait --wait-for-jobs, then every pod is Ready, none restarted, 3 replicas of each service', async () => {
+  test('when the chart is installed with --wait --wait-for-jobs and the HPAs reach their minimum, then every pod is Ready, none restarted, 3 replicas of each service', async () => {
     const pods = await servicePods();
     for (const service of services) {
       expect({ service, count: pods[service].length }).toEqual({ service, count: 3 });
@@ -366,6 +368,133 @@ process.stdout.write(JSON.stringify({ uid: process.getuid(), gid: process.getgid
         writable: ['/tmp'],
       });
     }
+  });
+});
+
+describe('Kubernetes operations', () => {
+  const target = () => ({ host: cluster.nodeIp, port: cluster.ingressHttpsPort, servername: publicHost, ca: installed.ca.caPem });
+
+  const hpaStatus = async (name: string): Promise<{ current: number; desired: number; cpu?: number }> => {
+    const hpa = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'hpa', name, '-o', 'json'])) as {
+      status: { currentReplicas?: number; desiredReplicas?: number; currentMetrics?: { resource?: { name: string; current: { averageUtilization?: number } } }[] };
+    };
+    const cpu = hpa.status.currentMetrics?.find((m) => m.resource?.name === 'cpu')?.resource?.current.averageUtilization;
+    return { current: hpa.status.currentReplicas ?? 0, desired: hpa.status.desiredReplicas ?? 0, cpu };
+  };
+
+  const rolledOut = (service: ServiceName): Promise<string> =>
+    cluster.kubectl(['-n', namespace, 'rollout', 'status', `deployment/${release}-${service}`, '--timeout=180s'], { timeoutMs: 190_000 });
+
+  const evict = (pod: string): Promise<string> =>
+    cluster.kubectl(['create', '--raw', `/api/v1/namespaces/${namespace}/pods/${pod}/eviction`, '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace } }),
+    });
+
+  test('when two gateway pods are evicted at once, then the first eviction is allowed and the second, which would break the PDB, is refused with 429', async () => {
+    const [first, second] = (await servicePods()).gateway.map((pod) => pod.name);
+    if (!first || !second) throw new Error('fewer than two gateway pods');
+
+    await expect(evict(first)).resolves.toEqual(expect.any(String));
+    const refused = evict(second);
+
+    await expect(refused).rejects.toThrow(/TooManyRequests|429|disruption budget/);
+    await rolledOut('gateway');
+    await eventually('three Ready gateway pods again', async () => ((await servicePods()).gateway.filter((p) => p.ready).length === 3 ? true : undefined), 120_000);
+  });
+
+  test('when load through the Ingress raises the gateway CPU, then metrics-server reports it, the HPA scales the gateway out, and back in after the load stops', async () => {
+    const hpa = `${release}-gateway`;
+    expect(await hpaStatus(hpa)).toMatchObject({ current: 3 });
+    const started = Date.now();
+    const load = startLoad(target(), { clients: 8, maxMs: 240_000, maxRequests: 400_000, next: () => ({ method: 'GET', path: '/api/v1/auth/.well-known/jwks.json' }) });
+    let usage: { cpuMillicores: number; pods: number } | undefined;
+    try {
+      await eventually('the HPA to scale the gateway out', async () => ((await hpaStatus(hpa)).desired > 3 ? true : undefined), 220_000);
+      timings['hpa scale-out'] = Date.now() - started;
+      // What `kubectl top pods` shows, read from the resource metrics API.
+      const metrics = JSON.parse(await cluster.kubectl(['get', '--raw', `/apis/metrics.k8s.io/v1beta1/namespaces/${namespace}/pods`])) as {
+        items: { metadata: { labels?: Record<string, string> }; containers: { usage: { cpu: string } }[] }[];
+      };
+      const gateway = metrics.items.filter((pod) => pod.metadata.labels?.['app.kubernetes.io/component'] === 'gateway');
+      const millicores = (cpu: string): number => (cpu.endsWith('n') ? Number(cpu.slice(0, -1)) / 1e6 : cpu.endsWith('m') ? Number(cpu.slice(0, -1)) : Number(cpu) * 1000);
+      usage = { pods: gateway.length, cpuMillicores: Math.round(gateway.flatMap((p) => p.containers).reduce((sum, c) => sum + millicores(c.usage.cpu), 0)) };
+    } finally {
+      const result = await load.stop();
+      timings['hpa load requests'] = result.sent;
+      expect(result.failed).toBe(0);
+    }
+    // 3 pods at 50 % of a 100m request each: the HPA only scales above 150m in all.
+    expect(usage?.cpuMillicores).toBeGreaterThan(150);
+    await eventually('the gateway Deployment to reach 4 Ready pods', async () => ((await servicePods()).gateway.filter((p) => p.ready).length === 4 ? true : undefined), 120_000);
+
+    const stopped = Date.now();
+    await eventually('the HPA to scale the gateway back in', async () => ((await hpaStatus(hpa)).current === 3 ? true : undefined), 240_000);
+    timings['hpa scale-in after load'] = Date.now() - stopped;
+  });
+
+  test('when helm upgrade changes the image tag and a config value under load, then no request fails and the migrations run again and change nothing; helm rollback likewise', async () => {
+    const email = `upgrade-${Date.now()}@example.com`;
+    const password = 'correct horse battery staple';
+    expect((await api('POST', '/api/v1/auth/register', { body: { email, password, name: 'Grace' } })).status).toBe(201);
+    const token = (await api('POST', '/api/v1/auth/login', { body: { email, password } })).body.access_token as string;
+    const migrationsBefore = await Promise.all(
+      installed.deps.databases.map(async (db) => Number((await queryRows<{ count: string }>(installed.deps.postgres.urlFor(db.database), 'SELECT count(*) FROM knex_migrations'))[0]?.count)),
+    );
+
+    // A new tag for every service image, as a rebuild would give.
+    const nextTag = `${installed.imageTag}-next`;
+    for (const image of installed.images) {
+      await runCommand('ctr', ['--address', cluster.containerdAddress, '-n', 'k8s.io', 'images', 'tag', '--force', image.ref, image.ref.replace(/:[^:]+$/, `:${nextTag}`)]);
+    }
+    const values = JSON.parse(JSON.stringify(installed.values)) as { global: { image: { tag: string }; logLevel?: string } };
+    values.global.image.tag = nextTag;
+    values.global.logLevel = 'debug';
+    const upgradeValues = installed.writeValues(values as unknown as Record<string, unknown>, 'upgrade');
+
+    const mixed = (n: number) =>
+      n % 3 === 0
+        ? { method: 'PATCH', path: '/api/v1/users/me', token, body: { bio: `upgrade ${n}` } }
+        : n % 3 === 1
+          ? { method: 'GET', path: '/api/v1/users/me', token }
+          : { method: 'GET', path: '/api/v1/auth/me', token };
+    const underLoad = async (step: () => Promise<unknown>): Promise<LoadResult> => {
+      const load = startLoad(target(), { clients: 4, maxMs: 600_000, maxRequests: 200_000, next: mixed });
+      try {
+        await step();
+      } catch (error) {
+        await load.stop();
+        throw error;
+      }
+      return load.stop();
+    };
+
+    const upgradeStarted = Date.now();
+    const upgrade = await underLoad(() => installed.helm(['upgrade', release, `${repoRoot}/charts/galion`, '-n', namespace, '-f', upgradeValues, '--wait', '--wait-for-jobs', '--timeout', '10m'], 11 * 60_000));
+    timings['helm upgrade under load'] = Date.now() - upgradeStarted;
+    const images = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'deployment', `${release}-gateway`, '-o', 'json'])) as {
+      spec: { template: { spec: { containers: { image: string }[] } } };
+    };
+    expect(images.spec.template.spec.containers[0]?.image).toMatch(new RegExp(`:${nextTag}$`));
+    const migrationsAfter = await Promise.all(
+      installed.deps.databases.map(async (db) => Number((await queryRows<{ count: string }>(installed.deps.postgres.urlFor(db.database), 'SELECT count(*) FROM knex_migrations'))[0]?.count)),
+    );
+
+    const rollbackStarted = Date.now();
+    const rollback = await underLoad(() => installed.helm(['rollback', release, '1', '-n', namespace, '--wait', '--wait-for-jobs', '--timeout', '10m'], 11 * 60_000));
+    timings['helm rollback under load'] = Date.now() - rollbackStarted;
+    const rolledBack = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'deployment', `${release}-gateway`, '-o', 'json'])) as typeof images;
+
+    process.stdout.write(`upgrade load: ${JSON.stringify(upgrade)}\nrollback load: ${JSON.stringify(rollback)}\n`);
+    expect({ upgrade: { failed: upgrade.failed, errors: upgrade.errors }, rollback: { failed: rollback.failed, errors: rollback.errors } }).toEqual({
+      upgrade: { failed: 0, errors: {} },
+      rollback: { failed: 0, errors: {} },
+    });
+    expect(upgrade.sent).toBeGreaterThan(100);
+    expect(rollback.sent).toBeGreaterThan(100);
+    expect(migrationsAfter).toEqual(migrationsBefore);
+    expect(rolledBack.spec.template.spec.containers[0]?.image).toMatch(new RegExp(`:${installed.imageTag}$`));
+    const pods = await servicePods();
+    for (const service of services) expect({ service, ready: pods[service].filter((p) => p.ready).length >= 3 }).toEqual({ service, ready: true });
   });
 });
 

@@ -56,6 +56,14 @@ export const makeTestCa = (): TestCa => {
   return { caPem: readFileSync(join(dir, 'ca.crt'), 'utf8'), dir };
 };
 
+const waitFor = async (what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+};
+
 const manifest = (objects: object[]): string => objects.map((o) => JSON.stringify(o)).join('\n---\n');
 
 /** Selector-less Services whose EndpointSlices point at the node, where the dependencies listen. */
@@ -151,7 +159,12 @@ export const productionLikeValues = (cluster: LocalCluster, deps: ClusterDepende
         kafka: { to: node, ports: [{ port: deps.ports.kafka, protocol: 'TCP' }] },
       },
     },
-    gateway: { ...scaled, ingress: { className: cluster.ingressClass, tls: { enabled: true, secretName: 'galion-tls' } } },
+    gateway: {
+      ...scaled,
+      // One step out and one back in, quickly: the autoscaling test watches both within minutes.
+      autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 4, targetCPUUtilizationPercentage: 50, scaleDownStabilizationSeconds: 20 },
+      ingress: { className: cluster.ingressClass, tls: { enabled: true, secretName: 'galion-tls' } },
+    },
     auth: { ...scaled, postgres: database('auth'), bootstrapAdmin: { existingSecret: 'galion-admin' } },
     users: { ...scaled, postgres: database('users') },
     analytics: { ...scaled, postgres: database('analytics') },
@@ -191,8 +204,15 @@ export interface Installed {
   deps: ClusterDependencies;
   ca: TestCa;
   images: BuiltImage[];
+  imageTag: string;
+  /** The values the release was installed with. */
+  values: Record<string, unknown>;
+  /** Writes values for an upgrade to a file and returns its path. */
+  writeValues(values: Record<string, unknown>, name: string): string;
   helm(args: string[], timeoutMs?: number): Promise<string>;
   installOutput: string;
+  /** From `helm install` returning to every Deployment at the HPA's minimum. */
+  hpaToMinimumMs: number;
 }
 
 /** Everything up to a Ready release. */
@@ -226,11 +246,27 @@ export const installGalion = async (cluster: LocalCluster): Promise<Installed> =
   if ((await helm(['list', '-n', namespace, '-q'])).split('\n').includes(release)) {
     await helm(['uninstall', release, '-n', namespace, '--wait']);
   }
-  const valuesFile = join(ca.dir, 'values.json');
-  writeFileSync(valuesFile, JSON.stringify(productionLikeValues(cluster, deps, built.tag), null, 2));
+  const writeValues = (values: Record<string, unknown>, name: string): string => {
+    const file = join(ca.dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(values, null, 2));
+    return file;
+  };
+  const values = productionLikeValues(cluster, deps, built.tag) as Record<string, unknown>;
+  const valuesFile = writeValues(values, 'values');
   const installOutput = await helm(
     ['install', release, join(repoRoot, 'charts', 'galion'), '-n', namespace, '-f', valuesFile, '--wait', '--wait-for-jobs', '--timeout', '10m'],
     12 * 60_000,
   );
-  return { deps, ca, images: built.images, helm, installOutput };
+  // With an HPA the chart leaves the replica count to it (a static count would fight the HPA): a new
+  // Deployment starts with one pod, which is all `--wait` waits for, and the HPA brings it to
+  // minReplicas at its next sync.
+  const hpaStarted = Date.now();
+  for (const service of services) {
+    await waitFor(`the HPA to bring ${service} to 3 Ready pods`, 120_000, async () => {
+      const status = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'deployment', `${release}-${service}`, '-o', 'jsonpath={.status}'])) as { readyReplicas?: number };
+      return status.readyReplicas === 3;
+    });
+  }
+  const hpaToMinimumMs = Date.now() - hpaStarted;
+  return { deps, ca, images: built.images, imageTag: built.tag, values, writeValues, helm, installOutput, hpaToMinimumMs };
 };

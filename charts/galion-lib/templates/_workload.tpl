@@ -28,11 +28,6 @@ metadata:
 spec:
   {{- if not .Values.autoscaling.enabled }}
   replicas: {{ .Values.replicaCount }}
-  {{- else }}
-  {{- /* With an HPA: a new Deployment starts at minReplicas (not 1, which `helm install --wait` would
-  accept and a PDB would then guard alone); an existing one keeps the count the HPA chose. */}}
-  {{- $live := lookup "apps/v1" "Deployment" .Release.Namespace (include "galion-lib.fullname" .) }}
-  replicas: {{ dig "spec" "replicas" .Values.autoscaling.minReplicas $live }}
   {{- end }}
   revisionHistoryLimit: {{ .Values.revisionHistoryLimit }}
   strategy:

@@ -1,0 +1,107 @@
+/**
+ * A bounded load through the Ingress: a few keep-alive HTTPS clients to the node's address, each
+ * sending one request after another until told to stop or until the time or request limit is
+ * reached. Every answer and every connection error is counted, so a test can say "no request failed".
+ */
+import { Agent, request } from 'node:https';
+
+export interface IngressTarget {
+  host: string;
+  port: number;
+  servername: string;
+  ca: string;
+}
+
+export interface LoadRequest {
+  method: string;
+  path: string;
+  token?: string;
+  body?: unknown;
+}
+
+export interface LoadResult {
+  sent: number;
+  /** Answers by status code. */
+  statuses: Record<string, number>;
+  /** Requests that got no answer (reset, refused, timed out), by error code. */
+  errors: Record<string, number>;
+  /** Requests that failed: 5xx answers plus errors. */
+  failed: number;
+  durationMs: number;
+}
+
+export interface RunningLoad {
+  stop(): Promise<LoadResult>;
+  /** Requests sent so far. */
+  sent(): number;
+}
+
+const once = (target: IngressTarget, agent: Agent, req: LoadRequest): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
+    const r = request(
+      {
+        host: target.host,
+        port: target.port,
+        servername: target.servername,
+        ca: target.ca,
+        agent,
+        method: req.method,
+        path: req.path,
+        timeout: 10_000,
+        headers: {
+          host: target.servername,
+          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          ...(req.token ? { authorization: `Bearer ${req.token}` } : {}),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    r.on('timeout', () => r.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    r.on('error', reject);
+    r.end(payload);
+  });
+
+/**
+ * Starts `clients` loops, each sending `next(i)` requests back to back, for at most `maxMs` and
+ * `maxRequests` in all (bounded in time and count, whatever the test does).
+ */
+export const startLoad = (
+  target: IngressTarget,
+  options: { clients: number; maxMs: number; maxRequests: number; next: (n: number) => LoadRequest },
+): RunningLoad => {
+  const agent = new Agent({ keepAlive: true, maxSockets: options.clients });
+  const statuses: Record<string, number> = {};
+  const errors: Record<string, number> = {};
+  const started = Date.now();
+  let sent = 0;
+  let stopping = false;
+  const loop = async (): Promise<void> => {
+    while (!stopping && sent < options.maxRequests && Date.now() - started < options.maxMs) {
+      const n = sent++;
+      try {
+        const status = await once(target, agent, options.next(n));
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? 'error';
+        errors[code] = (errors[code] ?? 0) + 1;
+      }
+    }
+  };
+  const loops = Array.from({ length: options.clients }, () => loop());
+  const stop = async (): Promise<LoadResult> => {
+    stopping = true;
+    await Promise.all(loops);
+    agent.destroy();
+    const fiveXx = Object.entries(statuses)
+      .filter(([status]) => Number(status) >= 500)
+      .reduce((sum, [, count]) => sum + count, 0);
+    const errorCount = Object.values(errors).reduce((sum, count) => sum + count, 0);
+    return { sent, statuses, errors, failed: fiveXx + errorCount, durationMs: Date.now() - started };
+  };
+  return { stop, sent: () => sent };
+};
