@@ -67,12 +67,12 @@ const once = (target: IngressTarget, agent: Agent, req: LoadRequest): Promise<nu
   });
 
 /**
- * Starts `clients` loops, each sending `next(i)` requests back to back, for at most `maxMs` and
- * `maxRequests` in all (bounded in time and count, whatever the test does).
+ * Starts `clients` loops, each sending `next(i)` requests one after another (`pauseMs` apart), for at
+ * most `maxMs` and `maxRequests` in all (bounded in time and count, whatever the test does).
  */
 export const startLoad = (
   target: IngressTarget,
-  options: { clients: number; maxMs: number; maxRequests: number; next: (n: number) => LoadRequest },
+  options: { clients: number; maxMs: number; maxRequests: number; next: (n: number) => LoadRequest; pauseMs?: number },
 ): RunningLoad => {
   const agent = new Agent({ keepAlive: true, maxSockets: options.clients });
   const statuses: Record<string, number> = {};
@@ -90,6 +90,7 @@ export const startLoad = (
         const code = (error as NodeJS.ErrnoException).code ?? 'error';
         errors[code] = (errors[code] ?? 0) + 1;
       }
+      if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
   };
   const loops = Array.from({ length: options.clients }, () => loop());

@@ -1,8 +1,11 @@
 /**
- * Installs Galion on the local cluster as a deployer would: its dependencies behind Services in
- * galion-deps, the Secrets the chart names, the Prometheus Operator CRDs, images built from the
- * repository's Dockerfile, then `helm install --wait --wait-for-jobs` with a production-like
- * profile (3 replicas, HPA, PDB, NetworkPolicies, ServiceMonitors, PrometheusRules, Ingress TLS).
+ * Installs Galion on the local cluster (scripts/cluster/cluster.sh) as a deployer would: its
+ * dependencies behind Services in galion-deps, the Secrets the chart names, the Prometheus
+ * Operator CRDs, images built from the repository's Dockerfile, then `helm install --wait
+ * --wait-for-jobs`, with one of two profiles:
+ * - production-like (the cluster tests): 3 replicas, HPA, PDB, NetworkPolicies, ServiceMonitors,
+ *   PrometheusRules, Ingress TLS;
+ * - dev (`npm run cluster`): one replica each, NetworkPolicies and Ingress TLS, no autoscaling.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,9 +17,11 @@ import {
   startClusterDependencies,
   type ClusterDependencies,
   type LocalCluster,
+  type LocalClusterInfo,
 } from '@galion/localdeps';
 
-export const repoRoot = resolve(__dirname, '..', '..');
+// src/ or dist/ of services/launcher.
+export const repoRoot = resolve(__dirname, '..', '..', '..');
 export const namespace = 'galion';
 export const depsNamespace = 'galion-deps';
 export const release = 'galion';
@@ -26,7 +31,10 @@ export type ServiceName = (typeof services)[number];
 /** Services with a database of their own. */
 export const databaseServices = ['auth', 'users', 'analytics'] as const;
 
-export const admin = { email: 'admin@galion.test', password: 'cluster-admin-password-1' };
+export interface AdminAccount {
+  email: string;
+  password: string;
+}
 
 export interface TestCa {
   /** PEM of the CA that signed the Ingress certificate: what a client trusts. */
@@ -115,24 +123,34 @@ const secret = (name: string, data: Record<string, string>, type = 'Opaque'): ob
   stringData: data,
 });
 
-/** The production-like profile, with what only this cluster knows (addresses, ports, image tag). */
-export const productionLikeValues = (cluster: LocalCluster, deps: ClusterDependencies, imageTag: string): object => {
+export type ClusterProfile = 'production-like' | 'dev';
+
+/**
+ * The chart values of a profile, with what only this cluster knows (addresses, ports, image tag).
+ * Both profiles run with NetworkPolicies and Ingress TLS; production-like adds 3 replicas, HPA,
+ * PDB and the monitoring objects.
+ */
+export const clusterValues = (profile: ClusterProfile, cluster: LocalClusterInfo, deps: ClusterDependencies, imageTag: string): Record<string, unknown> => {
   const node = [{ ipBlock: { cidr: `${cluster.nodeIp}/32` } }];
   const resources = {
     requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
     limits: { cpu: '1', memory: '320Mi', 'ephemeral-storage': '128Mi' },
   };
-  const scaled = {
-    replicaCount: 3,
-    autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 6 },
-    podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
-    resources,
-  };
+  const scaled =
+    profile === 'production-like'
+      ? {
+          replicaCount: 3,
+          autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 6 },
+          podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
+          resources,
+        }
+      : { replicaCount: 1, resources };
   const database = (service: string): object => {
     const db = deps.databases.find((d) => d.database === service);
     if (!db) throw new Error(`no database for ${service}`);
     return { url: `postgres://${db.user}@postgres.${depsNamespace}:5432/${db.database}`, existingSecret: `galion-${service}-db`, passwordKey: 'password' };
   };
+  const monitoring = profile === 'production-like';
   return {
     global: {
       publicUrl: `https://${publicHost}`,
@@ -140,9 +158,9 @@ export const productionLikeValues = (cluster: LocalCluster, deps: ClusterDepende
       redis: { url: `redis://redis.${depsNamespace}:6379`, existingSecret: 'galion-redis', passwordKey: 'password' },
       kafka: { brokers: [`kafka.${depsNamespace}:9092`], topicPartitions: 3 },
       monitoring: {
-        serviceMonitor: { enabled: true },
-        prometheusRule: { enabled: true },
-        dashboards: { enabled: true },
+        serviceMonitor: { enabled: monitoring },
+        prometheusRule: { enabled: monitoring },
+        dashboards: { enabled: monitoring },
       },
       networkPolicy: {
         enabled: true,
@@ -162,7 +180,17 @@ export const productionLikeValues = (cluster: LocalCluster, deps: ClusterDepende
     gateway: {
       ...scaled,
       // One step out and one back in, quickly: the autoscaling test watches both within minutes.
-      autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 4, targetCPUUtilizationPercentage: 50, scaleDownStabilizationSeconds: 20 },
+      ...(profile === 'production-like'
+        ? {
+            autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 4, targetCPUUtilizationPercentage: 50, scaleDownStabilizationSeconds: 20 },
+            // The tests' load comes from one address, this machine: limits for one client would
+            // answer most of it with 429 and leave the services behind the gateway idle.
+            extraEnv: [
+              { name: 'RATE_LIMIT_PER_IP', value: '1000000' },
+              { name: 'RATE_LIMIT_PER_USER', value: '1000000' },
+            ],
+          }
+        : {}),
       ingress: { className: cluster.ingressClass, tls: { enabled: true, secretName: 'galion-tls' } },
     },
     auth: { ...scaled, postgres: database('auth'), bootstrapAdmin: { existingSecret: 'galion-admin' } },
@@ -215,8 +243,14 @@ export interface Installed {
   hpaToMinimumMs: number;
 }
 
+export interface InstallOptions {
+  profile: ClusterProfile;
+  /** The first admin, put in the Secret the chart's bootstrap reads. */
+  admin: AdminAccount;
+}
+
 /** Everything up to a Ready release. */
-export const installGalion = async (cluster: LocalCluster): Promise<Installed> => {
+export const installGalion = async (cluster: LocalCluster, options: InstallOptions): Promise<Installed> => {
   const helmPath = await helmBin();
   const helmEnv = { ...process.env, KUBECONFIG: cluster.kubeconfig };
   const helm = async (args: string[], timeoutMs = 10 * 60_000): Promise<string> =>
@@ -235,7 +269,7 @@ export const installGalion = async (cluster: LocalCluster): Promise<Installed> =
     'crd/servicemonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com']);
   const secrets = [
     ...deps.databases.map((db) => secret(`galion-${db.database}-db`, { password: db.password })),
-    secret('galion-admin', admin),
+    secret('galion-admin', { email: options.admin.email, password: options.admin.password }),
     secret('galion-redis', { password: deps.redisPassword }),
     secret('galion-tls', { 'tls.crt': readFileSync(join(ca.dir, 'tls.crt'), 'utf8'), 'tls.key': readFileSync(join(ca.dir, 'tls.key'), 'utf8') }, 'kubernetes.io/tls'),
   ];
@@ -251,7 +285,7 @@ export const installGalion = async (cluster: LocalCluster): Promise<Installed> =
     writeFileSync(file, JSON.stringify(values, null, 2));
     return file;
   };
-  const values = productionLikeValues(cluster, deps, built.tag) as Record<string, unknown>;
+  const values = clusterValues(options.profile, cluster, deps, built.tag);
   const valuesFile = writeValues(values, 'values');
   const installOutput = await helm(
     ['install', release, join(repoRoot, 'charts', 'galion'), '-n', namespace, '-f', valuesFile, '--wait', '--wait-for-jobs', '--timeout', '10m'],
@@ -261,7 +295,7 @@ export const installGalion = async (cluster: LocalCluster): Promise<Installed> =
   // Deployment starts with one pod, which is all `--wait` waits for, and the HPA brings it to
   // minReplicas at its next sync.
   const hpaStarted = Date.now();
-  for (const service of services) {
+  for (const service of options.profile === 'production-like' ? services : []) {
     await waitFor(`the HPA to bring ${service} to 3 Ready pods`, 120_000, async () => {
       const status = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'deployment', `${release}-${service}`, '-o', 'jsonpath={.status}'])) as { readyReplicas?: number };
       return status.readyReplicas === 3;
