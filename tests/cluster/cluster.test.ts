@@ -478,7 +478,7 @@ describe('Kubernetes operations', () => {
           : { method: 'GET', path: '/api/v1/auth/me', token };
     };
     const underLoad = async (step: () => Promise<unknown>): Promise<LoadResult> => {
-      const load = startLoad(target(), { clients: 4, maxMs: 600_000, maxRequests: 200_000, next: mixed, pauseMs: 20 });
+      const load = startLoad(target(), { clients: 4, maxMs: 600_000, maxRequests: 200_000, next: mixed, pauseMs: 100 });
       try {
         await step();
       } catch (error) {

@@ -140,7 +140,8 @@ export const clusterValues = (profile: ClusterProfile, cluster: LocalClusterInfo
     profile === 'production-like'
       ? {
           replicaCount: 3,
-          autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 6 },
+          // Two cores hold about 18 pods of these requests: room for a rolling surge beside a scale-out.
+          autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 4 },
           podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
           resources,
         }
