@@ -4,7 +4,6 @@
  * the API through the Ingress over TLS, NetworkPolicies enforced both ways, containers as uid
  * 10001 on read-only root filesystems, and no packet of the cluster leaving the machine.
  */
-import { request } from 'node:https';
 import { egressGuardCounters, egressGuardLog, hostSnapshot, queryRows, runCommand, startLocalCluster, type LocalCluster } from '@galion/localdeps';
 import {
   installGalion,
@@ -16,7 +15,7 @@ import {
   type Installed,
   type ServiceName,
 } from '../../services/launcher/src/cluster-install';
-import { startLoad, type LoadResult } from './load';
+import { requestThroughIngress, startLoad, type LoadResult, type Reply } from './load';
 
 jest.setTimeout(30 * 60_000);
 
@@ -48,50 +47,12 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-  headers: Record<string, string | string[] | undefined>;
-}
-
-/** A request through the Ingress: TLS to the node's HTTPS port, SNI and Host the public name, trusting only the test CA. */
+/** A request through the Ingress over HTTPS, trusting only the test CA. */
 const api = (method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<Reply> =>
-  new Promise((resolve, reject) => {
-    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const req = request(
-      {
-        host: cluster.nodeIp,
-        port: cluster.ingressHttpsPort,
-        servername: publicHost,
-        ca: installed.ca.caPem,
-        method,
-        path,
-        headers: {
-          host: publicHost,
-          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        },
-        timeout: 15_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: Record<string, unknown> = {};
-          try {
-            body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-          } catch {
-            body = { text };
-          }
-          resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
+  requestThroughIngress(
+    { host: cluster.nodeIp, port: cluster.ingressHttpsPort, servername: publicHost, ca: installed.ca.caPem },
+    { method, path, ...options },
+  );
 
 const eventually = async <T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
   const deadline = Date.now() + timeoutMs;

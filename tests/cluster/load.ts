@@ -36,7 +36,14 @@ export interface RunningLoad {
   sent(): number;
 }
 
-const once = (target: IngressTarget, agent: Agent, req: LoadRequest): Promise<number> =>
+export interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** One request through the Ingress: TLS to the node's port, SNI and Host the public name, trusting only the given CA. */
+export const requestThroughIngress = (target: IngressTarget, req: LoadRequest, agent?: Agent): Promise<Reply> =>
   new Promise((resolve, reject) => {
     const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
     const r = request(
@@ -56,12 +63,22 @@ const once = (target: IngressTarget, agent: Agent, req: LoadRequest): Promise<nu
         },
       },
       (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: Record<string, unknown>;
+          try {
+            body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+          } catch {
+            body = { text };
+          }
+          resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
+        });
       },
     );
-    r.on('timeout', () => r.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    r.on('timeout', () => r.destroy(Object.assign(new Error(`${req.method} ${req.path} timed out`), { code: 'ETIMEDOUT' })));
     r.on('error', reject);
     r.end(payload);
   });
@@ -84,7 +101,7 @@ export const startLoad = (
     while (!stopping && sent < options.maxRequests && Date.now() - started < options.maxMs) {
       const n = sent++;
       try {
-        const status = await once(target, agent, options.next(n));
+        const { status } = await requestThroughIngress(target, options.next(n), agent);
         statuses[status] = (statuses[status] ?? 0) + 1;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? 'error';
