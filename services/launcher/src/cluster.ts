@@ -31,18 +31,6 @@ runMain(async () => {
   writeFileSync(caFile, installed.ca.caPem);
   const url = `https://${publicHost}:${cluster.ingressHttpsPort}`;
   const resolve = `--resolve ${publicHost}:${cluster.ingressHttpsPort}:${cluster.nodeIp}`;
-  let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'removing the release, the dependencies and the cluster');
-      void installed.deps
-        .stop()
-        .then(() => cluster.stop())
-        .then(() => process.exit(0));
-    });
-  }
   const lines = [
     '',
     `Galion is running on the local Kubernetes cluster, release "galion" in namespace "${namespace}".`,
@@ -59,4 +47,19 @@ runMain(async () => {
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+
+  // The servers and the cluster are detached processes: this one waits for Ctrl-C, then removes them.
+  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    for (const name of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(name, () => {
+        clearInterval(keepAlive);
+        resolveSignal(name);
+      });
+    }
+  });
+  logger.info({ signal }, 'removing the release, the dependencies and the cluster');
+  await installed.deps.stop();
+  await cluster.stop();
+  process.exit(0);
 });
