@@ -482,6 +482,58 @@ describe('Kubernetes operations', () => {
   });
 });
 
+describe('pod loss and removal', () => {
+  const target = () => ({ host: cluster.nodeIp, port: cluster.ingressHttpsPort, servername: publicHost, ca: installed.ca.caPem });
+
+  test('when one pod of each service is deleted under load, then no request fails and every Deployment heals', async () => {
+    const password = 'correct horse battery staple';
+    const email = `loss-${Date.now()}@example.com`;
+    expect((await api('POST', '/api/v1/auth/register', { body: { email, password, name: 'Lin' } })).status).toBe(201);
+    const token = (await api('POST', '/api/v1/auth/login', { body: { email, password } })).body.access_token as string;
+    const load = startLoad(target(), {
+      clients: 4,
+      maxMs: 240_000,
+      maxRequests: 50_000,
+      pauseMs: 100,
+      next: (n) => (n % 2 === 0 ? { method: 'GET', path: '/api/v1/users/me', token } : { method: 'GET', path: '/api/v1/auth/me', token }),
+    });
+    let result: LoadResult;
+    try {
+      const pods = await servicePods();
+      const victims = services.map((service) => pods[service][0]?.name).filter((name): name is string => Boolean(name));
+      expect(victims.length).toBe(services.length);
+      // A graceful deletion, as a node's kubelet or a scale-in does it: preStop, then SIGTERM and the drain.
+      await cluster.kubectl(['-n', namespace, 'delete', 'pod', ...victims, '--wait=true', '--timeout=120s'], { timeoutMs: 130_000 });
+      for (const service of services) {
+        await eventually(`${service} to have 3 Ready pods again`, async () => ((await servicePods())[service].filter((p) => p.ready).length >= 3 ? true : undefined), 120_000);
+      }
+    } finally {
+      result = await load.stop();
+    }
+    process.stdout.write(`pod loss load: ${JSON.stringify(result)}\n`);
+    expect({ failed: result.failed, errors: result.errors }).toEqual({ failed: 0, errors: {} });
+    expect(result.statuses['200'] ?? 0).toBeGreaterThan(50);
+  });
+
+  test('when the release is uninstalled, then nothing it made is left, only the Secrets the deployer made', async () => {
+    await installed.helm(['uninstall', release, '-n', namespace, '--wait', '--timeout', '5m']);
+    const kinds = 'deployments,replicasets,pods,services,endpointslices,configmaps,secrets,serviceaccounts,networkpolicies,poddisruptionbudgets,horizontalpodautoscalers,ingresses,jobs,servicemonitors.monitoring.coreos.com,prometheusrules.monitoring.coreos.com';
+    const left = async (): Promise<string[]> =>
+      (await cluster.kubectl(['-n', namespace, 'get', kinds, '-o', 'name'])).split('\n').filter(Boolean).sort();
+    await eventually('the release’s pods to be gone', async () => ((await left()).some((name) => name.startsWith('pod/')) ? undefined : true), 120_000);
+    expect(await left()).toEqual(
+      [
+        'configmap/kube-root-ca.crt',
+        'secret/galion-admin',
+        'secret/galion-redis',
+        'secret/galion-tls',
+        ...installed.deps.databases.map((db) => `secret/galion-${db.database}-db`),
+        'serviceaccount/default',
+      ].sort(),
+    );
+  });
+});
+
 describe('the egress guard', () => {
   test('when the tests are done, then no packet of the cluster was dropped on its way off the machine', async () => {
     const counters = await egressGuardCounters(cluster);
