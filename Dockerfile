@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One image per service: docker build --build-arg SERVICE=auth -t galion/auth:0.1.0 .
+# One image per service: docker build --build-arg SERVICE=auth --build-arg GALION_VERSION=0.1.0 -t galion/auth:0.1.0 .
 # SERVICE is gateway, auth, users or analytics (the workspace package @galion/<SERVICE>).
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -35,6 +35,12 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
 ENV NODE_ENV=production PORT=8080 METRICS_PORT=9464
 WORKDIR /app
 COPY --from=build --chown=0:0 /out /app
+# What this build is, for the galion_build_info metric. Declared last: a rebuild that changes only
+# them reuses every layer above.
+ARG GALION_VERSION=dev
+ARG GALION_REVISION=unknown
+LABEL org.opencontainers.image.version="${GALION_VERSION}" org.opencontainers.image.revision="${GALION_REVISION}"
+ENV GALION_VERSION="${GALION_VERSION}" GALION_REVISION="${GALION_REVISION}"
 USER 10001:10001
 EXPOSE 8080 9464
 CMD ["node", "dist/main.js"]

@@ -4,7 +4,10 @@
 # `ctr -n k8s.io images import <tar>` loads into the cluster's containerd.
 #
 #   build-images.sh base                 the Node base image (stand-in for node:24-bookworm-slim)
-#   build-images.sh services [svc...]    the base, then each service image from the repo's Dockerfile
+#   build-images.sh services [--tag-suffix S] [svc...]
+#                                        the base, then each service image from the repo's Dockerfile
+#                                        (--tag-suffix: a new build of the same sources, tagged and
+#                                        labelled <tag>-S, as a release pipeline's rebuild would be)
 #   build-images.sh pause                the pod sandbox image, from scripts/cluster/pause
 #   build-images.sh static [--user U] [--copy SRC:DST]... <name> <binary> <tag> [args...]
 #                                        a FROM-scratch image around one static binary
@@ -22,6 +25,8 @@
 # Dockerfile and the base image's stamp; all services share the tag, so in Helm
 #   --set global.image.registry=localhost --set global.image.tag=<tag>
 # makes every chart's galion/<service> image resolve to the imported localhost/galion/<service>:<tag>.
+# The image's GALION_VERSION is the appVersion and its GALION_REVISION the hash (plus -S with
+# --tag-suffix): the services export both in galion_build_info.
 #
 # Each service build keeps the layer cache of its current and previous tag and prunes the rest
 # (each change of the inputs would otherwise leave ~2 GB behind). Where the host reaches the npm
@@ -307,7 +312,8 @@ build_ca_mounts() {
 }
 
 build_service() {
-  local svc="$1" tag="$2"
+  local svc="$1" tag="$2" version
+  version="$(chart_app_version)"
   local ref="$IMAGE_PREFIX/$svc:$tag" archive="$IMAGES_ARCHIVES/$svc-$tag.tar"
   if archive_current "$archive" "$ref"; then
     printf '%s %s %s\n' "$svc" "$ref" "$archive"
@@ -323,6 +329,7 @@ build_service() {
   # --pull=never: the base exists only in the local store.
   images_run_logged "build-$svc" bah bud --isolation chroot --layers --force-rm --pull=never --format oci \
     --build-arg NODE_IMAGE="$BASE_REF" --build-arg SERVICE="$svc" \
+    --build-arg GALION_VERSION="$version" --build-arg GALION_REVISION="${tag#"$version"-}" \
     --label dev.galion.inputs="$tag" ${mounts[@]+"${mounts[@]}"} \
     -f "$GALION_ROOT/Dockerfile" -t "$ref" "$GALION_ROOT"
   push_archive "$ref" "$archive" "$ref"
@@ -343,6 +350,12 @@ build_service() {
 
 build_services() {
   images_init
+  local suffix=""
+  if [ "${1:-}" = --tag-suffix ]; then
+    [[ "${2:-}" =~ ^[a-z0-9][a-z0-9.-]{0,30}$ ]] || images_die "--tag-suffix needs a suffix of lower-case letters, digits, dots and dashes"
+    suffix="-$2"
+    shift 2
+  fi
   local services=("$@") known svc tag
   known="$(list_services)"
   [ -n "$known" ] || images_die "no services found under $GALION_ROOT/services"
@@ -353,7 +366,7 @@ build_services() {
       grep -qxF "$svc" <<<"$known" || images_die "unknown service $svc (known: ${known//$'\n'/ })"
     done
   fi
-  tag="$(services_tag)"
+  tag="$(services_tag)$suffix"
   IMAGES_BUILT=""
   for svc in "${services[@]}"; do build_service "$svc" "$tag"; done
   # Each change of the inputs leaves ~2 GB of layers behind; after a build, drop what no kept
@@ -533,7 +546,7 @@ images_main() {
     list) mkdir -p "$IMAGES_CACHE/tmp"; list_images ;;
     prune) images_init; prune_images "$@" ;;
     -h | --help | help) sed -n '2,/^set -euo/p' "$IMAGES_SELF" | sed '$d' | sed 's/^# \{0,1\}//' ;;
-    *) images_die "usage: build-images.sh base | services [svc...] | pause | static [--user U] [--copy SRC:DST] <name> <binary> <tag> [args...] | list | prune [--all]" ;;
+    *) images_die "usage: build-images.sh base | services [--tag-suffix S] [svc...] | pause | static [--user U] [--copy SRC:DST] <name> <binary> <tag> [args...] | list | prune [--all]" ;;
   esac
 }
 

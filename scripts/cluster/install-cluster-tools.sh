@@ -6,6 +6,8 @@
 #     etcd         built from go.etcd.io/etcd/server/v3 through scripts/cluster/modules/etcd
 #     traefik      the Ingress controller, through scripts/cluster/modules/traefik
 #     coredns kube-router metrics-server crictl   `go install`ed at pinned versions
+#     prometheus   with Kubernetes service discovery only (Debian's is built without it), for the
+#                  cluster tests' Prometheus that reads the release's ServiceMonitors
 # and the node's runtime from Debian: containerd, runc, the CNI plugins, iptables, nftables, ipset,
 # conntrack, plus buildah and mmdebstrap for the images (scripts/cluster/build-images.sh).
 # Idempotent and silent when everything is there: a stamp of this script and the wrapper modules
@@ -26,6 +28,9 @@ COREDNS_VERSION=v1.12.1
 KUBE_ROUTER_VERSION=v2.1.0
 METRICS_SERVER_VERSION=v0.8.0
 CRICTL_VERSION=v1.34.0
+# Prometheus 3.16.0; its Go module is versioned v0.<minor>.<patch>.
+PROMETHEUS_VERSION=v0.316.0
+PROMETHEUS_RELEASE=3.16.0
 # The ServiceMonitor and PrometheusRule CRDs, as the Prometheus Operator publishes them (the same
 # release as the API types the chart checks use, scripts/charts/tools/go.mod).
 PROMETHEUS_OPERATOR_VERSION=v0.94.1
@@ -46,7 +51,7 @@ stamp_want() {
 
 have_all() {
   local b
-  for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl etcd traefik coredns kube-router metrics-server crictl; do
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl etcd traefik coredns kube-router metrics-server crictl prometheus; do
     [ -x "$BIN/$b" ] || return 1
   done
   for b in containerd runc ctr nft ipset conntrack iptables buildah mmdebstrap openssl; do
@@ -121,12 +126,12 @@ module_build etcd "$ETCD_VERSION" etcd go.etcd.io/etcd/server/v3
 module_build traefik "$TRAEFIK_VERSION" traefik github.com/traefik/traefik/v3/cmd/traefik \
   "-X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION"
 
-go_install() { # binary version package@version [ldflags]
-  local binary="$1" version="$2" target="$3" ldflags="${4:-}"
-  built_at "$binary" "$version" && return
+go_install() { # binary version package@version [ldflags [build tags]]
+  local binary="$1" version="$2" target="$3" ldflags="${4:-}" tags="${5:-}"
+  built_at "$binary" "$version${tags:+ $tags}" && return
   log "building $binary $version"
-  GOBIN="$BIN" quietly "$binary" go install -trimpath -ldflags "-s -w $ldflags" "$target"
-  record "$binary" "$version"
+  GOBIN="$BIN" quietly "$binary" go install -trimpath ${tags:+-tags "$tags"} -ldflags "-s -w $ldflags" "$target"
+  record "$binary" "$version${tags:+ $tags}"
 }
 go_install coredns "$COREDNS_VERSION" "github.com/coredns/coredns@$COREDNS_VERSION"
 go_install kube-router "$KUBE_ROUTER_VERSION" "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION" \
@@ -134,6 +139,9 @@ go_install kube-router "$KUBE_ROUTER_VERSION" "github.com/cloudnativelabs/kube-r
 go_install metrics-server "$METRICS_SERVER_VERSION" "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
 go_install crictl "$CRICTL_VERSION" "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION" \
   "-X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION"
+# Only the Kubernetes discovery: the cloud ones would add the AWS, Azure and GCP SDKs to the build.
+go_install prometheus "$PROMETHEUS_VERSION" "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" \
+  "-X github.com/prometheus/common/version.Version=$PROMETHEUS_RELEASE" remove_all_sd,enable_kubernetes_sd
 
 if [ "$(cat "$CACHE/crds/.version" 2>/dev/null)" != "$PROMETHEUS_OPERATOR_VERSION" ]; then
   log "fetching the Prometheus Operator $PROMETHEUS_OPERATOR_VERSION CRDs (Go module)"

@@ -4,8 +4,19 @@
  * the API through the Ingress over TLS, NetworkPolicies enforced both ways, containers as uid
  * 10001 on read-only root filesystems, and no packet of the cluster leaving the machine.
  */
-import { egressGuardCounters, egressGuardLog, hostSnapshot, queryRows, runCommand, startLocalCluster, type LocalCluster } from '@galion/localdeps';
 import {
+  egressGuardCounters,
+  egressGuardLog,
+  hostSnapshot,
+  pollFor,
+  queryRows,
+  runCommand,
+  startLocalCluster,
+  type LocalCluster,
+  type PrometheusHandle,
+} from '@galion/localdeps';
+import {
+  buildAndImportImages,
   installGalion,
   namespace,
   publicHost,
@@ -16,11 +27,13 @@ import {
   type ServiceName,
 } from '../../services/launcher/src/cluster-install';
 import { requestThroughIngress, startLoad, type LoadResult, type Reply } from './load';
+import { startClusterPrometheus } from './monitoring';
 
 jest.setTimeout(30 * 60_000);
 
 let cluster: LocalCluster;
 let installed: Installed;
+let prometheus: PrometheusHandle;
 let hostBefore: Record<string, string[]>;
 const admin = { email: 'admin@galion.test', password: 'cluster-admin-password-1' };
 const timings: Record<string, number> = {};
@@ -39,10 +52,12 @@ beforeAll(async () => {
   cluster = await timed('cluster up', () => startLocalCluster({ ownerPid: process.pid }));
   installed = await timed('dependencies, images and helm install', () => installGalion(cluster, { profile: 'production-like', admin }));
   timings['helm install to HPA minimum'] = installed.hpaToMinimumMs;
+  prometheus = await startClusterPrometheus(cluster, namespace);
 });
 
 afterAll(async () => {
   process.stdout.write(`cluster test timings (ms): ${JSON.stringify(timings)}\n`);
+  await prometheus?.stop();
   await installed?.deps.stop();
   await cluster?.stop();
 });
@@ -54,25 +69,16 @@ const api = (method: string, path: string, options: { token?: string; body?: unk
     { method, path, ...options },
   );
 
-const eventually = async <T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-};
+/** Polls every 500 ms; a failing attempt (a kubectl or HTTP error mid-rollout) counts as "not yet". */
+const eventually = <T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> =>
+  pollFor(what, attempt, { timeoutMs, intervalMs: 500, tolerateErrors: true });
 
 interface PodInfo {
   name: string;
   component: string;
   ready: boolean;
+  /** Deleted (or evicted) and shutting down: no longer counted by a disruption budget. */
+  terminating: boolean;
   restarts: number;
   phase: string;
 }
@@ -80,7 +86,7 @@ interface PodInfo {
 const releasePods = async (): Promise<PodInfo[]> => {
   const list = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'pods', '-l', `app.kubernetes.io/instance=${release}`, '-o', 'json'])) as {
     items: {
-      metadata: { name: string; labels: Record<string, string> };
+      metadata: { name: string; labels: Record<string, string>; deletionTimestamp?: string };
       status: { phase: string; containerStatuses?: { ready: boolean; restartCount: number }[] };
     }[];
   };
@@ -89,6 +95,7 @@ const releasePods = async (): Promise<PodInfo[]> => {
     component: pod.metadata.labels['app.kubernetes.io/component'] ?? '',
     phase: pod.status.phase,
     ready: (pod.status.containerStatuses ?? []).every((c) => c.ready),
+    terminating: Boolean(pod.metadata.deletionTimestamp),
     restarts: (pod.status.containerStatuses ?? []).reduce((sum, c) => sum + c.restartCount, 0),
   }));
 };
@@ -181,6 +188,36 @@ describe('the production-like install', () => {
     };
     const attempt = cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) });
     await expect(attempt).rejects.toThrow(/violates PodSecurity "restricted/);
+  });
+});
+
+/** The revision in an image tag <version>-<revision>, as build-images.sh writes both. */
+const revisionOf = (tag: string): string => tag.slice(tag.indexOf('-') + 1);
+
+/** Pods per service and build revision, from galion_build_info as Prometheus scraped it. */
+const runningBuilds = async (): Promise<{ job: string; revision: string; pods: number }[]> =>
+  (await prometheus.query(`count by (job, revision) (galion_build_info{namespace="${namespace}"})`))
+    .map((sample) => ({ job: sample.metric.job ?? '', revision: sample.metric.revision ?? '', pods: Number(sample.value[1]) }))
+    .sort((a, b) => a.job.localeCompare(b.job) || a.revision.localeCompare(b.revision));
+
+describe('monitoring through the ServiceMonitors', () => {
+  test('when Prometheus discovers the release through its ServiceMonitors, then every pod is a target that is up under its service’s job, and galion_build_info names the image’s revision', async () => {
+    const targets = await eventually(
+      'every pod of the release to be an up target',
+      async () => {
+        const up = (await prometheus.targets()).filter((t) => t.health === 'up' && t.labels.namespace === namespace);
+        return up.length === services.length * 3 ? up : undefined;
+      },
+      60_000,
+    );
+
+    const byJob = Object.fromEntries(services.map((service) => [service, targets.filter((t) => t.labels.job === service).length]));
+    expect(byJob).toEqual(Object.fromEntries(services.map((service) => [service, 3])));
+    // The ServiceMonitor's relabelings put the pod and container on every target.
+    for (const target of targets) expect(target.labels).toMatchObject({ pod: expect.stringMatching(new RegExp(`^${release}-${target.labels.job}-`)), container: target.labels.job });
+    expect(await eventually('galion_build_info of every pod', async () => ((await runningBuilds()).length === services.length ? runningBuilds() : undefined))).toEqual(
+      [...services].sort().map((job) => ({ job, revision: revisionOf(installed.imageTag), pods: 3 })),
+    );
   });
 });
 
@@ -377,6 +414,56 @@ describe('Kubernetes operations', () => {
     await eventually('three Ready gateway pods again', async () => ((await servicePods()).gateway.filter((p) => p.ready).length === 3 ? true : undefined), 120_000);
   });
 
+  test('when the node is drained of the release’s pods under load, then the drain evicts them pod by pod within each budget, no request fails, and every Deployment is whole again', async () => {
+    const before = await servicePods();
+    const original = new Set(services.flatMap((service) => before[service].map((pod) => pod.name)));
+    const load = startLoad(target(), { clients: 4, maxMs: 600_000, maxRequests: 100_000, pauseMs: 100, next: () => ({ method: 'GET', path: '/api/v1/auth/.well-known/jwks.json' }) });
+    // Ready pods per service, sampled through the drain: the budget allows one fewer than three.
+    const fewestReady = Object.fromEntries(services.map((service) => [service, 3])) as Record<ServiceName, number>;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const pods = await servicePods().catch(() => undefined);
+        for (const service of pods ? services : []) fewestReady[service] = Math.min(fewestReady[service], pods?.[service].filter((p) => p.ready && !p.terminating).length ?? 3);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    let drainOutput = '';
+    let result: LoadResult;
+    const started = Date.now();
+    try {
+      // kubectl drain cordons the node, then evicts every selected pod and retries those the
+      // budget refuses. On one node the replacements would have nowhere to go: once the drain has
+      // begun, uncordoning stands in for the other nodes of a real cluster.
+      const drain = cluster.kubectl(
+        ['drain', cluster.nodeName, `--pod-selector=app.kubernetes.io/instance=${release}`, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=300s'],
+        { timeoutMs: 310_000 },
+      );
+      await eventually('the node to be cordoned', async () => ((await cluster.kubectl(['get', 'node', cluster.nodeName, '-o', 'jsonpath={.spec.unschedulable}'])) === 'true' ? true : undefined));
+      await cluster.kubectl(['uncordon', cluster.nodeName]);
+      drainOutput = await drain;
+      timings['drain of the release'] = Date.now() - started;
+      for (const service of services) {
+        await eventually(`${service} to have 3 Ready pods again`, async () => ((await servicePods())[service].filter((p) => p.ready).length >= 3 ? true : undefined), 120_000);
+      }
+    } finally {
+      sampling = false;
+      await sampler;
+      await cluster.kubectl(['uncordon', cluster.nodeName]);
+      result = await load.stop();
+    }
+    process.stdout.write(`drain load: ${JSON.stringify({ ...result, failures: result.failures.slice(0, 20) })}\nfewest Ready during the drain: ${JSON.stringify(fewestReady)}\n`);
+
+    const evicted = [...drainOutput.matchAll(/pod\/(\S+) evicted/g)].map((m) => m[1]);
+    expect(new Set(evicted)).toEqual(original);
+    const after = await servicePods();
+    expect(services.flatMap((service) => after[service].map((pod) => pod.name)).filter((name) => original.has(name))).toEqual([]);
+    // Never more than one pod of a service away at a time: the budget, not luck, paced the drain.
+    expect(fewestReady).toEqual(Object.fromEntries(services.map((service) => [service, 2])));
+    expect({ failed: result.failed, errors: result.errors }).toEqual({ failed: 0, errors: {} });
+    expect(result.statuses['200'] ?? 0).toBeGreaterThan(50);
+  });
+
   test('when load through the Ingress raises the gateway CPU, then metrics-server reports it, the HPA scales the gateway out, and back in after the load stops', async () => {
     const hpa = `${release}-gateway`;
     expect(await hpaStatus(hpa)).toMatchObject({ current: 3 });
@@ -408,7 +495,7 @@ describe('Kubernetes operations', () => {
     timings['hpa scale-in after load'] = Date.now() - stopped;
   });
 
-  test('when helm upgrade changes the image tag and a config value under load, then no request fails and the migrations run again and change nothing; helm rollback likewise', async () => {
+  test('when helm upgrade rolls out rebuilt images and a changed config value under load, then no request fails, the migrations run again and change nothing, and Prometheus sees every pod on the new build; helm rollback likewise', async () => {
     const password = 'correct horse battery staple';
     const tokens: string[] = [];
     for (let i = 0; i < 4; i++) {
@@ -420,11 +507,10 @@ describe('Kubernetes operations', () => {
       installed.deps.databases.map(async (db) => Number((await queryRows<{ count: string }>(installed.deps.postgres.urlFor(db.database), 'SELECT count(*) FROM knex_migrations'))[0]?.count)),
     );
 
-    // A new tag for every service image, as a rebuild would give.
-    const nextTag = `${installed.imageTag}-next`;
-    for (const image of installed.images) {
-      await runCommand('ctr', ['--address', cluster.containerdAddress, '-n', 'k8s.io', 'images', 'tag', '--force', image.ref, image.ref.replace(/:[^:]+$/, `:${nextTag}`)]);
-    }
+    // A new build of every service image under a new tag, as a release pipeline would make it.
+    const rebuilt = await timed('image rebuild with a new tag', () => buildAndImportImages(cluster, { tagSuffix: 'next' }));
+    const nextTag = rebuilt.tag;
+    expect(nextTag).toBe(`${installed.imageTag}-next`);
     const values = JSON.parse(JSON.stringify(installed.values)) as { global: { image: { tag: string }; logLevel?: string } };
     values.global.image.tag = nextTag;
     values.global.logLevel = 'debug';
@@ -456,6 +542,11 @@ describe('Kubernetes operations', () => {
       spec: { template: { spec: { containers: { image: string }[] } } };
     };
     expect(images.spec.template.spec.containers[0]?.image).toMatch(new RegExp(`:${nextTag}$`));
+    const everyPodOn = (tag: string) => async () => {
+      const builds = await runningBuilds();
+      return builds.length === services.length && builds.every((b) => b.revision === revisionOf(tag) && b.pods >= 3) ? builds : undefined;
+    };
+    await eventually('every pod to report the rebuilt revision', everyPodOn(nextTag), 60_000);
     const migrationsAfter = await Promise.all(
       installed.deps.databases.map(async (db) => Number((await queryRows<{ count: string }>(installed.deps.postgres.urlFor(db.database), 'SELECT count(*) FROM knex_migrations'))[0]?.count)),
     );
@@ -464,6 +555,7 @@ describe('Kubernetes operations', () => {
     const rollback = await underLoad(() => installed.helm(['rollback', release, '1', '-n', namespace, '--wait', '--wait-for-jobs', '--timeout', '10m'], 11 * 60_000));
     timings['helm rollback under load'] = Date.now() - rollbackStarted;
     const rolledBack = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'deployment', `${release}-gateway`, '-o', 'json'])) as typeof images;
+    await eventually('every pod to report the first revision again', everyPodOn(installed.imageTag), 60_000);
 
     process.stdout.write(`upgrade load: ${JSON.stringify(upgrade)}\nrollback load: ${JSON.stringify(rollback)}\n`);
     expect({ upgrade: { failed: upgrade.failed, errors: upgrade.errors }, rollback: { failed: rollback.failed, errors: rollback.errors } }).toEqual({
@@ -481,6 +573,91 @@ describe('Kubernetes operations', () => {
     for (const service of services) expect({ service, ready: pods[service].filter((p) => p.ready).length >= 3 }).toEqual({ service, ready: true });
   });
 });
+
+describe('dependency loss', () => {
+  const databaseUrl = (service: 'auth' | 'users' | 'analytics'): string => installed.deps.postgres.urlFor(service);
+  const outboxAlerts = async (): Promise<string[]> =>
+    (await prometheus.alerts())
+      .filter((alert) => alert.labels.alertname === 'GalionOutboxBacklogGrowing' && alert.state === 'firing')
+      .map((alert) => alert.labels.job ?? '')
+      .sort();
+
+  test('when Kafka stops under writes, then the API keeps answering, the outboxes hold the events and the alert fires; when it is back, every event reaches analytics once', async () => {
+    const password = 'correct horse battery staple';
+    const email = `outage-${Date.now()}@example.com`;
+    expect((await api('POST', '/api/v1/auth/register', { body: { email, password, name: 'Ida' } })).status).toBe(201);
+    const token = (await api('POST', '/api/v1/auth/login', { body: { email, password } })).body.access_token as string;
+    // The profile comes from user.registered through Kafka: wait for it while Kafka is up.
+    await eventually('the new user’s profile', async () => ((await api('GET', '/api/v1/users/me', { token })).status === 200 ? true : undefined), 60_000);
+    expect(await outboxAlerts()).toEqual([]);
+
+    const eventIds: string[] = [];
+    const outageStarted = new Date();
+    await installed.deps.kafka.stop();
+    const statuses: number[] = [];
+    let kafkaDownMs = 0;
+    try {
+      for (let i = 0; i < 5; i++) {
+        const other = { email: `outage-${i}-${Date.now()}@example.com`, password, name: `Ida ${i}` };
+        statuses.push((await api('POST', '/api/v1/auth/register', { body: other })).status);
+        statuses.push((await api('POST', '/api/v1/auth/login', { body: { email: other.email, password } })).status);
+        statuses.push((await api('PATCH', '/api/v1/users/me', { token, body: { bio: `written while Kafka is down ${i}` } })).status);
+      }
+      expect(statuses).toEqual(Array.from({ length: 5 }, () => [201, 200, 200]).flat());
+
+      const pending = async (service: 'auth' | 'users') =>
+        queryRows<{ event_id: string; event_type: string }>(
+          databaseUrl(service),
+          'SELECT event_id, event_type FROM outbox WHERE published_at IS NULL AND created_at >= $1 ORDER BY position',
+          [outageStarted],
+        );
+      const held = { auth: await pending('auth'), users: await pending('users') };
+      // Five registrations and five logins in auth's outbox, five profile updates in users'.
+      expect({
+        auth: held.auth.map((e) => e.event_type).sort(),
+        users: held.users.map((e) => e.event_type),
+      }).toEqual({
+        auth: [...Array(5).fill('user.logged_in'), ...Array(5).fill('user.registered')],
+        users: Array(5).fill('user.updated'),
+      });
+      const alertStarted = Date.now();
+      expect(await eventually('GalionOutboxBacklogGrowing to fire for auth and users', async () => ((await outboxAlerts()).length === 2 ? outboxAlerts() : undefined), 150_000)).toEqual([
+        'auth',
+        'users',
+      ]);
+      timings['outbox alert firing after the writes'] = Date.now() - alertStarted;
+      eventIds.push(...held.auth.map((e) => e.event_id), ...held.users.map((e) => e.event_id));
+    } finally {
+      kafkaDownMs = Date.now() - outageStarted.getTime();
+      await installed.deps.kafka.start();
+    }
+    timings['kafka down'] = kafkaDownMs;
+
+    const backStarted = Date.now();
+    const arrived = await eventually(
+      'every held event in analytics',
+      async () => {
+        const rows = await queryRows<{ event_id: string; copies: string }>(
+          databaseUrl('analytics'),
+          'SELECT event_id::text, count(*) AS copies FROM events WHERE event_id = ANY($1::uuid[]) GROUP BY event_id',
+          [eventIds],
+        );
+        return rows.length === eventIds.length ? rows : undefined;
+      },
+      180_000,
+    );
+    timings['held events in analytics after kafka is back'] = Date.now() - backStarted;
+    expect(arrived.filter((row) => Number(row.copies) !== 1)).toEqual([]);
+    process.stdout.write(`kafka outage: ${eventIds.length} events held and delivered once each; kafka down ${kafkaDownMs} ms\n`);
+    const stillPending = await queryRows<{ count: string }>(databaseUrl('auth'), 'SELECT count(*) FROM outbox WHERE published_at IS NULL');
+    expect(Number(stillPending[0]?.count)).toBe(0);
+    await eventually('the outbox alert to resolve', async () => ((await outboxAlerts()).length === 0 ? true : undefined), 120_000);
+  });
+});
+
+/** docs/local-cluster.md: a pod killed outright costs at most this many requests, all within this window of the kill. */
+const crashFailureBound = 40;
+const crashFailureWindowMs = 10_000;
 
 describe('pod loss and removal', () => {
   const target = () => ({ host: cluster.nodeIp, port: cluster.ingressHttpsPort, servername: publicHost, ca: installed.ca.caPem });
@@ -515,6 +692,58 @@ describe('pod loss and removal', () => {
     expect(result.statuses['200'] ?? 0).toBeGreaterThan(50);
   });
 
+  test('when one pod of each service is killed outright (SIGKILL) under load, then only requests in the seconds after the kill fail, each with a 5xx answer, and every container is restarted', async () => {
+    const password = 'correct horse battery staple';
+    const email = `crash-${Date.now()}@example.com`;
+    expect((await api('POST', '/api/v1/auth/register', { body: { email, password, name: 'Kit' } })).status).toBe(201);
+    const token = (await api('POST', '/api/v1/auth/login', { body: { email, password } })).body.access_token as string;
+    const pods = await servicePods();
+    const victims = await Promise.all(
+      services.map(async (service) => {
+        const pod = pods[service][0];
+        if (!pod) throw new Error(`no ${service} pod`);
+        const id = await cluster.kubectl(['-n', namespace, 'get', 'pod', pod.name, '-o', 'jsonpath={.status.containerStatuses[0].containerID}']);
+        return { service, pod: pod.name, restarts: pod.restarts, container: id.replace(/^containerd:\/\//, '') };
+      }),
+    );
+    const load = startLoad(target(), {
+      clients: 4,
+      maxMs: 240_000,
+      maxRequests: 50_000,
+      pauseMs: 100,
+      next: (n) => (n % 2 === 0 ? { method: 'GET', path: '/api/v1/users/me', token } : { method: 'GET', path: '/api/v1/auth/me', token }),
+    });
+    let result: LoadResult;
+    let killedAt = 0;
+    try {
+      await new Promise((r) => setTimeout(r, 3000));
+      killedAt = Date.now();
+      // What the kernel's OOM killer or a crash does: no preStop, no SIGTERM, no drain.
+      await Promise.all(
+        victims.map((victim) => runCommand('ctr', ['--address', cluster.containerdAddress, '-n', 'k8s.io', 'tasks', 'kill', '--signal', 'SIGKILL', victim.container])),
+      );
+      for (const victim of victims) {
+        await eventually(
+          `${victim.pod} to be restarted and Ready`,
+          async () => ((await releasePods()).find((p) => p.name === victim.pod && p.ready && p.restarts > victim.restarts) ? true : undefined),
+          120_000,
+        );
+      }
+      timings['sigkill to every pod restarted and Ready'] = Date.now() - killedAt;
+      // Load on the healed Deployments, to see that failures stopped.
+      await new Promise((r) => setTimeout(r, 5000));
+    } finally {
+      result = await load.stop();
+    }
+    const late = result.failures.filter((f) => f.at - killedAt > crashFailureWindowMs);
+    process.stdout.write(`sigkill load: ${JSON.stringify({ ...result, failures: result.failures.map((f) => `${f.at - killedAt} ms ${f.what}`) })}\n`);
+    // The bound docs/local-cluster.md states: answers only (the Ingress and the gateway answer for
+    // a dead upstream), no failure after the window, and few in it.
+    expect({ errors: result.errors, late }).toEqual({ errors: {}, late: [] });
+    expect(result.failed).toBeLessThanOrEqual(crashFailureBound);
+    expect(result.statuses['200'] ?? 0).toBeGreaterThan(100);
+  });
+
   test('when the release is uninstalled, then nothing it made is left, only the Secrets the deployer made', async () => {
     await installed.helm(['uninstall', release, '-n', namespace, '--wait', '--timeout', '5m']);
     const kinds = 'deployments,replicasets,pods,services,endpointslices,configmaps,secrets,serviceaccounts,networkpolicies,poddisruptionbudgets,horizontalpodautoscalers,ingresses,jobs,servicemonitors.monitoring.coreos.com,prometheusrules.monitoring.coreos.com';
@@ -546,6 +775,7 @@ describe('the egress guard', () => {
 
 describe('teardown', () => {
   test('when the cluster is stopped, then the host is as it was before it started', async () => {
+    await prometheus.stop();
     await installed.deps.stop();
     await timed('cluster down', () => cluster.stop());
     expect(await hostSnapshot()).toEqual(hostBefore);

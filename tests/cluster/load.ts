@@ -27,6 +27,8 @@ export interface LoadResult {
   errors: Record<string, number>;
   /** Requests that failed: 5xx answers plus errors. */
   failed: number;
+  /** When each failed request was answered (epoch ms) and how (status or error code); the first 1,000. */
+  failures: { at: number; what: string }[];
   durationMs: number;
 }
 
@@ -94,6 +96,10 @@ export const startLoad = (
   const agent = new Agent({ keepAlive: true, maxSockets: options.clients });
   const statuses: Record<string, number> = {};
   const errors: Record<string, number> = {};
+  const failures: LoadResult['failures'] = [];
+  const noteFailure = (what: string) => {
+    if (failures.length < 1000) failures.push({ at: Date.now(), what });
+  };
   const started = Date.now();
   let sent = 0;
   let stopping = false;
@@ -103,9 +109,11 @@ export const startLoad = (
       try {
         const { status } = await requestThroughIngress(target, options.next(n), agent);
         statuses[status] = (statuses[status] ?? 0) + 1;
+        if (status >= 500) noteFailure(String(status));
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? 'error';
         errors[code] = (errors[code] ?? 0) + 1;
+        noteFailure(code);
       }
       if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
@@ -119,7 +127,7 @@ export const startLoad = (
       .filter(([status]) => Number(status) >= 500)
       .reduce((sum, [, count]) => sum + count, 0);
     const errorCount = Object.values(errors).reduce((sum, count) => sum + count, 0);
-    return { sent, statuses, errors, failed: fiveXx + errorCount, durationMs: Date.now() - started };
+    return { sent, statuses, errors, failed: fiveXx + errorCount, failures, durationMs: Date.now() - started };
   };
   return { stop, sent: () => sent };
 };

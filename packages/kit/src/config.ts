@@ -83,6 +83,9 @@ export const commonEnv = {
     .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
     .default('100kb'),
   TRUST_PROXY: env.int(0, 10).default(1),
+  // Set by the image build (Dockerfile): what is running, for galion_build_info.
+  GALION_VERSION: env.string().default('dev'),
+  GALION_REVISION: env.string().default('unknown'),
 };
 
 /** Puts a separately supplied password (from a Secret) into a connection URL. */
@@ -104,6 +107,13 @@ export interface CommonConfig {
   corsOrigins: string[];
   bodyLimit: string;
   trustProxy: number;
+  /** The release and source revision of the running build (the image's GALION_VERSION and GALION_REVISION). */
+  build: BuildInfo;
+}
+
+export interface BuildInfo {
+  version: string;
+  revision: string;
 }
 
 export const readCommonConfig = (e: z.infer<z.ZodObject<typeof commonEnv>> & { PORT: number }): CommonConfig => ({
@@ -116,6 +126,7 @@ export const readCommonConfig = (e: z.infer<z.ZodObject<typeof commonEnv>> & { P
   corsOrigins: e.CORS_ORIGINS,
   bodyLimit: e.BODY_LIMIT,
   trustProxy: e.TRUST_PROXY,
+  build: { version: e.GALION_VERSION, revision: e.GALION_REVISION },
 });
 
 /** The settings of a service with its own PostgreSQL database. */

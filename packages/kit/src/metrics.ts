@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { BuildInfo } from './config.js';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -15,9 +16,18 @@ export interface ServiceMetrics {
  * Services are told apart by Prometheus's `job` label (set by the scrape config), never by a
  * metric label, so the same queries work in the cluster and on a laptop.
  */
-export const createMetrics = (options: { defaultMetrics?: boolean } = {}): ServiceMetrics => {
+export const createMetrics = (options: { defaultMetrics?: boolean; build?: BuildInfo } = {}): ServiceMetrics => {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (options.build) {
+    // Always 1: the labels say which build each pod runs, so a rollout can be watched in Prometheus.
+    new Gauge({
+      name: 'galion_build_info',
+      help: 'The release (version) and source revision this process runs; the value is always 1.',
+      labelNames: ['version', 'revision'] as const,
+      registers: [registry],
+    }).set(options.build, 1);
+  }
   const httpRequestDuration = new Histogram({
     name: 'http_server_request_duration_seconds',
     help: 'Duration of HTTP requests served, by method, route template and status code.',

@@ -232,11 +232,11 @@ export const readClusterFile = (cluster: LocalClusterInfo, relative: string): st
   readFileSync(join(cluster.kubeconfig, '..', relative), 'utf8');
 
 /** Runs one query on a database and returns its rows (for checks on what a cluster's pods stored). */
-export const queryRows = async <T extends Record<string, unknown>>(url: string, sql: string): Promise<T[]> => {
+export const queryRows = async <T extends Record<string, unknown>>(url: string, sql: string, values: unknown[] = []): Promise<T[]> => {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query<T>(sql)).rows;
+    return (await client.query<T>(sql, values)).rows;
   } finally {
     await client.end();
   }

@@ -3,11 +3,12 @@ export { stopWithThisProcess } from './processes';
 export { startPostgres, type PostgresHandle, type PostgresOptions } from './postgres';
 export { startRedis, type RedisHandle, type RedisOptions } from './redis';
 export { startKafka, type KafkaHandle, type KafkaOptions } from './kafka';
-export { eventually, startTestServer, testDatabase, testEnv, testKafkaBrokers, testRedis, type TestDatabase } from './testing';
+export { eventually, pollFor, startTestServer, testDatabase, testEnv, testKafkaBrokers, testRedis, type PollOptions, type TestDatabase } from './testing';
 export {
   jaegerBinary,
   startAlertmanager,
   startJaeger,
+  serviceMonitorScrapeConfigs,
   startPrometheus,
   type AlertmanagerHandle,
   type AlertmanagerOptions,
@@ -19,6 +20,7 @@ export {
   type PromSample,
   type PromTarget,
   type ScrapeTarget,
+  type ServiceMonitor,
 } from './observability';
 export {
   clusterBinDir,

@@ -242,13 +242,17 @@ export interface ScrapeTarget {
 }
 
 export interface PrometheusOptions {
-  scrapeTargets: ScrapeTarget[];
+  scrapeTargets?: ScrapeTarget[];
+  /** Scrape configs used as they are (e.g. from `serviceMonitorScrapeConfigs`), after the targets'. */
+  scrapeConfigs?: object[];
   /** Rule files (YAML with `groups:`), loaded as they are. */
   ruleFiles?: string[];
   /** Where firing and resolved alerts are sent. */
   alertmanagerUrl?: string;
   scrapeIntervalSeconds?: number;
   evaluationIntervalSeconds?: number;
+  /** The program to run; Debian's `prometheus` by default (built without Kubernetes discovery). */
+  binary?: string;
 }
 
 export interface PromSample {
@@ -304,6 +308,76 @@ const scrapeConfig = (target: ScrapeTarget, intervalSeconds: number) => {
   };
 };
 
+/** The parts of a monitoring.coreos.com/v1 ServiceMonitor that Galion's charts use. */
+export interface ServiceMonitor {
+  metadata: { name: string; namespace: string };
+  spec: {
+    jobLabel?: string;
+    selector: { matchLabels?: Record<string, string> };
+    namespaceSelector?: { matchNames?: string[]; any?: boolean };
+    endpoints: {
+      port?: string;
+      path?: string;
+      scheme?: string;
+      interval?: string;
+      scrapeTimeout?: string;
+      relabelings?: { sourceLabels?: string[]; targetLabel?: string; action?: string; regex?: string; replacement?: string; separator?: string }[];
+    }[];
+  };
+}
+
+/** A Kubernetes label name as Prometheus service discovery writes it in a meta label. */
+const metaLabelName = (name: string): string => name.replace(/[^a-zA-Z0-9_]/g, '_');
+
+/**
+ * What the Prometheus Operator makes of ServiceMonitors, for a Prometheus outside the cluster:
+ * one scrape config per endpoint, with EndpointSlice discovery through `kubeconfig`, kept to the
+ * Services whose labels match the selector and to the named port, labelled namespace, service,
+ * pod, container and endpoint, `job` taken from the Service's `jobLabel` label (else its name),
+ * and the endpoint's own relabelings last.
+ */
+export const serviceMonitorScrapeConfigs = (monitors: ServiceMonitor[], kubeconfig: string): object[] =>
+  monitors.flatMap((monitor) =>
+    monitor.spec.endpoints.map((endpoint, index) => {
+      const namespaces = monitor.spec.namespaceSelector?.any ? undefined : (monitor.spec.namespaceSelector?.matchNames ?? [monitor.metadata.namespace]);
+      const selectorKeeps = Object.entries(monitor.spec.selector.matchLabels ?? {}).map(([name, value]) => ({
+        action: 'keep',
+        source_labels: [`__meta_kubernetes_service_label_${metaLabelName(name)}`, `__meta_kubernetes_service_labelpresent_${metaLabelName(name)}`],
+        regex: `(${value});true`,
+      }));
+      const job = monitor.spec.jobLabel
+        ? [{ source_labels: [`__meta_kubernetes_service_label_${metaLabelName(monitor.spec.jobLabel)}`], target_label: 'job', regex: '(.+)', replacement: '${1}' }]
+        : [];
+      return {
+        job_name: `serviceMonitor/${monitor.metadata.namespace}/${monitor.metadata.name}/${index}`,
+        kubernetes_sd_configs: [{ role: 'endpointslice', kubeconfig_file: kubeconfig, ...(namespaces && { namespaces: { names: namespaces } }) }],
+        scheme: endpoint.scheme ?? 'http',
+        metrics_path: endpoint.path ?? '/metrics',
+        ...(endpoint.interval && { scrape_interval: endpoint.interval }),
+        ...(endpoint.scrapeTimeout && { scrape_timeout: endpoint.scrapeTimeout }),
+        relabel_configs: [
+          ...selectorKeeps,
+          ...(endpoint.port ? [{ action: 'keep', source_labels: ['__meta_kubernetes_endpointslice_port_name'], regex: endpoint.port }] : []),
+          { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
+          { source_labels: ['__meta_kubernetes_service_name'], target_label: 'service' },
+          { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
+          { source_labels: ['__meta_kubernetes_pod_container_name'], target_label: 'container' },
+          { source_labels: ['__meta_kubernetes_service_name'], target_label: 'job', replacement: '${1}' },
+          ...job,
+          ...(endpoint.port ? [{ target_label: 'endpoint', replacement: endpoint.port }] : []),
+          ...(endpoint.relabelings ?? []).map((r) => ({
+            ...(r.sourceLabels && { source_labels: r.sourceLabels }),
+            ...(r.targetLabel && { target_label: r.targetLabel }),
+            ...(r.action && { action: r.action.toLowerCase() }),
+            ...(r.regex !== undefined && { regex: r.regex }),
+            ...(r.replacement !== undefined && { replacement: r.replacement }),
+            ...(r.separator !== undefined && { separator: r.separator }),
+          })),
+        ],
+      };
+    }),
+  );
+
 /**
  * Starts Debian's Prometheus on a free port: it scrapes the given targets, evaluates the rule files
  * and sends alerts to Alertmanager (resending every second, so a test need not wait a minute).
@@ -328,13 +402,13 @@ export const startPrometheus = async (options: PrometheusOptions): Promise<Prome
         ],
       },
     }),
-    scrape_configs: options.scrapeTargets.map((target) => scrapeConfig(target, scrapeInterval)),
+    scrape_configs: [...(options.scrapeTargets ?? []).map((target) => scrapeConfig(target, scrapeInterval)), ...(options.scrapeConfigs ?? [])],
   };
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const url = `http://127.0.0.1:${port}`;
   const server = await startServerProcess({
     name: 'Prometheus',
-    command: 'prometheus',
+    command: options.binary ?? 'prometheus',
     args: [
       `--config.file=${configFile}`,
       `--storage.tsdb.path=${join(runDir, 'data')}`,

@@ -78,16 +78,39 @@ export const startTestServer = async (app: Express): Promise<{ url: string; clos
   return { url: `http://127.0.0.1:${port}`, close };
 };
 
+export interface PollOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  /** An attempt that throws counts as "not yet" (the last error is in the timeout's message). Default false. */
+  tolerateErrors?: boolean;
+}
+
+/**
+ * Polls `attempt` until it gives a value other than undefined, and returns that value; fails after
+ * `timeoutMs` naming `what`.
+ */
+export const pollFor = async <T>(what: string, attempt: () => Promise<T | undefined> | T | undefined, options: PollOptions = {}): Promise<T> => {
+  const { timeoutMs = 20_000, intervalMs = 50, tolerateErrors = false } = options;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await attempt();
+      if (value !== undefined) return value;
+    } catch (error) {
+      if (!tolerateErrors) throw error;
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+};
+
 /** Polls until `predicate` holds (for effects that arrive through events); fails after `timeoutMs`. */
 export const eventually = async (
   predicate: () => boolean | Promise<boolean>,
   timeoutMs = 20_000,
   what = 'the condition',
 ): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  await pollFor(what, async () => ((await predicate()) ? true : undefined), { timeoutMs });
 };

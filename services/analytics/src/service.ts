@@ -76,7 +76,7 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
     );
   }
   const closers: ComposedService['closers'] = [];
-  const metrics = createMetrics();
+  const metrics = createMetrics({ build: config.build });
   const analyticsMetrics = createAnalyticsMetrics(metrics.registry);
   const health = new Health();
 

@@ -53,7 +53,7 @@ const EXPIRED_TOKEN_SWEEP_MS = 3_600_000;
 export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure): Promise<ComposedAuth> => {
   const { logger } = infra;
   const closers: ComposedService['closers'] = [];
-  const metrics = createMetrics();
+  const metrics = createMetrics({ build: config.build });
   const health = new Health();
 
   const knex = await connectDatabase({

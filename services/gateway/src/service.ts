@@ -46,7 +46,7 @@ const upstreamReachable = (upstream: UpstreamConfig, timeoutMs: number) => async
 export const composeGateway = async (config: GatewayConfig, infra: GatewayInfrastructure): Promise<ComposedGateway> => {
   const { logger } = infra;
   const closers: ComposedService['closers'] = [];
-  const metrics = createMetrics();
+  const metrics = createMetrics({ build: config.build });
   const health = new Health();
 
   // Fail open means the gateway works without Redis, so Redis is then no readiness condition.

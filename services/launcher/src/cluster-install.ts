@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   clusterCrdDir,
+  pollFor,
   runCommand,
   startClusterDependencies,
   type ClusterDependencies,
@@ -62,14 +63,6 @@ export const makeTestCa = (): TestCa => {
   openssl(['x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
     '-extfile', 'tls.ext', '-out', 'tls.crt']);
   return { caPem: readFileSync(join(dir, 'ca.crt'), 'utf8'), dir };
-};
-
-const waitFor = async (what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
 };
 
 const manifest = (objects: object[]): string => objects.map((o) => JSON.stringify(o)).join('\n---\n');
@@ -159,10 +152,13 @@ export const clusterValues = (profile: ClusterProfile, cluster: LocalClusterInfo
       redis: { url: `redis://redis.${depsNamespace}:6379`, existingSecret: 'galion-redis', passwordKey: 'password' },
       kafka: { brokers: [`kafka.${depsNamespace}:9092`], topicPartitions: 3 },
       monitoring: {
-        serviceMonitor: { enabled: monitoring },
+        // The tests' Prometheus scrapes every 5 s, so that an alert fires within a minute.
+        serviceMonitor: { enabled: monitoring, ...(monitoring && { interval: '5s', scrapeTimeout: '4s' }) },
         prometheusRule: { enabled: monitoring },
         dashboards: { enabled: monitoring },
       },
+      // The Kafka outage test waits for the outbox alert: 15 s of backlog for 15 s, not 5 min for 10.
+      ...(monitoring && { alerts: { outboxBacklog: { maxAgeSeconds: 15, for: '15s', severity: 'warning' } } }),
       networkPolicy: {
         enabled: true,
         ingressController: [
@@ -206,9 +202,13 @@ export interface BuiltImage {
   archive: string;
 }
 
-/** Builds every service image from the Dockerfile (scripts/cluster/build-images.sh) and imports them into the node. */
-export const buildAndImportImages = async (cluster: LocalCluster): Promise<{ tag: string; images: BuiltImage[] }> => {
-  const { stdout } = await runCommand('bash', [join(repoRoot, 'scripts', 'cluster', 'build-images.sh'), 'services'], {
+/**
+ * Builds every service image from the Dockerfile (scripts/cluster/build-images.sh) and imports them
+ * into the node. With a tag suffix, a new build of the same sources under `<tag>-<suffix>`.
+ */
+export const buildAndImportImages = async (cluster: LocalCluster, options: { tagSuffix?: string } = {}): Promise<{ tag: string; images: BuiltImage[] }> => {
+  const suffix = options.tagSuffix ? ['--tag-suffix', options.tagSuffix] : [];
+  const { stdout } = await runCommand('bash', [join(repoRoot, 'scripts', 'cluster', 'build-images.sh'), 'services', ...suffix], {
     timeoutMs: 40 * 60_000,
   });
   const images = stdout
@@ -297,10 +297,14 @@ export const installGalion = async (cluster: LocalCluster, options: InstallOptio
   // minReplicas at its next sync.
   const hpaStarted = Date.now();
   for (const service of options.profile === 'production-like' ? services : []) {
-    await waitFor(`the HPA to bring ${service} to 3 Ready pods`, 120_000, async () => {
-      const status = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'deployment', `${release}-${service}`, '-o', 'jsonpath={.status}'])) as { readyReplicas?: number };
-      return status.readyReplicas === 3;
-    });
+    await pollFor(
+      `the HPA to bring ${service} to 3 Ready pods`,
+      async () => {
+        const status = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'deployment', `${release}-${service}`, '-o', 'jsonpath={.status}'])) as { readyReplicas?: number };
+        return status.readyReplicas === 3 ? true : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    );
   }
   const hpaToMinimumMs = Date.now() - hpaStarted;
   return { deps, ca, images: built.images, imageTag: built.tag, values, writeValues, helm, installOutput, hpaToMinimumMs };

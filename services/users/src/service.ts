@@ -40,7 +40,7 @@ export interface ComposedUsers extends ComposedService {
 export const composeUsers = async (config: UsersConfig, infra: UsersInfrastructure): Promise<ComposedUsers> => {
   const { logger } = infra;
   const closers: ComposedService['closers'] = [];
-  const metrics = createMetrics();
+  const metrics = createMetrics({ build: config.build });
   const health = new Health();
 
   const knex = await connectDatabase({
