@@ -69,6 +69,17 @@ const api = (method: string, path: string, options: { token?: string; body?: unk
     { method, path, ...options },
   );
 
+const testPassword = 'correct horse battery staple';
+
+/** Registers a new user through the Ingress and returns its access token. */
+const newUserToken = async (label: string, name: string): Promise<string> => {
+  const email = `${label}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+  expect((await api('POST', '/api/v1/auth/register', { body: { email, password: testPassword, name } })).status).toBe(201);
+  const login = await api('POST', '/api/v1/auth/login', { body: { email, password: testPassword } });
+  expect(login.status).toBe(200);
+  return login.body.access_token as string;
+};
+
 /** Polls every 500 ms; a failing attempt (a kubectl or HTTP error mid-rollout) counts as "not yet". */
 const eventually = <T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> =>
   pollFor(what, attempt, { timeoutMs, intervalMs: 500, tolerateErrors: true });
@@ -496,13 +507,8 @@ describe('Kubernetes operations', () => {
   });
 
   test('when helm upgrade rolls out rebuilt images and a changed config value under load, then no request fails, the migrations run again and change nothing, and Prometheus sees every pod on the new build; helm rollback likewise', async () => {
-    const password = 'correct horse battery staple';
     const tokens: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      const email = `upgrade-${i}-${Date.now()}@example.com`;
-      expect((await api('POST', '/api/v1/auth/register', { body: { email, password, name: `Grace ${i}` } })).status).toBe(201);
-      tokens.push((await api('POST', '/api/v1/auth/login', { body: { email, password } })).body.access_token as string);
-    }
+    for (let i = 0; i < 4; i++) tokens.push(await newUserToken(`upgrade-${i}`, `Grace ${i}`));
     const migrationsBefore = await Promise.all(
       installed.deps.databases.map(async (db) => Number((await queryRows<{ count: string }>(installed.deps.postgres.urlFor(db.database), 'SELECT count(*) FROM knex_migrations'))[0]?.count)),
     );
@@ -583,10 +589,7 @@ describe('dependency loss', () => {
       .sort();
 
   test('when Kafka stops under writes, then the API keeps answering, the outboxes hold the events and the alert fires; when it is back, every event reaches analytics once', async () => {
-    const password = 'correct horse battery staple';
-    const email = `outage-${Date.now()}@example.com`;
-    expect((await api('POST', '/api/v1/auth/register', { body: { email, password, name: 'Ida' } })).status).toBe(201);
-    const token = (await api('POST', '/api/v1/auth/login', { body: { email, password } })).body.access_token as string;
+    const token = await newUserToken('outage', 'Ida');
     // The profile comes from user.registered through Kafka: wait for it while Kafka is up.
     await eventually('the new user’s profile', async () => ((await api('GET', '/api/v1/users/me', { token })).status === 200 ? true : undefined), 60_000);
     expect(await outboxAlerts()).toEqual([]);
@@ -598,9 +601,9 @@ describe('dependency loss', () => {
     let kafkaDownMs = 0;
     try {
       for (let i = 0; i < 5; i++) {
-        const other = { email: `outage-${i}-${Date.now()}@example.com`, password, name: `Ida ${i}` };
+        const other = { email: `outage-${i}-${Date.now()}@example.com`, password: testPassword, name: `Ida ${i}` };
         statuses.push((await api('POST', '/api/v1/auth/register', { body: other })).status);
-        statuses.push((await api('POST', '/api/v1/auth/login', { body: { email: other.email, password } })).status);
+        statuses.push((await api('POST', '/api/v1/auth/login', { body: { email: other.email, password: testPassword } })).status);
         statuses.push((await api('PATCH', '/api/v1/users/me', { token, body: { bio: `written while Kafka is down ${i}` } })).status);
       }
       expect(statuses).toEqual(Array.from({ length: 5 }, () => [201, 200, 200]).flat());
@@ -661,19 +664,18 @@ const crashFailureWindowMs = 10_000;
 
 describe('pod loss and removal', () => {
   const target = () => ({ host: cluster.nodeIp, port: cluster.ingressHttpsPort, servername: publicHost, ca: installed.ca.caPem });
-
-  test('when one pod of each service is deleted under load, then no request fails and every Deployment heals', async () => {
-    const password = 'correct horse battery staple';
-    const email = `loss-${Date.now()}@example.com`;
-    expect((await api('POST', '/api/v1/auth/register', { body: { email, password, name: 'Lin' } })).status).toBe(201);
-    const token = (await api('POST', '/api/v1/auth/login', { body: { email, password } })).body.access_token as string;
-    const load = startLoad(target(), {
+  /** 4 clients reading one user's account and profile, 100 ms apart, for at most 4 minutes. */
+  const authenticatedReads = (token: string) =>
+    startLoad(target(), {
       clients: 4,
       maxMs: 240_000,
       maxRequests: 50_000,
       pauseMs: 100,
       next: (n) => (n % 2 === 0 ? { method: 'GET', path: '/api/v1/users/me', token } : { method: 'GET', path: '/api/v1/auth/me', token }),
     });
+
+  test('when one pod of each service is deleted under load, then no request fails and every Deployment heals', async () => {
+    const load = authenticatedReads(await newUserToken('loss', 'Lin'));
     let result: LoadResult;
     try {
       const pods = await servicePods();
@@ -693,10 +695,7 @@ describe('pod loss and removal', () => {
   });
 
   test('when one pod of each service is killed outright (SIGKILL) under load, then only requests in the seconds after the kill fail, each with a 5xx answer, and every container is restarted', async () => {
-    const password = 'correct horse battery staple';
-    const email = `crash-${Date.now()}@example.com`;
-    expect((await api('POST', '/api/v1/auth/register', { body: { email, password, name: 'Kit' } })).status).toBe(201);
-    const token = (await api('POST', '/api/v1/auth/login', { body: { email, password } })).body.access_token as string;
+    const token = await newUserToken('crash', 'Kit');
     const pods = await servicePods();
     const victims = await Promise.all(
       services.map(async (service) => {
@@ -706,13 +705,7 @@ describe('pod loss and removal', () => {
         return { service, pod: pod.name, restarts: pod.restarts, container: id.replace(/^containerd:\/\//, '') };
       }),
     );
-    const load = startLoad(target(), {
-      clients: 4,
-      maxMs: 240_000,
-      maxRequests: 50_000,
-      pauseMs: 100,
-      next: (n) => (n % 2 === 0 ? { method: 'GET', path: '/api/v1/users/me', token } : { method: 'GET', path: '/api/v1/auth/me', token }),
-    });
+    const load = authenticatedReads(token);
     let result: LoadResult;
     let killedAt = 0;
     try {
