@@ -58,5 +58,7 @@ fi
 # a cold build does not compete with the tests for the machine. Both are quiet when cached.
 bash "$(dirname "${BASH_SOURCE[0]}")/install-chart-tools.sh"
 bash "$(dirname "${BASH_SOURCE[0]}")/install-observability-tools.sh"
+# Mailpit: the SMTP server the mail tests and `npm start` deliver to.
+bash "$(dirname "${BASH_SOURCE[0]}")/install-mailpit.sh"
 # The local Kubernetes cluster's components (tests/cluster, scripts/cluster/cluster.sh).
 bash "$(dirname "${BASH_SOURCE[0]}")/cluster/install-cluster-tools.sh"

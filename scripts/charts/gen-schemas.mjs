@@ -214,7 +214,14 @@ const commonService = {
   extraEnv: arr({ type: 'object', required: ['name'], properties: { name: str({ pattern: envName }) } }),
   secretEnv: arr(
     obj(
-      { name: str({ pattern: envName }), from: str({ minLength: 1 }), keyField: str({ minLength: 1 }), optional: bool },
+      {
+        name: str({ pattern: envName }),
+        from: str({ minLength: 1 }),
+        keyField: str({ minLength: 1 }),
+        optional: bool,
+        // Only when this field of the block is set (e.g. existingSecret for an optional password).
+        ifSet: str({ minLength: 1 }),
+      },
       { required: ['name', 'from', 'keyField'] },
     ),
   ),
@@ -265,6 +272,18 @@ const specific = {
   },
   auth: {
     jwtKeys: obj({ existingSecret: str(), existingSecretKey: str({ minLength: 1 }), keys: str(), activeKid: str() }),
+    mail: obj({
+      from: str({ pattern: '^([^<>]*<[^\\s@<>]+@[^\\s@<>]+>|[^\\s@<>]+@[^\\s@<>]+)?$', description: 'The From of the mails: an address or "Name <address>"' }),
+      webhookUrl: str({ pattern: '^(https?://\\S+)?$' }),
+    }),
+    smtp: obj({
+      host: str(),
+      port: int(1, 65535),
+      tls: { enum: ['starttls', 'tls', 'none'] },
+      user: str(),
+      existingSecret: str(),
+      passwordKey: str({ minLength: 1 }),
+    }),
     bootstrapAdmin: obj({
       enabled: bool,
       existingSecret: str(),

@@ -120,7 +120,7 @@ JWT_AUDIENCE: {{ $g.jwtAudience | default "galion" | quote }}
 {{- end }}
 {{- range .Values.secretEnv }}
 {{- $block := index $.Values .from | default dict }}
-{{- if not (and (hasKey $block "enabled") (not $block.enabled)) }}
+{{- if and (not (and (hasKey $block "enabled") (not $block.enabled))) (or (not .ifSet) (index $block (.ifSet | default "-"))) }}
 - name: {{ .name }}
   valueFrom:
     secretKeyRef:

@@ -12,6 +12,7 @@ import {
   type CommonConfig,
   type DatabaseConfig,
 } from '@galion/kit';
+import type { SmtpSettings } from './domain/mailer.js';
 
 /** Every setting of the auth service, read from the environment (README: Configuration). */
 export const authEnvSchema = z
@@ -42,6 +43,19 @@ export const authEnvSchema = z
     AUTH_LOGIN_BACKOFF_MAX_SECONDS: env.int(1, 86_400).default(900),
     AUTH_CONSUMER_GROUP: env.string().default('auth'),
     AUTH_MAIL_WEBHOOK_URL: env.url(['http', 'https']).optional(),
+    AUTH_SMTP_HOST: env.string().optional(),
+    AUTH_SMTP_PORT: env.int(1, 65_535).default(587),
+    AUTH_SMTP_TLS: z.enum(['starttls', 'tls', 'none']).default('starttls'),
+    AUTH_SMTP_USER: env.string().optional(),
+    AUTH_SMTP_PASSWORD: env.string().optional(),
+    AUTH_MAIL_FROM: z
+      .string()
+      .regex(/^([^<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'must be an address or "Name <address>"')
+      .optional(),
+    AUTH_MAIL_MAX_ATTEMPTS: env.int(1, 20).default(6),
+    AUTH_MAIL_RETRY_BASE_MS: env.int(10, 600_000).default(2_000),
+    AUTH_MAIL_RETRY_MAX_MS: env.int(10, 3_600_000).default(300_000),
+    AUTH_MAIL_QUEUE_MAX: env.int(1, 100_000).default(1_000),
     AUTH_LINK_BASE_URL: env.url(['http', 'https']).optional(),
     AUTH_RESET_TOKEN_TTL_SECONDS: env.int(60, 86_400).default(1_800),
     AUTH_VERIFICATION_TOKEN_TTL_SECONDS: env.int(60, 2_592_000).default(86_400),
@@ -53,6 +67,18 @@ export const authEnvSchema = z
   .refine((value) => !value.AUTH_ADMIN_EMAIL === !value.AUTH_ADMIN_PASSWORD, {
     message: 'set both AUTH_ADMIN_EMAIL and AUTH_ADMIN_PASSWORD, or neither',
     path: ['AUTH_ADMIN_PASSWORD'],
+  })
+  .refine((value) => !(value.AUTH_SMTP_HOST && value.AUTH_MAIL_WEBHOOK_URL), {
+    message: 'set AUTH_SMTP_HOST or AUTH_MAIL_WEBHOOK_URL, not both: mail goes one way',
+    path: ['AUTH_SMTP_HOST'],
+  })
+  .refine((value) => !value.AUTH_SMTP_HOST || value.AUTH_MAIL_FROM, {
+    message: 'AUTH_SMTP_HOST needs AUTH_MAIL_FROM, the From address of the mails',
+    path: ['AUTH_MAIL_FROM'],
+  })
+  .refine((value) => !value.AUTH_SMTP_PASSWORD || value.AUTH_SMTP_USER, {
+    message: 'AUTH_SMTP_PASSWORD needs AUTH_SMTP_USER',
+    path: ['AUTH_SMTP_USER'],
   })
   .refine((value) => value.AUTH_JWT_KEYS_FILE || value.AUTH_JWT_KEYS || value.AUTH_GENERATE_SIGNING_KEY, {
     message: 'no signing key: set AUTH_JWT_KEYS_FILE or AUTH_JWT_KEYS (or AUTH_GENERATE_SIGNING_KEY=true for a throwaway key)',
@@ -83,8 +109,16 @@ export interface AuthConfig extends CommonConfig, DatabaseConfig {
     backoffMaxSeconds: number;
   };
   admin: { email: string; password: string } | undefined;
+  /** How mail leaves: SMTP or a webhook (else the log), delivered in the background with retries. */
+  mail: {
+    webhookUrl: string | undefined;
+    smtp: SmtpSettings | undefined;
+    maxAttempts: number;
+    baseDelayMs: number;
+    maxDelayMs: number;
+    maxQueued: number;
+  };
   recovery: {
-    mailWebhookUrl: string | undefined;
     linkBaseUrl: string;
     resetTokenTtlSeconds: number;
     verificationTokenTtlSeconds: number;
@@ -122,8 +156,24 @@ export const loadAuthConfig = (source: NodeJS.ProcessEnv = process.env): AuthCon
       backoffBaseSeconds: e.AUTH_LOGIN_BACKOFF_BASE_SECONDS,
       backoffMaxSeconds: e.AUTH_LOGIN_BACKOFF_MAX_SECONDS,
     },
+    mail: {
+      webhookUrl: e.AUTH_MAIL_WEBHOOK_URL,
+      smtp: e.AUTH_SMTP_HOST
+        ? {
+            host: e.AUTH_SMTP_HOST,
+            port: e.AUTH_SMTP_PORT,
+            tls: e.AUTH_SMTP_TLS,
+            user: e.AUTH_SMTP_USER,
+            password: e.AUTH_SMTP_PASSWORD,
+            from: e.AUTH_MAIL_FROM ?? '',
+          }
+        : undefined,
+      maxAttempts: e.AUTH_MAIL_MAX_ATTEMPTS,
+      baseDelayMs: e.AUTH_MAIL_RETRY_BASE_MS,
+      maxDelayMs: e.AUTH_MAIL_RETRY_MAX_MS,
+      maxQueued: e.AUTH_MAIL_QUEUE_MAX,
+    },
     recovery: {
-      mailWebhookUrl: e.AUTH_MAIL_WEBHOOK_URL,
       linkBaseUrl: (e.AUTH_LINK_BASE_URL ?? e.PUBLIC_BASE_URL).replace(/\/+$/, ''),
       resetTokenTtlSeconds: e.AUTH_RESET_TOKEN_TTL_SECONDS,
       verificationTokenTtlSeconds: e.AUTH_VERIFICATION_TOKEN_TTL_SECONDS,

@@ -3,8 +3,10 @@ import {
   connectStore,
   Counter,
   createMetrics,
+  Gauge,
   Health,
   type ComposedService,
+  type Registry,
   type KeyValueStore,
   type Logger,
 } from '@galion/kit';
@@ -15,7 +17,7 @@ import type { AuthConfig } from './config.js';
 import { AccountRecovery } from './domain/account-recovery.js';
 import { AuthService } from './domain/auth-service.js';
 import { LoginThrottle } from './domain/login-throttle.js';
-import { LogMailer, WebhookMailer, type Mailer } from './domain/mailer.js';
+import { BackgroundMailer, LogMailer, SmtpMailer, WebhookMailer, type Mailer } from './domain/mailer.js';
 import { PasswordHasher } from './domain/passwords.js';
 import { loadSigningKeys, type SigningKeyRing } from './domain/signing-keys.js';
 
@@ -118,6 +120,8 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     logger,
   });
 
+  const mailer = infra.mailer ?? deliverMail(config.mail, { registry: metrics.registry, logger });
+  closers.push({ name: 'mail delivery', close: async () => mailer.close?.() });
   const recovery = new AccountRecovery({
     knex,
     accounts,
@@ -126,7 +130,7 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     hasher,
     denylist,
     store: kv,
-    mailer: infra.mailer ?? (config.recovery.mailWebhookUrl ? new WebhookMailer(config.recovery.mailWebhookUrl) : new LogMailer(logger)),
+    mailer,
     logger,
     settings: { ...config.recovery, passwordMinLength: config.passwordMinLength, accessTokenTtlSeconds: config.accessTokenTtlSeconds },
   });
@@ -170,4 +174,31 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
   });
   return { app, metrics, health, closers, auth, recovery, keys, verifier, relay };
+};
+
+/** SMTP or the webhook, in the background with retries and counted; the log when neither is set. */
+const deliverMail = (mail: AuthConfig['mail'], deps: { registry: Registry; logger: Logger }): Mailer => {
+  const transport = mail.smtp ? new SmtpMailer(mail.smtp) : mail.webhookUrl ? new WebhookMailer(mail.webhookUrl) : undefined;
+  if (!transport) return new LogMailer(deps.logger);
+  const sent = new Counter({ name: 'mail_sent_total', help: 'Mails the mail server or webhook accepted.', registers: [deps.registry] });
+  const failures = new Counter({ name: 'mail_send_failures_total', help: 'Failed attempts to send a mail (each may be retried).', registers: [deps.registry] });
+  const abandoned = new Counter({
+    name: 'mail_abandoned_total',
+    help: 'Mails not sent: every attempt failed (attempts), the queue was full (queue_full) or the process stopped (shutdown).',
+    labelNames: ['reason'] as const,
+    registers: [deps.registry],
+  });
+  // Each reason at 0 from the start, so that rate() and increase() see the first one.
+  for (const reason of ['attempts', 'queue_full', 'shutdown'] as const) abandoned.labels({ reason });
+  const queued = new Gauge({ name: 'mail_queue_length', help: 'Mails waiting to be sent or under way.', registers: [deps.registry] });
+  return new BackgroundMailer(transport, {
+    ...mail,
+    logger: deps.logger,
+    counters: {
+      sent: () => sent.inc(),
+      attemptFailed: () => failures.inc(),
+      abandoned: (reason) => abandoned.inc({ reason }),
+      queueLength: (length) => queued.set(length),
+    },
+  });
 };

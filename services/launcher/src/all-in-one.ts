@@ -7,7 +7,7 @@ import { composeAuth, loadAuthConfig } from '@galion/auth';
 import { InProcessEventBus } from '@galion/events';
 import { composeGateway, loadGatewayConfig } from '@galion/gateway';
 import { createLogger, Lifecycle, listen, MemoryStore, runMain, serverUrl, type ComposedService } from '@galion/kit';
-import { startPostgres } from '@galion/localdeps';
+import { mailpitAvailable, startMailpit, startPostgres } from '@galion/localdeps';
 import { StaticKeySource } from '@galion/tokens';
 import { composeUsers, loadUsersConfig } from '@galion/users';
 import { ensureSigningKeyFile, firstAdmin } from './data-dir.js';
@@ -32,6 +32,13 @@ runMain(async () => {
   const keyFile = await ensureSigningKeyFile(settings.dataDir);
   if (keyFile.created) logger.warn({ file: keyFile.file }, 'generated a signing key for this installation');
   const admin = await firstAdmin(settings.dataDir, settings.admin);
+  // Mail a newcomer can read: Mailpit keeps every message and shows it in a page, unless mail is
+  // configured to go elsewhere.
+  const ownMail = !process.env.AUTH_SMTP_HOST && !process.env.AUTH_MAIL_WEBHOOK_URL && mailpitAvailable();
+  const mailpit = ownMail ? await startMailpit({ dataDir: path.join(settings.dataDir, 'mail') }) : undefined;
+  const mailEnv = mailpit
+    ? { AUTH_SMTP_HOST: mailpit.smtp.host, AUTH_SMTP_PORT: String(mailpit.smtp.port), AUTH_SMTP_TLS: 'none', AUTH_MAIL_FROM: 'Galion <no-reply@localhost>' }
+    : {};
   const publicUrl = settings.publicUrl ?? `http://localhost:${settings.port}`;
   const store = new MemoryStore();
   const bus = new InProcessEventBus();
@@ -52,6 +59,7 @@ runMain(async () => {
       ...common,
       DATABASE_URL: postgres.urlFor('galion_auth'),
       AUTH_JWT_KEYS_FILE: keyFile.file,
+      ...mailEnv,
       ...(admin.password ? { AUTH_ADMIN_EMAIL: admin.email, AUTH_ADMIN_PASSWORD: admin.password } : {}),
     }),
     { ...infra, logger: logger.child({ service: 'auth' }) },
@@ -82,6 +90,7 @@ runMain(async () => {
 
   const shutdown = new Lifecycle({ logger, health: gateway.health, shutdownTimeoutMs: 10_000 });
   shutdown.onShutdown('embedded postgres', () => postgres.stop());
+  if (mailpit) shutdown.onShutdown('mailpit', () => mailpit.stop());
   shutdown.onShutdown('memory store', () => store.close());
   shutdown.onShutdown('event bus', () => bus.close());
   for (const service of services) for (const closer of service.closers) shutdown.onShutdown(closer.name, closer.close);
@@ -95,6 +104,9 @@ runMain(async () => {
     `  API:        ${publicUrl}/api/v1/{auth,users,analytics}`,
     `  API docs:   ${publicUrl}/docs   (OpenAPI: ${publicUrl}/api/v1/openapi.json)`,
     `  Health:     ${publicUrl}/readyz`,
+    mailpit
+      ? `  Mail:       ${mailpit.webUrl}   (every mail Galion sends, such as verification and reset links)`
+      : `  Mail:       ${process.env.AUTH_SMTP_HOST ? `SMTP ${process.env.AUTH_SMTP_HOST}` : process.env.AUTH_MAIL_WEBHOOK_URL ? 'the mail webhook' : 'written to the log (run scripts/install-mailpit.sh for a mail page)'}`,
     `  Data:       ${settings.dataDir}`,
     admin.password && admin.generated
       ? `  Admin:      ${admin.email} / ${admin.password}   (shown once; set GALION_ADMIN_EMAIL and GALION_ADMIN_PASSWORD to choose)`

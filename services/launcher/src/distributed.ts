@@ -38,6 +38,7 @@ runMain(async () => {
     `  PostgreSQL ${platform.postgres.auth.url}`,
     `  Redis      ${platform.redis.url}`,
     `  Kafka      ${platform.kafka.brokers.join(',')}`,
+    `  Mail       ${platform.mailpit.webUrl}   (Mailpit: every mail auth sends)`,
     `  Admin      ${settings.GALION_ADMIN_EMAIL}`,
     '',
     'Press Ctrl-C to stop.',

@@ -5,10 +5,12 @@ import { ensureDatabaseExists } from '@galion/kit';
 import {
   freePort,
   startKafka,
+  startMailpit,
   startPostgres,
   startRedis,
   stopWithThisProcess,
   type KafkaHandle,
+  type MailpitHandle,
   type PostgresHandle,
   type RedisHandle,
 } from '@galion/localdeps';
@@ -50,6 +52,8 @@ export interface Platform {
   postgres: Record<Exclude<ServiceName, 'gateway'>, PostgresHandle>;
   redis: RedisHandle;
   kafka: KafkaHandle;
+  /** The SMTP server auth sends its mail to, with the page and API to read it. */
+  mailpit: MailpitHandle;
   stop(): Promise<void>;
 }
 
@@ -136,13 +140,15 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
   let postgres: Record<Exclude<ServiceName, 'gateway'>, PostgresHandle>;
   let redis: RedisHandle;
   let kafka: KafkaHandle;
+  let mailpit: MailpitHandle;
   try {
-    const [shared, startedRedis, startedKafka] = await Promise.all([
+    const [shared, startedRedis, startedKafka, startedMailpit] = await Promise.all([
       options.postgresPerService ? undefined : track(postgresFor('shared')),
       track(startRedis()),
       track(startKafka()),
+      track(startMailpit()),
     ]);
-    [redis, kafka] = [startedRedis, startedKafka];
+    [redis, kafka, mailpit] = [startedRedis, startedKafka, startedMailpit];
     postgres = {
       auth: shared ?? (await track(postgresFor('auth'))),
       users: shared ?? (await track(postgresFor('users'))),
@@ -175,6 +181,10 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
       auth: make('auth', authPort, {
         DATABASE_URL: databases.auth,
         AUTH_JWT_KEYS_FILE: keyFile.file,
+        AUTH_SMTP_HOST: mailpit.smtp.host,
+        AUTH_SMTP_PORT: String(mailpit.smtp.port),
+        AUTH_SMTP_TLS: 'none',
+        AUTH_MAIL_FROM: 'Galion <no-reply@localhost>',
         AUTH_ADMIN_EMAIL: admin.email,
         AUTH_ADMIN_PASSWORD: admin.password,
       }),
@@ -192,5 +202,5 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
     await stop();
     throw error;
   }
-  return { gatewayUrl: publicUrl, services, postgres, redis, kafka, stop };
+  return { gatewayUrl: publicUrl, services, postgres, redis, kafka, mailpit, stop };
 };
