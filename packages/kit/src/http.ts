@@ -31,7 +31,8 @@ type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
 export interface Reply {
   status?: number;
   body?: unknown;
-  headers?: Record<string, string>;
+  /** A list value sends the header once per item (Set-Cookie). */
+  headers?: Record<string, string | string[]>;
 }
 
 export interface RouteInput<B, Q, P> {

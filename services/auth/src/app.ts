@@ -5,6 +5,7 @@ import type { AccountRecovery } from './domain/account-recovery.js';
 import type { AuthService } from './domain/auth-service.js';
 import type { SigningKeyRing } from './domain/signing-keys.js';
 import { BASE, registerAuthRoutes } from './routes/auth-routes.js';
+import type { RefreshCookieSettings } from './routes/refresh-cookie.js';
 
 export interface AuthAppDeps extends HttpAppBase {
   auth: AuthService;
@@ -12,6 +13,8 @@ export interface AuthAppDeps extends HttpAppBase {
   verifier: TokenVerifier;
   keys: SigningKeyRing;
   issuer: string;
+  /** The browser's refresh cookie (routes/refresh-cookie.ts). */
+  refreshCookie: RefreshCookieSettings;
 }
 
 /** The auth HTTP app, built from its dependencies; it does not listen. */

@@ -16,9 +16,23 @@ export const RegisterRequest = z
   })
   .openapi('RegisterRequest');
 
-export const LoginRequest = z.strictObject({ email, password }).openapi('LoginRequest');
+const session = z.enum(['body', 'cookie']).openapi({
+  description:
+    'Where the refresh token goes: in the answer (body, the default, for API clients) or in an HttpOnly cookie (cookie, for browsers: the answer then has no refresh_token).',
+});
 
-export const RefreshRequest = z.strictObject({ refresh_token: z.string().min(1).max(512) }).openapi('RefreshRequest');
+export const LoginRequest = z.strictObject({ email, password, session: session.optional() }).openapi('LoginRequest');
+
+export const RefreshRequest = z
+  .strictObject({
+    refresh_token: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .openapi({ description: 'Required unless the browser sends the refresh cookie (then with the X-Galion-CSRF header).' }),
+  })
+  .openapi('RefreshRequest');
 
 export const LogoutRequest = z
   .strictObject({
@@ -45,7 +59,7 @@ export const User = z
 export const TokenResponse = z
   .object({
     access_token: z.string(),
-    refresh_token: z.string(),
+    refresh_token: z.string().optional().openapi({ description: 'Absent in cookie mode: the token is in the galion_refresh cookie.' }),
     token_type: z.literal('Bearer'),
     expires_in: z.number().int().openapi({ description: 'Seconds until the access token expires.' }),
   })

@@ -13,6 +13,7 @@ import {
 import { connectEventBus, consumeEventsInTransaction, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
 import { StaticKeySource, StoreDenylist, TokenVerifier } from '@galion/tokens';
 import { createAuthApp } from './app.js';
+import { BASE as AUTH_BASE } from './routes/auth-routes.js';
 import type { AuthConfig } from './config.js';
 import { AccountRecovery } from './domain/account-recovery.js';
 import { AuthService } from './domain/auth-service.js';
@@ -168,6 +169,12 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     verifier,
     keys,
     issuer: config.issuer,
+    refreshCookie: {
+      paths: [`${AUTH_BASE}/refresh`, `${AUTH_BASE}/logout`],
+      secure: new URL(config.issuer).protocol === 'https:',
+      maxAgeSeconds: config.refreshTokenTtlSeconds,
+      origin: new URL(config.issuer).origin,
+    },
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,

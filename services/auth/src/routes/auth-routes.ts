@@ -1,4 +1,5 @@
-import type { ApiRouter } from '@galion/kit';
+import { badRequest, type ApiRouter } from '@galion/kit';
+import type { Request } from 'express';
 import { authenticate, authOf, type TokenVerifier } from '@galion/tokens';
 import type { AccountRecovery } from '../domain/account-recovery.js';
 import type { AuthService, TokenPair } from '../domain/auth-service.js';
@@ -19,6 +20,7 @@ import {
   TokenResponse,
   User,
 } from '../schemas.js';
+import { checkCsrf, clearedRefreshCookies, readRefreshCookie, refreshCookies, type RefreshCookieSettings } from './refresh-cookie.js';
 
 export const BASE = '/api/v1/auth';
 const tags = ['auth'];
@@ -33,11 +35,26 @@ export const toUser = (account: Account) => ({
 });
 
 // Token answers must never be cached (RFC 6749 section 5.1).
-const tokenReply = (pair: TokenPair) => ({
+const noStore = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+
+/** The pair in the body (API clients), or the access token in the body and the refresh token in the cookie (browsers). */
+const tokenReply = (pair: TokenPair, cookie: RefreshCookieSettings | undefined) => ({
   status: 200,
-  headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache' },
-  body: { access_token: pair.accessToken, refresh_token: pair.refreshToken, token_type: 'Bearer', expires_in: pair.expiresIn },
+  headers: cookie ? { ...noStore, 'Set-Cookie': refreshCookies(pair.refreshToken, cookie) } : noStore,
+  body: {
+    access_token: pair.accessToken,
+    ...(cookie ? {} : { refresh_token: pair.refreshToken }),
+    token_type: 'Bearer' as const,
+    expires_in: pair.expiresIn,
+  },
 });
+
+/** The refresh token a request carries in its cookie, once the CSRF checks pass. */
+const cookieToken = (req: Request, settings: RefreshCookieSettings): string | undefined => {
+  const token = readRefreshCookie(req.get('cookie'));
+  if (token) checkCsrf({ csrf: req.get('x-galion-csrf'), origin: req.get('origin') }, settings);
+  return token;
+};
 
 export interface AuthRouteDeps {
   auth: AuthService;
@@ -45,9 +62,10 @@ export interface AuthRouteDeps {
   verifier: TokenVerifier;
   keys: SigningKeyRing;
   issuer: string;
+  refreshCookie: RefreshCookieSettings;
 }
 
-export const registerAuthRoutes = (api: ApiRouter, { auth, recovery, verifier, keys, issuer }: AuthRouteDeps): void => {
+export const registerAuthRoutes = (api: ApiRouter, { auth, recovery, verifier, keys, issuer, refreshCookie }: AuthRouteDeps): void => {
   const bearer = [authenticate(verifier)];
 
   api.route({
@@ -71,11 +89,15 @@ export const registerAuthRoutes = (api: ApiRouter, { auth, recovery, verifier, k
     tags,
     body: LoginRequest,
     responses: {
-      200: { description: 'An access and a refresh token', schema: TokenResponse },
+      200: { description: 'An access and a refresh token (with session "cookie": the access token, and the refresh token in the HttpOnly galion_refresh cookie)', schema: TokenResponse },
       401: 'Wrong email or password (invalid_credentials), the same answer for both',
       429: 'Too many failed logins; see Retry-After',
     },
-    handler: async ({ body, req }) => tokenReply(await auth.login(body, { ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') })),
+    handler: async ({ body, req }) =>
+      tokenReply(
+        await auth.login({ email: body.email, password: body.password }, { ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') }),
+        body.session === 'cookie' ? refreshCookie : undefined,
+      ),
   });
 
   api.route({
@@ -85,10 +107,17 @@ export const registerAuthRoutes = (api: ApiRouter, { auth, recovery, verifier, k
     tags,
     body: RefreshRequest,
     responses: {
-      200: { description: 'A new access and refresh token', schema: TokenResponse },
+      200: { description: 'A new access and refresh token (from the cookie: the new refresh token in the cookie)', schema: TokenResponse },
+      400: 'No refresh token, in the body or the cookie (validation_failed)',
       401: 'Invalid, expired, revoked or reused refresh token',
+      403: 'The refresh cookie came without the X-Galion-CSRF header, or from another origin (csrf_check_failed)',
     },
-    handler: async ({ body }) => tokenReply(await auth.refresh(body.refresh_token)),
+    handler: async ({ body, req }) => {
+      if (body.refresh_token) return tokenReply(await auth.refresh(body.refresh_token), undefined);
+      const token = cookieToken(req, refreshCookie);
+      if (!token) throw badRequest('validation_failed', 'Send refresh_token in the body, or the galion_refresh cookie with the X-Galion-CSRF header.');
+      return tokenReply(await auth.refresh(token), refreshCookie);
+    },
   });
 
   api.route({
@@ -99,10 +128,15 @@ export const registerAuthRoutes = (api: ApiRouter, { auth, recovery, verifier, k
     security: 'bearer',
     before: bearer,
     body: LogoutRequest,
-    responses: { 204: { description: 'Logged out' }, 401: 'Missing or invalid token' },
-    handler: async ({ body, res }) => {
-      await auth.logout(authOf(res), { refreshToken: body.refresh_token, allSessions: body.all_sessions });
-      return { status: 204 };
+    responses: {
+      204: { description: 'Logged out; the refresh cookie, if any, is removed' },
+      401: 'Missing or invalid token',
+      403: 'The refresh cookie came without the X-Galion-CSRF header, or from another origin (csrf_check_failed)',
+    },
+    handler: async ({ body, req, res }) => {
+      const fromCookie = body.refresh_token ? undefined : cookieToken(req, refreshCookie);
+      await auth.logout(authOf(res), { refreshToken: body.refresh_token ?? fromCookie, allSessions: body.all_sessions });
+      return { status: 204, ...(fromCookie && { headers: { 'Set-Cookie': clearedRefreshCookies(refreshCookie) } }) };
     },
   });
 
