@@ -15,12 +15,17 @@ RUN pnpm fetch --frozen-lockfile
 ARG SERVICE
 RUN test -n "${SERVICE}" || (echo "build with --build-arg SERVICE=<gateway|auth|users|analytics>" >&2 && exit 1)
 COPY package.json tsconfig.base.json tsconfig.json ./
+COPY apps ./apps
 COPY packages ./packages
 COPY services ./services
+# The gateway serves the web app: its Vite build (apps/web/dist) ships inside the gateway image as
+# the @galion/web dependency, so one image and one rollout carry the API edge and the pages.
 RUN pnpm install --frozen-lockfile --offline \
  && pnpm exec tsc -b \
+ && if [ "${SERVICE}" = gateway ]; then pnpm --filter @galion/web run build; fi \
  && pnpm deploy --legacy --filter "@galion/${SERVICE}" --prod /out \
- && test -f "/out/dist/main.js"
+ && test -f "/out/dist/main.js" \
+ && if [ "${SERVICE}" = gateway ]; then test -f /out/node_modules/@galion/web/dist/index.html; fi
 
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE

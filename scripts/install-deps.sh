@@ -37,6 +37,8 @@ ensure_debian_package redis-server redis-server
 ensure_debian_package nginx nginx-light
 ensure_debian_package java default-jre-headless
 ensure_debian_package mvn maven
+# Chromium: the web app's browser tests (tests/web) drive Debian's build with playwright-core.
+ensure_debian_package chromium chromium
 
 # The stamp holds the pom's checksum, so a version change in the pom fetches the new jars.
 kafka_stamp="$kafka_dir/lib.complete"

@@ -52,4 +52,16 @@ ensure_workspace() {
   fi
   log "building (tsc -b)"
   pnpm exec tsc -b >&2
+  ensure_web_app
+}
+
+# The web app (apps/web) is built by Vite into apps/web/dist, which the gateway serves; it is
+# rebuilt only when its sources or the lockfile changed.
+ensure_web_app() {
+  local stamp="apps/web/dist/.galion-build-stamp" want
+  want="$(find apps/web -path apps/web/node_modules -prune -o -path apps/web/dist -prune -o -type f -print | sort | xargs cat pnpm-lock.yaml | sha1sum | cut -c1-40)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  log "building the web app (vite build)"
+  pnpm --filter @galion/web run --silent build >&2
+  echo "$want" >"$stamp"
 }

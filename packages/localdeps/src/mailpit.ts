@@ -93,6 +93,12 @@ export const startMailpit = async (options: MailpitOptions = {}): Promise<Mailpi
     server = undefined;
   };
 
+  await start();
+  return { smtp: { host, port: smtpPort }, webUrl, ...mailpitClient(webUrl), stop, start };
+};
+
+/** Reads the mail of a Mailpit at `webUrl` through its HTTP API (one this process started, or `npm start`'s). */
+export const mailpitClient = (webUrl: string): Pick<MailpitHandle, 'messages' | 'clear'> => {
   const api = async <T>(path: string, init?: RequestInit): Promise<T> => {
     const response = await fetch(`${webUrl}${path}`, { ...init, signal: AbortSignal.timeout(10_000) });
     if (!response.ok) throw new Error(`Mailpit ${path} answered ${response.status}`);
@@ -115,14 +121,5 @@ export const startMailpit = async (options: MailpitOptions = {}): Promise<Mailpi
       }),
     );
   };
-
-  await start();
-  return {
-    smtp: { host, port: smtpPort },
-    webUrl,
-    messages,
-    clear: () => api<void>('/api/v1/messages', { method: 'DELETE' }),
-    stop,
-    start,
-  };
+  return { messages, clear: () => api<void>('/api/v1/messages', { method: 'DELETE' }) };
 };

@@ -30,7 +30,7 @@ export const RefreshRequest = z
       .min(1)
       .max(512)
       .optional()
-      .openapi({ description: 'Required unless the browser sends the refresh cookie (then with the X-Galion-CSRF header).' }),
+      .openapi({ description: 'Required unless the browser sends the refresh cookie (then with the X-CSRF-Protection header).' }),
   })
   .openapi('RefreshRequest');
 

@@ -16,7 +16,7 @@ afterAll(async () => {
   await secure?.close();
 });
 
-const csrf = { 'X-Galion-CSRF': '1' };
+const csrf = { 'X-CSRF-Protection': '1' };
 const setCookies = (headers: Record<string, unknown>): string[] => (headers['set-cookie'] as string[] | undefined) ?? [];
 /** The value a browser would send back: `galion_refresh=<token>`. */
 const cookieOf = (headers: Record<string, unknown>): string => setCookies(headers)[0]!.split(';')[0]!;

@@ -24,9 +24,12 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
   // Credentials or mailed tokens in: the stricter per-IP `auth` policy (brute force, mail flooding).
   {
     methods: new Set(['POST']),
-    path: /^\/api\/v1\/auth\/(register|login|refresh|password\/forgot|password\/reset|email\/verify)$/,
+    path: /^\/api\/v1\/auth\/(register|login|password\/forgot|password\/reset|email\/verify)$/,
     policy: 'auth',
   },
+  // A refresh token is 256 random bits, nothing to guess: refreshes count under the per-IP policy,
+  // so that a browser's page loads and tabs (each refreshes once) do not eat the login budget.
+  { methods: new Set(['POST']), path: /^\/api\/v1\/auth\/refresh$/, policy: 'ip' },
   // JWKS and discovery.
   { methods: GET, path: /^\/api\/v1\/auth\/\.well-known\/[^/]+$/, policy: 'ip' },
   // Each service's own OpenAPI document.

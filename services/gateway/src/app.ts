@@ -21,6 +21,8 @@ export interface GatewayAppDeps extends HttpAppBase {
   limiters: RateLimiters;
   openapi: OpenApiAggregator;
   bodyLimit: string;
+  /** Serves the web app at `/` (web-app.ts); none: only the API. */
+  webApp?: RequestHandler;
 }
 
 const accessOf = (res: Response) => res.locals.access as RouteAccess;
@@ -122,7 +124,10 @@ export const createGatewayApp = (deps: GatewayAppDeps): Express =>
       service: 'gateway',
       ...httpAppBase(deps),
       // Before JSON parsing: proxied bodies stream through untouched.
-      mount: (app) => app.use(proxyRoutes(deps)),
+      mount: (app) => {
+        app.use(proxyRoutes(deps));
+        if (deps.webApp) app.use(deps.webApp);
+      },
     },
     gatewayRoutes(deps),
   );

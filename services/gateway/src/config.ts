@@ -37,6 +37,9 @@ export const gatewayEnvSchema = z.object({
   TOKEN_CACHE_MAX_AGE_SECONDS: env.int(1, 3_600).default(60),
   OPENAPI_CACHE_TTL_SECONDS: env.int(0, 86_400).default(60),
   READINESS_TIMEOUT_MS: env.int(50, 10_000).default(1_000),
+  // The web app's build (apps/web/dist); by default the one that ships with the gateway, if built.
+  WEB_APP_DIR: env.string().optional(),
+  WEB_APP_ENABLED: env.bool().default(true),
 });
 
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
@@ -81,6 +84,7 @@ export interface GatewayConfig extends CommonConfig {
   breaker: BreakerConfig;
   openApiCacheTtlMs: number;
   readinessTimeoutMs: number;
+  webApp: { enabled: boolean; dir: string | undefined };
 }
 
 const trimSlash = (url: string): string => url.replace(/\/+$/, '');
@@ -125,5 +129,6 @@ export const loadGatewayConfig = (source: NodeJS.ProcessEnv = process.env): Gate
     },
     openApiCacheTtlMs: e.OPENAPI_CACHE_TTL_SECONDS * 1000,
     readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
+    webApp: { enabled: e.WEB_APP_ENABLED, dir: e.WEB_APP_DIR },
   };
 };

@@ -11,6 +11,7 @@ import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { OpenApiAggregator } from './openapi.js';
 import { createUpstreamProxy } from './proxy.js';
 import { VerificationCache } from './verification-cache.js';
+import { findWebAppDir, webAppHandler } from './web-app.js';
 import { createRateLimiters, type CounterBackend } from './rate-limit.js';
 
 export { loadGatewayConfig, type GatewayConfig } from './config.js';
@@ -117,7 +118,10 @@ export const composeGateway = async (config: GatewayConfig, infra: GatewayInfras
 
   const openapi = new OpenApiAggregator({ upstreams: config.upstreams, ttlMs: config.openApiCacheTtlMs, logger });
 
+  const webAppDir = config.webApp.enabled ? findWebAppDir(config.webApp.dir) : undefined;
+  if (config.webApp.enabled && !webAppDir) logger.warn('the web app is not built (pnpm --filter @galion/web build): / answers 404');
   const app = createGatewayApp({
+    webApp: webAppDir ? webAppHandler(webAppDir) : undefined,
     logger,
     metrics,
     health,

@@ -54,9 +54,11 @@ describe('configuration', () => {
 
 describe('public routes', () => {
   it('when a credential route is called, then it is public under the auth policy; other auth routes need a token', () => {
-    for (const path of ['register', 'login', 'refresh', 'password/forgot', 'password/reset', 'email/verify']) {
+    for (const path of ['register', 'login', 'password/forgot', 'password/reset', 'email/verify']) {
       expect(routeAccess('POST', `/api/v1/auth/${path}`)).toEqual({ public: true, policy: 'auth' });
     }
+    // A refresh token cannot be guessed: refreshes (a browser's every page load) count per IP.
+    expect(routeAccess('POST', '/api/v1/auth/refresh')).toEqual({ public: true, policy: 'ip' });
     expect(routeAccess('GET', '/api/v1/auth/.well-known/jwks.json')).toEqual({ public: true, policy: 'ip' });
     expect(routeAccess('GET', '/api/v1/users/openapi.json')).toEqual({ public: true, policy: 'ip' });
     for (const [method, path] of [

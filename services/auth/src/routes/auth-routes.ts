@@ -20,7 +20,7 @@ import {
   TokenResponse,
   User,
 } from '../schemas.js';
-import { checkCsrf, clearedRefreshCookies, readRefreshCookie, refreshCookies, type RefreshCookieSettings } from './refresh-cookie.js';
+import { checkCsrf, clearedRefreshCookies, CSRF_HEADER, readRefreshCookie, refreshCookies, type RefreshCookieSettings } from './refresh-cookie.js';
 
 export const BASE = '/api/v1/auth';
 const tags = ['auth'];
@@ -52,7 +52,7 @@ const tokenReply = (pair: TokenPair, cookie: RefreshCookieSettings | undefined) 
 /** The refresh token a request carries in its cookie, once the CSRF checks pass. */
 const cookieToken = (req: Request, settings: RefreshCookieSettings): string | undefined => {
   const token = readRefreshCookie(req.get('cookie'));
-  if (token) checkCsrf({ csrf: req.get('x-galion-csrf'), origin: req.get('origin') }, settings);
+  if (token) checkCsrf({ csrf: req.get(CSRF_HEADER), origin: req.get('origin') }, settings);
   return token;
 };
 
@@ -110,12 +110,12 @@ export const registerAuthRoutes = (api: ApiRouter, { auth, recovery, verifier, k
       200: { description: 'A new access and refresh token (from the cookie: the new refresh token in the cookie)', schema: TokenResponse },
       400: 'No refresh token, in the body or the cookie (validation_failed)',
       401: 'Invalid, expired, revoked or reused refresh token',
-      403: 'The refresh cookie came without the X-Galion-CSRF header, or from another origin (csrf_check_failed)',
+      403: 'The refresh cookie came without the X-CSRF-Protection header, or from another origin (csrf_check_failed)',
     },
     handler: async ({ body, req }) => {
       if (body.refresh_token) return tokenReply(await auth.refresh(body.refresh_token), undefined);
       const token = cookieToken(req, refreshCookie);
-      if (!token) throw badRequest('validation_failed', 'Send refresh_token in the body, or the galion_refresh cookie with the X-Galion-CSRF header.');
+      if (!token) throw badRequest('validation_failed', 'Send refresh_token in the body, or the galion_refresh cookie with the X-CSRF-Protection header.');
       return tokenReply(await auth.refresh(token), refreshCookie);
     },
   });
@@ -131,7 +131,7 @@ export const registerAuthRoutes = (api: ApiRouter, { auth, recovery, verifier, k
     responses: {
       204: { description: 'Logged out; the refresh cookie, if any, is removed' },
       401: 'Missing or invalid token',
-      403: 'The refresh cookie came without the X-Galion-CSRF header, or from another origin (csrf_check_failed)',
+      403: 'The refresh cookie came without the X-CSRF-Protection header, or from another origin (csrf_check_failed)',
     },
     handler: async ({ body, req, res }) => {
       const fromCookie = body.refresh_token ? undefined : cookieToken(req, refreshCookie);

@@ -1,0 +1,101 @@
+/**
+ * The browser's client of the Galion API. The access token lives in this module's memory only;
+ * the refresh token is an HttpOnly cookie the browser sends to /api/v1/auth/refresh and /logout,
+ * and only with the X-CSRF-Protection header (docs/web-app.md). On a 401 the client refreshes once and
+ * repeats the request; when that fails, the session is over.
+ */
+
+/** An answer in Galion's error format, with the request id to quote. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly requestId: string | undefined,
+    readonly details: { path?: string; message: string }[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface TokenAnswer {
+  access_token: string;
+  expires_in: number;
+}
+
+let accessToken: string | undefined;
+let refreshing: Promise<boolean> | undefined;
+const sessionListeners = new Set<(signedIn: boolean) => void>();
+
+/** Called with false when the session ends (refresh refused), so the app can send the user to log in. */
+export const onSessionChange = (listener: (signedIn: boolean) => void): (() => void) => {
+  sessionListeners.add(listener);
+  return () => sessionListeners.delete(listener);
+};
+
+export const setAccessToken = (token: string | undefined): void => {
+  accessToken = token;
+  for (const listener of sessionListeners) listener(token !== undefined);
+};
+
+export const hasAccessToken = (): boolean => accessToken !== undefined;
+
+const errorFrom = async (response: Response): Promise<ApiError> => {
+  const body = (await response.json().catch(() => ({}))) as { error?: string; message?: string; request_id?: string; details?: ApiError['details'] };
+  return new ApiError(
+    response.status,
+    body.error ?? `http_${response.status}`,
+    body.message ?? `The server answered ${response.status} ${response.statusText}.`,
+    body.request_id ?? response.headers.get('x-request-id') ?? undefined,
+    body.details,
+  );
+};
+
+const send = (method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
+  fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: {
+      accept: 'application/json',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
+/**
+ * Swaps the refresh cookie for a new access token (and a rotated cookie). One refresh at a time in
+ * this tab; another tab refreshing at the same moment is covered by the server's grace window.
+ */
+export const refreshSession = (): Promise<boolean> => {
+  refreshing ??= (async () => {
+    try {
+      const response = await send('POST', '/api/v1/auth/refresh', {}, { 'x-csrf-protection': '1' });
+      if (!response.ok) {
+        setAccessToken(undefined);
+        return false;
+      }
+      setAccessToken(((await response.json()) as TokenAnswer).access_token);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      refreshing = undefined;
+    }
+  })();
+  return refreshing;
+};
+
+/** A JSON request to the API; throws ApiError on an error answer. */
+export const api = async <T>(method: string, path: string, body?: unknown, options: { csrf?: boolean } = {}): Promise<T> => {
+  const headers = options.csrf ? { 'x-csrf-protection': '1' } : undefined;
+  let response = await send(method, path, body, headers);
+  if (response.status === 401 && accessToken && !path.startsWith('/api/v1/auth/refresh')) {
+    if (await refreshSession()) response = await send(method, path, body, headers);
+  }
+  if (!response.ok) throw await errorFrom(response);
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+};

@@ -1,0 +1,103 @@
+import { lazy, StrictMode, Suspense, type ReactNode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
+import { ChangePasswordPage, DeleteAccountPage, ProfilePage } from './pages/profile';
+import { ForgotPasswordPage, LoginPage, RegisterPage, ResetPasswordPage, VerifyEmailPage } from './pages/account';
+import { SessionProvider, useSession } from './session';
+import type { AuthUser } from './types';
+import { Loading, Page } from './ui';
+import './styles.css';
+
+// The console is a script of its own, fetched only when an admin page is opened.
+const AdminConsole = lazy(() => import('./pages/admin'));
+
+/** A page for a signed-in user; anyone else is sent to log in and brought back after. */
+const SignedIn = ({ page }: { page: (user: AuthUser) => ReactNode }) => {
+  const { state } = useSession();
+  const [location] = useLocation();
+  if (state.status === 'loading') return <Loading what="your session" />;
+  if (state.status === 'signed-out') return <Redirect to={`/login?next=${encodeURIComponent(location)}`} />;
+  return <>{page(state.user)}</>;
+};
+
+const Header = () => {
+  const { state, logout } = useSession();
+  const [, navigate] = useLocation();
+  return (
+    <header className="top">
+      <Link href="/" className="brand">
+        Galion
+      </Link>
+      <nav aria-label="Main">
+        {state.status === 'signed-in' ? (
+          <>
+            <Link href="/profile">My profile</Link>
+            {state.user.role === 'admin' ? <Link href="/admin">Admin console</Link> : null}
+            <button
+              type="button"
+              className="link"
+              onClick={() => void logout().finally(() => navigate('/login?reason=logged-out'))}
+            >
+              Log out
+            </button>
+          </>
+        ) : state.status === 'signed-out' ? (
+          <>
+            <Link href="/login">Log in</Link>
+            <Link href="/register">Create an account</Link>
+          </>
+        ) : null}
+      </nav>
+    </header>
+  );
+};
+
+const App = () => (
+  <SessionProvider>
+    <Header />
+    <main>
+      <Switch>
+        <Route path="/">
+          <Redirect to="/profile" />
+        </Route>
+        <Route path="/login" component={LoginPage} />
+        <Route path="/register" component={RegisterPage} />
+        <Route path="/forgot-password" component={ForgotPasswordPage} />
+        <Route path="/reset-password" component={ResetPasswordPage} />
+        <Route path="/verify-email" component={VerifyEmailPage} />
+        <Route path="/profile">
+          <SignedIn page={(user) => <ProfilePage user={user} />} />
+        </Route>
+        <Route path="/password">
+          <SignedIn page={() => <ChangePasswordPage />} />
+        </Route>
+        <Route path="/delete-account">
+          <SignedIn page={(user) => <DeleteAccountPage user={user} />} />
+        </Route>
+        <Route path="/admin/*?">
+          <SignedIn
+            page={(user) => (
+              <Suspense fallback={<Loading what="the admin console" />}>
+                <AdminConsole user={user} />
+              </Suspense>
+            )}
+          />
+        </Route>
+        <Route>
+          <Page title="Page not found">
+            <p>There is no page at this address.</p>
+            <Link href="/profile">Go to my profile</Link>
+          </Page>
+        </Route>
+      </Switch>
+    </main>
+  </SessionProvider>
+);
+
+const root = document.getElementById('root');
+if (!root) throw new Error('no #root element');
+createRoot(root).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,449 @@
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { Link, Route, Switch, useParams } from 'wouter';
+import { api } from '../api';
+import { BarList, ColumnChart } from '../chart';
+import type { AuthUser, Profile } from '../types';
+import { ErrorMessage, Loading, Page } from '../ui';
+
+interface Summary {
+  from: string;
+  to: string;
+  total: number;
+  by_type: Record<string, number>;
+  distinct_users: number;
+  first_event_at: string | null;
+  last_event_at: string | null;
+}
+interface Timeseries {
+  interval: 'hour' | 'day';
+  buckets: { start: string; count: number }[];
+}
+interface AnalyticsEvent {
+  id: string;
+  type: string;
+  user_id: string;
+  source: string;
+  time: string;
+  data: Record<string, unknown>;
+}
+interface EventPage {
+  events: AnalyticsEvent[];
+  next_cursor: string | null;
+}
+interface ProfileList {
+  items: Profile[];
+  next_cursor: string | null;
+}
+
+/** Admin pages for admins only: anyone else gets a clear refusal, never a blank page. */
+export const AdminOnly = ({ user, children }: { user: AuthUser; children: ReactNode }) =>
+  user.role === 'admin' ? (
+    <>
+      <nav className="subnav" aria-label="Admin console">
+        <Link href="/admin">Overview</Link>
+        <Link href="/admin/events">Events</Link>
+        <Link href="/admin/users">Users</Link>
+      </nav>
+      {children}
+    </>
+  ) : (
+    <Page title="Not allowed">
+      <p role="alert">The admin console is for admins. Your account ({user.email}) is not one.</p>
+      <Link href="/profile">Go to my profile</Link>
+    </Page>
+  );
+
+/** A result of the API: loading, failed or there. */
+const useApi = <T,>(path: string | undefined, reloadKey = 0) => {
+  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
+  useEffect(() => {
+    if (!path) return;
+    let cancelled = false;
+    setState((s) => ({ ...s, loading: true }));
+    api<T>('GET', path).then(
+      (data) => !cancelled && setState({ data, loading: false }),
+      (error: unknown) => !cancelled && setState({ error, loading: false }),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [path, reloadKey]);
+  return state;
+};
+
+const PRESETS = [
+  { id: '24h', label: 'Last 24 hours', hours: 24 },
+  { id: '7d', label: 'Last 7 days', hours: 24 * 7 },
+  { id: '30d', label: 'Last 30 days', hours: 24 * 30 },
+] as const;
+
+/** datetime-local wants local time without seconds. */
+const toLocalInput = (date: Date): string => new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+
+const when = (iso: string | null): string => (iso ? new Date(iso).toLocaleString() : '—');
+
+export const AdminOverviewPage = () => {
+  const [preset, setPreset] = useState<string>('7d');
+  const [custom, setCustom] = useState(() => ({ from: toLocalInput(new Date(Date.now() - 7 * 86_400_000)), to: toLocalInput(new Date()) }));
+  const [now] = useState(() => Date.now());
+  const range = (() => {
+    const chosen = PRESETS.find((p) => p.id === preset);
+    if (chosen) return { from: new Date(now - chosen.hours * 3_600_000), to: new Date(now) };
+    return { from: new Date(custom.from), to: new Date(custom.to) };
+  })();
+  const valid = !Number.isNaN(range.from.getTime()) && !Number.isNaN(range.to.getTime()) && range.from < range.to;
+  const query = valid ? `from=${encodeURIComponent(range.from.toISOString())}&to=${encodeURIComponent(range.to.toISOString())}` : undefined;
+  const interval = range.to.getTime() - range.from.getTime() <= 2 * 86_400_000 ? 'hour' : 'day';
+  const summary = useApi<Summary>(query && `/api/v1/analytics/summary?${query}`);
+  const series = useApi<Timeseries>(query && `/api/v1/analytics/timeseries?interval=${interval}&${query}`);
+
+  return (
+    <Page title="Analytics overview">
+      <fieldset className="range">
+        <legend>Range</legend>
+        {PRESETS.map((p) => (
+          <label key={p.id} className="choice">
+            <input type="radio" name="range" value={p.id} checked={preset === p.id} onChange={() => setPreset(p.id)} />
+            {p.label}
+          </label>
+        ))}
+        <label className="choice">
+          <input type="radio" name="range" value="custom" checked={preset === 'custom'} onChange={() => setPreset('custom')} />
+          Custom
+        </label>
+        {preset === 'custom' ? (
+          <div className="custom-range">
+            <label>
+              From <input type="datetime-local" value={custom.from} onChange={(e) => setCustom((c) => ({ ...c, from: e.target.value }))} />
+            </label>
+            <label>
+              To <input type="datetime-local" value={custom.to} onChange={(e) => setCustom((c) => ({ ...c, to: e.target.value }))} />
+            </label>
+          </div>
+        ) : null}
+      </fieldset>
+      {!valid ? <p role="alert">The start of the range must be before its end.</p> : null}
+      {summary.error ? <ErrorMessage error={summary.error} /> : null}
+      {summary.loading && !summary.data ? <Loading what="the summary" /> : null}
+      {summary.data ? (
+        <>
+          <dl className="totals" aria-label="Totals">
+            <div>
+              <dt>Events</dt>
+              <dd data-testid="total">{summary.data.total}</dd>
+            </div>
+            <div>
+              <dt>Distinct users</dt>
+              <dd data-testid="distinct-users">{summary.data.distinct_users}</dd>
+            </div>
+            <div>
+              <dt>First event</dt>
+              <dd>{when(summary.data.first_event_at)}</dd>
+            </div>
+            <div>
+              <dt>Last event</dt>
+              <dd>{when(summary.data.last_event_at)}</dd>
+            </div>
+          </dl>
+          {summary.data.total === 0 ? <p role="status">No events in this range.</p> : null}
+          <BarList
+            title="Events by type"
+            points={Object.entries(summary.data.by_type)
+              .filter(([, count]) => count > 0)
+              .sort((a, b) => b[1] - a[1])
+              .map(([label, value]) => ({ label, value }))}
+          />
+        </>
+      ) : null}
+      {series.error ? <ErrorMessage error={series.error} /> : null}
+      {series.data ? (
+        <ColumnChart
+          title={`Events per ${series.data.interval}`}
+          points={series.data.buckets.map((b) => ({
+            label: series.data!.interval === 'hour' ? new Date(b.start).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : new Date(b.start).toLocaleDateString(),
+            value: b.count,
+          }))}
+        />
+      ) : null}
+    </Page>
+  );
+};
+
+/** Keyset pages: the cursors of the pages seen so far, so Previous works too. */
+const useCursorPages = (key: string) => {
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  useEffect(() => setCursors([undefined]), [key]);
+  return {
+    cursor: cursors.at(-1),
+    page: cursors.length,
+    next: (cursor: string) => setCursors((c) => [...c, cursor]),
+    previous: () => setCursors((c) => (c.length > 1 ? c.slice(0, -1) : c)),
+  };
+};
+
+const Pager = ({ page, next, onNext, onPrevious }: { page: number; next: string | null | undefined; onNext: () => void; onPrevious: () => void }) => (
+  <nav className="pager" aria-label="Pages">
+    <button type="button" onClick={onPrevious} disabled={page <= 1}>
+      Previous
+    </button>
+    <span>Page {page}</span>
+    <button type="button" onClick={onNext} disabled={!next}>
+      Next
+    </button>
+  </nav>
+);
+
+const EventTable = ({ events }: { events: AnalyticsEvent[] }) => (
+  <table className="grid">
+    <thead>
+      <tr>
+        <th scope="col">Time</th>
+        <th scope="col">Type</th>
+        <th scope="col">User</th>
+        <th scope="col">Source</th>
+      </tr>
+    </thead>
+    <tbody>
+      {events.map((event) => (
+        <tr key={event.id}>
+          <td>{new Date(event.time).toLocaleString()}</td>
+          <td>{event.type}</td>
+          <td>
+            <Link href={`/admin/users/${event.user_id}`}>{event.user_id.slice(0, 8)}…</Link>
+          </td>
+          <td>{event.source}</td>
+        </tr>
+      ))}
+    </tbody>
+  </table>
+);
+
+export const AdminEventsPage = () => {
+  const [filters, setFilters] = useState({ type: '', user: '' });
+  const key = `${filters.type}|${filters.user}`;
+  const pages = useCursorPages(key);
+  const params = new URLSearchParams({ limit: '25', from: new Date(0).toISOString() });
+  if (filters.type) params.set('type', filters.type);
+  if (filters.user) params.set('user_id', filters.user);
+  if (pages.cursor) params.set('cursor', pages.cursor);
+  const result = useApi<EventPage>(`/api/v1/analytics/events?${params.toString()}`);
+  return (
+    <Page title="Events">
+      <form
+        className="filters"
+        aria-label="Filter the events"
+        onSubmit={(event) => {
+          event.preventDefault();
+          const data = new FormData(event.currentTarget);
+          setFilters({ type: String(data.get('type') ?? '').trim(), user: String(data.get('user') ?? '').trim() });
+        }}
+      >
+        <label>
+          Type <input name="type" defaultValue={filters.type} placeholder="user.logged_in" />
+        </label>
+        <label>
+          User id <input name="user" defaultValue={filters.user} />
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      {result.error ? <ErrorMessage error={result.error} /> : null}
+      {result.loading && !result.data ? <Loading what="the events" /> : null}
+      {result.data && result.data.events.length === 0 ? <p role="status">No events match.</p> : null}
+      {result.data && result.data.events.length > 0 ? <EventTable events={result.data.events} /> : null}
+      <Pager page={pages.page} next={result.data?.next_cursor} onNext={() => result.data?.next_cursor && pages.next(result.data.next_cursor)} onPrevious={pages.previous} />
+    </Page>
+  );
+};
+
+export const AdminUsersPage = ({ me }: { me: AuthUser }) => {
+  const [query, setQuery] = useState({ q: '', role: '', status: '', sort: 'created_at', order: 'desc' });
+  const [version, setVersion] = useState(0);
+  const [actionError, setActionError] = useState<unknown>();
+  const pages = useCursorPages(JSON.stringify(query));
+  const params = new URLSearchParams({ limit: '10', sort: query.sort, order: query.order });
+  if (query.q) params.set('q', query.q);
+  if (query.role) params.set('role', query.role);
+  if (query.status) params.set('status', query.status);
+  if (pages.cursor) params.set('cursor', pages.cursor);
+  // After an action the same page is read again: `version` changes, the path does not.
+  const result = useApi<ProfileList>(`/api/v1/users?${params.toString()}`, version);
+  const act = useCallback(async (run: () => Promise<unknown>) => {
+    setActionError(undefined);
+    try {
+      await run();
+      setVersion((v) => v + 1);
+    } catch (error) {
+      setActionError(error);
+    }
+  }, []);
+  return (
+    <Page title="Users">
+      <form
+        className="filters"
+        aria-label="Search the users"
+        onSubmit={(event) => {
+          event.preventDefault();
+          const data = new FormData(event.currentTarget);
+          setQuery({
+            q: String(data.get('q') ?? '').trim(),
+            role: String(data.get('role') ?? ''),
+            status: String(data.get('status') ?? ''),
+            sort: String(data.get('sort') ?? 'created_at'),
+            order: String(data.get('order') ?? 'desc'),
+          });
+        }}
+      >
+        <label>
+          Search <input name="q" type="search" defaultValue={query.q} placeholder="name or email" />
+        </label>
+        <label>
+          Role
+          <select name="role" defaultValue={query.role}>
+            <option value="">any</option>
+            <option value="user">user</option>
+            <option value="admin">admin</option>
+          </select>
+        </label>
+        <label>
+          Status
+          <select name="status" defaultValue={query.status}>
+            <option value="">any</option>
+            <option value="active">active</option>
+            <option value="inactive">inactive</option>
+          </select>
+        </label>
+        <label>
+          Sort by
+          <select name="sort" defaultValue={query.sort}>
+            <option value="created_at">joined</option>
+            <option value="name">name</option>
+            <option value="email">email</option>
+          </select>
+        </label>
+        <label>
+          Order
+          <select name="order" defaultValue={query.order}>
+            <option value="desc">descending</option>
+            <option value="asc">ascending</option>
+          </select>
+        </label>
+        <button type="submit">Search</button>
+      </form>
+      <ErrorMessage error={actionError} />
+      {result.error ? <ErrorMessage error={result.error} /> : null}
+      {result.loading && !result.data ? <Loading what="the users" /> : null}
+      {result.data && result.data.items.length === 0 ? <p role="status">No users match.</p> : null}
+      {result.data && result.data.items.length > 0 ? (
+        <table className="grid">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Email</th>
+              <th scope="col">Role</th>
+              <th scope="col">Status</th>
+              <th scope="col">Joined</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {result.data.items.map((user) => (
+              <tr key={user.id}>
+                <td>
+                  <Link href={`/admin/users/${user.id}`}>{user.name}</Link>
+                </td>
+                <td>{user.email}</td>
+                <td>{user.role}</td>
+                <td>{user.active ? 'active' : 'inactive'}</td>
+                <td>{new Date(user.created_at).toLocaleDateString()}</td>
+                <td className="actions">
+                  <button
+                    type="button"
+                    onClick={() => void act(() => api('PATCH', `/api/v1/users/${user.id}`, { role: user.role === 'admin' ? 'user' : 'admin' }))}
+                    aria-label={`${user.role === 'admin' ? 'Demote' : 'Promote'} ${user.email}`}
+                  >
+                    {user.role === 'admin' ? 'Demote' : 'Promote'}
+                  </button>
+                  <button
+                    type="button"
+                    onClick={() => void act(() => api('PATCH', `/api/v1/users/${user.id}`, { active: !user.active }))}
+                    aria-label={`${user.active ? 'Deactivate' : 'Activate'} ${user.email}`}
+                  >
+                    {user.active ? 'Deactivate' : 'Activate'}
+                  </button>
+                  <button
+                    type="button"
+                    className="danger"
+                    disabled={user.id === me.id}
+                    onClick={() => {
+                      if (window.confirm(`Delete ${user.email} for good?`)) void act(() => api('DELETE', `/api/v1/users/${user.id}`));
+                    }}
+                    aria-label={`Delete ${user.email}`}
+                  >
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <Pager page={pages.page} next={result.data?.next_cursor} onNext={() => result.data?.next_cursor && pages.next(result.data.next_cursor)} onPrevious={pages.previous} />
+    </Page>
+  );
+};
+
+export const AdminUserPage = () => {
+  const { id } = useParams<{ id: string }>();
+  const profile = useApi<Profile>(`/api/v1/users/${id}`);
+  const pages = useCursorPages(id);
+  const events = useApi<EventPage>(`/api/v1/analytics/users/${id}/events?limit=25${pages.cursor ? `&cursor=${encodeURIComponent(pages.cursor)}` : ''}`);
+  return (
+    <Page title={profile.data ? profile.data.name : 'User'}>
+      {profile.error ? <ErrorMessage error={profile.error} /> : null}
+      {profile.loading && !profile.data ? <Loading what="the profile" /> : null}
+      {profile.data ? (
+        <dl className="facts">
+          <dt>Email</dt>
+          <dd>{profile.data.email}</dd>
+          <dt>Role</dt>
+          <dd>{profile.data.role}</dd>
+          <dt>Status</dt>
+          <dd>{profile.data.active ? 'active' : 'inactive'}</dd>
+          <dt>Joined</dt>
+          <dd>{new Date(profile.data.created_at).toLocaleString()}</dd>
+          <dt>Bio</dt>
+          <dd>{profile.data.bio ?? '—'}</dd>
+          <dt>Time zone</dt>
+          <dd>{profile.data.timezone ?? '—'}</dd>
+        </dl>
+      ) : null}
+      <h2>Timeline</h2>
+      {events.error ? <ErrorMessage error={events.error} /> : null}
+      {events.loading && !events.data ? <Loading what="the events" /> : null}
+      {events.data && events.data.events.length === 0 ? <p role="status">No events for this user.</p> : null}
+      {events.data && events.data.events.length > 0 ? <EventTable events={events.data.events} /> : null}
+      <Pager page={pages.page} next={events.data?.next_cursor} onNext={() => events.data?.next_cursor && pages.next(events.data.next_cursor)} onPrevious={pages.previous} />
+    </Page>
+  );
+};
+
+/** The console, loaded on its own (a separate script) the first time an admin page is opened. */
+const AdminConsole = ({ user }: { user: AuthUser }) => (
+  <AdminOnly user={user}>
+    <Switch>
+      <Route path="/admin" component={AdminOverviewPage} />
+      <Route path="/admin/events" component={AdminEventsPage} />
+      <Route path="/admin/users">
+        <AdminUsersPage me={user} />
+      </Route>
+      <Route path="/admin/users/:id" component={AdminUserPage} />
+      <Route>
+        <Page title="Page not found">
+          <p>There is no such page in the admin console.</p>
+          <Link href="/admin">Go to the overview</Link>
+        </Page>
+      </Route>
+    </Switch>
+  </AdminOnly>
+);
+export default AdminConsole;

@@ -1,0 +1,152 @@
+import { useEffect, useState } from 'react';
+import { Link, useLocation, useSearchParams } from 'wouter';
+import { api } from '../api';
+import { useSession } from '../session';
+import type { AuthUser, Profile } from '../types';
+import { ActionForm, ErrorMessage, Field, FormError, Loading, Page } from '../ui';
+
+const optional = (value: FormDataEntryValue | null): string | null => {
+  const text = String(value ?? '').trim();
+  return text === '' ? null : text;
+};
+
+export const ProfilePage = ({ user }: { user: AuthUser }) => {
+  const { reload } = useSession();
+  const [params] = useSearchParams();
+  const [profile, setProfile] = useState<Profile>();
+  const [loadError, setLoadError] = useState<unknown>();
+  const [saved, setSaved] = useState(false);
+  const [mailSent, setMailSent] = useState(false);
+  useEffect(() => {
+    api<Profile>('GET', '/api/v1/users/me').then(setProfile, setLoadError);
+  }, []);
+
+  return (
+    <Page title="My profile">
+      {params.get('welcome') ? <p role="status">Welcome to Galion. A link to confirm your address is in your mail.</p> : null}
+      <dl className="facts">
+        <dt>Email</dt>
+        <dd>
+          {user.email} <span className={user.email_verified ? 'badge ok' : 'badge'}>{user.email_verified ? 'verified' : 'not verified'}</span>
+        </dd>
+        <dt>Role</dt>
+        <dd>{user.role}</dd>
+        <dt>Member since</dt>
+        <dd>{new Date(user.created_at).toLocaleDateString()}</dd>
+      </dl>
+      {!user.email_verified ? (
+        mailSent ? (
+          <p role="status">A new confirmation link is on its way to {user.email}.</p>
+        ) : (
+          <ActionForm
+            label="Confirm my address"
+            submit="Send the confirmation link again"
+            action={async () => {
+              await api('POST', '/api/v1/auth/email/verify-request', {});
+              setMailSent(true);
+            }}
+          >
+            <p>Your address is not confirmed yet.</p>
+          </ActionForm>
+        )
+      ) : null}
+
+      <h2>About me</h2>
+      {loadError ? <ErrorMessage error={loadError} /> : null}
+      {!profile && !loadError ? <Loading what="your profile" /> : null}
+      {profile ? (
+        <ActionForm
+          label="Edit my profile"
+          submit="Save"
+          action={async (data) => {
+            setSaved(false);
+            const updated = await api<Profile>('PATCH', '/api/v1/users/me', {
+              name: String(data.get('name') ?? '').trim(),
+              bio: optional(data.get('bio')),
+              avatar_url: optional(data.get('avatar_url')),
+              locale: optional(data.get('locale')),
+              timezone: optional(data.get('timezone')),
+              is_public: data.get('is_public') === 'on',
+            });
+            setProfile(updated);
+            setSaved(true);
+            await reload();
+          }}
+        >
+          <Field label="Name" name="name" defaultValue={profile.name} required maxLength={100} autoComplete="name" />
+          <div className="field">
+            <label htmlFor="bio">Bio</label>
+            <textarea id="bio" name="bio" defaultValue={profile.bio ?? ''} maxLength={1000} rows={4} />
+          </div>
+          <Field label="Avatar URL" name="avatar_url" type="url" defaultValue={profile.avatar_url ?? ''} hint="An https address of an image." />
+          <Field label="Language" name="locale" defaultValue={profile.locale ?? ''} hint="A language tag such as en or pt-BR." />
+          <Field label="Time zone" name="timezone" defaultValue={profile.timezone ?? ''} hint="Such as Europe/Paris." />
+          <div className="field checkbox">
+            <input id="is_public" name="is_public" type="checkbox" defaultChecked={profile.is_public} />
+            <label htmlFor="is_public">Let other signed-in users see my name, bio and avatar</label>
+          </div>
+          {saved ? <p role="status">Saved.</p> : null}
+        </ActionForm>
+      ) : null}
+
+      <h2>Security</h2>
+      <p>
+        <Link href="/password">Change my password</Link> · <Link href="/delete-account">Delete my account</Link>
+      </p>
+    </Page>
+  );
+};
+
+export const ChangePasswordPage = () => {
+  const { forget } = useSession();
+  const [, navigate] = useLocation();
+  return (
+    <Page title="Change my password">
+      <ActionForm
+        label="Change my password"
+        submit="Change the password"
+        action={async (data) => {
+          await api('POST', '/api/v1/auth/password', {
+            current_password: String(data.get('current') ?? ''),
+            new_password: String(data.get('new') ?? ''),
+          });
+          // Changing the password ends every session, this one too.
+          forget();
+          navigate('/login?reason=password-changed');
+        }}
+      >
+        <Field label="Current password" name="current" type="password" autoComplete="current-password" required />
+        <Field label="New password" name="new" type="password" autoComplete="new-password" required minLength={8} hint="At least 8 characters." />
+      </ActionForm>
+    </Page>
+  );
+};
+
+export const DeleteAccountPage = ({ user }: { user: AuthUser }) => {
+  const { forget } = useSession();
+  const [, navigate] = useLocation();
+  return (
+    <Page title="Delete my account">
+      <p>
+        This deletes the account <strong>{user.email}</strong> and its profile, and ends every session. It cannot be undone.
+      </p>
+      <ActionForm
+        label="Delete my account"
+        submit="Delete my account for good"
+        action={async (data) => {
+          if (String(data.get('confirm') ?? '').trim() !== user.email) {
+            throw new FormError(`Type ${user.email} exactly to confirm.`);
+          }
+          await api('DELETE', '/api/v1/users/me');
+          forget();
+          navigate('/login?reason=deleted');
+        }}
+      >
+        <Field label={`Type ${user.email} to confirm`} name="confirm" type="text" autoComplete="off" required />
+      </ActionForm>
+      <p>
+        <Link href="/profile">Keep my account</Link>
+      </p>
+    </Page>
+  );
+};
