@@ -279,7 +279,8 @@ describe('a user flow through the gateway', () => {
     // `auth` policy (20 a minute): 429 and gateway_rate_limited_total{policy="auth"}.
     const statuses: number[] = [];
     for (let i = 0; i < 40 && !statuses.includes(429); i++) {
-      statuses.push((await call('/api/v1/auth/refresh', { body: { refresh_token: 'not-a-refresh-token' }, from: '127.0.0.2' })).status);
+      const guess = { email: `nobody-${i}@example.com`, password: 'a password guess' };
+      statuses.push((await call('/api/v1/auth/login', { body: guess, from: '127.0.0.2' })).status);
     }
     expect(statuses).toContain(429);
     expect(await (await fetch(metricsUrl('gateway'))).text()).toMatch(/^gateway_rate_limited_total\{policy="auth"\} [1-9]/m);

@@ -196,7 +196,7 @@ const deliverMail = (mail: AuthConfig['mail'], deps: { registry: Registry; logge
     registers: [deps.registry],
   });
   // Each reason at 0 from the start, so that rate() and increase() see the first one.
-  for (const reason of ['attempts', 'queue_full', 'shutdown'] as const) abandoned.labels({ reason });
+  for (const reason of ['attempts', 'queue_full', 'shutdown'] as const) abandoned.inc({ reason }, 0);
   const queued = new Gauge({ name: 'mail_queue_length', help: 'Mails waiting to be sent or under way.', registers: [deps.registry] });
   return new BackgroundMailer(transport, {
     ...mail,
