@@ -10,7 +10,7 @@ results="$GALION_ROOT/.galion/jest-results.json"
 rm -f "$results"
 set +e
 log "linting (eslint)"
-pnpm exec eslint packages services
+pnpm exec eslint packages services apps tests
 lint_status=$?
 pnpm exec jest --ci --json --outputFile="$results" "$@"
 status=$?

@@ -4,31 +4,16 @@
  * sort, pages, the last-admin refusal), one user's timeline, and a non-admin refused.
  */
 import { pollFor } from '@galion/localdeps';
-import type { Browser, Page } from 'playwright-core';
-import { startAllInOne, type AllInOne } from './all-in-one';
-import { launchBrowser, screenshot, seriousViolations, type AxeViolation } from './browser';
+import type { Page } from 'playwright-core';
+import { webSuite } from './browser';
 
 jest.setTimeout(180_000);
 
-let platform: AllInOne;
-let browser: Browser;
-const violations: AxeViolation[] = [];
-
-beforeAll(async () => {
-  [platform, browser] = await Promise.all([startAllInOne(), launchBrowser()]);
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await platform?.stop();
-});
-
-const look = async (page: Page, name: string): Promise<void> => {
-  violations.push(...(await seriousViolations(page, name)));
-  await screenshot(page, name);
-};
+const suite = webSuite();
+const { look, violations } = suite;
 
 const call = async <T>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> => {
-  const response = await fetch(`${platform.url}${path}`, {
+  const response = await fetch(`${suite.platform.url}${path}`, {
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -39,7 +24,7 @@ const tokenOf = async (email: string, password: string): Promise<string> =>
   (await call<{ access_token: string }>('POST', '/api/v1/auth/login', { email, password })).body.access_token;
 
 const logInAs = async (page: Page, email: string, password: string): Promise<void> => {
-  await page.goto(`${platform.url}/login`);
+  await page.goto(`${suite.platform.url}/login`);
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
@@ -50,10 +35,10 @@ const password = 'correct horse battery staple';
 
 describe('the admin console', () => {
   test('when an admin opens the overview, then it shows the numbers the API returns; a range with no events shows none, per hour', async () => {
-    const page = await (await browser.newContext()).newPage();
+    const page = await (await suite.browser.newContext()).newPage();
     try {
-      await logInAs(page, platform.admin.email, platform.admin.password);
-      const token = await tokenOf(platform.admin.email, platform.admin.password);
+      await logInAs(page, suite.platform.admin.email, suite.platform.admin.password);
+      const token = await tokenOf(suite.platform.admin.email, suite.platform.admin.password);
       // The logins' events reach analytics through the in-process bus: wait until they are counted.
       const settled = await pollFor('the events to settle', async () => {
         const to = new Date(Date.now() + 60_000).toISOString();
@@ -92,16 +77,16 @@ describe('the admin console', () => {
     for (const [i, name] of names.entries()) {
       expect((await call('POST', '/api/v1/auth/register', { email: `${tag.toLowerCase()}-${i}@example.com`, password, name })).status).toBe(201);
     }
-    const token = await tokenOf(platform.admin.email, platform.admin.password);
+    const token = await tokenOf(suite.platform.admin.email, suite.platform.admin.password);
     await pollFor('the 12 profiles', async () => {
       const found = await call<{ items: unknown[]; next_cursor: string | null }>('GET', `/api/v1/users?q=${tag}&limit=100`, undefined, token);
       return found.body.items.length === 12 ? true : undefined;
     });
 
-    const page = await (await browser.newContext()).newPage();
+    const page = await (await suite.browser.newContext()).newPage();
     try {
-      await logInAs(page, platform.admin.email, platform.admin.password);
-      await page.goto(`${platform.url}/admin/users`);
+      await logInAs(page, suite.platform.admin.email, suite.platform.admin.password);
+      await page.goto(`${suite.platform.url}/admin/users`);
       await page.getByLabel('Search', { exact: true }).fill(tag);
       await page.getByLabel('Sort by').selectOption('name');
       await page.getByLabel('Order').selectOption('asc');
@@ -118,9 +103,9 @@ describe('the admin console', () => {
       await page.getByRole('link', { name: `${tag} 00` }).waitFor();
 
       // The only admin is the one logged in.
-      await page.getByLabel('Search', { exact: true }).fill(platform.admin.email);
+      await page.getByLabel('Search', { exact: true }).fill(suite.platform.admin.email);
       await page.getByRole('button', { name: 'Search' }).click();
-      await page.getByRole('button', { name: `Demote ${platform.admin.email}` }).click();
+      await page.getByRole('button', { name: `Demote ${suite.platform.admin.email}` }).click();
       await page.getByRole('alert').getByText('This is the last active admin; make another admin first.').waitFor();
       await look(page, 'admin-last-admin');
     } finally {
@@ -132,11 +117,11 @@ describe('the admin console', () => {
     const email = `timeline-${Date.now()}@example.com`;
     const registered = await call<{ id: string }>('POST', '/api/v1/auth/register', { email, password, name: 'Tim Line' });
     await tokenOf(email, password);
-    const page = await (await browser.newContext()).newPage();
+    const page = await (await suite.browser.newContext()).newPage();
     try {
-      await logInAs(page, platform.admin.email, platform.admin.password);
+      await logInAs(page, suite.platform.admin.email, suite.platform.admin.password);
       await pollFor('the user’s events in the timeline', async () => {
-        await page.goto(`${platform.url}/admin/users/${registered.body.id}`);
+        await page.goto(`${suite.platform.url}/admin/users/${registered.body.id}`);
         await page.getByRole('heading', { name: 'Tim Line' }).waitFor();
         await page.getByRole('heading', { name: 'Timeline' }).waitFor();
         return (await page.getByRole('cell', { name: 'user.logged_in' }).count()) > 0 ? true : undefined;
@@ -151,10 +136,10 @@ describe('the admin console', () => {
   test('when a user who is not an admin opens the console, then the page says it is not allowed', async () => {
     const email = `plain-${Date.now()}@example.com`;
     await call('POST', '/api/v1/auth/register', { email, password, name: 'Plain User' });
-    const page = await (await browser.newContext()).newPage();
+    const page = await (await suite.browser.newContext()).newPage();
     try {
       await logInAs(page, email, password);
-      await page.goto(`${platform.url}/admin/users`);
+      await page.goto(`${suite.platform.url}/admin/users`);
       await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
       expect(await page.getByRole('link', { name: 'Admin console' }).count()).toBe(0);
       await look(page, 'admin-not-allowed');

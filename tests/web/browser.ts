@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startAllInOne, type AllInOne } from './all-in-one';
 
 export const SCREENSHOT_DIR = resolve(__dirname, '..', '..', '.galion', 'screenshots');
 const CHROMIUM = process.env.GALION_CHROMIUM ?? '/usr/bin/chromium';
@@ -37,4 +38,35 @@ export const seriousViolations = async (page: Page, name: string): Promise<AxeVi
 export const screenshot = async (page: Page, name: string): Promise<void> => {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+};
+
+/**
+ * One platform (as `npm start` runs it) and one browser for a test file, started before its tests
+ * and stopped after; `look` checks and photographs a page, and collects its violations.
+ */
+export const webSuite = () => {
+  const state: { platform?: AllInOne; browser?: Browser } = {};
+  const violations: AxeViolation[] = [];
+  beforeAll(async () => {
+    [state.platform, state.browser] = await Promise.all([startAllInOne(), launchBrowser()]);
+  }, 180_000);
+  afterAll(async () => {
+    await state.browser?.close();
+    await state.platform?.stop();
+  });
+  return {
+    get platform(): AllInOne {
+      if (!state.platform) throw new Error('the platform did not start');
+      return state.platform;
+    },
+    get browser(): Browser {
+      if (!state.browser) throw new Error('the browser did not start');
+      return state.browser;
+    },
+    violations,
+    look: async (page: Page, name: string): Promise<void> => {
+      violations.push(...(await seriousViolations(page, name)));
+      await screenshot(page, name);
+    },
+  };
 };

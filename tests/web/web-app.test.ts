@@ -4,38 +4,22 @@
  * session's cookie. Every page is checked with axe-core and photographed (.galion/screenshots).
  */
 import { mailpitClient, pollFor, type ReceivedMail } from '@galion/localdeps';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startAllInOne, type AllInOne } from './all-in-one';
-import { launchBrowser, screenshot, seriousViolations, type AxeViolation } from './browser';
+import type { BrowserContext, Page } from 'playwright-core';
+import { webSuite } from './browser';
 
 jest.setTimeout(180_000);
 
-let platform: AllInOne;
-let browser: Browser;
-const violations: AxeViolation[] = [];
+const suite = webSuite();
+const { look, violations } = suite;
 
-beforeAll(async () => {
-  [platform, browser] = await Promise.all([startAllInOne(), launchBrowser()]);
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await platform?.stop();
-});
-
-const mail = () => mailpitClient(platform.mailUrl);
 const mailTo = (email: string, purpose: string): Promise<ReceivedMail> =>
-  pollFor(`the ${purpose} mail to ${email}`, async () => (await mail().messages()).find((m) => m.to.includes(email) && m.headers['X-Galion-Purpose']?.includes(purpose)), {
-    timeoutMs: 20_000,
-    intervalMs: 250,
-  });
-/** The mailed link, pointed at the platform under test. */
+  pollFor(
+    `the ${purpose} mail to ${email}`,
+    async () => (await mailpitClient(suite.platform.mailUrl).messages()).find((m) => m.to.includes(email) && m.headers['X-Galion-Purpose']?.includes(purpose)),
+    { timeoutMs: 20_000, intervalMs: 250 },
+  );
+/** The link in a mail. */
 const linkIn = (message: ReceivedMail): string => /https?:\/\/\S+/.exec(message.text)![0];
-
-/** Checks and photographs the page as it is now. */
-const look = async (page: Page, name: string): Promise<void> => {
-  violations.push(...(await seriousViolations(page, name)));
-  await screenshot(page, name);
-};
 
 const newAccount = () => {
   const tag = `${Date.now()}-${Math.random().toString(36).slice(2, 7)}`;
@@ -43,7 +27,7 @@ const newAccount = () => {
 };
 
 const register = async (page: Page, account: ReturnType<typeof newAccount>): Promise<void> => {
-  await page.goto(`${platform.url}/register`);
+  await page.goto(`${suite.platform.url}/register`);
   await page.getByLabel('Name', { exact: true }).fill(account.name);
   await page.getByLabel('Email', { exact: true }).fill(account.email);
   await page.getByLabel('Password', { exact: true }).fill(account.password);
@@ -52,14 +36,14 @@ const register = async (page: Page, account: ReturnType<typeof newAccount>): Pro
 };
 
 const logIn = async (page: Page, email: string, password: string): Promise<void> => {
-  await page.goto(`${platform.url}/login`);
+  await page.goto(`${suite.platform.url}/login`);
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
 };
 
 const withContext = async (run: (context: BrowserContext) => Promise<void>): Promise<void> => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   try {
     await run(context);
   } finally {
@@ -72,12 +56,12 @@ describe('the web app', () => {
     await withContext(async (context) => {
       const page = await context.newPage();
       const account = newAccount();
-      await page.goto(`${platform.url}/register`);
+      await page.goto(`${suite.platform.url}/register`);
       await look(page, 'register');
 
       await register(page, account);
       await look(page, 'profile-unverified');
-      await page.goto(linkIn(await mailTo(account.email, 'email_verification')).replace(/^https?:\/\/[^/]+/, platform.url));
+      await page.goto(linkIn(await mailTo(account.email, 'email_verification')).replace(/^https?:\/\/[^/]+/, suite.platform.url));
       await page.getByText('Your address is confirmed.').waitFor();
       await look(page, 'verify-email');
       await page.getByRole('link', { name: 'Continue' }).click();
@@ -95,12 +79,12 @@ describe('the web app', () => {
       await page.getByRole('button', { name: 'Log out' }).click();
       await page.getByRole('heading', { name: 'Log in' }).waitFor();
 
-      await page.goto(`${platform.url}/forgot-password`);
+      await page.goto(`${suite.platform.url}/forgot-password`);
       await look(page, 'forgot-password');
       await page.getByLabel('Email', { exact: true }).fill(account.email);
       await page.getByRole('button', { name: 'Send me a link' }).click();
       await page.getByText('a link to set a new password is on its way').waitFor();
-      await page.goto(linkIn(await mailTo(account.email, 'password_reset')).replace(/^https?:\/\/[^/]+/, platform.url));
+      await page.goto(linkIn(await mailTo(account.email, 'password_reset')).replace(/^https?:\/\/[^/]+/, suite.platform.url));
       await look(page, 'reset-password');
       await page.getByLabel('New password', { exact: true }).fill('a brand new passphrase');
       await page.getByRole('button', { name: 'Set the password' }).click();
@@ -147,21 +131,21 @@ describe('the web app', () => {
       const account = newAccount();
       await register(first, account);
       const second = await context.newPage();
-      await second.goto(`${platform.url}/profile`);
+      await second.goto(`${suite.platform.url}/profile`);
       await second.getByRole('heading', { name: 'My profile' }).waitFor();
 
       // Both tabs reload at once: each restores its session from the same cookie.
       await Promise.all([first.reload(), second.reload()]);
       for (const tab of [first, second]) await tab.getByRole('heading', { name: 'My profile' }).waitFor();
 
-      const cookie = (await context.cookies(`${platform.url}/api/v1/auth/refresh`)).find((c) => c.name === 'galion_refresh');
+      const cookie = (await context.cookies(`${suite.platform.url}/api/v1/auth/refresh`)).find((c) => c.name === 'galion_refresh');
       expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/v1/auth/refresh' });
       await first.getByRole('button', { name: 'Log out' }).click();
       await first.getByText('You are logged out.').waitFor();
       await look(first, 'login');
 
-      expect((await context.cookies(`${platform.url}/api/v1/auth/refresh`)).filter((c) => c.name === 'galion_refresh')).toEqual([]);
-      const replay = await fetch(`${platform.url}/api/v1/auth/refresh`, {
+      expect((await context.cookies(`${suite.platform.url}/api/v1/auth/refresh`)).filter((c) => c.name === 'galion_refresh')).toEqual([]);
+      const replay = await fetch(`${suite.platform.url}/api/v1/auth/refresh`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-csrf-protection': '1', cookie: `galion_refresh=${cookie!.value}` },
         body: '{}',
@@ -173,7 +157,7 @@ describe('the web app', () => {
   test('when an unknown page is opened, then the app says so', async () => {
     await withContext(async (context) => {
       const page = await context.newPage();
-      await page.goto(`${platform.url}/no/such/page`);
+      await page.goto(`${suite.platform.url}/no/such/page`);
       await page.getByRole('heading', { name: 'Page not found' }).waitFor();
       await look(page, 'not-found');
     });

@@ -3,7 +3,7 @@
  * No chart library: these two shapes need none, and the console's script stays small
  * (docs/web-app.md). Each chart has a text equivalent (a table) for screen readers.
  */
-import { useId } from 'react';
+import { useId, type ReactNode } from 'react';
 
 export interface Point {
   label: string;
@@ -15,6 +15,26 @@ const niceMax = (max: number): number => {
   const power = 10 ** Math.floor(Math.log10(max));
   return [1, 2, 5, 10].map((step) => step * power).find((candidate) => candidate >= max) ?? max;
 };
+
+/** The points as a table: the label in the first column, the count (or `cell`) in the second. */
+const PointTable = ({ points, heading, className, cell }: { points: Point[]; heading: string; className?: string; cell?: (point: Point) => ReactNode }) => (
+  <table className={className}>
+    <thead>
+      <tr>
+        <th scope="col">{heading}</th>
+        <th scope="col">Events</th>
+      </tr>
+    </thead>
+    <tbody>
+      {points.map((point) => (
+        <tr key={point.label}>
+          <th scope="row">{point.label}</th>
+          <td>{cell ? cell(point) : point.value}</td>
+        </tr>
+      ))}
+    </tbody>
+  </table>
+);
 
 export const ColumnChart = ({ points, title }: { points: Point[]; title: string }) => {
   const id = useId();
@@ -48,22 +68,7 @@ export const ColumnChart = ({ points, title }: { points: Point[]; title: string 
       <figcaption>{title}</figcaption>
       <details>
         <summary>Show the numbers</summary>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Period</th>
-              <th scope="col">Events</th>
-            </tr>
-          </thead>
-          <tbody>
-            {points.map((point) => (
-              <tr key={point.label}>
-                <td>{point.label}</td>
-                <td>{point.value}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <PointTable points={points} heading="Period" />
       </details>
     </figure>
   );
@@ -74,25 +79,17 @@ export const BarList = ({ points, title }: { points: Point[]; title: string }) =
   return (
     <figure className="chart">
       <figcaption>{title}</figcaption>
-      <table className="bars">
-        <thead>
-          <tr>
-            <th scope="col">Type</th>
-            <th scope="col">Events</th>
-          </tr>
-        </thead>
-        <tbody>
-          {points.map((point) => (
-            <tr key={point.label}>
-              <th scope="row">{point.label}</th>
-              <td>
-                <span className="bar-fill" style={{ inlineSize: `${(point.value / top) * 100}%` }} aria-hidden="true" />
-                <span className="bar-value">{point.value}</span>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <PointTable
+        points={points}
+        heading="Type"
+        className="bars"
+        cell={(point) => (
+          <>
+            <span className="bar-fill" style={{ inlineSize: `${(point.value / top) * 100}%` }} aria-hidden="true" />
+            <span className="bar-value">{point.value}</span>
+          </>
+        )}
+      />
     </figure>
   );
 };

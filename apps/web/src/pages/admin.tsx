@@ -255,6 +255,20 @@ export const AdminEventsPage = () => {
   );
 };
 
+/** A labelled select of a filter form; `options` are [value, label] pairs. */
+const Select = ({ label, name, value, options }: { label: string; name: string; value: string; options: [string, string][] }) => (
+  <label>
+    {label}
+    <select name={name} defaultValue={value}>
+      {options.map(([optionValue, optionLabel]) => (
+        <option key={optionValue} value={optionValue}>
+          {optionLabel}
+        </option>
+      ))}
+    </select>
+  </label>
+);
+
 export const AdminUsersPage = ({ me }: { me: AuthUser }) => {
   const [query, setQuery] = useState({ q: '', role: '', status: '', sort: 'created_at', order: 'desc' });
   const [version, setVersion] = useState(0);
@@ -296,37 +310,10 @@ export const AdminUsersPage = ({ me }: { me: AuthUser }) => {
         <label>
           Search <input name="q" type="search" defaultValue={query.q} placeholder="name or email" />
         </label>
-        <label>
-          Role
-          <select name="role" defaultValue={query.role}>
-            <option value="">any</option>
-            <option value="user">user</option>
-            <option value="admin">admin</option>
-          </select>
-        </label>
-        <label>
-          Status
-          <select name="status" defaultValue={query.status}>
-            <option value="">any</option>
-            <option value="active">active</option>
-            <option value="inactive">inactive</option>
-          </select>
-        </label>
-        <label>
-          Sort by
-          <select name="sort" defaultValue={query.sort}>
-            <option value="created_at">joined</option>
-            <option value="name">name</option>
-            <option value="email">email</option>
-          </select>
-        </label>
-        <label>
-          Order
-          <select name="order" defaultValue={query.order}>
-            <option value="desc">descending</option>
-            <option value="asc">ascending</option>
-          </select>
-        </label>
+        <Select label="Role" name="role" value={query.role} options={[['', 'any'], ['user', 'user'], ['admin', 'admin']]} />
+        <Select label="Status" name="status" value={query.status} options={[['', 'any'], ['active', 'active'], ['inactive', 'inactive']]} />
+        <Select label="Sort by" name="sort" value={query.sort} options={[['created_at', 'joined'], ['name', 'name'], ['email', 'email']]} />
+        <Select label="Order" name="order" value={query.order} options={[['desc', 'descending'], ['asc', 'ascending']]} />
         <button type="submit">Search</button>
       </form>
       <ErrorMessage error={actionError} />
