@@ -1,17 +1,14 @@
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { createDatabase, ensureDatabaseExists, type Knex } from '@galion/kit';
 import { freePort, startKafka, startPostgres, type PostgresHandle } from '@galion/localdeps';
 import { SignJWT } from 'jose';
 import { fmt, percentile, row, runLoad, startProcess, stopProcess } from './load.js';
+import { ANALYTICS_DIST, synthetic } from './synthetic.js';
 
-const ANALYTICS_DIST = path.resolve(__dirname, '..', '..', '..', 'services', 'analytics', 'dist');
 const ANALYTICS_MAIN = path.join(ANALYTICS_DIST, 'main.js');
-const SYNTHETIC = path.join(ANALYTICS_DIST, 'synthetic-main.js');
 const ISSUER = 'https://bench.galion.test/api/v1/auth';
 const DAY_MS = 86_400_000;
 
@@ -20,11 +17,6 @@ export interface AnalyticsBenchOptions {
   concurrency: number;
 }
 
-/** Runs the analytics synthetic-data tool (a separate process) and returns what it printed. */
-const synthetic = async (args: string[]): Promise<{ seconds: number }> => {
-  const { stdout } = await promisify(execFile)(process.execPath, [SYNTHETIC, ...args], { maxBuffer: 1 << 20, timeout: 900_000 });
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as { seconds: number };
-};
 
 /** PostgreSQL set up as for an analytics store: larger caches and WAL, then restarted. */
 const tunePostgres = async (postgres: PostgresHandle): Promise<void> => {

@@ -5,6 +5,7 @@ const SUITES: Record<string, (options: { seconds: number; concurrency: number })
   analytics: (options) => import('./analytics.js').then((suite) => suite.benchAnalytics(options)),
   gateway: (options) => import('./gateway.js').then((suite) => suite.benchGateway(options)),
   pipeline: (options) => import('./pipeline.js').then((suite) => suite.benchPipeline(options)),
+  web: (options) => import('./web.js').then((suite) => suite.benchWeb(options)),
 };
 
 /** `npm run bench [suite ...]`: runs the named suites (all by default) and prints their figures. */
