@@ -281,6 +281,22 @@ describe('the API through the Ingress over HTTPS', () => {
     expect(refused.body.error).toBe('token_revoked');
   });
 
+  test('when a browser opens the public host, then the gateway image serves the web app: the page never cached, under a strict CSP, its assets cached for a year', async () => {
+    const page = await api('GET', '/verify-email?token=abc');
+    const html = String(page.body.text ?? '');
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    const asset = script ? await api('GET', script) : undefined;
+
+    expect({ status: page.status, type: page.headers['content-type'], cache: page.headers['cache-control'] }).toEqual({
+      status: 200,
+      type: 'text/html; charset=utf-8',
+      cache: 'no-cache',
+    });
+    expect(page.headers['content-security-policy']).toMatch(/script-src 'self';/);
+    expect(page.headers['content-security-policy']).not.toMatch(/unsafe-inline/);
+    expect({ status: asset?.status, cache: asset?.headers['cache-control'] }).toEqual({ status: 200, cache: 'public, max-age=31536000, immutable' });
+  });
+
   test('when a client trusts only the test CA, then the Ingress serves the certificate of the Secret the chart names', async () => {
     const reply = await api('GET', '/api/v1/auth/.well-known/jwks.json');
     expect(reply.status).toBe(200);

@@ -133,6 +133,43 @@ describe('the admin console', () => {
     }
   });
 
+  test('when an admin filters the events by type and pages through them, then every row has that type and the pages do not repeat', async () => {
+    const tag = `ev${Date.now().toString(36)}`;
+    for (let i = 0; i < 3; i++) {
+      const email = `${tag}-${i}@example.com`;
+      await call('POST', '/api/v1/auth/register', { email, password, name: `Eve ${i}` });
+      for (let j = 0; j < 10; j++) await tokenOf(email, password);
+    }
+    const page = await (await suite.browser.newContext()).newPage();
+    try {
+      await logInAs(page, suite.platform.admin.email, suite.platform.admin.password);
+      await page.goto(`${suite.platform.url}/admin/events`);
+      await page.getByLabel('Type', { exact: true }).fill('user.logged_in');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await pollFor('a full first page of logins', async () => ((await page.locator('table.grid tbody tr').count()) === 25 ? true : undefined), {
+        timeoutMs: 20_000,
+        intervalMs: 250,
+      });
+      await look(page, 'admin-events');
+      const ids = () => page.locator('table.grid tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-event-id') ?? ''));
+      const firstPage = await ids();
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByText('Page 2').waitFor();
+      await pollFor('the second page', async () => ((await ids()).join() !== firstPage.join() ? true : undefined), {
+        timeoutMs: 10_000,
+        intervalMs: 250,
+      });
+      const secondPage = await ids();
+
+      const types = await page.locator('table.grid tbody tr td:nth-child(2)').allInnerTexts();
+      expect(new Set(types)).toEqual(new Set(['user.logged_in']));
+      expect(secondPage.length).toBeGreaterThan(0);
+      expect(secondPage.filter((id) => firstPage.includes(id))).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
   test('when a user who is not an admin opens the console, then the page says it is not allowed', async () => {
     const email = `plain-${Date.now()}@example.com`;
     await call('POST', '/api/v1/auth/register', { email, password, name: 'Plain User' });

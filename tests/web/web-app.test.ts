@@ -154,6 +154,28 @@ describe('the web app', () => {
     });
   });
 
+  test('when a user changes the password, then every session ends and only the new password logs in', async () => {
+    await withContext(async (context) => {
+      const page = await context.newPage();
+      const account = newAccount();
+      await register(page, account);
+      await page.getByRole('link', { name: 'Change my password' }).click();
+      await look(page, 'change-password');
+      await page.getByLabel('Current password', { exact: true }).fill('not my password');
+      await page.getByLabel('New password', { exact: true }).fill('an entirely new passphrase');
+      await page.getByRole('button', { name: 'Change the password' }).click();
+      await page.getByRole('alert').getByText('The current password is not correct.').waitFor();
+
+      await page.getByLabel('Current password', { exact: true }).fill(account.password);
+      await page.getByRole('button', { name: 'Change the password' }).click();
+      await page.getByText('Your password is changed and every session is ended.').waitFor();
+      await logIn(page, account.email, account.password);
+      await page.getByRole('alert').getByText('The email or password is not correct.').waitFor();
+      await logIn(page, account.email, 'an entirely new passphrase');
+      await page.getByRole('heading', { name: 'My profile' }).waitFor();
+    });
+  });
+
   test('when an unknown page is opened, then the app says so', async () => {
     await withContext(async (context) => {
       const page = await context.newPage();

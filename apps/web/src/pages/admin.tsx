@@ -205,7 +205,7 @@ const EventTable = ({ events }: { events: AnalyticsEvent[] }) => (
     </thead>
     <tbody>
       {events.map((event) => (
-        <tr key={event.id}>
+        <tr key={event.id} data-event-id={event.id}>
           <td>{new Date(event.time).toLocaleString()}</td>
           <td>{event.type}</td>
           <td>
