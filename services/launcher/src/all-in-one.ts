@@ -101,6 +101,7 @@ runMain(async () => {
   const lines = [
     '',
     `Galion is running at ${publicUrl}`,
+    `  Web app:    ${publicUrl}   (sign up, your profile; the admin console at ${publicUrl}/admin)`,
     `  API:        ${publicUrl}/api/v1/{auth,users,analytics}`,
     `  API docs:   ${publicUrl}/docs   (OpenAPI: ${publicUrl}/api/v1/openapi.json)`,
     `  Health:     ${publicUrl}/readyz`,
