@@ -10,6 +10,8 @@ export const verifierEnv = {
   JWT_ISSUER: env.url(['http', 'https']).optional(),
   JWT_AUDIENCE: env.string().default('galion'),
   JWKS_CACHE_TTL_SECONDS: env.int(1, 86_400).default(300),
+  TOKEN_CACHE_MAX_ENTRIES: env.int(0, 10_000_000).default(10_000),
+  TOKEN_CACHE_MAX_AGE_SECONDS: env.int(1, 3_600).default(60),
 };
 
 export interface VerifierConfig {
@@ -18,6 +20,8 @@ export interface VerifierConfig {
   issuer: string;
   audience: string;
   cacheTtlMs: number;
+  /** Verified tokens kept in memory (0 entries: verify every time). */
+  tokenCache: { maxEntries: number; maxAgeMs: number };
 }
 
 export const readVerifierConfig = (values: z.infer<z.ZodObject<typeof verifierEnv>>): VerifierConfig => ({
@@ -25,6 +29,7 @@ export const readVerifierConfig = (values: z.infer<z.ZodObject<typeof verifierEn
   issuer: values.JWT_ISSUER ?? `${values.PUBLIC_BASE_URL.replace(/\/+$/, '')}/api/v1/auth`,
   audience: values.JWT_AUDIENCE,
   cacheTtlMs: values.JWKS_CACHE_TTL_SECONDS * 1000,
+  tokenCache: { maxEntries: values.TOKEN_CACHE_MAX_ENTRIES, maxAgeMs: values.TOKEN_CACHE_MAX_AGE_SECONDS * 1000 },
 });
 
 /**
@@ -44,6 +49,7 @@ export const createTokenVerifier = (
     keys,
     issuer: config.issuer,
     audience: config.audience,
+    cache: config.tokenCache,
     ...(options.denylist ? { denylist: options.denylist } : options.store ? { denylist: new StoreDenylist(options.store) } : {}),
   });
 };

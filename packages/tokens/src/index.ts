@@ -3,4 +3,5 @@ export * from './config.js';
 export * from './denylist.js';
 export * from './jwks.js';
 export * from './middleware.js';
+export * from './verification-cache.js';
 export * from './verifier.js';

@@ -3,6 +3,7 @@ import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { ACCESS_TOKEN_ALGORITHMS, ACCESS_TOKEN_TYPE, ROLES, type AccessClaims, type Role } from './claims.js';
 import type { Denylist } from './denylist.js';
 import type { KeySource } from './jwks.js';
+import { VerificationCache } from './verification-cache.js';
 
 export interface VerifierOptions {
   keys: KeySource;
@@ -10,6 +11,8 @@ export interface VerifierOptions {
   audience: string;
   denylist?: Denylist;
   clockToleranceSeconds?: number;
+  /** Keep verified tokens (signature and claims) in memory: bounded, until expiry or `maxAgeMs`. */
+  cache?: { maxEntries: number; maxAgeMs: number };
 }
 
 const challenge = (error?: string, description?: string): Record<string, string> => ({
@@ -26,7 +29,13 @@ export const tokenMissing = () =>
  * audience, expiry, required claims, then the denylist. Each failure is a 401 with its own code.
  */
 export class TokenVerifier {
-  constructor(private readonly options: VerifierOptions) {}
+  private readonly cache: VerificationCache | undefined;
+
+  constructor(private readonly options: VerifierOptions) {
+    // A signature check costs about as much CPU as the rest of a small request: a client's next
+    // requests with the same token skip it. Revocation is never cached.
+    this.cache = options.cache && options.cache.maxEntries > 0 ? new VerificationCache((token) => this.verifyUncached(token), options.cache) : undefined;
+  }
 
   async verify(token: string): Promise<AccessClaims> {
     const claims = await this.verifyStateless(token);
@@ -39,6 +48,10 @@ export class TokenVerifier {
    * revocation check itself, e.g. next to other look-ups. `verify` is both in one.
    */
   async verifyStateless(token: string): Promise<AccessClaims> {
+    return this.cache ? this.cache.verify(token) : this.verifyUncached(token);
+  }
+
+  private async verifyUncached(token: string): Promise<AccessClaims> {
     return this.checkClaims(await this.verifySignature(token));
   }
 

@@ -9,15 +9,13 @@ import { DOCS_CSP, DOCS_HTML } from './docs-page.js';
 import { prepareUpstreamHeaders } from './headers.js';
 import type { OpenApiAggregator } from './openapi.js';
 import type { RateLimiters } from './rate-limit.js';
-import type { VerificationCache } from './verification-cache.js';
 
 export interface GatewayAppDeps extends HttpAppBase {
   upstreams: UpstreamConfig[];
   /** The proxy handler of each upstream, by name. */
   proxies: Map<string, RequestHandler>;
+  /** Verifies tokens (signature checks cached by token; revocation checked on every request). */
   verifier: TokenVerifier;
-  /** Signature checks already done, by token; revocation is still checked on every request. */
-  verifications: VerificationCache;
   limiters: RateLimiters;
   openapi: OpenApiAggregator;
   bodyLimit: string;
@@ -34,7 +32,7 @@ const accessOf = (res: Response) => res.locals.access as RouteAccess;
  */
 const proxyRoutes = (deps: GatewayAppDeps): RequestHandler => {
   const guardBody = bodyLimitGuard(deps.bodyLimit);
-  const { verifier, verifications, limiters } = deps;
+  const { verifier, limiters } = deps;
 
   /**
    * Public routes count under their policy. Otherwise the token is verified (signature and
@@ -48,7 +46,7 @@ const proxyRoutes = (deps: GatewayAppDeps): RequestHandler => {
     try {
       const token = bearerToken(req.get('authorization'));
       if (!token) throw tokenMissing();
-      claims = await verifications.verify(token);
+      claims = await verifier.verifyStateless(token);
     } catch (error) {
       if (isAuthError(error)) return limiters.ip(req, res, () => next(error));
       throw error;

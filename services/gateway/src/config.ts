@@ -33,8 +33,6 @@ export const gatewayEnvSchema = z.object({
   BREAKER_MIN_REQUESTS: env.int(1, 100_000).default(20),
   BREAKER_WINDOW_MS: env.int(1_000, 600_000).default(10_000),
   BREAKER_COOLDOWN_MS: env.int(100, 600_000).default(5_000),
-  TOKEN_CACHE_MAX_ENTRIES: env.int(0, 10_000_000).default(10_000),
-  TOKEN_CACHE_MAX_AGE_SECONDS: env.int(1, 3_600).default(60),
   OPENAPI_CACHE_TTL_SECONDS: env.int(0, 86_400).default(60),
   READINESS_TIMEOUT_MS: env.int(50, 10_000).default(1_000),
   // The web app's build (apps/web/dist); by default the one that ships with the gateway, if built.
@@ -77,8 +75,6 @@ export interface GatewayConfig extends CommonConfig {
   agent: { maxSockets: number | undefined; maxFreeSockets: number };
   /** JWKS at AUTH_JWKS_URL, by default auth's own under AUTH_URL. */
   verifier: VerifierConfig & { jwksUrl: string };
-  /** Verified tokens kept in memory (0 entries: verify every time). */
-  verificationCache: { maxEntries: number; maxAgeMs: number };
   redisUrl: string | undefined;
   rateLimit: RateLimitConfig;
   breaker: BreakerConfig;
@@ -108,7 +104,6 @@ export const loadGatewayConfig = (source: NodeJS.ProcessEnv = process.env): Gate
     })),
     agent: { maxSockets: e.UPSTREAM_MAX_SOCKETS, maxFreeSockets: e.UPSTREAM_MAX_FREE_SOCKETS },
     verifier: { ...verifier, jwksUrl: verifier.jwksUrl ?? `${trimSlash(e.AUTH_URL)}/api/v1/auth/.well-known/jwks.json` },
-    verificationCache: { maxEntries: e.TOKEN_CACHE_MAX_ENTRIES, maxAgeMs: e.TOKEN_CACHE_MAX_AGE_SECONDS * 1000 },
     redisUrl: readRedisUrl(e),
     rateLimit: {
       enabled: e.RATE_LIMIT_ENABLED,

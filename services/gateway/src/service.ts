@@ -10,7 +10,6 @@ import { FailOpenDenylist } from './denylist.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { OpenApiAggregator } from './openapi.js';
 import { createUpstreamProxy } from './proxy.js';
-import { VerificationCache } from './verification-cache.js';
 import { findWebAppDir, webAppHandler } from './web-app.js';
 import { createRateLimiters, type CounterBackend } from './rate-limit.js';
 
@@ -128,10 +127,6 @@ export const composeGateway = async (config: GatewayConfig, infra: GatewayInfras
     upstreams: config.upstreams,
     proxies,
     verifier,
-    verifications: new VerificationCache(verifier, {
-      maxEntries: config.verificationCache.maxEntries,
-      maxAgeMs: config.verificationCache.maxAgeMs,
-    }),
     limiters,
     openapi,
     corsOrigins: config.corsOrigins,

@@ -5,8 +5,6 @@ import { loadGatewayConfig } from '../src/config';
 import { routeAccess } from '../src/access';
 import { isValidTraceparent, newTraceparent } from '../src/headers';
 import { mergeOpenApi } from '../src/openapi';
-import { VerificationCache } from '../src/verification-cache';
-import type { AccessClaims, TokenVerifier } from '@galion/tokens';
 import type { Request, RequestHandler, Response } from 'express';
 
 const UPSTREAMS = { AUTH_URL: 'http://auth:8080', USERS_URL: 'http://users:8080', ANALYTICS_URL: 'http://analytics:8080' };
@@ -130,60 +128,6 @@ describe('OpenAPI merge', () => {
     expect(Object.keys(doc.paths!)).toEqual(['/api/v1/auth/login']);
     expect((doc.paths!['/api/v1/auth/login']!.post as { tags: string[] }).tags).toEqual(['auth']);
     expect(doc['x-galion-services']).toEqual({ auth: 'included', users: 'unavailable' });
-  });
-});
-
-describe('verification cache', () => {
-  const claimsFor = (token: string, exp: number): AccessClaims => ({
-    sub: token,
-    role: 'user',
-    jti: token,
-    iat: 0,
-    exp,
-    iss: 'i',
-    aud: 'galion',
-  });
-
-  it('when a token was verified, then it is not verified again until the max age; then it is', async () => {
-    let now = 0;
-    const verified: string[] = [];
-    const verifier = {
-      verifyStateless: async (token: string) => (verified.push(token), claimsFor(token, 3_600)),
-    } as unknown as TokenVerifier;
-    const cache = new VerificationCache(verifier, { maxEntries: 10, maxAgeMs: 60_000 }, () => now);
-    await cache.verify('a');
-    await cache.verify('a');
-    expect(verified).toEqual(['a']);
-    now = 60_000;
-    await cache.verify('a');
-    expect(verified).toEqual(['a', 'a']);
-  });
-
-  it('when a token expires before the max age, then its entry ends with it; a full cache drops its oldest entry', async () => {
-    let now = 0;
-    const verified: string[] = [];
-    const verifier = { verifyStateless: async (token: string) => (verified.push(token), claimsFor(token, 10)) } as unknown as TokenVerifier;
-    const cache = new VerificationCache(verifier, { maxEntries: 2, maxAgeMs: 60_000 }, () => now);
-    await cache.verify('a');
-    now = 10_000;
-    await cache.verify('a');
-    expect(verified).toEqual(['a', 'a']);
-    await cache.verify('b');
-    await cache.verify('c');
-    expect(cache.size).toBe(2);
-    await cache.verify('a');
-    expect(verified).toEqual(['a', 'a', 'b', 'c', 'a']);
-  });
-
-  it('when verification fails, then nothing is cached and the error goes to the caller', async () => {
-    const verifier = {
-      verifyStateless: async () => {
-        throw new Error('bad token');
-      },
-    } as unknown as TokenVerifier;
-    const cache = new VerificationCache(verifier, { maxEntries: 10, maxAgeMs: 60_000 });
-    await expect(cache.verify('x')).rejects.toThrow('bad token');
-    expect(cache.size).toBe(0);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { AccessClaims, TokenVerifier } from '@galion/tokens';
+import type { AccessClaims } from './claims.js';
 
 /**
  * Remembers tokens whose signature and claims already verified, so a client's next requests
@@ -11,7 +11,8 @@ export class VerificationCache {
   private readonly entries = new Map<string, { claims: AccessClaims; until: number }>();
 
   constructor(
-    private readonly verifier: TokenVerifier,
+    /** The check whose result is kept: signature and claims, no revocation. */
+    private readonly verifyToken: (token: string) => Promise<AccessClaims>,
     private readonly options: { maxEntries: number; maxAgeMs: number },
     private readonly now: () => number = Date.now,
   ) {}
@@ -21,7 +22,7 @@ export class VerificationCache {
     const hit = this.entries.get(token);
     if (hit && hit.until > now) return hit.claims;
     if (hit) this.entries.delete(token);
-    const claims = await this.verifier.verifyStateless(token);
+    const claims = await this.verifyToken(token);
     if (this.options.maxEntries > 0) {
       if (this.entries.size >= this.options.maxEntries) {
         // The oldest entry goes first (Map keeps insertion order).
