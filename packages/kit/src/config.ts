@@ -83,6 +83,7 @@ export const commonEnv = {
     .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
     .default('100kb'),
   TRUST_PROXY: env.int(0, 10).default(1),
+  MAX_IN_FLIGHT_REQUESTS: env.int(0, 1_000_000).default(1_024),
   // Set by the image build (Dockerfile): what is running, for galion_build_info.
   GALION_VERSION: env.string().default('dev'),
   GALION_REVISION: env.string().default('unknown'),
@@ -107,6 +108,8 @@ export interface CommonConfig {
   corsOrigins: string[];
   bodyLimit: string;
   trustProxy: number;
+  /** Requests one process serves at once before it answers 503 (0: no bound). */
+  maxInFlight: number;
   /** The release and source revision of the running build (the image's GALION_VERSION and GALION_REVISION). */
   build: BuildInfo;
 }
@@ -126,6 +129,7 @@ export const readCommonConfig = (e: z.infer<z.ZodObject<typeof commonEnv>> & { P
   corsOrigins: e.CORS_ORIGINS,
   bodyLimit: e.BODY_LIMIT,
   trustProxy: e.TRUST_PROXY,
+  maxInFlight: e.MAX_IN_FLIGHT_REQUESTS,
   build: { version: e.GALION_VERSION, revision: e.GALION_REVISION },
 });
 

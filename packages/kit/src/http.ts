@@ -11,7 +11,7 @@ import { runWithContext } from './context.js';
 import { AppError, badRequest, dependencyUnavailable, isAppError } from './errors.js';
 import type { Health } from './health.js';
 import type { Logger } from './logger.js';
-import { routeLabel, type ServiceMetrics } from './metrics.js';
+import { Counter, routeLabel, type ServiceMetrics } from './metrics.js';
 import { parseOrThrow } from './validation.js';
 import { z } from './zod.js';
 
@@ -181,6 +181,11 @@ export interface HttpAppBase {
   trustProxy?: number;
   /** Serve `/metrics` on this app; false when a separate metrics port serves it. */
   serveMetrics?: boolean;
+  /**
+   * Requests served at once at most (0: no bound). Past it a request is answered 503 with
+   * Retry-After at once instead of waiting behind the others; the probes always pass.
+   */
+  maxInFlight?: number;
 }
 
 export interface HttpAppOptions extends HttpAppBase {
@@ -199,6 +204,7 @@ export const httpAppBase = (deps: HttpAppBase): HttpAppBase => ({
   bodyLimit: deps.bodyLimit,
   trustProxy: deps.trustProxy,
   serveMetrics: deps.serveMetrics,
+  maxInFlight: deps.maxInFlight,
 });
 
 /**
@@ -325,6 +331,13 @@ export const createHttpApp = (options: HttpAppOptions, api?: ApiRouter): Express
   app.set('query parser', 'simple');
 
   const securityHeaders = helmetHeaders();
+  const maxInFlight = options.maxInFlight ?? 0;
+  const shed = new Counter({
+    name: 'http_server_shed_total',
+    help: 'Requests answered 503 at once because the process was serving its maximum (MAX_IN_FLIGHT_REQUESTS).',
+    registers: [metrics.registry],
+  });
+  let inFlight = 0;
   // One middleware for what every request needs first: an id, security headers, a metric and a log line.
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
@@ -332,6 +345,18 @@ export const createHttpApp = (options: HttpAppOptions, api?: ApiRouter): Express
     req.id = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-ID', req.id);
     for (const [name, value] of securityHeaders) res.setHeader(name, value);
+    if (maxInFlight > 0 && !PROBE_PATHS.has(req.path)) {
+      if (inFlight >= maxInFlight) {
+        // Shedding costs next to nothing; queueing would make every client wait.
+        shed.inc();
+        res.status(503).set('Retry-After', '1').json({ error: 'overloaded', message: 'The service is at capacity; try again in a moment.', request_id: req.id });
+        return;
+      }
+      inFlight += 1;
+      res.once('close', () => {
+        inFlight -= 1;
+      });
+    }
     // So a trace can be found from the request id a client reports.
     trace.getActiveSpan()?.setAttribute('http.request.id', req.id);
     res.once('finish', () => {

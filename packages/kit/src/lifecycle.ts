@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { CommonConfig } from './config.js';
@@ -11,7 +11,9 @@ import { createLogger, type Logger } from './logger.js';
 /** Starts listening and resolves once the port is bound. Port 0 picks a free one. */
 export const listen = (app: Express, port: number, host = '0.0.0.0'): Promise<Server> =>
   new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    // A burst of connections waits in the kernel's queue (up to net.core.somaxconn) instead of
+    // being reset; the default backlog is 511.
+    const server = createServer(app).listen({ port, host, backlog: 4_096 });
     // Keep-alive longer than typical load balancer idle timeouts, so they close first.
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;

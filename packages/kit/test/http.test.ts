@@ -113,4 +113,44 @@ describe('the kit HTTP app', () => {
     expect(text).toContain('route="unmatched",status_code="404"');
     expect(text).not.toContain('/items/1');
   });
+
+  it('when the process serves its maximum of requests, then the next is answered 503 at once with Retry-After, probes still pass, and the count shows it', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const api = new ApiRouter().route({
+      method: 'get',
+      path: '/slow',
+      summary: 'slow',
+      responses: { 200: { description: 'ok' } },
+      handler: async () => {
+        await held;
+        return { body: { done: true } };
+      },
+    });
+    const app = createHttpApp(
+      { service: 't', logger: createLogger({ service: 't', level: 'silent' }), metrics, health: new Health(), maxInFlight: 2 },
+      api,
+    );
+    const server = app.listen(0);
+    const agent = supertest(server);
+    try {
+      const busy = [agent.get('/slow').then((r) => r.status), agent.get('/slow').then((r) => r.status)];
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      // The two held requests never finish on their own: an answer here did not wait for them.
+      const shed = await agent.get('/slow');
+      const probe = await agent.get('/livez');
+      release();
+
+      expect({ status: shed.status, error: shed.body.error, retryAfter: shed.headers['retry-after'] }).toEqual({ status: 503, error: 'overloaded', retryAfter: '1' });
+      expect(probe.status).toBe(200);
+      expect(await Promise.all(busy)).toEqual([200, 200]);
+      expect(await metrics.registry.metrics()).toContain('http_server_shed_total 1');
+      // Once the first two are done, there is room again.
+      expect((await agent.get('/slow')).status).toBe(200);
+    } finally {
+      server.close();
+    }
+  });
 });

@@ -140,6 +140,7 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
+    maxInFlight: config.maxInFlight,
     serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
     now,
   });

@@ -178,6 +178,7 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
+    maxInFlight: config.maxInFlight,
     serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
   });
   return { app, metrics, health, closers, auth, recovery, keys, verifier, relay };

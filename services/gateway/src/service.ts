@@ -132,6 +132,7 @@ export const composeGateway = async (config: GatewayConfig, infra: GatewayInfras
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
+    maxInFlight: config.maxInFlight,
     serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
   });
   return { app, metrics, health, closers, verifier, breakers, gatewayMetrics, openapi };

@@ -87,6 +87,7 @@ export const composeUsers = async (config: UsersConfig, infra: UsersInfrastructu
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
+    maxInFlight: config.maxInFlight,
     serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
   });
   return { app, metrics, health, closers, profiles, verifier, relay };
