@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from 'react';
+import { useEffect, useId, useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from 'react';
 import { ApiError } from './api';
 
 /** A mistake in what the user typed, found before anything is sent. */
@@ -83,7 +83,9 @@ export const ActionForm = ({
 };
 
 export const Page = ({ title, children }: { title: string; children: ReactNode }) => {
-  if (typeof document !== 'undefined') document.title = `${title} · Galion`;
+  useEffect(() => {
+    document.title = `${title} · Galion`;
+  }, [title]);
   return (
     <section className="page" aria-labelledby="page-title">
       <h1 id="page-title">{title}</h1>

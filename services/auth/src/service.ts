@@ -186,8 +186,7 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
 
 /** SMTP or the webhook, in the background with retries and counted; the log when neither is set. */
 const deliverMail = (mail: AuthConfig['mail'], deps: { registry: Registry; logger: Logger }): Mailer => {
-  const transport = mail.smtp ? new SmtpMailer(mail.smtp) : mail.webhookUrl ? new WebhookMailer(mail.webhookUrl) : undefined;
-  if (!transport) return new LogMailer(deps.logger);
+  // Registered either way, so the metrics contract holds whatever the mail settings.
   const sent = new Counter({ name: 'mail_sent_total', help: 'Mails the mail server or webhook accepted.', registers: [deps.registry] });
   const failures = new Counter({ name: 'mail_send_failures_total', help: 'Failed attempts to send a mail (each may be retried).', registers: [deps.registry] });
   const abandoned = new Counter({
@@ -199,6 +198,8 @@ const deliverMail = (mail: AuthConfig['mail'], deps: { registry: Registry; logge
   // Each reason at 0 from the start, so that rate() and increase() see the first one.
   for (const reason of ['attempts', 'queue_full', 'shutdown'] as const) abandoned.inc({ reason }, 0);
   const queued = new Gauge({ name: 'mail_queue_length', help: 'Mails waiting to be sent or under way.', registers: [deps.registry] });
+  const transport = mail.smtp ? new SmtpMailer(mail.smtp) : mail.webhookUrl ? new WebhookMailer(mail.webhookUrl) : undefined;
+  if (!transport) return new LogMailer(deps.logger);
   return new BackgroundMailer(transport, {
     ...mail,
     logger: deps.logger,

@@ -53,9 +53,15 @@ export const AdminOnly = ({ user, children }: { user: AuthUser; children: ReactN
     </Page>
   );
 
+interface ApiState<T> {
+  data?: T;
+  error?: unknown;
+  loading: boolean;
+}
+
 /** A result of the API: loading, failed or there. */
-const useApi = <T,>(path: string | undefined, reloadKey = 0) => {
-  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
+const useApi = <T,>(path: string | undefined, reloadKey = 0): ApiState<T> => {
+  const [state, setState] = useState<ApiState<T>>({ loading: true });
   useEffect(() => {
     if (!path) return;
     let cancelled = false;
@@ -70,6 +76,15 @@ const useApi = <T,>(path: string | undefined, reloadKey = 0) => {
   }, [path, reloadKey]);
   return state;
 };
+
+/** What a page shows of one API result: its error, a loading note, or `children` of the data. */
+const Fetched = <T,>({ state, what, children }: { state: ApiState<T>; what: string; children: (data: T) => ReactNode }) => (
+  <>
+    {state.error ? <ErrorMessage error={state.error} /> : null}
+    {state.loading && !state.data ? <Loading what={what} /> : null}
+    {state.data ? children(state.data) : null}
+  </>
+);
 
 const PRESETS = [
   { id: '24h', label: 'Last 24 hours', hours: 24 },
@@ -123,44 +138,47 @@ export const AdminOverviewPage = () => {
         ) : null}
       </fieldset>
       {!valid ? <p role="alert">The start of the range must be before its end.</p> : null}
-      {summary.error ? <ErrorMessage error={summary.error} /> : null}
-      {summary.loading && !summary.data ? <Loading what="the summary" /> : null}
-      {summary.data ? (
-        <>
-          <dl className="totals" aria-label="Totals">
-            <div>
-              <dt>Events</dt>
-              <dd data-testid="total">{summary.data.total}</dd>
-            </div>
-            <div>
-              <dt>Distinct users</dt>
-              <dd data-testid="distinct-users">{summary.data.distinct_users}</dd>
-            </div>
-            <div>
-              <dt>First event</dt>
-              <dd>{when(summary.data.first_event_at)}</dd>
-            </div>
-            <div>
-              <dt>Last event</dt>
-              <dd>{when(summary.data.last_event_at)}</dd>
-            </div>
-          </dl>
-          {summary.data.total === 0 ? <p role="status">No events in this range.</p> : null}
-          <BarList
-            title="Events by type"
-            points={Object.entries(summary.data.by_type)
-              .filter(([, count]) => count > 0)
-              .sort((a, b) => b[1] - a[1])
-              .map(([label, value]) => ({ label, value }))}
-          />
-        </>
-      ) : null}
+      <Fetched state={summary} what="the summary">
+        {(data) => (
+          <>
+            <dl className="totals" aria-label="Totals">
+              <div>
+                <dt>Events</dt>
+                <dd data-testid="total">{data.total}</dd>
+              </div>
+              <div>
+                <dt>Distinct users</dt>
+                <dd data-testid="distinct-users">{data.distinct_users}</dd>
+              </div>
+              <div>
+                <dt>First event</dt>
+                <dd>{when(data.first_event_at)}</dd>
+              </div>
+              <div>
+                <dt>Last event</dt>
+                <dd>{when(data.last_event_at)}</dd>
+              </div>
+            </dl>
+            {data.total === 0 ? <p role="status">No events in this range.</p> : null}
+            <BarList
+              title="Events by type"
+              points={Object.entries(data.by_type)
+                .filter(([, count]) => count > 0)
+                .sort((a, b) => b[1] - a[1])
+                .map(([label, value]) => ({ label, value }))}
+            />
+          </>
+        )}
+      </Fetched>
       {series.error ? <ErrorMessage error={series.error} /> : null}
       {series.data ? (
         <ColumnChart
           title={`Events per ${series.data.interval}`}
           points={series.data.buckets.map((b) => ({
-            label: series.data!.interval === 'hour' ? new Date(b.start).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : new Date(b.start).toLocaleDateString(),
+            label:
+              series.data!.interval === 'hour'
+                ? new Date(b.start).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })
+                : new Date(b.start).toLocaleDateString(),
             value: b.count,
           }))}
         />
@@ -181,7 +199,17 @@ const useCursorPages = (key: string) => {
   };
 };
 
-const Pager = ({ page, next, onNext, onPrevious }: { page: number; next: string | null | undefined; onNext: () => void; onPrevious: () => void }) => (
+const Pager = ({
+  page,
+  next,
+  onNext,
+  onPrevious,
+}: {
+  page: number;
+  next: string | null | undefined;
+  onNext: () => void;
+  onPrevious: () => void;
+}) => (
   <nav className="pager" aria-label="Pages">
     <button type="button" onClick={onPrevious} disabled={page <= 1}>
       Previous
@@ -191,6 +219,13 @@ const Pager = ({ page, next, onNext, onPrevious }: { page: number; next: string 
       Next
     </button>
   </nav>
+);
+
+/** A page of events: the API's error, a loading note, `empty` when there are none, or the table. */
+const EventResult = ({ state, empty }: { state: ApiState<EventPage>; empty: string }) => (
+  <Fetched state={state} what="the events">
+    {(data) => (data.events.length === 0 ? <p role="status">{empty}</p> : <EventTable events={data.events} />)}
+  </Fetched>
 );
 
 const EventTable = ({ events }: { events: AnalyticsEvent[] }) => (
@@ -246,11 +281,13 @@ export const AdminEventsPage = () => {
         </label>
         <button type="submit">Filter</button>
       </form>
-      {result.error ? <ErrorMessage error={result.error} /> : null}
-      {result.loading && !result.data ? <Loading what="the events" /> : null}
-      {result.data && result.data.events.length === 0 ? <p role="status">No events match.</p> : null}
-      {result.data && result.data.events.length > 0 ? <EventTable events={result.data.events} /> : null}
-      <Pager page={pages.page} next={result.data?.next_cursor} onNext={() => result.data?.next_cursor && pages.next(result.data.next_cursor)} onPrevious={pages.previous} />
+      <EventResult state={result} empty="No events match." />
+      <Pager
+        page={pages.page}
+        next={result.data?.next_cursor}
+        onNext={() => result.data?.next_cursor && pages.next(result.data.next_cursor)}
+        onPrevious={pages.previous}
+      />
     </Page>
   );
 };
@@ -310,71 +347,116 @@ export const AdminUsersPage = ({ me }: { me: AuthUser }) => {
         <label>
           Search <input name="q" type="search" defaultValue={query.q} placeholder="name or email" />
         </label>
-        <Select label="Role" name="role" value={query.role} options={[['', 'any'], ['user', 'user'], ['admin', 'admin']]} />
-        <Select label="Status" name="status" value={query.status} options={[['', 'any'], ['active', 'active'], ['inactive', 'inactive']]} />
-        <Select label="Sort by" name="sort" value={query.sort} options={[['created_at', 'joined'], ['name', 'name'], ['email', 'email']]} />
-        <Select label="Order" name="order" value={query.order} options={[['desc', 'descending'], ['asc', 'ascending']]} />
+        <Select
+          label="Role"
+          name="role"
+          value={query.role}
+          options={[
+            ['', 'any'],
+            ['user', 'user'],
+            ['admin', 'admin'],
+          ]}
+        />
+        <Select
+          label="Status"
+          name="status"
+          value={query.status}
+          options={[
+            ['', 'any'],
+            ['active', 'active'],
+            ['inactive', 'inactive'],
+          ]}
+        />
+        <Select
+          label="Sort by"
+          name="sort"
+          value={query.sort}
+          options={[
+            ['created_at', 'joined'],
+            ['name', 'name'],
+            ['email', 'email'],
+          ]}
+        />
+        <Select
+          label="Order"
+          name="order"
+          value={query.order}
+          options={[
+            ['desc', 'descending'],
+            ['asc', 'ascending'],
+          ]}
+        />
         <button type="submit">Search</button>
       </form>
       <ErrorMessage error={actionError} />
-      {result.error ? <ErrorMessage error={result.error} /> : null}
-      {result.loading && !result.data ? <Loading what="the users" /> : null}
-      {result.data && result.data.items.length === 0 ? <p role="status">No users match.</p> : null}
-      {result.data && result.data.items.length > 0 ? (
-        <table className="grid">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Status</th>
-              <th scope="col">Joined</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {result.data.items.map((user) => (
-              <tr key={user.id}>
-                <td>
-                  <Link href={`/admin/users/${user.id}`}>{user.name}</Link>
-                </td>
-                <td>{user.email}</td>
-                <td>{user.role}</td>
-                <td>{user.active ? 'active' : 'inactive'}</td>
-                <td>{new Date(user.created_at).toLocaleDateString()}</td>
-                <td className="actions">
-                  <button
-                    type="button"
-                    onClick={() => void act(() => api('PATCH', `/api/v1/users/${user.id}`, { role: user.role === 'admin' ? 'user' : 'admin' }))}
-                    aria-label={`${user.role === 'admin' ? 'Demote' : 'Promote'} ${user.email}`}
-                  >
-                    {user.role === 'admin' ? 'Demote' : 'Promote'}
-                  </button>
-                  <button
-                    type="button"
-                    onClick={() => void act(() => api('PATCH', `/api/v1/users/${user.id}`, { active: !user.active }))}
-                    aria-label={`${user.active ? 'Deactivate' : 'Activate'} ${user.email}`}
-                  >
-                    {user.active ? 'Deactivate' : 'Activate'}
-                  </button>
-                  <button
-                    type="button"
-                    className="danger"
-                    disabled={user.id === me.id}
-                    onClick={() => {
-                      if (window.confirm(`Delete ${user.email} for good?`)) void act(() => api('DELETE', `/api/v1/users/${user.id}`));
-                    }}
-                    aria-label={`Delete ${user.email}`}
-                  >
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
-      <Pager page={pages.page} next={result.data?.next_cursor} onNext={() => result.data?.next_cursor && pages.next(result.data.next_cursor)} onPrevious={pages.previous} />
+      <Fetched state={result} what="the users">
+        {(data) =>
+          data.items.length === 0 ? (
+            <p role="status">No users match.</p>
+          ) : (
+            <table className="grid">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Email</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Joined</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.items.map((user) => (
+                  <tr key={user.id}>
+                    <td>
+                      <Link href={`/admin/users/${user.id}`}>{user.name}</Link>
+                    </td>
+                    <td>{user.email}</td>
+                    <td>{user.role}</td>
+                    <td>{user.active ? 'active' : 'inactive'}</td>
+                    <td>{new Date(user.created_at).toLocaleDateString()}</td>
+                    <td className="actions">
+                      <button
+                        type="button"
+                        onClick={() =>
+                          void act(() => api('PATCH', `/api/v1/users/${user.id}`, { role: user.role === 'admin' ? 'user' : 'admin' }))
+                        }
+                        aria-label={`${user.role === 'admin' ? 'Demote' : 'Promote'} ${user.email}`}
+                      >
+                        {user.role === 'admin' ? 'Demote' : 'Promote'}
+                      </button>
+                      <button
+                        type="button"
+                        onClick={() => void act(() => api('PATCH', `/api/v1/users/${user.id}`, { active: !user.active }))}
+                        aria-label={`${user.active ? 'Deactivate' : 'Activate'} ${user.email}`}
+                      >
+                        {user.active ? 'Deactivate' : 'Activate'}
+                      </button>
+                      <button
+                        type="button"
+                        className="danger"
+                        disabled={user.id === me.id}
+                        onClick={() => {
+                          if (window.confirm(`Delete ${user.email} for good?`)) void act(() => api('DELETE', `/api/v1/users/${user.id}`));
+                        }}
+                        aria-label={`Delete ${user.email}`}
+                      >
+                        Delete
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Fetched>
+      <Pager
+        page={pages.page}
+        next={result.data?.next_cursor}
+        onNext={() => result.data?.next_cursor && pages.next(result.data.next_cursor)}
+        onPrevious={pages.previous}
+      />
     </Page>
   );
 };
@@ -383,33 +465,37 @@ export const AdminUserPage = () => {
   const { id } = useParams<{ id: string }>();
   const profile = useApi<Profile>(`/api/v1/users/${id}`);
   const pages = useCursorPages(id);
-  const events = useApi<EventPage>(`/api/v1/analytics/users/${id}/events?limit=25${pages.cursor ? `&cursor=${encodeURIComponent(pages.cursor)}` : ''}`);
+  const events = useApi<EventPage>(
+    `/api/v1/analytics/users/${id}/events?limit=25${pages.cursor ? `&cursor=${encodeURIComponent(pages.cursor)}` : ''}`,
+  );
   return (
     <Page title={profile.data ? profile.data.name : 'User'}>
-      {profile.error ? <ErrorMessage error={profile.error} /> : null}
-      {profile.loading && !profile.data ? <Loading what="the profile" /> : null}
-      {profile.data ? (
-        <dl className="facts">
-          <dt>Email</dt>
-          <dd>{profile.data.email}</dd>
-          <dt>Role</dt>
-          <dd>{profile.data.role}</dd>
-          <dt>Status</dt>
-          <dd>{profile.data.active ? 'active' : 'inactive'}</dd>
-          <dt>Joined</dt>
-          <dd>{new Date(profile.data.created_at).toLocaleString()}</dd>
-          <dt>Bio</dt>
-          <dd>{profile.data.bio ?? '—'}</dd>
-          <dt>Time zone</dt>
-          <dd>{profile.data.timezone ?? '—'}</dd>
-        </dl>
-      ) : null}
+      <Fetched state={profile} what="the profile">
+        {(data) => (
+          <dl className="facts">
+            <dt>Email</dt>
+            <dd>{data.email}</dd>
+            <dt>Role</dt>
+            <dd>{data.role}</dd>
+            <dt>Status</dt>
+            <dd>{data.active ? 'active' : 'inactive'}</dd>
+            <dt>Joined</dt>
+            <dd>{new Date(data.created_at).toLocaleString()}</dd>
+            <dt>Bio</dt>
+            <dd>{data.bio ?? '—'}</dd>
+            <dt>Time zone</dt>
+            <dd>{data.timezone ?? '—'}</dd>
+          </dl>
+        )}
+      </Fetched>
       <h2>Timeline</h2>
-      {events.error ? <ErrorMessage error={events.error} /> : null}
-      {events.loading && !events.data ? <Loading what="the events" /> : null}
-      {events.data && events.data.events.length === 0 ? <p role="status">No events for this user.</p> : null}
-      {events.data && events.data.events.length > 0 ? <EventTable events={events.data.events} /> : null}
-      <Pager page={pages.page} next={events.data?.next_cursor} onNext={() => events.data?.next_cursor && pages.next(events.data.next_cursor)} onPrevious={pages.previous} />
+      <EventResult state={events} empty="No events for this user." />
+      <Pager
+        page={pages.page}
+        next={events.data?.next_cursor}
+        onNext={() => events.data?.next_cursor && pages.next(events.data.next_cursor)}
+        onPrevious={pages.previous}
+      />
     </Page>
   );
 };
