@@ -546,7 +546,8 @@ down() {
     sleep 0.5
   done
   # Anything still mounted under the state dir (volumes, container root filesystems).
-  grep " $STATE/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  # No mount left (a cluster that never got as far as the kubelet) is not an error.
+  { grep " $STATE/" /proc/mounts || true; } | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   local ns
   for ns in $(ls /var/run/netns 2>/dev/null | sort | comm -13 "$STATE/netns.before" - 2>/dev/null); do
     ip netns delete "$ns" 2>/dev/null || true

@@ -438,11 +438,20 @@ describe('Kubernetes operations', () => {
 
     await expect(refused).rejects.toThrow(/TooManyRequests|429|disruption budget/);
     await rolledOut('gateway');
-    await eventually('three Ready gateway pods again', async () => ((await servicePods()).gateway.filter((p) => p.ready).length === 3 ? true : undefined), 120_000);
+    // The evicted pod may still be shutting down, Ready, beside its replacement: it does not count.
+    await eventually('three Ready gateway pods again', async () => ((await servicePods()).gateway.filter((p) => p.ready && !p.terminating).length === 3 ? true : undefined), 120_000);
   });
 
   test('when the node is drained of the release’s pods under load, then the drain evicts them pod by pod within each budget, no request fails, and every Deployment is whole again', async () => {
-    const before = await servicePods();
+    // The drain's list is every pod of the release: start from 3 Running, Ready pods per service
+    // and none starting or shutting down, so that list and this one are the same.
+    const before = await eventually('3 settled pods of every service', async () => {
+      const pods = await releasePods();
+      // Completed hook and test pods are no Deployment's and no drain's concern.
+      const settled = pods.filter((p) => p.phase !== 'Succeeded' && p.phase !== 'Failed').every((p) => p.phase === 'Running' && p.ready && !p.terminating);
+      const perService = await servicePods();
+      return settled && services.every((service) => perService[service].length === 3) ? perService : undefined;
+    }, 120_000);
     const original = new Set(services.flatMap((service) => before[service].map((pod) => pod.name)));
     const load = startLoad(target(), { clients: 4, maxMs: 600_000, maxRequests: 100_000, pauseMs: 100, next: () => ({ method: 'GET', path: '/api/v1/auth/.well-known/jwks.json' }) });
     // Ready pods per service, sampled through the drain: the budget allows one fewer than three.
