@@ -19,13 +19,15 @@ COPY apps ./apps
 COPY packages ./packages
 COPY services ./services
 # The gateway serves the web app: its Vite build (apps/web/dist) ships inside the gateway image as
-# the @galion/web dependency, so one image and one rollout carry the API edge and the pages.
+# the @galion/web dependency, so one image and one rollout carry the API edge and the pages; the
+# docs page's renderer is its swagger-ui-dist dependency, read from node_modules at start-up.
 RUN pnpm install --frozen-lockfile --offline \
  && pnpm exec tsc -b \
  && if [ "${SERVICE}" = gateway ]; then pnpm --filter @galion/web run build; fi \
  && pnpm deploy --legacy --filter "@galion/${SERVICE}" --prod /out \
  && test -f "/out/dist/main.js" \
- && if [ "${SERVICE}" = gateway ]; then test -f /out/node_modules/@galion/web/dist/index.html; fi
+ && if [ "${SERVICE}" = gateway ]; then test -f /out/node_modules/@galion/web/dist/index.html \
+      && test -f /out/node_modules/swagger-ui-dist/swagger-ui-bundle.js; fi
 
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE

@@ -62,5 +62,7 @@ bash "$(dirname "${BASH_SOURCE[0]}")/install-chart-tools.sh"
 bash "$(dirname "${BASH_SOURCE[0]}")/install-observability-tools.sh"
 # Mailpit: the SMTP server the mail tests and `npm start` deliver to.
 bash "$(dirname "${BASH_SOURCE[0]}")/install-mailpit.sh"
+# schemathesis: the contract test of the OpenAPI document (tests/contract).
+bash "$(dirname "${BASH_SOURCE[0]}")/install-schemathesis.sh"
 # The local Kubernetes cluster's components (tests/cluster, scripts/cluster/cluster.sh).
 bash "$(dirname "${BASH_SOURCE[0]}")/cluster/install-cluster-tools.sh"

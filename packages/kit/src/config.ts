@@ -70,6 +70,35 @@ export const env = {
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 };
 
+/**
+ * The HTTP server's limits on a client's time (docs/gateway.md: Limits under load). A client
+ * slower than these is cut off with 408, so it cannot hold a connection and a parser for long.
+ */
+export interface ServerLimits {
+  /** From a request's first byte to the end of its headers. */
+  headersTimeoutMs: number;
+  /** From a request's first byte to the end of its body (the response is not counted). */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+  /** Requests on one connection before the server closes it (0: no limit). */
+  maxRequestsPerSocket: number;
+}
+
+/** The defaults of `ServerLimits`, also for servers started without a configuration (tests, benchmarks). */
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  // Enough for any real client over a slow link; a slowloris client is cut off within seconds.
+  headersTimeoutMs: 10_000,
+  // Bodies are at most BODY_LIMIT (100 kB by default): half a minute is a very slow upload.
+  requestTimeoutMs: 30_000,
+  // Longer than the idle timeout of the usual load balancers and ingress controllers (60 s), so
+  // they close idle connections first and never send on one the server is closing.
+  keepAliveTimeoutMs: 65_000,
+  // A Kubernetes Service balances connections, not requests: a connection closed now and then
+  // (one handshake per thousand requests) lets replicas added by a scale-out get their share.
+  maxRequestsPerSocket: 1_000,
+};
+
 /** The settings every service shares, with their defaults. */
 export const commonEnv = {
   HOST: env.string().default('0.0.0.0'),
@@ -84,6 +113,12 @@ export const commonEnv = {
     .default('100kb'),
   TRUST_PROXY: env.int(0, 10).default(1),
   MAX_IN_FLIGHT_REQUESTS: env.int(0, 1_000_000).default(1_024),
+  // Tests and the contract run: an answer its route does not declare becomes a 500 (ApiRouter).
+  API_CHECK_RESPONSES: env.bool().default(false),
+  HTTP_HEADERS_TIMEOUT_MS: env.int(100, 600_000).default(DEFAULT_SERVER_LIMITS.headersTimeoutMs),
+  HTTP_REQUEST_TIMEOUT_MS: env.int(100, 3_600_000).default(DEFAULT_SERVER_LIMITS.requestTimeoutMs),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: env.int(1_000, 3_600_000).default(DEFAULT_SERVER_LIMITS.keepAliveTimeoutMs),
+  HTTP_MAX_REQUESTS_PER_SOCKET: env.int(0, 1_000_000).default(DEFAULT_SERVER_LIMITS.maxRequestsPerSocket),
   // Set by the image build (Dockerfile): what is running, for galion_build_info.
   GALION_VERSION: env.string().default('dev'),
   GALION_REVISION: env.string().default('unknown'),
@@ -110,6 +145,10 @@ export interface CommonConfig {
   trustProxy: number;
   /** Requests one process serves at once before it answers 503 (0: no bound). */
   maxInFlight: number;
+  /** Hold every API answer to its route's declaration (API_CHECK_RESPONSES; tests only). */
+  checkResponses: boolean;
+  /** How the HTTP server treats slow and idle clients. */
+  server: ServerLimits;
   /** The release and source revision of the running build (the image's GALION_VERSION and GALION_REVISION). */
   build: BuildInfo;
 }
@@ -118,6 +157,21 @@ export interface BuildInfo {
   version: string;
   revision: string;
 }
+
+const readServerLimits = (e: z.infer<z.ZodObject<typeof commonEnv>>): ServerLimits => {
+  // Node refuses a headers deadline past the request deadline: said here, at start, by name.
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid configuration, fix these environment variables:\n  HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
+  }
+  return {
+    headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxRequestsPerSocket: e.HTTP_MAX_REQUESTS_PER_SOCKET,
+  };
+};
 
 export const readCommonConfig = (e: z.infer<z.ZodObject<typeof commonEnv>> & { PORT: number }): CommonConfig => ({
   port: e.PORT,
@@ -130,6 +184,8 @@ export const readCommonConfig = (e: z.infer<z.ZodObject<typeof commonEnv>> & { P
   bodyLimit: e.BODY_LIMIT,
   trustProxy: e.TRUST_PROXY,
   maxInFlight: e.MAX_IN_FLIGHT_REQUESTS,
+  checkResponses: e.API_CHECK_RESPONSES,
+  server: readServerLimits(e),
   build: { version: e.GALION_VERSION, revision: e.GALION_REVISION },
 });
 

@@ -1,19 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { context, trace } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import cors from 'cors';
-import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
-import { match, type MatchFunction } from 'path-to-regexp';
+import type { ApiRouter } from './api-router.js';
+import type { CommonConfig } from './config.js';
 import { runWithContext } from './context.js';
 import { AppError, badRequest, dependencyUnavailable, isAppError } from './errors.js';
 import type { Health } from './health.js';
 import type { Logger } from './logger.js';
 import { Counter, routeLabel, type ServiceMetrics } from './metrics.js';
-import { parseOrThrow } from './validation.js';
-import { z } from './zod.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -22,151 +20,6 @@ declare global {
       /** The request id: the caller's sane `X-Request-ID`, or one generated here. */
       id: string;
     }
-  }
-}
-
-export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
-type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
-
-export interface Reply {
-  status?: number;
-  body?: unknown;
-  /** A list value sends the header once per item (Set-Cookie). */
-  headers?: Record<string, string | string[]>;
-}
-
-export interface RouteInput<B, Q, P> {
-  body: B;
-  query: Q;
-  params: P;
-  req: Request;
-  res: Response;
-}
-
-/** A response of a route: a success with its schema, or an error status with what it means. */
-export type ResponseSpec = { description: string; schema?: z.ZodType; contentType?: string } | string;
-
-export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType | undefined, P extends z.ZodType | undefined> {
-  method: HttpMethod;
-  /** OpenAPI-style path, e.g. `/api/v1/users/{id}`. */
-  path: string;
-  summary: string;
-  description?: string;
-  tags?: string[];
-  /** Marks the route as needing a bearer token in the OpenAPI document. */
-  security?: 'bearer';
-  /** Middleware that runs before validation, e.g. authentication. */
-  before?: RequestHandler[];
-  body?: B;
-  query?: Q;
-  params?: P;
-  responses: Record<number, ResponseSpec>;
-  /** Returns what to send, or sends it itself through `res` and returns nothing. */
-  handler: (input: RouteInput<Infer<B>, Infer<Q>, Infer<P>>) => Promise<Reply | void> | Reply | void;
-}
-
-export const ErrorResponseSchema = z
-  .object({
-    error: z.string().openapi({ example: 'validation_failed' }),
-    message: z.string(),
-    request_id: z.string(),
-    details: z.array(z.object({ path: z.string(), message: z.string(), code: z.string().optional() })).optional(),
-  })
-  .openapi('Error');
-
-const toExpressPath = (openApiPath: string): string => openApiPath.replace(/\{(\w+)\}/g, ':$1');
-
-/**
- * Routes and their OpenAPI description from one declaration: the zod schema that validates a
- * payload is the one the document shows, so the two cannot drift apart.
- */
-export class ApiRouter {
-  readonly router: Router = express.Router();
-  readonly registry = new OpenAPIRegistry();
-  private readonly routes: { method: string; matches: MatchFunction<object> }[] = [];
-
-  constructor() {
-    this.registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-    this.registry.register('Error', ErrorResponseSchema);
-  }
-
-  route<
-    B extends z.ZodType | undefined = undefined,
-    Q extends z.ZodType | undefined = undefined,
-    P extends z.ZodType | undefined = undefined,
-  >(spec: RouteSpec<B, Q, P>): this {
-    const expressPath = toExpressPath(spec.path);
-    this.routes.push({ method: spec.method.toUpperCase(), matches: match(expressPath) });
-    this.registerOpenApi(spec);
-    const handle: RequestHandler = async (req, res) => {
-      res.locals.routeTemplate = spec.path;
-      const input = {
-        body: (spec.body ? parseOrThrow(spec.body, req.body ?? {}, 'body') : undefined) as Infer<B>,
-        query: (spec.query ? parseOrThrow(spec.query, { ...req.query }, 'query') : undefined) as Infer<Q>,
-        params: (spec.params ? parseOrThrow(spec.params, req.params, 'params') : undefined) as Infer<P>,
-        req,
-        res,
-      };
-      const reply = await spec.handler(input);
-      if (!reply || res.headersSent) return;
-      if (reply.headers) res.set(reply.headers);
-      res.status(reply.status ?? 200);
-      if (reply.body === undefined) res.end();
-      else res.json(reply.body);
-    };
-    const markRoute: RequestHandler = (_req, res, next) => {
-      res.locals.routeTemplate = spec.path;
-      next();
-    };
-    this.router[spec.method](expressPath, markRoute, ...(spec.before ?? []), handle);
-    return this;
-  }
-
-  /** The methods some route serves at this path; empty when no route knows the path. */
-  allowedMethods(path: string): string[] {
-    const methods = this.routes.filter((route) => route.matches(path)).map((route) => route.method);
-    if (methods.includes('GET')) methods.push('HEAD');
-    return [...new Set(methods)];
-  }
-
-  openApiDocument(info: { title: string; version: string; description?: string }): object {
-    return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
-      openapi: '3.1.0',
-      info,
-    });
-  }
-
-  private registerOpenApi<B, Q, P>(
-    spec: RouteSpec<B & (z.ZodType | undefined), Q & (z.ZodType | undefined), P & (z.ZodType | undefined)>,
-  ): void {
-    const responses = Object.fromEntries(
-      Object.entries(spec.responses).map(([status, response]) => {
-        if (typeof response === 'string') {
-          return [status, { description: response, content: { 'application/json': { schema: ErrorResponseSchema } } }];
-        }
-        return [
-          status,
-          {
-            description: response.description,
-            ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: response.schema } } } : {}),
-          },
-        ];
-      }),
-    );
-    this.registry.registerPath({
-      method: spec.method,
-      path: spec.path,
-      summary: spec.summary,
-      ...(spec.description ? { description: spec.description } : {}),
-      ...(spec.tags ? { tags: spec.tags } : {}),
-      ...(spec.security ? { security: [{ bearerAuth: [] }] } : {}),
-      request: {
-        ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body as z.ZodType } }, required: true } } : {}),
-        ...(spec.query ? { query: spec.query as never } : {}),
-        ...(spec.params ? { params: spec.params as never } : {}),
-      },
-      responses,
-    });
   }
 }
 
@@ -186,6 +39,8 @@ export interface HttpAppBase {
    * Retry-After at once instead of waiting behind the others; the probes always pass.
    */
   maxInFlight?: number;
+  /** Hold every answer of the API routes to their declaration (tests and the contract run; see ApiRouter). */
+  checkResponses?: boolean;
 }
 
 export interface HttpAppOptions extends HttpAppBase {
@@ -205,6 +60,19 @@ export const httpAppBase = (deps: HttpAppBase): HttpAppBase => ({
   trustProxy: deps.trustProxy,
   serveMetrics: deps.serveMetrics,
   maxInFlight: deps.maxInFlight,
+  checkResponses: deps.checkResponses,
+});
+
+/** The HttpAppBase settings that come from the common config, the same way in every service. */
+export const httpSettings = (
+  config: Pick<CommonConfig, 'corsOrigins' | 'bodyLimit' | 'trustProxy' | 'maxInFlight' | 'checkResponses' | 'metricsPort' | 'port'>,
+): Required<Pick<HttpAppBase, 'corsOrigins' | 'bodyLimit' | 'trustProxy' | 'maxInFlight' | 'checkResponses' | 'serveMetrics'>> => ({
+  corsOrigins: config.corsOrigins,
+  bodyLimit: config.bodyLimit,
+  trustProxy: config.trustProxy,
+  maxInFlight: config.maxInFlight,
+  checkResponses: config.checkResponses,
+  serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
 });
 
 /**
@@ -349,7 +217,10 @@ export const createHttpApp = (options: HttpAppOptions, api?: ApiRouter): Express
       if (inFlight >= maxInFlight) {
         // Shedding costs next to nothing; queueing would make every client wait.
         shed.inc();
-        res.status(503).set('Retry-After', '1').json({ error: 'overloaded', message: 'The service is at capacity; try again in a moment.', request_id: req.id });
+        res
+          .status(503)
+          .set('Retry-After', '1')
+          .json({ error: 'overloaded', message: 'The service is at capacity; try again in a moment.', request_id: req.id });
         return;
       }
       inFlight += 1;
@@ -419,6 +290,7 @@ export const createHttpApp = (options: HttpAppOptions, api?: ApiRouter): Express
   app.use((req, _res, next) => runWithContext({ requestId: req.id }, next));
 
   if (api) {
+    if (options.checkResponses) api.enableResponseChecks();
     if (options.openapi) {
       const { path, ...info } = options.openapi;
       const document = api.openApiDocument(info);

@@ -1,3 +1,4 @@
+export * from './api-router.js';
 export * from './config.js';
 export * from './context.js';
 export * from './db.js';
@@ -9,4 +10,4 @@ export * from './lifecycle.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './validation.js';
-export { z } from './zod.js';
+export { queryInteger, text, z } from './zod.js';

@@ -1,22 +1,37 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import type { CommonConfig } from './config.js';
+import { DEFAULT_SERVER_LIMITS, type CommonConfig, type ServerLimits } from './config.js';
 import type { Health } from './health.js';
 import type { Closers } from './kv.js';
 import { createMetricsApp } from './http.js';
 import type { ServiceMetrics } from './metrics.js';
 import { createLogger, type Logger } from './logger.js';
 
-/** Starts listening and resolves once the port is bound. Port 0 picks a free one. */
-export const listen = (app: Express, port: number, host = '0.0.0.0'): Promise<Server> =>
+/**
+ * Starts listening and resolves once the port is bound. Port 0 picks a free one. `limits` bound
+ * how long a client may take (config.ts `ServerLimits`); a client past them gets 408 and is cut off.
+ */
+export const listen = (app: Express, port: number, host = '0.0.0.0', limits: ServerLimits = DEFAULT_SERVER_LIMITS): Promise<Server> =>
   new Promise((resolve, reject) => {
+    const server = createServer(
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        // Node looks for connections past those deadlines this often; its default of 30 s would
+        // let a slow client outstay a 10 s headers timeout threefold.
+        connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+      },
+      app,
+    );
+    server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+    server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
+    // No inactivity timeout on the socket (server.timeout stays 0): idle connections end with the
+    // keep-alive timeout, slow senders with the two above, and a slow answer is bounded by whoever
+    // waits for it (the gateway's UPSTREAM_TIMEOUT_MS), not cut here.
     // A burst of connections waits in the kernel's queue (up to net.core.somaxconn) instead of
     // being reset; the default backlog is 511.
-    const server = createServer(app).listen({ port, host, backlog: 4_096 });
-    // Keep-alive longer than typical load balancer idle timeouts, so they close first.
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
+    server.listen({ port, host, backlog: 4_096 });
     server.once('listening', () => resolve(server));
     server.once('error', reject);
   });
@@ -130,6 +145,8 @@ export interface ServeOptions {
   metricsPort?: number | undefined;
   shutdownTimeoutMs: number;
   drainDelayMs: number;
+  /** The HTTP server's limits on clients; by default `DEFAULT_SERVER_LIMITS`. */
+  server?: ServerLimits;
   handleSignals?: boolean;
 }
 
@@ -142,10 +159,10 @@ export const serveService = async (service: ComposedService, options: ServeOptio
     drainDelayMs: options.drainDelayMs,
   });
   for (const closer of service.closers) lifecycle.onShutdown(closer.name, closer.close);
-  const server = await listen(service.app, options.port, options.host);
+  const server = await listen(service.app, options.port, options.host, options.server);
   lifecycle.addServer(server);
   if (options.metricsPort !== undefined && options.metricsPort !== options.port) {
-    lifecycle.addServer(await listen(createMetricsApp(service.metrics), options.metricsPort, options.host));
+    lifecycle.addServer(await listen(createMetricsApp(service.metrics), options.metricsPort, options.host, options.server));
   }
   if (options.handleSignals !== false) lifecycle.handleSignals();
   const url = serverUrl(server);
@@ -176,5 +193,6 @@ export const runService = <C extends CommonConfig>(
       metricsPort: config.metricsPort,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       drainDelayMs: config.drainDelayMs,
+      server: config.server,
     });
   });

@@ -1,5 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, get as httpGet, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { closeServer, commonEnv, ConfigError, DEFAULT_SERVER_LIMITS, listen, loadConfig, readCommonConfig, z } from '@galion/kit';
+import { eventually } from '@galion/localdeps';
+import express from 'express';
 
 const fixture = path.join(__dirname, 'fixtures', 'slow-server.cjs');
 
@@ -44,5 +49,130 @@ describe('graceful shutdown', () => {
     expect((await readiness.json()).checks.shutdown).toMatch(/draining/);
     expect((await fetch(`${url}/slow`)).status).toBe(200);
     expect(await exited).toBe(0);
+  });
+});
+
+/** A raw connection to `server`, to send requests byte by byte and see exactly what comes back. */
+const rawClient = (server: Server) => {
+  const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => undefined);
+  return {
+    socket,
+    closed,
+    received: () => received,
+    /** Resolves once `count` complete answers (headers and a Content-Length body) have come. */
+    answers: async (count: number): Promise<string[]> => {
+      await eventually(() => splitAnswers(received).length >= count || socket.destroyed, 10_000, `${count} answers`);
+      return splitAnswers(received);
+    },
+  };
+};
+
+const splitAnswers = (text: string): string[] => {
+  const answers: string[] = [];
+  let rest = text;
+  for (;;) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) return answers;
+    const length = Number(/content-length: (\d+)/i.exec(rest.slice(0, end))?.[1] ?? 0);
+    if (rest.length < end + 4 + length) return answers;
+    answers.push(rest.slice(0, end + 4 + length));
+    rest = rest.slice(end + 4 + length);
+  }
+};
+
+/** The limits as a service reads them from its environment. */
+const limitsFrom = (env: Record<string, string>) =>
+  readCommonConfig(loadConfig(z.object({ ...commonEnv, PORT: z.number().default(0) }), env)).server;
+
+describe('server limits', () => {
+  const servers: Server[] = [];
+  const start = async (env: Record<string, string>) => {
+    const app = express();
+    app.get('/hello', (_req, res) => {
+      res.json({ hello: 'world' });
+    });
+    app.post('/echo', express.json(), (req, res) => {
+      res.json(req.body);
+    });
+    const server = await listen(app, 0, '127.0.0.1', limitsFrom(env));
+    servers.push(server);
+    return server;
+  };
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => closeServer(server, 0)));
+  });
+
+  it('when a client sends its headers slower than HTTP_HEADERS_TIMEOUT_MS allows, then it gets 408 and the connection is closed', async () => {
+    const server = await start({ HTTP_HEADERS_TIMEOUT_MS: '300', HTTP_REQUEST_TIMEOUT_MS: '5000' });
+    const client = rawClient(server);
+    client.socket.write('GET /hello HTTP/1.1\r\nHost: test\r\n');
+    // A header line now and then, never the blank line that ends them (slowloris).
+    const dribble = setInterval(() => client.socket.write('X-Slow: 1\r\n'), 50);
+    try {
+      await client.closed;
+    } finally {
+      clearInterval(dribble);
+    }
+    expect(client.received()).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('when a keep-alive connection idles longer than the headers timeout, then it stays open and its next request is served', async () => {
+    const server = await start({ HTTP_HEADERS_TIMEOUT_MS: '200', HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '10000' });
+    const client = rawClient(server);
+    client.socket.write('GET /hello HTTP/1.1\r\nHost: test\r\n\r\n');
+    await client.answers(1);
+    // Idle between requests is the keep-alive timeout's business, not the headers timeout's.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    client.socket.write('GET /hello HTTP/1.1\r\nHost: test\r\n\r\n');
+    const answers = await client.answers(2);
+    client.socket.destroy();
+    expect(answers.map((answer) => answer.split('\r\n')[0])).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+    expect(answers[0]).toMatch(/keep-alive: timeout=10/i);
+  });
+
+  it('when a client sends its body slower than HTTP_REQUEST_TIMEOUT_MS allows, then it gets 408 and the connection is closed', async () => {
+    const server = await start({ HTTP_HEADERS_TIMEOUT_MS: '200', HTTP_REQUEST_TIMEOUT_MS: '400' });
+    const client = rawClient(server);
+    client.socket.write('POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":"');
+    const dribble = setInterval(() => client.socket.write('x'), 50);
+    try {
+      await client.closed;
+    } finally {
+      clearInterval(dribble);
+    }
+    expect(client.received()).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('when a connection has carried HTTP_MAX_REQUESTS_PER_SOCKET requests, then its last answer says Connection: close and the client goes on over a new one', async () => {
+    const server = await start({ HTTP_MAX_REQUESTS_PER_SOCKET: '2' });
+    let connections = 0;
+    server.on('connection', () => (connections += 1));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const { port } = server.address() as AddressInfo;
+    const get = () =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        httpGet({ agent, host: '127.0.0.1', port, path: '/hello' }, (res) => {
+          res.resume();
+          res.once('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        }).once('error', reject);
+      });
+    const answers = [await get(), await get(), await get()];
+    agent.destroy();
+    expect(answers).toEqual([
+      { status: 200, connection: 'keep-alive' },
+      { status: 200, connection: 'close' },
+      { status: 200, connection: 'keep-alive' },
+    ]);
+    expect(connections).toBe(2);
+  });
+
+  it('when HTTP_HEADERS_TIMEOUT_MS exceeds HTTP_REQUEST_TIMEOUT_MS, then start-up fails naming it', () => {
+    expect(() => limitsFrom({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(ConfigError);
+    expect(() => limitsFrom({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
+    expect(limitsFrom({})).toEqual(DEFAULT_SERVER_LIMITS);
   });
 });

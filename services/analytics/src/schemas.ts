@@ -1,5 +1,5 @@
 import { EVENT_TYPES, type EventType } from '@galion/events';
-import { z } from '@galion/kit';
+import { queryInteger, text, z } from '@galion/kit';
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)(:([0-5]\d)(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/i;
@@ -21,7 +21,8 @@ const instant = (description: string) =>
       message: 'must be an ISO-8601 date-time with offset (2025-01-31T12:00:00Z) or a date (2025-01-31, midnight UTC)',
     })
     .transform((value) => parseInstant(value) as Date)
-    .openapi({ description, example: '2025-01-31T00:00:00Z', format: 'date-time' });
+    // A date-time with offset or a date: both formats, so what the document allows is what parses.
+    .openapi({ description, example: '2025-01-31T00:00:00Z', anyOf: [{ format: 'date-time' }, { format: 'date' }] });
 
 const eventType = z
   .enum(EVENT_TYPES as [EventType, ...EventType[]], { message: `must be one of ${EVENT_TYPES.join(', ')}` })
@@ -30,17 +31,14 @@ const eventType = z
 export const MAX_PAGE_SIZE = 1_000;
 export const DEFAULT_PAGE_SIZE = 100;
 
-const limit = z
-  .string()
-  .regex(/^\d{1,7}$/, 'must be a whole number')
-  .transform(Number)
-  .pipe(z.number().int().min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
-  .optional()
-  .openapi({ description: `Page size, 1 to ${MAX_PAGE_SIZE}; ${DEFAULT_PAGE_SIZE} by default.`, example: '100' });
+const limit = queryInteger({ min: 1, max: MAX_PAGE_SIZE }).openapi({
+  description: `Page size, 1 to ${MAX_PAGE_SIZE}; ${DEFAULT_PAGE_SIZE} by default.`,
+  example: DEFAULT_PAGE_SIZE,
+});
 
-const cursor = z.string().min(1).max(200).optional().openapi({ description: 'The next_cursor of the previous page, unchanged.' });
+const cursor = text({ min: 1, max: 200 }).optional().openapi({ description: 'The next_cursor of the previous page, unchanged.' });
 
-const userId = z.string().min(1).max(64);
+const userId = text({ min: 1, max: 64 });
 
 const from = instant('Start of the range, included. Default: 7 days before `to`.').optional();
 const to = instant('End of the range, excluded. Default: now.').optional();

@@ -9,6 +9,7 @@ import {
   type KeyValueStore,
   type Knex,
   type Logger,
+  httpSettings,
 } from '@galion/kit';
 import { createTokenVerifier, type KeySource, type TokenVerifier } from '@galion/tokens';
 import { createAnalyticsApp } from './app.js';
@@ -137,11 +138,7 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
     health,
     queries,
     verifier,
-    corsOrigins: config.corsOrigins,
-    bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
-    maxInFlight: config.maxInFlight,
-    serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
+    ...httpSettings(config),
     now,
   });
   return { app, metrics, health, closers, knex, ingestor, queries, maintenance, analyticsMetrics, verifier, consumer };

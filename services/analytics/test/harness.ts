@@ -63,6 +63,7 @@ export const startAnalytics = async (options: HarnessOptions = {}): Promise<Anal
   const env = {
     MIGRATE_ON_START: 'true',
     LOG_LEVEL: 'silent',
+    API_CHECK_RESPONSES: 'true',
     DATABASE_URL: databaseUrl,
     ANALYTICS_CONSUMER_ENABLED: options.bus ? 'true' : 'false',
     ...options.env,

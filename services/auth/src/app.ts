@@ -15,6 +15,8 @@ export interface AuthAppDeps extends HttpAppBase {
   issuer: string;
   /** The browser's refresh cookie (routes/refresh-cookie.ts). */
   refreshCookie: RefreshCookieSettings;
+  /** The password policy's minimum length, which the request schemas state. */
+  passwordMinLength: number;
 }
 
 /** The auth HTTP app, built from its dependencies; it does not listen. */

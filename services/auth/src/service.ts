@@ -9,6 +9,7 @@ import {
   type Registry,
   type KeyValueStore,
   type Logger,
+  httpSettings,
 } from '@galion/kit';
 import { connectEventBus, consumeEventsInTransaction, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
 import { StaticKeySource, StoreDenylist, TokenVerifier } from '@galion/tokens';
@@ -169,17 +170,14 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     verifier,
     keys,
     issuer: config.issuer,
+    passwordMinLength: config.passwordMinLength,
     refreshCookie: {
       paths: [`${AUTH_BASE}/refresh`, `${AUTH_BASE}/logout`],
       secure: new URL(config.issuer).protocol === 'https:',
       maxAgeSeconds: config.refreshTokenTtlSeconds,
       origin: new URL(config.issuer).origin,
     },
-    corsOrigins: config.corsOrigins,
-    bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
-    maxInFlight: config.maxInFlight,
-    serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
+    ...httpSettings(config),
   });
   return { app, metrics, health, closers, auth, recovery, keys, verifier, relay };
 };
@@ -188,7 +186,11 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
 const deliverMail = (mail: AuthConfig['mail'], deps: { registry: Registry; logger: Logger }): Mailer => {
   // Registered either way, so the metrics contract holds whatever the mail settings.
   const sent = new Counter({ name: 'mail_sent_total', help: 'Mails the mail server or webhook accepted.', registers: [deps.registry] });
-  const failures = new Counter({ name: 'mail_send_failures_total', help: 'Failed attempts to send a mail (each may be retried).', registers: [deps.registry] });
+  const failures = new Counter({
+    name: 'mail_send_failures_total',
+    help: 'Failed attempts to send a mail (each may be retried).',
+    registers: [deps.registry],
+  });
   const abandoned = new Counter({
     name: 'mail_abandoned_total',
     help: 'Mails not sent: every attempt failed (attempts), the queue was full (queue_full) or the process stopped (shutdown).',

@@ -24,7 +24,10 @@ const cookieOf = (headers: Record<string, unknown>): string => setCookies(header
 const browserLogin = async (harness = h) => {
   const user = newUser();
   await harness.http.post('/api/v1/auth/register').send(user).expect(201);
-  const login = await harness.http.post('/api/v1/auth/login').send({ email: user.email, password: user.password, session: 'cookie' }).expect(200);
+  const login = await harness.http
+    .post('/api/v1/auth/login')
+    .send({ email: user.email, password: user.password, session: 'cookie' })
+    .expect(200);
   return { user, login, cookie: cookieOf(login.headers), accessToken: login.body.access_token as string };
 };
 
@@ -81,23 +84,44 @@ describe('cookie sessions', () => {
     const { cookie } = await browserLogin();
 
     const noHeader = await h.http.post('/api/v1/auth/refresh').set('Cookie', cookie).send({});
-    const foreign = await h.http.post('/api/v1/auth/refresh').set('Cookie', cookie).set(csrf).set('Origin', 'https://evil.example').send({});
-    const sameSite = await h.http.post('/api/v1/auth/refresh').set('Cookie', cookie).set(csrf).set('Origin', 'http://localhost:8080').send({});
+    const foreign = await h.http
+      .post('/api/v1/auth/refresh')
+      .set('Cookie', cookie)
+      .set(csrf)
+      .set('Origin', 'https://evil.example')
+      .send({});
+    const sameSite = await h.http
+      .post('/api/v1/auth/refresh')
+      .set('Cookie', cookie)
+      .set(csrf)
+      .set('Origin', 'http://localhost:8080')
+      .send({});
 
-    expect([noHeader.status, noHeader.body.error, foreign.status, foreign.body.error]).toEqual([403, 'csrf_check_failed', 403, 'csrf_check_failed']);
+    expect([noHeader.status, noHeader.body.error, foreign.status, foreign.body.error]).toEqual([
+      403,
+      'csrf_check_failed',
+      403,
+      'csrf_check_failed',
+    ]);
     expect(sameSite.status).toBe(200);
   });
 
-  it('when there is no refresh token at all, then the answer is 400 in the error format', async () => {
-    const reply = await h.http.post('/api/v1/auth/refresh').send({}).expect(400);
+  it('when there is no refresh token at all, then the answer is 401 refresh_token_missing in the error format', async () => {
+    const reply = await h.http.post('/api/v1/auth/refresh').send({}).expect(401);
 
-    expect(reply.body).toMatchObject({ error: 'validation_failed', message: expect.stringMatching(/galion_refresh cookie/) });
+    expect(reply.body).toMatchObject({ error: 'refresh_token_missing', message: expect.stringMatching(/galion_refresh cookie/) });
   });
 
   it('when the browser logs out, then the cookie is removed from both paths and a replay of it is refused', async () => {
     const { cookie, accessToken } = await browserLogin();
 
-    const logout = await h.http.post('/api/v1/auth/logout').set('Authorization', `Bearer ${accessToken}`).set('Cookie', cookie).set(csrf).send({}).expect(204);
+    const logout = await h.http
+      .post('/api/v1/auth/logout')
+      .set('Authorization', `Bearer ${accessToken}`)
+      .set('Cookie', cookie)
+      .set(csrf)
+      .send({})
+      .expect(204);
     const replayed = await h.http.post('/api/v1/auth/refresh').set('Cookie', cookie).set(csrf).send({});
 
     expect(setCookies(logout.headers)).toEqual([

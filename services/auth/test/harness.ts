@@ -20,6 +20,8 @@ const TEST_ENV = {
   AUTH_ARGON2_MEMORY_KIB: '19456',
   AUTH_ARGON2_TIME_COST: '2',
   LOG_LEVEL: 'silent',
+  // Every answer is held to its route's declaration (a 500 otherwise).
+  API_CHECK_RESPONSES: 'true',
 };
 
 /** Starts auth in-process on its own fresh database and its own Redis key space. */

@@ -3,7 +3,13 @@ import { pollFor } from '@galion/localdeps';
 import { BackgroundMailer, retryDelayMs, type Mail, type Mailer } from '../src/domain/mailer';
 
 const logger = createLogger({ service: 'auth', level: 'silent' });
-const mail = (to = 'ada@example.com'): Mail => ({ to, subject: 'Reset your password', text: 'open …', purpose: 'password_reset', link: 'https://x/reset-password?token=t' });
+const mail = (to = 'ada@example.com'): Mail => ({
+  to,
+  subject: 'Reset your password',
+  text: 'open …',
+  purpose: 'password_reset',
+  link: 'https://x/reset-password?token=t',
+});
 
 /** A transport that fails its first `failures` sends, then accepts. */
 const flakyTransport = (failures: number) => {
@@ -69,7 +75,10 @@ describe('background delivery', () => {
     await mailer.send(mail());
     await pollFor('the mail to be given up', () => (counts.abandoned.length === 1 ? true : undefined));
 
-    expect({ attempts: attempts(), counts: { sent: counts.sent, attemptFailed: counts.attemptFailed, abandoned: counts.abandoned } }).toEqual({
+    expect({
+      attempts: attempts(),
+      counts: { sent: counts.sent, attemptFailed: counts.attemptFailed, abandoned: counts.abandoned },
+    }).toEqual({
       attempts: 3,
       counts: { sent: 0, attemptFailed: 3, abandoned: ['attempts'] },
     });
@@ -89,7 +98,14 @@ describe('background delivery', () => {
   test('when it is closed while a mail waits for a retry, then close() returns without waiting out the backoff and the mail is counted as abandoned at shutdown', async () => {
     const { transport } = flakyTransport(Infinity);
     const { counts, counters } = counting();
-    const mailer = new BackgroundMailer(transport, { maxAttempts: 10, baseDelayMs: 60_000, maxDelayMs: 60_000, maxQueued: 10, counters, logger });
+    const mailer = new BackgroundMailer(transport, {
+      maxAttempts: 10,
+      baseDelayMs: 60_000,
+      maxDelayMs: 60_000,
+      maxQueued: 10,
+      counters,
+      logger,
+    });
     await mailer.send(mail());
     await pollFor('the first failure', () => (counts.attemptFailed === 1 ? true : undefined));
 

@@ -47,7 +47,10 @@ describe('mail over SMTP', () => {
     await h.http.post('/api/v1/auth/email/verify-request').set('Authorization', `Bearer ${session.accessToken}`).expect(202);
     const mail = await mailTo(session.user.email, 'email_verification');
     const link = linkIn(mail);
-    await h.http.post('/api/v1/auth/email/verify').send({ token: link.searchParams.get('token') }).expect(204);
+    await h.http
+      .post('/api/v1/auth/email/verify')
+      .send({ token: link.searchParams.get('token') })
+      .expect(204);
 
     expect(mail.from).toBe('no-reply@galion.test');
     expect(`${link.origin}${link.pathname}`).toBe('https://app.example.com/verify-email');
@@ -61,7 +64,10 @@ describe('mail over SMTP', () => {
 
     await h.http.post('/api/v1/auth/password/forgot').send({ email: user.email }).expect(202);
     const link = linkIn(await mailTo(user.email, 'password_reset'));
-    await h.http.post('/api/v1/auth/password/reset').send({ token: link.searchParams.get('token'), new_password: 'a fresh passphrase here' }).expect(204);
+    await h.http
+      .post('/api/v1/auth/password/reset')
+      .send({ token: link.searchParams.get('token'), new_password: 'a fresh passphrase here' })
+      .expect(204);
 
     await h.http.post('/api/v1/auth/login').send({ email: user.email, password: user.password }).expect(401);
     await h.http.post('/api/v1/auth/login').send({ email: user.email, password: 'a fresh passphrase here' }).expect(200);
@@ -77,9 +83,13 @@ describe('mail over SMTP', () => {
       const started = Date.now();
       await h.http.post('/api/v1/auth/password/forgot').send({ email: user.email }).expect(202);
       answeredInMs = Date.now() - started;
-      await pollFor('two failed attempts', async () => ((await metric('mail_send_failures_total')) >= failuresBefore + 2 ? true : undefined), {
-        timeoutMs: 10_000,
-      });
+      await pollFor(
+        'two failed attempts',
+        async () => ((await metric('mail_send_failures_total')) >= failuresBefore + 2 ? true : undefined),
+        {
+          timeoutMs: 10_000,
+        },
+      );
       expect(await metric('mail_queue_length')).toBe(1);
     } finally {
       await mailpit.start();

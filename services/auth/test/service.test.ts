@@ -38,26 +38,50 @@ describe('configuration', () => {
     const base = { DATABASE_URL: 'postgres://localhost/auth', AUTH_GENERATE_SIGNING_KEY: 'true' };
 
     it('when an SMTP host is given without a From address, then AUTH_MAIL_FROM is named', () => {
-      expect(() => loadAuthConfig({ ...base, AUTH_SMTP_HOST: 'smtp.example.com' })).toThrow(/AUTH_MAIL_FROM: AUTH_SMTP_HOST needs AUTH_MAIL_FROM/);
+      expect(() => loadAuthConfig({ ...base, AUTH_SMTP_HOST: 'smtp.example.com' })).toThrow(
+        /AUTH_MAIL_FROM: AUTH_SMTP_HOST needs AUTH_MAIL_FROM/,
+      );
     });
 
     it('when both SMTP and a webhook are given, then start-up refuses the pair', () => {
       expect(() =>
-        loadAuthConfig({ ...base, AUTH_SMTP_HOST: 'smtp.example.com', AUTH_MAIL_FROM: 'a@example.com', AUTH_MAIL_WEBHOOK_URL: 'https://hook.example.com' }),
+        loadAuthConfig({
+          ...base,
+          AUTH_SMTP_HOST: 'smtp.example.com',
+          AUTH_MAIL_FROM: 'a@example.com',
+          AUTH_MAIL_WEBHOOK_URL: 'https://hook.example.com',
+        }),
       ).toThrow(/AUTH_SMTP_HOST: set AUTH_SMTP_HOST or AUTH_MAIL_WEBHOOK_URL, not both/);
     });
 
     it('when the TLS mode or the From address is malformed, then each is named', () => {
-      expect(() => loadAuthConfig({ ...base, AUTH_SMTP_HOST: 'smtp.example.com', AUTH_MAIL_FROM: 'a@example.com', AUTH_SMTP_TLS: 'ssl' })).toThrow(/AUTH_SMTP_TLS/);
-      expect(() => loadAuthConfig({ ...base, AUTH_SMTP_HOST: 'smtp.example.com', AUTH_MAIL_FROM: 'Galion <nobody>' })).toThrow(/AUTH_MAIL_FROM: must be an address/);
+      expect(() =>
+        loadAuthConfig({ ...base, AUTH_SMTP_HOST: 'smtp.example.com', AUTH_MAIL_FROM: 'a@example.com', AUTH_SMTP_TLS: 'ssl' }),
+      ).toThrow(/AUTH_SMTP_TLS/);
+      expect(() => loadAuthConfig({ ...base, AUTH_SMTP_HOST: 'smtp.example.com', AUTH_MAIL_FROM: 'Galion <nobody>' })).toThrow(
+        /AUTH_MAIL_FROM: must be an address/,
+      );
     });
 
     it('when SMTP is configured, then the settings come out as given with the defaults filled in', () => {
-      const config = loadAuthConfig({ ...base, AUTH_SMTP_HOST: 'smtp.example.com', AUTH_MAIL_FROM: 'Galion <no-reply@example.com>', AUTH_SMTP_USER: 'galion', AUTH_SMTP_PASSWORD: 'pw' });
+      const config = loadAuthConfig({
+        ...base,
+        AUTH_SMTP_HOST: 'smtp.example.com',
+        AUTH_MAIL_FROM: 'Galion <no-reply@example.com>',
+        AUTH_SMTP_USER: 'galion',
+        AUTH_SMTP_PASSWORD: 'pw',
+      });
 
       expect(config.mail).toEqual({
         webhookUrl: undefined,
-        smtp: { host: 'smtp.example.com', port: 587, tls: 'starttls', user: 'galion', password: 'pw', from: 'Galion <no-reply@example.com>' },
+        smtp: {
+          host: 'smtp.example.com',
+          port: 587,
+          tls: 'starttls',
+          user: 'galion',
+          password: 'pw',
+          from: 'Galion <no-reply@example.com>',
+        },
         maxAttempts: 6,
         baseDelayMs: 2000,
         maxDelayMs: 300000,

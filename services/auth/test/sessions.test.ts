@@ -40,9 +40,9 @@ describe('POST /api/v1/auth/refresh', () => {
     expect(thief.body.error).toBe('refresh_token_revoked');
   });
 
-  it('when the token is unknown or malformed, then 401 or 400', async () => {
+  it('when the token is unknown, missing or malformed, then 401 or 400', async () => {
     expect((await refresh('x'.repeat(43)).expect(401)).body.error).toBe('refresh_token_invalid');
-    await h.http.post('/api/v1/auth/refresh').send({}).expect(400);
+    expect((await h.http.post('/api/v1/auth/refresh').send({}).expect(401)).body.error).toBe('refresh_token_missing');
     await h.http.post('/api/v1/auth/refresh').send({ refresh_token: 12 }).expect(400);
   });
 

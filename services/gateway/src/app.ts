@@ -5,9 +5,9 @@ import { routeAccess, type RouteAccess } from './access.js';
 import { bodyLimitGuard } from './body.js';
 import { chain } from './chain.js';
 import type { UpstreamConfig } from './config.js';
-import { DOCS_CSP, DOCS_HTML } from './docs-page.js';
+import type { DocsSite } from './docs.js';
 import { prepareUpstreamHeaders } from './headers.js';
-import type { OpenApiAggregator } from './openapi.js';
+import type { OpenApiAggregator, OpenApiDocument } from './openapi.js';
 import type { RateLimiters } from './rate-limit.js';
 
 export interface GatewayAppDeps extends HttpAppBase {
@@ -19,6 +19,8 @@ export interface GatewayAppDeps extends HttpAppBase {
   limiters: RateLimiters;
   openapi: OpenApiAggregator;
   bodyLimit: string;
+  /** The docs page at /docs and its files (docs.ts). */
+  docs: DocsSite;
   /** Serves the web app at `/` (web-app.ts); none: only the API. */
   webApp?: RequestHandler;
 }
@@ -88,32 +90,43 @@ const proxyRoutes = (deps: GatewayAppDeps): RequestHandler => {
   };
 };
 
-/** The gateway's own routes: the merged OpenAPI document and the docs page. */
-const gatewayRoutes = (deps: GatewayAppDeps): ApiRouter =>
-  new ApiRouter()
+/**
+ * The gateway's own routes: the merged OpenAPI document (which lists these routes too) and the
+ * docs page.
+ */
+const gatewayRoutes = (deps: GatewayAppDeps): ApiRouter => {
+  const api = new ApiRouter();
+  let own: OpenApiDocument | undefined;
+  return api
     .route({
       method: 'get',
       path: '/api/v1/openapi.json',
       summary: 'The OpenAPI 3.1 document of the whole platform (every service, merged)',
       tags: ['gateway'],
       before: [deps.limiters.ip],
-      responses: { 200: { description: 'The merged document.', schema: z.object({}).passthrough() }, 429: 'Rate limited.' },
+      responses: {
+        200: { description: 'The merged document.', schema: z.object({}).passthrough() },
+        429: 'Too many requests from this address (rate_limited); see Retry-After.',
+      },
       handler: async ({ res }) => {
+        own ??= api.openApiDocument({ title: 'Galion gateway', version: '1.0.0' }) as OpenApiDocument;
         res.set('Cache-Control', 'public, max-age=60');
-        return { body: await deps.openapi.document() };
+        return { body: await deps.openapi.document([{ name: 'gateway', document: own }]) };
       },
     })
     .route({
       method: 'get',
       path: '/docs',
-      summary: 'API documentation page rendering the merged OpenAPI document',
+      summary: 'API documentation page (Swagger UI) rendering the merged OpenAPI document, with try-it',
       tags: ['gateway'],
       before: [deps.limiters.ip],
-      responses: { 200: { description: 'An HTML page.', schema: z.string(), contentType: 'text/html' }, 429: 'Rate limited.' },
-      handler: ({ res }) => {
-        res.set('Content-Security-Policy', DOCS_CSP).type('html').send(DOCS_HTML);
+      responses: {
+        200: { description: 'An HTML page.', schema: z.string(), contentType: 'text/html' },
+        429: 'Too many requests from this address (rate_limited); see Retry-After.',
       },
+      handler: ({ res }) => deps.docs.sendPage(res),
     });
+};
 
 /** The gateway HTTP app, built from its dependencies; it does not listen. */
 export const createGatewayApp = (deps: GatewayAppDeps): Express =>
@@ -124,6 +137,7 @@ export const createGatewayApp = (deps: GatewayAppDeps): Express =>
       // Before JSON parsing: proxied bodies stream through untouched.
       mount: (app) => {
         app.use(proxyRoutes(deps));
+        app.use(deps.docs.assets);
         if (deps.webApp) app.use(deps.webApp);
       },
     },

@@ -26,6 +26,12 @@ export const gatewayEnvSchema = z.object({
   AUTH_UPSTREAM_TIMEOUT_MS: env.int(100, 600_000).optional(),
   USERS_UPSTREAM_TIMEOUT_MS: env.int(100, 600_000).optional(),
   ANALYTICS_UPSTREAM_TIMEOUT_MS: env.int(100, 600_000).optional(),
+  // At a healthy 20 ms an answer, 128 at once is 6,400 requests/s, more than a gateway process
+  // sends: the bound only bites when the upstream slows down, and then keeps its queue short.
+  UPSTREAM_MAX_IN_FLIGHT: env.int(0, 1_000_000).default(128),
+  AUTH_UPSTREAM_MAX_IN_FLIGHT: env.int(0, 1_000_000).optional(),
+  USERS_UPSTREAM_MAX_IN_FLIGHT: env.int(0, 1_000_000).optional(),
+  ANALYTICS_UPSTREAM_MAX_IN_FLIGHT: env.int(0, 1_000_000).optional(),
   UPSTREAM_MAX_SOCKETS: env.int(1, 100_000).optional(),
   UPSTREAM_MAX_FREE_SOCKETS: env.int(1, 100_000).default(256),
   BREAKER_ENABLED: env.bool().default(true),
@@ -49,6 +55,8 @@ export interface UpstreamConfig {
   /** Public path prefix the service serves. */
   prefix: string;
   timeoutMs: number;
+  /** Requests sent to this upstream at once at most; past it 503 upstream_overloaded (0: no bound). */
+  maxInFlight: number;
 }
 
 export interface RateLimitConfig {
@@ -94,6 +102,11 @@ export const loadGatewayConfig = (source: NodeJS.ProcessEnv = process.env): Gate
     users: e.USERS_UPSTREAM_TIMEOUT_MS,
     analytics: e.ANALYTICS_UPSTREAM_TIMEOUT_MS,
   };
+  const maxInFlight: Record<UpstreamName, number | undefined> = {
+    auth: e.AUTH_UPSTREAM_MAX_IN_FLIGHT,
+    users: e.USERS_UPSTREAM_MAX_IN_FLIGHT,
+    analytics: e.ANALYTICS_UPSTREAM_MAX_IN_FLIGHT,
+  };
   return {
     ...readCommonConfig(e),
     upstreams: UPSTREAM_NAMES.map((name) => ({
@@ -101,6 +114,7 @@ export const loadGatewayConfig = (source: NodeJS.ProcessEnv = process.env): Gate
       url: trimSlash(urls[name]),
       prefix: `/api/v1/${name}`,
       timeoutMs: timeouts[name] ?? e.UPSTREAM_TIMEOUT_MS,
+      maxInFlight: maxInFlight[name] ?? e.UPSTREAM_MAX_IN_FLIGHT,
     })),
     agent: { maxSockets: e.UPSTREAM_MAX_SOCKETS, maxFreeSockets: e.UPSTREAM_MAX_FREE_SOCKETS },
     verifier: { ...verifier, jwksUrl: verifier.jwksUrl ?? `${trimSlash(e.AUTH_URL)}/api/v1/auth/.well-known/jwks.json` },

@@ -12,6 +12,7 @@ export interface GatewayMetrics {
   rateLimitStoreErrors: Counter;
   denylistErrors: Counter;
   upstreamRetries: Counter<'upstream'>;
+  upstreamShed: Counter<'upstream'>;
 }
 
 /** `breakerStates` is read at each scrape, so a breaker whose cool-down ended shows as half-open. */
@@ -57,6 +58,12 @@ export const createGatewayMetrics = (registry: Registry, breakerStates: () => Re
   upstreamRetries: new Counter({
     name: 'gateway_upstream_retries_total',
     help: 'Idempotent requests sent a second time after a connection failure.',
+    labelNames: ['upstream'] as const,
+    registers: [registry],
+  }),
+  upstreamShed: new Counter({
+    name: 'gateway_upstream_shed_total',
+    help: 'Requests answered 503 upstream_overloaded at once because the upstream had its maximum in flight (UPSTREAM_MAX_IN_FLIGHT).',
     labelNames: ['upstream'] as const,
     registers: [registry],
   }),

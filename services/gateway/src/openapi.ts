@@ -4,7 +4,7 @@ import type { UpstreamConfig } from './config.js';
 
 type Json = Record<string, unknown>;
 
-interface OpenApiDocument {
+export interface OpenApiDocument {
   openapi?: string;
   info?: Json;
   paths?: Record<string, Json>;
@@ -29,24 +29,66 @@ const rewriteRefs = (value: unknown, renames: Map<string, string>): unknown => {
 
 const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
+const ERROR_CONTENT = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } };
+
+/**
+ * What the gateway itself can answer for any operation it proxies, before or instead of the
+ * service: the rate limits, and an upstream that is down, at capacity, broken or slow. A
+ * service's own answer with the same status keeps its description, with the gateway's added.
+ */
+export const GATEWAY_RESPONSES: Record<string, { description: string; headers?: object }> = {
+  '429': {
+    description: 'Too many requests from this user or address (rate_limited); see Retry-After and RateLimit.',
+    headers: {
+      ...RETRY_AFTER,
+      RateLimit: { description: 'The remaining quota of the policy (IETF RateLimit header fields).', schema: { type: 'string' } },
+      'RateLimit-Policy': { description: 'The policy the request counts under.', schema: { type: 'string' } },
+    },
+  },
+  '502': { description: 'The connection to the service broke before it answered (upstream_error).' },
+  '503': {
+    description:
+      'The service is unavailable or at capacity (upstream_unavailable, upstream_overloaded), or the gateway is (overloaded); see Retry-After.',
+    headers: RETRY_AFTER,
+  },
+  '504': { description: 'The service did not answer in time (upstream_timeout).' },
+};
+
+const withGatewayResponses = (operation: Json): Json => {
+  const responses = { ...((operation.responses as Record<string, Json> | undefined) ?? {}) };
+  for (const [status, response] of Object.entries(GATEWAY_RESPONSES)) {
+    const own = responses[status];
+    responses[status] = own
+      ? {
+          ...own,
+          description: `${String(own.description)} Or, from the gateway: ${response.description}`,
+          headers: { ...(response.headers ?? {}), ...((own.headers as Json) ?? {}) },
+        }
+      : { ...response, content: ERROR_CONTENT };
+  }
+  return { ...operation, responses };
+};
+
 /**
  * Merges the services' documents into one: paths side by side (each service owns its prefix),
  * components shared when identical (the Error schema, bearerAuth) and renamed `<Service><Name>`
  * when two services use one name for different things. Untagged operations get the service's name
- * as their tag, so the docs page groups them.
+ * as their tag, so the docs page groups them. Every proxied operation also lists what the gateway
+ * itself may answer for it (GATEWAY_RESPONSES).
  */
 export const mergeOpenApi = (
-  documents: { name: string; document: OpenApiDocument | undefined }[],
+  documents: { name: string; document: OpenApiDocument | undefined; local?: boolean }[],
   info: { title: string; version: string; description?: string },
 ): OpenApiDocument => {
   const merged: OpenApiDocument = { openapi: '3.1.0', info: { ...info }, paths: {}, components: {}, tags: [] };
   const services: Record<string, 'included' | 'unavailable'> = {};
-  for (const { name, document } of documents) {
+  for (const { name, document, local } of documents) {
     if (!document) {
       services[name] = 'unavailable';
       continue;
     }
-    services[name] = 'included';
+    if (!local) services[name] = 'included';
     const renames = new Map<string, string>();
     for (const [section, entries] of Object.entries(document.components ?? {})) {
       const target = (merged.components![section] ??= {});
@@ -67,7 +109,8 @@ export const mergeOpenApi = (
       const operations = Object.fromEntries(
         Object.entries(item).map(([method, operation]) => {
           if (!HTTP_METHODS.includes(method) || !operation || typeof operation !== 'object') return [method, operation];
-          const op = operation as Json;
+          // The gateway's own routes are not proxied: no upstream can fail under them.
+          const op = local ? (operation as Json) : withGatewayResponses(operation as Json);
           return [method, { ...op, tags: Array.isArray(op.tags) && op.tags.length > 0 ? op.tags : [name] }];
         }),
       );
@@ -112,19 +155,20 @@ export class OpenApiAggregator {
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  async document(): Promise<OpenApiDocument> {
+  /** The merged document; `local` are documents of the gateway's own routes, listed first. */
+  async document(local: { name: string; document: OpenApiDocument }[] = []): Promise<OpenApiDocument> {
     if (this.cached && this.cached.expiresAt > Date.now()) return this.cached.document;
-    this.building ??= this.build().finally(() => {
+    this.building ??= this.build(local).finally(() => {
       this.building = undefined;
     });
     return this.building;
   }
 
-  private async build(): Promise<OpenApiDocument> {
+  private async build(local: { name: string; document: OpenApiDocument }[]): Promise<OpenApiDocument> {
     const fetched = await Promise.all(
       this.options.upstreams.map(async (upstream) => ({ name: upstream.name, ...(await this.fetchOne(upstream)) })),
     );
-    const documents = fetched.map(({ name, document }) => ({ name, document }));
+    const documents = [...local.map((entry) => ({ ...entry, local: true })), ...fetched.map(({ name, document }) => ({ name, document }))];
     const document = mergeOpenApi(documents, {
       title: 'Galion API',
       version: '1.0.0',

@@ -33,6 +33,11 @@ export const upstreamUnavailable = (upstream: string, retryAfterSeconds = 5) =>
     headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
   });
 
+const upstreamOverloaded = (upstream: string) =>
+  new AppError(503, 'upstream_overloaded', `The ${upstream} service is at capacity. Try again in a moment.`, {
+    headers: { 'Retry-After': '1' },
+  });
+
 const upstreamTimeout = (upstream: string, ms: number) =>
   new AppError(504, 'upstream_timeout', `The ${upstream} service did not answer within ${ms} ms.`);
 
@@ -106,6 +111,10 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
   // An upstream behind a path (say, an ingress at http://ingress/users) gets it in front of every request.
   const basePath = target.pathname.replace(/\/+$/, '');
   const upstreamLabel = { upstream: upstream.name };
+  const { maxInFlight } = upstream;
+  // Requests sent to this upstream and not yet over: past the bound, the next is turned away at
+  // once rather than queued on the upstream's sockets behind requests it is already slow to answer.
+  let inFlight = 0;
 
   const observe = (exchange: Exchange, status: number) => {
     const seconds = Number(process.hrtime.bigint() - exchange.startedAt) / 1e9;
@@ -199,6 +208,12 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
     // The client left while it was being admitted: there is nothing to forward, and no outcome to
     // hold against the upstream.
     if (res.destroyed || req.readableAborted) return;
+    // Before the breaker, so a request turned away here does not spend a half-open probe.
+    if (maxInFlight > 0 && inFlight >= maxInFlight) {
+      metrics.upstreamShed.inc(upstreamLabel);
+      sendError(req, res, upstreamOverloaded(upstream.name));
+      return;
+    }
     const permit = breaker?.acquire();
     if (breaker && !permit) {
       metrics.breakerRejections.inc(upstreamLabel);
@@ -218,7 +233,9 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
       upstreamReq: undefined,
       done: false,
     };
+    inFlight += 1;
     res.once('close', () => {
+      inFlight -= 1;
       // The client left: before the upstream answered (nothing to judge it by), or mid-response.
       if (!exchange.done) finish(exchange, 'release');
       if (!res.writableFinished) exchange.upstreamReq?.destroy();

@@ -1,12 +1,13 @@
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { connectStore, createMetrics, Health, RedisStore, type ComposedService, type KeyValueStore, type Logger } from '@galion/kit';
+import { connectStore, createMetrics, Health, RedisStore, type ComposedService, type KeyValueStore, type Logger, httpSettings } from '@galion/kit';
 import { createTokenVerifier, StoreDenylist, type KeySource, type TokenVerifier } from '@galion/tokens';
 import type { RequestHandler } from 'express';
 import { createGatewayApp } from './app.js';
 import { BREAKER_STATE_VALUE, CircuitBreaker } from './breaker.js';
 import type { GatewayConfig, UpstreamConfig } from './config.js';
 import { FailOpenDenylist } from './denylist.js';
+import { createDocsSite } from './docs.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { OpenApiAggregator } from './openapi.js';
 import { createUpstreamProxy } from './proxy.js';
@@ -120,6 +121,7 @@ export const composeGateway = async (config: GatewayConfig, infra: GatewayInfras
   const webAppDir = config.webApp.enabled ? findWebAppDir(config.webApp.dir) : undefined;
   if (config.webApp.enabled && !webAppDir) logger.warn('the web app is not built (pnpm --filter @galion/web build): / answers 404');
   const app = createGatewayApp({
+    docs: createDocsSite(),
     webApp: webAppDir ? webAppHandler(webAppDir) : undefined,
     logger,
     metrics,
@@ -129,11 +131,7 @@ export const composeGateway = async (config: GatewayConfig, infra: GatewayInfras
     verifier,
     limiters,
     openapi,
-    corsOrigins: config.corsOrigins,
-    bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
-    maxInFlight: config.maxInFlight,
-    serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
+    ...httpSettings(config),
   });
   return { app, metrics, health, closers, verifier, breakers, gatewayMetrics, openapi };
 };

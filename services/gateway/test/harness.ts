@@ -132,6 +132,7 @@ export const startRealAuth = async (store: KeyValueStore): Promise<RealAuth> => 
       MIGRATE_ON_START: 'true',
       AUTH_GENERATE_SIGNING_KEY: 'true',
       LOG_LEVEL: 'silent',
+      API_CHECK_RESPONSES: 'true',
     }),
     { logger, store },
   );
@@ -174,6 +175,7 @@ export const startGateway = async (
     USERS_URL: upstreams.users,
     ANALYTICS_URL: upstreams.analytics,
     LOG_LEVEL: 'silent',
+    API_CHECK_RESPONSES: 'true',
     ...env,
   });
   const service = await composeGateway(config, { logger, store });

@@ -1,3 +1,4 @@
+import { eventually } from '@galion/localdeps';
 import { deadUpstreamUrl, gatewayPerTest, startFlakyUpstream, startStubUpstream } from './harness';
 
 const suite = gatewayPerTest();
@@ -77,6 +78,46 @@ describe('timeouts', () => {
     expect(response.body.error).toBe('upstream_timeout');
     // The timeout is per upstream: analytics keeps the default and answers a slower call.
     await gw.http.get('/api/v1/analytics/slow?ms=500').set('Authorization', `Bearer ${suite.token}`).expect(200);
+  });
+});
+
+describe('in-flight bound per upstream', () => {
+  it('when a slow upstream has its maximum in flight, then the next request to it is answered 503 upstream_overloaded at once, while another upstream still answers', async () => {
+    const users = await stub('users');
+    const gw = await gatewayFor(users.url, { UPSTREAM_MAX_IN_FLIGHT: '2' });
+    const authorization = `Bearer ${suite.token}`;
+    const leave = new AbortController();
+    // Held by the stub far beyond the test's own time limit: an answer to a third request did not wait for them.
+    const held = [1, 2].map(() =>
+      fetch(`${gw.url}/api/v1/users/slow?ms=600000`, { headers: { authorization }, signal: leave.signal }).catch(() => undefined),
+    );
+    try {
+      await eventually(() => users.requests.length === 2, 10_000, 'both slow requests at the upstream');
+
+      const shed = await gw.http.get('/api/v1/users/me').set('Authorization', authorization);
+      expect({ status: shed.status, error: shed.body.error, retryAfter: shed.headers['retry-after'] }).toEqual({
+        status: 503,
+        error: 'upstream_overloaded',
+        retryAfter: '1',
+      });
+      expect(shed.body.request_id).toEqual(expect.any(String));
+      expect(users.requests).toHaveLength(2);
+      // The bound is per upstream: analytics has slots of its own.
+      await gw.http.get('/api/v1/analytics/summary').set('Authorization', authorization).expect(200);
+      expect(await gw.metric('gateway_upstream_shed_total', { upstream: 'users' })).toBe(1);
+      expect(await gw.metric('gateway_upstream_shed_total', { upstream: 'analytics' })).toBe(0);
+      // Shedding is not a failure of the upstream: its breaker stays closed.
+      expect(await gw.metric('gateway_circuit_breaker_state', { upstream: 'users' })).toBe(0);
+    } finally {
+      leave.abort();
+      await Promise.all(held);
+    }
+    // Once the held requests are over, there is room again.
+    await eventually(
+      async () => (await gw.http.get('/api/v1/users/me').set('Authorization', authorization)).status === 200,
+      10_000,
+      'a free slot for users',
+    );
   });
 });
 

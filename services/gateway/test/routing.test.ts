@@ -1,5 +1,7 @@
-import { createHash } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { dirname, join } from 'node:path';
 import type { RedisStore } from '@galion/kit';
 import { SignJWT } from 'jose';
 import {
@@ -39,6 +41,21 @@ beforeEach(() => {
 });
 
 const bearer = () => `Bearer ${session.accessToken}`;
+
+/** The stylesheet and scripts a docs page links to, in order. */
+const docsAssetLinks = (html: string): string[] =>
+  [...html.matchAll(/<(?:link rel="stylesheet" href|script src)="([^"]+)"/g)].map((m) => m[1]!);
+
+/** A GET whose path is sent exactly as written (a URL, as fetch and supertest take, would resolve `..` first). */
+const rawGet = (base: string, path: string): Promise<{ status: number; body: string }> =>
+  new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(base);
+    get({ hostname, port, path }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
 
 describe('routing by prefix', () => {
   it('when a request goes to /api/v1/users/…, then the users upstream gets the same path and query, and analytics nothing', async () => {
@@ -271,17 +288,65 @@ describe('OpenAPI and docs', () => {
     expect(doc.components.schemas.Thing.properties).toHaveProperty('users_field');
   });
 
-  it('when the docs page is asked for, then it is HTML whose inline script the CSP allows by hash, with no outside source', async () => {
+  it('when the docs page is asked for, then it is HTML under a strict CSP that loads only its own scripts and stylesheet, none inline', async () => {
     const response = await gw.http.get('/docs').expect(200);
-    expect(response.headers['content-type']).toMatch(/text\/html/);
-    const script = /<script>([\s\S]*)<\/script>/.exec(response.text)![1]!;
-    const hash = createHash('sha256').update(script).digest('base64');
+    expect(response.headers['content-type']).toMatch(/^text\/html/);
+    expect(response.headers['cache-control']).toBe('no-cache');
     const csp = response.headers['content-security-policy'];
-    expect(csp).toContain(`script-src 'sha256-${hash}'`);
-    expect(csp).toContain("connect-src 'self'");
-    expect(csp).not.toContain('unsafe-inline');
-    expect(response.text).toContain('/api/v1/openapi.json');
-    expect(response.text).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+    expect(csp).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
+    expect(response.text).not.toMatch(/<script>|<script(?![^>]*\ssrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=/i);
+    expect(docsAssetLinks(response.text)).toEqual([
+      expect.stringMatching(/^\/docs\/assets\/swagger-ui\.[0-9a-f]{12}\.css$/),
+      expect.stringMatching(/^\/docs\/assets\/docs\.[0-9a-f]{12}\.css$/),
+      expect.stringMatching(/^\/docs\/assets\/swagger-ui-bundle\.[0-9a-f]{12}\.js$/),
+      expect.stringMatching(/^\/docs\/assets\/docs\.[0-9a-f]{12}\.js$/),
+    ]);
+  });
+
+  it("when the page's files are asked for, then they are Swagger UI's own files and the initializer, with their content types, cached for good", async () => {
+    const [stylesheet, ownStylesheet, bundle, initializer] = docsAssetLinks((await gw.http.get('/docs').expect(200)).text);
+    const swaggerUi = dirname(require.resolve('swagger-ui-dist/package.json'));
+
+    const css = await gw.http.get(stylesheet!).expect(200);
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(css.text).toBe(readFileSync(join(swaggerUi, 'swagger-ui.css'), 'utf8'));
+    const own = await gw.http.get(ownStylesheet!).expect(200);
+    expect(own.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(own.text).toContain('.swagger-ui');
+
+    const js = await gw.http.get(bundle!).expect(200);
+    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(js.text).toBe(readFileSync(join(swaggerUi, 'swagger-ui-bundle.js'), 'utf8'));
+
+    const init = await gw.http.get(initializer!).expect(200);
+    expect(init.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(init.text).toContain('SwaggerUIBundle(');
+    expect(init.text).toContain('url: "/api/v1/openapi.json"');
+
+    const head = await gw.http.head(bundle!).expect(200);
+    expect(head.headers['content-length']).toBe(js.headers['content-length']);
+  });
+
+  it.each([
+    '/docs/assets/../package.json',
+    '/docs/assets/..%2Fpackage.json',
+    '/docs/assets/%2e%2e/%2e%2e/services/gateway/package.json',
+    '/docs/assets/%2e%2e%2f%2e%2e%2fservices%2fgateway%2fpackage.json',
+    '/docs/assets/swagger-ui-bundle.js.map',
+  ])('when a path outside the served files is asked for (%s), then it is 404 not_found', async (path) => {
+    const response = await rawGet(gw.url, path);
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.body)).toMatchObject({ error: 'not_found' });
+  });
+
+  it('when an unknown or unversioned asset is asked for, then it is 404, and /docs/assets itself lists nothing', async () => {
+    for (const path of ['/docs/assets/swagger-ui-bundle.js', '/docs/assets/nothing.0123456789ab.js', '/docs/assets/', '/docs/assets']) {
+      const response = await gw.http.get(path);
+      expect([path, response.status, response.body.error]).toEqual([path, 404, 'not_found']);
+    }
   });
 });
 

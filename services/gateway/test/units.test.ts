@@ -48,6 +48,17 @@ describe('configuration', () => {
     expect(config.redisUrl).toBe('redis://:p%40ss@redis:6379');
     expect(config.verifier.issuer).toBe('https://api.example.com/api/v1/auth');
   });
+
+  it("when UPSTREAM_MAX_IN_FLIGHT and one upstream's own bound are set, then that upstream has its own and the others the shared one", () => {
+    expect(loadGatewayConfig(UPSTREAMS).upstreams.map((u) => u.maxInFlight)).toEqual([128, 128, 128]);
+    const config = loadGatewayConfig({ ...UPSTREAMS, UPSTREAM_MAX_IN_FLIGHT: '100', USERS_UPSTREAM_MAX_IN_FLIGHT: '0' });
+    expect(config.upstreams.map((u) => [u.name, u.maxInFlight])).toEqual([
+      ['auth', 100],
+      ['users', 0],
+      ['analytics', 100],
+    ]);
+    expect(() => loadGatewayConfig({ ...UPSTREAMS, UPSTREAM_MAX_IN_FLIGHT: '-1' })).toThrow(/UPSTREAM_MAX_IN_FLIGHT/);
+  });
 });
 
 describe('public routes', () => {
@@ -128,6 +139,26 @@ describe('OpenAPI merge', () => {
     expect(Object.keys(doc.paths!)).toEqual(['/api/v1/auth/login']);
     expect((doc.paths!['/api/v1/auth/login']!.post as { tags: string[] }).tags).toEqual(['auth']);
     expect(doc['x-galion-services']).toEqual({ auth: 'included', users: 'unavailable' });
+  });
+
+  it('when an operation is proxied, then it lists what the gateway may answer; the gateway’s own operations do not', () => {
+    const doc = mergeOpenApi(
+      [
+        { name: 'gateway', local: true, document: { paths: { '/docs': { get: { responses: { 200: { description: 'page' } } } } } } },
+        {
+          name: 'users',
+          document: {
+            paths: { '/api/v1/users/me': { get: { responses: { 200: { description: 'me' }, 503: { description: 'overloaded' } } } } },
+          },
+        },
+      ],
+      { title: 'Galion API', version: '1' },
+    );
+    const responses = (path: string) => (doc.paths![path]!.get as { responses: Record<string, { description: string }> }).responses;
+
+    expect(Object.keys(responses('/api/v1/users/me')).sort()).toEqual(['200', '429', '502', '503', '504']);
+    expect(responses('/api/v1/users/me')['503']!.description).toMatch(/^overloaded Or, from the gateway: .*upstream_unavailable/);
+    expect(Object.keys(responses('/docs'))).toEqual(['200']);
   });
 });
 

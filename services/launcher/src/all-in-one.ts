@@ -82,10 +82,8 @@ runMain(async () => {
   });
   const analyticsUrl = await serveInternally(analytics);
 
-  const gateway = await composeGateway(
-    loadGatewayConfig({ ...common, HOST: settings.host, AUTH_URL: authUrl, USERS_URL: usersUrl, ANALYTICS_URL: analyticsUrl }),
-    { store, keys, logger: logger.child({ service: 'gateway' }) },
-  );
+  const gatewayConfig = loadGatewayConfig({ ...common, HOST: settings.host, AUTH_URL: authUrl, USERS_URL: usersUrl, ANALYTICS_URL: analyticsUrl });
+  const gateway = await composeGateway(gatewayConfig, { store, keys, logger: logger.child({ service: 'gateway' }) });
   services.push(gateway);
 
   const shutdown = new Lifecycle({ logger, health: gateway.health, shutdownTimeoutMs: 10_000 });
@@ -95,7 +93,7 @@ runMain(async () => {
   shutdown.onShutdown('event bus', () => bus.close());
   for (const service of services) for (const closer of service.closers) shutdown.onShutdown(closer.name, closer.close);
   for (const server of servers) shutdown.addServer(server);
-  shutdown.addServer(await listen(gateway.app, settings.port, settings.host));
+  shutdown.addServer(await listen(gateway.app, settings.port, settings.host, gatewayConfig.server));
   shutdown.handleSignals();
 
   const lines = [

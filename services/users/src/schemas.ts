@@ -1,6 +1,7 @@
-import { z } from '@galion/kit';
+import { queryInteger, text, z } from '@galion/kit';
 
-const TIME_ZONES = new Set(Intl.supportedValuesOf('timeZone').concat('UTC'));
+const TIME_ZONE_NAMES = [...new Set(Intl.supportedValuesOf('timeZone').concat('UTC'))].sort();
+const TIME_ZONES = new Set(TIME_ZONE_NAMES);
 const PREFERENCES_MAX_BYTES = 8_192;
 
 export const ProfileView = z
@@ -27,11 +28,12 @@ export const PublicProfileView = z
 
 export const UpdateMeRequest = z
   .strictObject({
-    name: z.string().trim().min(1).max(100).optional(),
-    bio: z.string().max(1_000).nullable().optional(),
+    name: text({ min: 1, max: 100, nonBlank: true, trim: true }).optional(),
+    bio: text({ max: 1_000 }).nullable().optional(),
     avatar_url: z
       .url({ protocol: /^https$/, message: 'must be an https URL' })
       .max(2_048)
+      .regex(/^https:\/\/[\x21-\x7e]+$/, 'must be an https URL of printable ASCII characters')
       .nullable()
       .optional(),
     locale: z
@@ -45,14 +47,19 @@ export const UpdateMeRequest = z
       .max(64)
       .refine((value) => TIME_ZONES.has(value), 'must be an IANA time zone such as Europe/Paris')
       .nullable()
-      .optional(),
+      .optional()
+      .openapi({ enum: [...TIME_ZONE_NAMES, null], example: 'Europe/Paris' }),
     preferences: z
-      .record(z.string().max(64), z.unknown())
+      .record(text({ max: 64 }), z.unknown())
       .refine(
         (value) => Buffer.byteLength(JSON.stringify(value)) <= PREFERENCES_MAX_BYTES,
         `must be at most ${PREFERENCES_MAX_BYTES} bytes of JSON`,
       )
-      .optional(),
+      .refine((value) => !JSON.stringify(value).includes('\\u0000'), 'must not hold NUL characters')
+      .optional()
+      .openapi({
+        description: `Free-form settings of the web app or client, at most ${PREFERENCES_MAX_BYTES} bytes of JSON, no NUL characters.`,
+      }),
     is_public: z.boolean().optional().openapi({ description: 'Let other signed-in users see name, bio and avatar.' }),
   })
   .openapi('UpdateMeRequest');
@@ -60,18 +67,18 @@ export const UpdateMeRequest = z
 export const AdminUpdateRequest = z
   .strictObject({ role: z.enum(['user', 'admin']).optional(), active: z.boolean().optional() })
   .refine((value) => value.role !== undefined || value.active !== undefined, 'give role, active, or both')
-  .openapi('AdminUpdateRequest');
+  .openapi('AdminUpdateRequest', { minProperties: 1, description: 'Give role, active, or both.' });
 
 export const UserIdParams = z.object({ id: z.uuid({ message: 'must be a user id (UUID)' }) });
 
 export const SearchQuery = z.strictObject({
-  q: z.string().trim().min(1).max(254).optional().openapi({ description: 'Prefix of the email or the name.' }),
+  q: text({ min: 1, max: 254, nonBlank: true, trim: true }).optional().openapi({ description: 'Prefix of the email or the name.' }),
   role: z.enum(['user', 'admin']).optional(),
   status: z.enum(['active', 'inactive']).optional(),
   sort: z.enum(['created_at', 'name', 'email']).default('created_at'),
   order: z.enum(['asc', 'desc']).default('desc'),
-  limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(100)).default(20),
-  cursor: z.string().max(512).optional(),
+  limit: queryInteger({ min: 1, max: 100, default: 20 }),
+  cursor: text({ max: 512 }).optional(),
 });
 
 export const ProfileList = z.object({ items: z.array(ProfileView), next_cursor: z.string().nullable() }).openapi('ProfileList');

@@ -7,6 +7,7 @@ import {
   type ComposedService,
   type KeyValueStore,
   type Logger,
+  httpSettings,
 } from '@galion/kit';
 import { createTokenVerifier, StoreDenylist, type KeySource, type TokenVerifier } from '@galion/tokens';
 import { createUsersApp } from './app.js';
@@ -84,11 +85,7 @@ export const composeUsers = async (config: UsersConfig, infra: UsersInfrastructu
     health,
     profiles,
     verifier,
-    corsOrigins: config.corsOrigins,
-    bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
-    maxInFlight: config.maxInFlight,
-    serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
+    ...httpSettings(config),
   });
   return { app, metrics, health, closers, profiles, verifier, relay };
 };

@@ -42,6 +42,7 @@ export const startPlatform = async (options: { withEvents?: boolean; users?: Rec
       AUTH_ADMIN_EMAIL: admin.email,
       AUTH_ADMIN_PASSWORD: admin.password,
       OUTBOX_POLL_INTERVAL_MS: '20',
+      API_CHECK_RESPONSES: 'true',
     }),
     { logger, store, bus },
   );
@@ -52,6 +53,8 @@ export const startPlatform = async (options: { withEvents?: boolean; users?: Rec
       MIGRATE_ON_START: 'true',
       AUTH_URL: authServer.url,
       OUTBOX_POLL_INTERVAL_MS: '20',
+      // Every answer is held to its route's declaration (a 500 otherwise).
+      API_CHECK_RESPONSES: 'true',
       ...options.users,
     }),
     {

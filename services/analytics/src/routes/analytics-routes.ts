@@ -68,10 +68,10 @@ export interface AnalyticsRouteDeps {
 export const registerAnalyticsRoutes = (api: ApiRouter, { queries, verifier, now = () => new Date() }: AnalyticsRouteDeps): void => {
   const bearer = [authenticate(verifier)];
   const admin = [...bearer, requireRole('admin')];
-  const errors = {
-    400: 'Invalid parameters: validation_failed (a bad date, type, limit or unknown parameter), invalid_range, invalid_cursor',
-    401: 'Missing, invalid or expired token',
-  };
+  const invalid = 'Invalid parameters: validation_failed (a bad date, type, limit or unknown parameter), invalid_range (from after to)';
+  const invalidPage = `${invalid}, invalid_cursor`;
+  const notAdmin = 'The caller is not an admin (forbidden)';
+  const othersEvents = 'Another user’s events, and the caller is not an admin (forbidden)';
 
   api.route({
     method: 'get',
@@ -82,7 +82,7 @@ export const registerAnalyticsRoutes = (api: ApiRouter, { queries, verifier, now
     security: 'bearer',
     before: admin,
     query: RangeQuery,
-    responses: { 200: { description: 'The summary', schema: Summary }, ...errors, 403: 'Not an admin' },
+    responses: { 200: { description: 'The summary', schema: Summary }, 400: invalid, 403: notAdmin },
     handler: async ({ query }) => {
       const summary = await queries.summary(resolveRange(query, now()));
       return {
@@ -107,7 +107,7 @@ export const registerAnalyticsRoutes = (api: ApiRouter, { queries, verifier, now
     security: 'bearer',
     before: bearer,
     query: EventsQuery,
-    responses: { 200: { description: 'A page of events', schema: EventPage }, ...errors, 403: 'Another user’s events' },
+    responses: { 200: { description: 'A page of events', schema: EventPage }, 400: invalidPage, 403: othersEvents },
     handler: async ({ query, res }) => {
       assertMayRead(res, query.user_id);
       if (query.from && query.to && query.from > query.to) throw invalidRange();
@@ -124,7 +124,7 @@ export const registerAnalyticsRoutes = (api: ApiRouter, { queries, verifier, now
     security: 'bearer',
     before: admin,
     query: RangeQuery,
-    responses: { 200: { description: 'Counts per type', schema: CountsByType }, ...errors, 403: 'Not an admin' },
+    responses: { 200: { description: 'Counts per type', schema: CountsByType }, 400: invalid, 403: notAdmin },
     handler: async ({ query }) => {
       const range = resolveRange(query, now());
       const counts = await queries.countByType(range);
@@ -143,9 +143,8 @@ export const registerAnalyticsRoutes = (api: ApiRouter, { queries, verifier, now
     query: TimeseriesQuery,
     responses: {
       200: { description: 'Counts per bucket', schema: Timeseries },
-      400: `${errors[400]}, too_many_buckets`,
-      401: errors[401],
-      403: 'Not an admin',
+      400: `${invalid}, too_many_buckets (more buckets than one answer holds)`,
+      403: notAdmin,
     },
     handler: async ({ query }) => {
       const series = await queries.timeseries(resolveRange(query, now()), query.interval, query.type);
@@ -170,7 +169,7 @@ export const registerAnalyticsRoutes = (api: ApiRouter, { queries, verifier, now
     before: bearer,
     params: UserParams,
     query: UserEventsQuery,
-    responses: { 200: { description: 'A page of events', schema: EventPage }, ...errors, 403: 'Another user’s events' },
+    responses: { 200: { description: 'A page of events', schema: EventPage }, 400: invalidPage, 403: othersEvents },
     handler: async ({ params, query, res }) => {
       assertMayRead(res, params.id);
       if (query.from && query.to && query.from > query.to) throw invalidRange();

@@ -3,7 +3,7 @@ import type { ErrorDetail } from '@galion/kit';
 export const PASSWORD_MAX_LENGTH = 128;
 
 /** A short list of the most common passwords; any of these is refused whatever its length. */
-const COMMON_PASSWORDS = new Set([
+export const COMMON_PASSWORDS: ReadonlySet<string> = new Set([
   '12345678',
   '123456789',
   '1234567890',

@@ -1,4 +1,4 @@
-import { badRequest, type ApiRouter } from '@galion/kit';
+import { unauthorized, type ApiRouter, type ResponseHeaderSpec } from '@galion/kit';
 import type { Request } from 'express';
 import { authenticate, authOf, type TokenVerifier } from '@galion/tokens';
 import type { AccountRecovery } from '../domain/account-recovery.js';
@@ -7,20 +7,26 @@ import type { SigningKeyRing } from '../domain/signing-keys.js';
 import type { Account } from '../repositories/accounts.js';
 import {
   Accepted,
-  ChangePasswordRequest,
+  authSchemas,
   ForgotPasswordRequest,
-  ResetPasswordRequest,
   VerifyEmailRequest,
   Jwks,
   LoginRequest,
   LogoutRequest,
   OpenIdConfiguration,
   RefreshRequest,
-  RegisterRequest,
   TokenResponse,
   User,
 } from '../schemas.js';
-import { checkCsrf, clearedRefreshCookies, CSRF_HEADER, readRefreshCookie, refreshCookies, type RefreshCookieSettings } from './refresh-cookie.js';
+import {
+  checkCsrf,
+  clearedRefreshCookies,
+  CSRF_HEADER,
+  readRefreshCookie,
+  REFRESH_COOKIE,
+  refreshCookies,
+  type RefreshCookieSettings,
+} from './refresh-cookie.js';
 
 export const BASE = '/api/v1/auth';
 const tags = ['auth'];
@@ -63,10 +69,29 @@ export interface AuthRouteDeps {
   keys: SigningKeyRing;
   issuer: string;
   refreshCookie: RefreshCookieSettings;
+  passwordMinLength: number;
 }
 
-export const registerAuthRoutes = (api: ApiRouter, { auth, recovery, verifier, keys, issuer, refreshCookie }: AuthRouteDeps): void => {
+const NO_STORE_HEADERS: Record<string, ResponseHeaderSpec> = {
+  'Cache-Control': { description: 'no-store: token answers are never cached.' },
+};
+const SET_REFRESH_COOKIE: Record<string, ResponseHeaderSpec> = {
+  ...NO_STORE_HEADERS,
+  'Set-Cookie': {
+    description: `In cookie mode: the refresh token in the HttpOnly, SameSite=Strict ${REFRESH_COOKIE} cookie, for the refresh and logout paths only.`,
+  },
+};
+const REFRESH_COOKIE_INPUT = {
+  cookies: { [REFRESH_COOKIE]: 'The refresh token a browser holds (cookie mode); used when the body has no refresh_token.' },
+  headers: { [CSRF_HEADER]: 'Must be 1 when the refresh token comes from the cookie, with an Origin of this site.' },
+};
+
+export const registerAuthRoutes = (
+  api: ApiRouter,
+  { auth, recovery, verifier, keys, issuer, refreshCookie, passwordMinLength }: AuthRouteDeps,
+): void => {
   const bearer = [authenticate(verifier)];
+  const { RegisterRequest, ChangePasswordRequest, ResetPasswordRequest } = authSchemas({ passwordMinLength });
 
   api.route({
     method: 'post',
@@ -76,7 +101,7 @@ export const registerAuthRoutes = (api: ApiRouter, { auth, recovery, verifier, k
     body: RegisterRequest,
     responses: {
       201: { description: 'The new user', schema: User },
-      400: 'Invalid input or a password that fails the policy',
+      400: 'Invalid input (validation_failed), or a password that fails the policy (validation_failed, with too_short, too_long, matches_email or too_common)',
       409: 'An account with this email exists (email_taken)',
     },
     handler: async ({ body }) => ({ status: 201, body: toUser(await auth.register(body)) }),
@@ -89,9 +114,14 @@ export const registerAuthRoutes = (api: ApiRouter, { auth, recovery, verifier, k
     tags,
     body: LoginRequest,
     responses: {
-      200: { description: 'An access and a refresh token (with session "cookie": the access token, and the refresh token in the HttpOnly galion_refresh cookie)', schema: TokenResponse },
+      200: {
+        description:
+          'An access and a refresh token (with session "cookie": the access token, and the refresh token in the HttpOnly galion_refresh cookie)',
+        schema: TokenResponse,
+        headers: SET_REFRESH_COOKIE,
+      },
       401: 'Wrong email or password (invalid_credentials), the same answer for both',
-      429: 'Too many failed logins; see Retry-After',
+      429: 'Too many failed logins for this account or address (too_many_attempts); see Retry-After',
     },
     handler: async ({ body, req }) =>
       tokenReply(
@@ -106,16 +136,24 @@ export const registerAuthRoutes = (api: ApiRouter, { auth, recovery, verifier, k
     summary: 'Swap a refresh token for a new pair (rotation)',
     tags,
     body: RefreshRequest,
+    ...REFRESH_COOKIE_INPUT,
     responses: {
-      200: { description: 'A new access and refresh token (from the cookie: the new refresh token in the cookie)', schema: TokenResponse },
-      400: 'No refresh token, in the body or the cookie (validation_failed)',
-      401: 'Invalid, expired, revoked or reused refresh token',
+      200: {
+        description: 'A new access and refresh token (from the cookie: the new refresh token in the cookie)',
+        schema: TokenResponse,
+        headers: SET_REFRESH_COOKIE,
+      },
+      401: 'No refresh token in the body or the cookie (refresh_token_missing), or one that is invalid, expired, revoked or reused (refresh_token_invalid, refresh_token_expired, refresh_token_revoked, refresh_token_reused)',
       403: 'The refresh cookie came without the X-CSRF-Protection header, or from another origin (csrf_check_failed)',
     },
     handler: async ({ body, req }) => {
       if (body.refresh_token) return tokenReply(await auth.refresh(body.refresh_token), undefined);
       const token = cookieToken(req, refreshCookie);
-      if (!token) throw badRequest('validation_failed', 'Send refresh_token in the body, or the galion_refresh cookie with the X-CSRF-Protection header.');
+      if (!token)
+        throw unauthorized(
+          'refresh_token_missing',
+          'Send refresh_token in the body, or the galion_refresh cookie with the X-CSRF-Protection header.',
+        );
       return tokenReply(await auth.refresh(token), refreshCookie);
     },
   });
@@ -128,9 +166,12 @@ export const registerAuthRoutes = (api: ApiRouter, { auth, recovery, verifier, k
     security: 'bearer',
     before: bearer,
     body: LogoutRequest,
+    ...REFRESH_COOKIE_INPUT,
     responses: {
-      204: { description: 'Logged out; the refresh cookie, if any, is removed' },
-      401: 'Missing or invalid token',
+      204: {
+        description: 'Logged out; the refresh cookie, if any, is removed',
+        headers: { 'Set-Cookie': { description: 'Clears the refresh cookie when the request carried it.' } },
+      },
       403: 'The refresh cookie came without the X-CSRF-Protection header, or from another origin (csrf_check_failed)',
     },
     handler: async ({ body, req, res }) => {

@@ -42,7 +42,8 @@ export const readRefreshCookie = (header: string | undefined): string | undefine
 
 /** Refuses a cookie-carried request that a page of another site could have made. */
 export const checkCsrf = (headers: { csrf: string | undefined; origin: string | undefined }, settings: RefreshCookieSettings): void => {
-  if (headers.csrf !== '1') throw forbidden(`A request with the refresh cookie needs the header X-CSRF-Protection: 1.`, 'csrf_check_failed');
+  if (headers.csrf !== '1')
+    throw forbidden(`A request with the refresh cookie needs the header X-CSRF-Protection: 1.`, 'csrf_check_failed');
   if (headers.origin !== undefined && headers.origin !== settings.origin) {
     throw forbidden(`Requests with the refresh cookie are accepted from ${settings.origin} only.`, 'csrf_check_failed');
   }

@@ -46,7 +46,8 @@ export const registerUsersRoutes = (
 ): void => {
   const bearer = [authenticate(verifier)];
   const adminOnly = [authenticate(verifier), requireRole('admin')];
-  const errors = { 400: 'Invalid input', 401: 'Missing or invalid token' } as const;
+  const gone = 'The account no longer exists or has no profile yet (account_not_found, profile_not_found, user_not_found)';
+  const notAdmin = 'The caller is not an admin (forbidden)';
 
   api.route({
     method: 'get',
@@ -55,7 +56,7 @@ export const registerUsersRoutes = (
     tags,
     security: 'bearer',
     before: bearer,
-    responses: { 200: { description: 'The profile', schema: ProfileView }, 401: errors[401] },
+    responses: { 200: { description: 'The profile', schema: ProfileView }, 404: gone },
     handler: async ({ req, res }) => ({ body: toView(await profiles.me(authOf(res), tokenOf(req))) }),
   });
 
@@ -67,7 +68,7 @@ export const registerUsersRoutes = (
     security: 'bearer',
     before: bearer,
     body: UpdateMeRequest,
-    responses: { 200: { description: 'The updated profile', schema: ProfileView }, ...errors },
+    responses: { 200: { description: 'The updated profile', schema: ProfileView }, 404: gone },
     handler: async ({ body, req, res }) => {
       const profile = await profiles.updateMe(authOf(res), tokenOf(req), {
         name: body.name,
@@ -89,7 +90,7 @@ export const registerUsersRoutes = (
     tags,
     security: 'bearer',
     before: bearer,
-    responses: { 204: { description: 'Deleted' }, 401: errors[401], 409: 'The last admin cannot be deleted' },
+    responses: { 204: { description: 'Deleted' }, 404: gone, 409: 'The last active admin cannot be deleted (last_admin)' },
     handler: async ({ res }) => {
       const claims = authOf(res);
       await profiles.delete(claims, claims.sub);
@@ -105,7 +106,11 @@ export const registerUsersRoutes = (
     security: 'bearer',
     before: adminOnly,
     query: SearchQuery,
-    responses: { 200: { description: 'A page of profiles', schema: ProfileList }, ...errors, 403: 'Not an admin' },
+    responses: {
+      200: { description: 'A page of profiles', schema: ProfileList },
+      400: 'Invalid input (validation_failed), or a cursor this API did not give out (invalid_cursor)',
+      403: notAdmin,
+    },
     handler: async ({ query }) => {
       const page = await profiles.search({
         prefix: query.q,
@@ -138,8 +143,7 @@ export const registerUsersRoutes = (
     params: UserIdParams,
     responses: {
       200: { description: 'The profile', schema: ProfileView.or(PublicProfileView) },
-      ...errors,
-      404: 'No such user (or not visible)',
+      404: 'No such user, or one whose profile is not public (user_not_found)',
     },
     handler: async ({ params, res }) => {
       const { profile, whole } = await profiles.view(authOf(res), params.id);
@@ -158,10 +162,9 @@ export const registerUsersRoutes = (
     body: AdminUpdateRequest,
     responses: {
       200: { description: 'The updated profile', schema: ProfileView },
-      ...errors,
-      403: 'Not an admin',
-      404: 'No such user',
-      409: 'Last admin',
+      403: notAdmin,
+      404: 'No such user (user_not_found)',
+      409: 'The change would leave no active admin (last_admin)',
     },
     handler: async ({ params, body, res }) => ({ body: toView(await profiles.adminUpdate(authOf(res), params.id, body)) }),
   });
@@ -174,7 +177,11 @@ export const registerUsersRoutes = (
     security: 'bearer',
     before: bearer,
     params: UserIdParams,
-    responses: { 204: { description: 'Deleted' }, ...errors, 404: 'No such user', 409: 'Last admin' },
+    responses: {
+      204: { description: 'Deleted' },
+      404: 'No such user, or another user and the caller is not an admin (user_not_found)',
+      409: 'The last active admin cannot be deleted (last_admin)',
+    },
     handler: async ({ params, res }) => {
       await profiles.delete(authOf(res), params.id);
       return { status: 204 };

@@ -1,0 +1,268 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import { match, type MatchFunction } from 'path-to-regexp';
+import { isAppError } from './errors.js';
+import { parseOrThrow } from './validation.js';
+import { z } from './zod.js';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
+
+export interface Reply {
+  status?: number;
+  body?: unknown;
+  /** A list value sends the header once per item (Set-Cookie). */
+  headers?: Record<string, string | string[]>;
+}
+
+export interface RouteInput<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  req: Request;
+  res: Response;
+}
+
+/** A response header an operation sets, as the document shows it. */
+export interface ResponseHeaderSpec {
+  description: string;
+  schema?: { type: 'string' | 'integer' };
+}
+
+/** A response of a route: a success with its schema, or an error status with what it means. */
+export type ResponseSpec =
+  { description: string; schema?: z.ZodType; contentType?: string; headers?: Record<string, ResponseHeaderSpec> } | string;
+
+export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType | undefined, P extends z.ZodType | undefined> {
+  method: HttpMethod;
+  /** OpenAPI-style path, e.g. `/api/v1/users/{id}`. */
+  path: string;
+  summary: string;
+  description?: string;
+  tags?: string[];
+  /** Marks the route as needing a bearer token in the OpenAPI document. */
+  security?: 'bearer';
+  /** Middleware that runs before validation, e.g. authentication. */
+  before?: RequestHandler[];
+  body?: B;
+  query?: Q;
+  params?: P;
+  /** Request headers the route reads (documented as optional header parameters). */
+  headers?: Record<string, string>;
+  /** Cookies the route reads (documented as optional cookie parameters). */
+  cookies?: Record<string, string>;
+  /**
+   * What the route answers. Statuses every route of a kind answers are added (see
+   * `commonResponses`); list the others, with the error codes they carry.
+   */
+  responses: Record<number, ResponseSpec>;
+  /** Returns what to send, or sends it itself through `res` and returns nothing. */
+  handler: (input: RouteInput<Infer<B>, Infer<Q>, Infer<P>>) => Promise<Reply | void> | Reply | void;
+}
+
+export const ErrorResponseSchema = z
+  .object({
+    error: z.string().openapi({ example: 'validation_failed', description: 'A stable, machine-readable code.' }),
+    message: z.string().openapi({ description: 'What went wrong, for people.' }),
+    request_id: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string(), code: z.string().optional() })).optional(),
+  })
+  .openapi('Error');
+
+const RETRY_AFTER: Record<string, ResponseHeaderSpec> = {
+  'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } },
+};
+
+/**
+ * What the kit itself can answer for a route, whatever the route does: input that fails its
+ * schema, bodies that are too big or not JSON, a missing token, and a process at capacity.
+ */
+const commonResponses = (spec: { body?: unknown; query?: unknown; params?: unknown; security?: 'bearer' }) => {
+  const responses: Record<number, { description: string; headers?: Record<string, ResponseHeaderSpec> }> = {};
+  if (spec.body || spec.query || spec.params) {
+    responses[400] = { description: 'The request is not valid (validation_failed, with details naming each bad field; malformed_json).' };
+  }
+  if (spec.body) {
+    responses[413] = { description: 'The request body is larger than the limit (payload_too_large).' };
+    responses[415] = { description: 'The request body is not JSON (unsupported_media_type).' };
+  }
+  if (spec.security) {
+    responses[401] = {
+      description: 'No access token, or one that is invalid, expired or revoked (token_missing, token_invalid, token_revoked).',
+    };
+  }
+  responses[503] = {
+    description: 'The service is at capacity (overloaded) or a store it needs is unreachable (dependency_unavailable); see Retry-After.',
+    headers: RETRY_AFTER,
+  };
+  return responses;
+};
+
+const toExpressPath = (openApiPath: string): string => openApiPath.replace(/\{(\w+)\}/g, ':$1');
+
+/** A route answered in a way its declaration does not describe: a bug, so a 500 while checks are on. */
+export class ContractViolation extends Error {
+  override readonly name = 'ContractViolation';
+}
+
+interface DeclaredResponse {
+  schema?: z.ZodType;
+}
+
+/**
+ * Routes and their OpenAPI description from one declaration: the zod schema that validates a
+ * payload is the one the document shows, so the two cannot drift apart. With response checks on
+ * (tests, the contract run), every answer is held to the declaration too: a status it does not
+ * list or a body its schema does not describe becomes a 500 naming the route.
+ */
+export class ApiRouter {
+  readonly router: Router = express.Router();
+  readonly registry = new OpenAPIRegistry();
+  private readonly routes: { method: string; matches: MatchFunction<object> }[] = [];
+  private checkResponses = false;
+
+  constructor() {
+    this.registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    this.registry.register('Error', ErrorResponseSchema);
+  }
+
+  /** Holds every answer to its route's declaration from now on (see the class comment). */
+  enableResponseChecks(): this {
+    this.checkResponses = true;
+    return this;
+  }
+
+  route<
+    B extends z.ZodType | undefined = undefined,
+    Q extends z.ZodType | undefined = undefined,
+    P extends z.ZodType | undefined = undefined,
+  >(spec: RouteSpec<B, Q, P>): this {
+    const expressPath = toExpressPath(spec.path);
+    this.routes.push({ method: spec.method.toUpperCase(), matches: match(expressPath) });
+    const declared = this.registerOpenApi(spec);
+    const label = `${spec.method.toUpperCase()} ${spec.path}`;
+    const checkError = (error: unknown): unknown => {
+      if (!this.checkResponses || !isAppError(error) || declared.has(error.status)) return error;
+      return new ContractViolation(`${label} answered ${error.status} (${error.code}), which its declaration does not list`);
+    };
+    const checkReply = (reply: Reply): void => {
+      if (!this.checkResponses) return;
+      const status = reply.status ?? 200;
+      const response = declared.get(status);
+      if (!response) throw new ContractViolation(`${label} answered ${status}, which its declaration does not list`);
+      if (!response.schema) {
+        if (reply.body !== undefined)
+          throw new ContractViolation(`${label} answered ${status} with a body its declaration does not describe`);
+        return;
+      }
+      const result = response.schema.safeParse(reply.body);
+      if (!result.success) {
+        throw new ContractViolation(`${label} answered ${status} with a body its schema refuses: ${JSON.stringify(result.error.issues)}`);
+      }
+    };
+    /** Errors a `before` middleware passes on are held to the declaration as the handler's are. */
+    const guarded =
+      (handler: RequestHandler): RequestHandler =>
+      (req, res, next) => {
+        const forward = (error?: unknown) =>
+          next(error === undefined || error === 'route' || error === 'router' ? error : checkError(error));
+        try {
+          const result: unknown = handler(req, res, forward);
+          if (result instanceof Promise) return result.catch(forward);
+        } catch (error) {
+          forward(error);
+        }
+      };
+    const handle: RequestHandler = async (req, res) => {
+      res.locals.routeTemplate = spec.path;
+      let reply: Reply | void;
+      try {
+        const input = {
+          body: (spec.body ? parseOrThrow(spec.body, req.body ?? {}, 'body') : undefined) as Infer<B>,
+          query: (spec.query ? parseOrThrow(spec.query, { ...req.query }, 'query') : undefined) as Infer<Q>,
+          params: (spec.params ? parseOrThrow(spec.params, req.params, 'params') : undefined) as Infer<P>,
+          req,
+          res,
+        };
+        reply = await spec.handler(input);
+      } catch (error) {
+        throw checkError(error);
+      }
+      if (!reply || res.headersSent) return;
+      checkReply(reply);
+      if (reply.headers) res.set(reply.headers);
+      res.status(reply.status ?? 200);
+      if (reply.body === undefined) res.end();
+      else res.json(reply.body);
+    };
+    const markRoute: RequestHandler = (_req, res, next) => {
+      res.locals.routeTemplate = spec.path;
+      next();
+    };
+    this.router[spec.method](expressPath, markRoute, ...(spec.before ?? []).map(guarded), handle);
+    return this;
+  }
+
+  /** The methods some route serves at this path; empty when no route knows the path. */
+  allowedMethods(path: string): string[] {
+    const methods = this.routes.filter((route) => route.matches(path)).map((route) => route.method);
+    if (methods.includes('GET')) methods.push('HEAD');
+    return [...new Set(methods)];
+  }
+
+  openApiDocument(info: { title: string; version: string; description?: string }): object {
+    return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
+      openapi: '3.1.0',
+      info,
+    });
+  }
+
+  /** Registers the operation and returns every status it may answer, with the schema of each body. */
+  private registerOpenApi<B, Q, P>(
+    spec: RouteSpec<B & (z.ZodType | undefined), Q & (z.ZodType | undefined), P & (z.ZodType | undefined)>,
+  ): Map<number, DeclaredResponse> {
+    const declared = new Map<number, DeclaredResponse>();
+    const errorContent = { 'application/json': { schema: ErrorResponseSchema } };
+    const responses: Record<string, object> = {};
+    for (const [status, response] of Object.entries(commonResponses(spec))) {
+      declared.set(Number(status), { schema: ErrorResponseSchema });
+      responses[status] = { ...response, content: errorContent };
+    }
+    for (const [status, response] of Object.entries(spec.responses)) {
+      if (typeof response === 'string') {
+        declared.set(Number(status), { schema: ErrorResponseSchema });
+        responses[status] = { description: response, content: errorContent };
+        continue;
+      }
+      const json = (response.contentType ?? 'application/json') === 'application/json';
+      declared.set(Number(status), { schema: json ? response.schema : undefined });
+      responses[status] = {
+        description: response.description,
+        ...(response.headers ? { headers: response.headers } : {}),
+        ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: response.schema } } } : {}),
+      };
+    }
+    // A body whose every field is optional may be left out altogether.
+    const bodyRequired = spec.body ? !(spec.body as z.ZodType).safeParse({}).success : false;
+    const extraParameters = [
+      ...Object.entries(spec.headers ?? {}).map(([name, description]) => ({ name, in: 'header', description, schema: { type: 'string' } })),
+      ...Object.entries(spec.cookies ?? {}).map(([name, description]) => ({ name, in: 'cookie', description, schema: { type: 'string' } })),
+    ];
+    this.registry.registerPath({
+      method: spec.method,
+      path: spec.path,
+      summary: spec.summary,
+      ...(spec.description ? { description: spec.description } : {}),
+      ...(spec.tags ? { tags: spec.tags } : {}),
+      ...(spec.security ? { security: [{ bearerAuth: [] }] } : {}),
+      ...(extraParameters.length > 0 ? { parameters: extraParameters as never } : {}),
+      request: {
+        ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body as z.ZodType } }, required: bodyRequired } } : {}),
+        ...(spec.query ? { query: spec.query as never } : {}),
+        ...(spec.params ? { params: spec.params as never } : {}),
+      },
+      responses: responses as never,
+    });
+    return declared;
+  }
+}

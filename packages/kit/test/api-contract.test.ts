@@ -1,0 +1,175 @@
+import { ApiRouter, conflict, createHttpApp, createLogger, createMetrics, forbidden, Health, queryInteger, text, z } from '@galion/kit';
+import type { RequestHandler } from 'express';
+import supertest from 'supertest';
+
+const Thing = z.object({ id: z.string(), name: z.string() }).openapi('Thing');
+const refuse: RequestHandler = (_req, _res, next) => next(forbidden());
+
+/** Routes that answer as declared, and routes that drift from their declaration in each way. */
+const routes = () =>
+  new ApiRouter()
+    .route({
+      method: 'post',
+      path: '/things',
+      summary: 'create',
+      body: z.strictObject({ name: text({ min: 1, max: 5, nonBlank: true, trim: true }) }),
+      responses: { 201: { description: 'created', schema: Thing } },
+      handler: ({ body }) => ({ status: 201, body: { id: 't1', name: body.name } }),
+    })
+    .route({
+      method: 'get',
+      path: '/wrong-body',
+      summary: 'answers a body its schema refuses',
+      responses: { 200: { description: 'a thing', schema: Thing } },
+      handler: () => ({ body: { id: 1 } }),
+    })
+    .route({
+      method: 'get',
+      path: '/undeclared-status',
+      summary: 'answers a success status it does not list',
+      responses: { 200: { description: 'a thing', schema: Thing } },
+      handler: () => ({ status: 202, body: { id: 't', name: 'n' } }),
+    })
+    .route({
+      method: 'get',
+      path: '/undeclared-error',
+      summary: 'throws an error status it does not list',
+      responses: { 200: { description: 'a thing', schema: Thing } },
+      handler: () => {
+        throw conflict('clash', 'A clash.');
+      },
+    })
+    .route({
+      method: 'get',
+      path: '/undeclared-before',
+      summary: 'a middleware refuses with a status the route does not list',
+      before: [refuse],
+      responses: { 200: { description: 'a thing', schema: Thing } },
+      handler: () => ({ body: { id: 't', name: 'n' } }),
+    })
+    .route({
+      method: 'get',
+      path: '/pages',
+      summary: 'a bounded query integer',
+      query: z.strictObject({ limit: queryInteger({ min: 1, max: 50, default: 10 }) }),
+      responses: { 200: { description: 'the limit', schema: z.object({ limit: z.number() }) } },
+      handler: ({ query }) => ({ body: { limit: query.limit } }),
+    })
+    .route({
+      method: 'post',
+      path: '/options',
+      summary: 'every field optional',
+      security: 'bearer',
+      body: z.strictObject({ note: text({ max: 10 }).optional() }),
+      responses: { 204: { description: 'done' } },
+      handler: () => ({ status: 204 }),
+    });
+
+const build = (checkResponses: boolean) => {
+  const api = routes();
+  const app = createHttpApp(
+    {
+      service: 't',
+      logger: createLogger({ service: 't', level: 'silent' }),
+      metrics: createMetrics(),
+      health: new Health(),
+      checkResponses,
+      openapi: { path: '/openapi.json', title: 't', version: '1' },
+    },
+    api,
+  );
+  return supertest(app);
+};
+
+type Operation = {
+  requestBody?: { required: boolean };
+  responses: Record<string, unknown>;
+  parameters?: { name: string; schema: object }[];
+};
+const operation = async (path: string, method: string): Promise<Operation> => {
+  const document = (await build(false).get('/openapi.json').expect(200)).body as { paths: Record<string, Record<string, Operation>> };
+  return document.paths[path]![method]!;
+};
+
+describe('response checks (API_CHECK_RESPONSES)', () => {
+  it('when a route answers as declared, then the answer goes out unchanged', async () => {
+    const reply = await build(true).post('/things').send({ name: ' Ada ' }).expect(201);
+
+    expect(reply.body).toEqual({ id: 't1', name: 'Ada' });
+  });
+
+  it.each([
+    ['a body its schema refuses', '/wrong-body'],
+    ['a status it does not list', '/undeclared-status'],
+    ['an error status it does not list', '/undeclared-error'],
+    ['a middleware error status it does not list', '/undeclared-before'],
+  ])('when a route answers %s, then the answer is a 500 internal_error', async (_case, path) => {
+    const reply = await build(true).get(path).expect(500);
+
+    expect(reply.body.error).toBe('internal_error');
+  });
+
+  it('when the checks are off (production), then the same drifting routes answer what they return', async () => {
+    const http = build(false);
+
+    await http.get('/wrong-body').expect(200);
+    await http.get('/undeclared-status').expect(202);
+    await http.get('/undeclared-error').expect(409);
+  });
+});
+
+describe('what the document says of every route', () => {
+  it('when a route takes a body and a token, then it lists 400, 401, 413, 415 and 503 besides its own answers', async () => {
+    const options = await operation('/options', 'post');
+
+    expect(Object.keys(options.responses).sort()).toEqual(['204', '400', '401', '413', '415', '503']);
+  });
+
+  it('when every field of a body is optional, then the body is not required; otherwise it is', async () => {
+    expect((await operation('/options', 'post')).requestBody?.required).toBe(false);
+    expect((await operation('/things', 'post')).requestBody?.required).toBe(true);
+  });
+
+  it('when a query takes a bounded whole number, then the document shows an integer with its range', async () => {
+    const pages = await operation('/pages', 'get');
+
+    expect(pages.parameters?.find((parameter) => parameter.name === 'limit')?.schema).toEqual({
+      type: 'integer',
+      minimum: 1,
+      maximum: 50,
+      default: 10,
+    });
+  });
+});
+
+describe('text: lengths in characters, as the document counts them', () => {
+  const name = text({ min: 1, max: 5, nonBlank: true, trim: true });
+
+  it('when a value has five emoji (ten UTF-16 units), then it is within a maximum of five', () => {
+    expect(name.safeParse('😀😀😀😀😀').success).toBe(true);
+    expect(name.safeParse('😀😀😀😀😀😀').success).toBe(false);
+  });
+
+  it('when a value is blank or holds NUL, then it is refused', () => {
+    expect(name.safeParse('   ').success).toBe(false);
+    expect(name.safeParse('a\u0000').success).toBe(false);
+  });
+
+  it('when a value has spaces around it, then the length is checked on what was sent and the value is trimmed', () => {
+    expect(name.safeParse(' abc ').data).toBe('abc');
+    expect(name.safeParse('  abcd  ').success).toBe(false);
+  });
+});
+
+describe('queryInteger', () => {
+  const limit = queryInteger({ min: 1, max: 50, default: 10 });
+
+  it.each([['0'], ['51'], ['-1'], ['1.5'], ['1e1'], [' 5'], ['']])('when the value is %j, then it is refused', (value) => {
+    expect(limit.safeParse(value).success).toBe(false);
+  });
+
+  it('when the value is absent, then the default applies; a whole number in range parses', () => {
+    expect(limit.parse(undefined)).toBe(10);
+    expect(limit.parse('50')).toBe(50);
+  });
+});
