@@ -172,9 +172,12 @@ class Connection {
   dead = false;
   /** No request has been sent on it yet. */
   fresh = true;
+  /** The TCP connection is established. */
+  connected = false;
 
   constructor(port: number) {
     this.socket = connect({ host: '127.0.0.1', port, noDelay: true });
+    this.socket.once('connect', () => (this.connected = true));
     this.socket.on('data', (chunk: Buffer) => {
       this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
       this.waiter?.data();
@@ -197,7 +200,8 @@ class Connection {
       };
       const timer = setTimeout(() => {
         this.dead = true;
-        finish({ timedOut: true });
+        // Never connected: a connection error; connected but unanswered: a timeout.
+        finish(this.connected ? { timedOut: true } : { failure: 'connect timed out' });
         this.socket.destroy();
       }, ANSWER_TIMEOUT_MS);
       this.waiter = {

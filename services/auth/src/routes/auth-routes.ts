@@ -121,7 +121,7 @@ export const registerAuthRoutes = (
         headers: SET_REFRESH_COOKIE,
       },
       401: 'Wrong email or password (invalid_credentials), the same answer for both',
-      429: 'Too many failed logins for this account or address (too_many_attempts); see Retry-After',
+      429: 'Too many failed logins for this account or address (rate_limited); see Retry-After',
     },
     handler: async ({ body, req }) =>
       tokenReply(
