@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -259,6 +260,16 @@ const runConnections = async (
   delay.enable();
   const started = performance.now();
   const deadline = started + seconds * 1000;
+  const sockets = process.env.BENCH_LOAD_DEBUG
+    ? [1, 3, 7].map((at) =>
+        setTimeout(() => {
+          const listening = spawnSync('ss', ['-ltn', `sport = :${port}`], { encoding: 'utf8' }).stdout.trim().split('\n').slice(1).join(' ');
+          const established = spawnSync('ss', ['-tnH', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' }).stdout;
+          const queued = established.split('\n').filter((line) => line && Number(line.trim().split(/\s+/)[0]) > 0).length;
+          process.stderr.write(`at ${at} s: listen ${listening}; established at the gateway ${established.split('\n').filter(Boolean).length}, ${queued} with unread bytes\n`);
+        }, at * 1000),
+      )
+    : [];
   const debug = process.env.BENCH_LOAD_DEBUG
     ? setTimeout(async () => {
         for (const [name, url] of Object.entries(services)) {
@@ -301,6 +312,7 @@ const runConnections = async (
   }
   delay.disable();
   clearTimeout(debug);
+  for (const timer of sockets) clearTimeout(timer);
   const ownCpu = process.cpuUsage(ownCpuBefore);
   const after = await gatewayCounters(gatewayUrl);
   const cpuAfter = await readCpu(services);

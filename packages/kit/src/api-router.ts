@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { match, type MatchFunction } from 'path-to-regexp';
@@ -155,9 +156,14 @@ export class ApiRouter {
           throw new ContractViolation(`${label} answered ${status} with a body its declaration does not describe`);
         return;
       }
-      const result = response.schema.safeParse(reply.body);
+      const sent: unknown = JSON.parse(JSON.stringify(reply.body));
+      const result = response.schema.safeParse(sent);
       if (!result.success) {
         throw new ContractViolation(`${label} answered ${status} with a body its schema refuses: ${JSON.stringify(result.error.issues)}`);
+      }
+      // zod drops fields an object schema does not name: any difference is a field the document does not describe.
+      if (!isDeepStrictEqual(JSON.parse(JSON.stringify(result.data)), sent)) {
+        throw new ContractViolation(`${label} answered ${status} with fields its schema does not describe`);
       }
     };
     /** Errors a `before` middleware passes on are held to the declaration as the handler's are. */

@@ -25,6 +25,13 @@ const routes = () =>
     })
     .route({
       method: 'get',
+      path: '/extra-field',
+      summary: 'answers a field its schema does not describe',
+      responses: { 200: { description: 'a thing', schema: Thing } },
+      handler: () => ({ body: { id: 't', name: 'n', password_hash: 'x' } }),
+    })
+    .route({
+      method: 'get',
       path: '/undeclared-status',
       summary: 'answers a success status it does not list',
       responses: { 200: { description: 'a thing', schema: Thing } },
@@ -100,6 +107,7 @@ describe('response checks (API_CHECK_RESPONSES)', () => {
 
   it.each([
     ['a body its schema refuses', '/wrong-body'],
+    ['a field its schema does not describe', '/extra-field'],
     ['a status it does not list', '/undeclared-status'],
     ['an error status it does not list', '/undeclared-error'],
     ['a middleware error status it does not list', '/undeclared-before'],
