@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -260,25 +259,6 @@ const runConnections = async (
   delay.enable();
   const started = performance.now();
   const deadline = started + seconds * 1000;
-  const sockets = process.env.BENCH_LOAD_DEBUG
-    ? [1, 3, 7].map((at) =>
-        setTimeout(() => {
-          const listening = spawnSync('ss', ['-ltn', `sport = :${port}`], { encoding: 'utf8' }).stdout.trim().split('\n').slice(1).join(' ');
-          const established = spawnSync('ss', ['-tnH', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' }).stdout;
-          const queued = established.split('\n').filter((line) => line && Number(line.trim().split(/\s+/)[0]) > 0).length;
-          process.stderr.write(`at ${at} s: listen ${listening}; established at the gateway ${established.split('\n').filter(Boolean).length}, ${queued} with unread bytes\n`);
-        }, at * 1000),
-      )
-    : [];
-  const debug = process.env.BENCH_LOAD_DEBUG
-    ? setTimeout(async () => {
-        for (const [name, url] of Object.entries(services)) {
-          const text = await (await fetch(`${url}/metrics`)).text();
-          const lines = text.split('\n').filter((line) => /^(db_pool|nodejs_eventloop_lag_p99|http_server_shed_total)/.test(line));
-          process.stderr.write(`${name}: ${lines.join(' | ')}\n`);
-        }
-      }, (seconds * 1000) / 2)
-    : undefined;
   await Promise.all(
     users.map(async (user, index) => {
       let connection: Connection | undefined;
@@ -302,17 +282,7 @@ const runConnections = async (
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  if (process.env.BENCH_LOAD_DEBUG) {
-    const slow = outcomes.filter((outcome) => outcome.timedOut || outcome.ms > FAST_MS);
-    const bySecond = new Map<number, number>();
-    for (const outcome of slow) bySecond.set(Math.floor(outcome.at ?? 0), (bySecond.get(Math.floor(outcome.at ?? 0)) ?? 0) + 1);
-    process.stderr.write(
-      `slow or unanswered: ${slow.length} (${slow.filter((outcome) => outcome.fresh).length} first on their connection); by second sent: ${[...bySecond].sort((a, b) => a[0] - b[0]).map(([second, n]) => `${second}:${n}`).join(' ')}\n`,
-    );
-  }
   delay.disable();
-  clearTimeout(debug);
-  for (const timer of sockets) clearTimeout(timer);
   const ownCpu = process.cpuUsage(ownCpuBefore);
   const after = await gatewayCounters(gatewayUrl);
   const cpuAfter = await readCpu(services);
@@ -351,6 +321,8 @@ interface Summary {
   fastShare: number;
   failures: number;
   timeouts: number;
+  /** Over 1 s or unanswered: how many, how many of those were the first on a new connection, how many sent in the first second. */
+  slow: { count: number; fresh: number; firstSecond: number };
   statuses: string;
   failureKinds: string;
   connections: number;
@@ -386,6 +358,14 @@ const summarize = (run: RunResult): Summary => {
     fastShare: run.outcomes.length === 0 ? 0 : answered.filter((outcome) => outcome.ms <= FAST_MS).length / run.outcomes.length,
     failures: run.outcomes.filter((outcome) => outcome.failure !== undefined).length,
     timeouts: run.outcomes.filter((outcome) => outcome.timedOut).length,
+    slow: (() => {
+      const slow = run.outcomes.filter((outcome) => outcome.status === undefined || outcome.ms > FAST_MS);
+      return {
+        count: slow.length,
+        fresh: slow.filter((outcome) => outcome.fresh).length,
+        firstSecond: slow.filter((outcome) => (outcome.at ?? 0) < 1).length,
+      };
+    })(),
     statuses: count((outcome) => (outcome.status === undefined ? undefined : `${outcome.status}${outcome.code ? ` ${outcome.code}` : ''}`)),
     failureKinds: count((outcome) => outcome.failure ?? (outcome.timedOut ? 'timeout' : undefined)),
     connections: run.connections,
@@ -500,7 +480,7 @@ export const benchGatewayLoad = async ({ seconds }: GatewayLoadOptions): Promise
           ['shared token', sharedRun] as const,
         ].map(
           ([name, s]) =>
-            `  ${name}: ${fmt(s.connections)} connections opened; the gateway shed ${fmt(s.counters.shedByProcess ?? 0)} by its process bound, ${fmt(s.counters.shedByUpstream ?? 0)} by the upstream bound, rate-limited ${fmt(s.counters.rateLimited ?? 0)}; cores busy: ${s.cores} (its event-loop delay p99 ${fmt(s.generatorDelayP99Ms, 0)} ms)\n    ${s.kinds.join('\n    ')}`,
+            `  ${name}: ${fmt(s.connections)} connections opened; the gateway shed ${fmt(s.counters.shedByProcess ?? 0)} by its process bound, ${fmt(s.counters.shedByUpstream ?? 0)} by the upstream bound, rate-limited ${fmt(s.counters.rateLimited ?? 0)}; cores busy: ${s.cores} (its event-loop delay p99 ${fmt(s.generatorDelayP99Ms, 0)} ms); over 1 s or unanswered ${fmt(s.slow.count)} (${fmt(s.slow.fresh)} the first on a new connection, ${fmt(s.slow.firstSecond)} sent in the first second)\n    ${s.kinds.join('\n    ')}`,
         ),
         `  targets: 0 connection errors, 0 timeouts, 100% answered within 1 s (shed and rate-limited answers included)`,
         `  set-up: ${fmt(connections + 1)} registrations and logins through the gateway in ${fmt(setupSeconds, 1)} s (${fmt((connections + 1) / setupSeconds, 1)} users/s, ${setupParallelism} at a time: two argon2 hashes each), profiles made public in ${fmt(warmSeconds, 1)} s`,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { exportPrivateJwk, generateSigningKey } from '@galion/auth';
 import { createHttpApp, createLogger, createMetrics, ensureDatabaseExists, Health, listen, ApiRouter } from '@galion/kit';
 import { freePort, startPostgres, startRedis } from '@galion/localdeps';
-import { authenticate, authOf, RemoteJwks, TokenVerifier } from '@galion/tokens';
+import { authOf, RemoteJwks, tokenGuards, TokenVerifier } from '@galion/tokens';
 import { fmt, row, runLoad, startProcess, stopProcess, type LoadResult } from './load.js';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -30,11 +30,11 @@ const serveStandIn = async () => {
     issuer: 'http://localhost:8080/api/v1/auth',
     audience: 'galion',
   });
-  const api = new ApiRouter().route({
+  const api = new ApiRouter(tokenGuards(verifier)).route({
     method: 'get',
     path: '/api/v1/users/me',
+    access: 'bearer',
     summary: 'The caller’s profile',
-    before: [authenticate(verifier)],
     responses: { 200: 'The profile' },
     handler: ({ res }) => {
       const { sub, role } = authOf(res);

@@ -34,6 +34,19 @@ export interface ResponseHeaderSpec {
 export type ResponseSpec =
   { description: string; schema?: z.ZodType; contentType?: string; headers?: Record<string, ResponseHeaderSpec> } | string;
 
+/**
+ * Who may call a route, said once: it gives the route its guard, the document its security entry,
+ * and the gateway its table of public routes (read from the document: `x-galion-rate-limit` names
+ * the gateway's per-address policy of a public route, `auth` for credentials and mailed tokens).
+ */
+export type RouteAccess = { public: 'ip' | 'auth' } | 'bearer' | { role: string };
+
+/** The middleware that enforces access: a verified bearer token, then a role (see @galion/tokens). */
+export interface AccessGuards {
+  bearer: RequestHandler;
+  role(role: string): RequestHandler;
+}
+
 export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType | undefined, P extends z.ZodType | undefined> {
   method: HttpMethod;
   /** OpenAPI-style path, e.g. `/api/v1/users/{id}`. */
@@ -41,9 +54,8 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType 
   summary: string;
   description?: string;
   tags?: string[];
-  /** Marks the route as needing a bearer token in the OpenAPI document. */
-  security?: 'bearer';
-  /** Middleware that runs before validation, e.g. authentication. */
+  access: RouteAccess;
+  /** Middleware that runs after the access guard and before validation. */
   before?: RequestHandler[];
   body?: B;
   query?: Q;
@@ -78,7 +90,9 @@ const RETRY_AFTER: Record<string, ResponseHeaderSpec> = {
  * What the kit itself can answer for a route, whatever the route does: input that fails its
  * schema, bodies that are too big or not JSON, a missing token, and a process at capacity.
  */
-const commonResponses = (spec: { body?: unknown; query?: unknown; params?: unknown; security?: 'bearer' }) => {
+const needsToken = (access: RouteAccess): boolean => access === 'bearer' || 'role' in access;
+
+const commonResponses = (spec: { body?: unknown; query?: unknown; params?: unknown; access: RouteAccess }) => {
   const responses: Record<number, { description: string; headers?: Record<string, ResponseHeaderSpec> }> = {};
   if (spec.body || spec.query || spec.params) {
     responses[400] = { description: 'The request is not valid (validation_failed, with details naming each bad field; malformed_json).' };
@@ -87,10 +101,13 @@ const commonResponses = (spec: { body?: unknown; query?: unknown; params?: unkno
     responses[413] = { description: 'The request body is larger than the limit (payload_too_large).' };
     responses[415] = { description: 'The request body is not JSON (unsupported_media_type).' };
   }
-  if (spec.security) {
+  if (needsToken(spec.access)) {
     responses[401] = {
       description: 'No access token, or one that is invalid, expired or revoked (token_missing, token_invalid, token_revoked).',
     };
+  }
+  if (typeof spec.access === 'object' && 'role' in spec.access) {
+    responses[403] = { description: `The caller does not have the ${spec.access.role} role (forbidden).` };
   }
   responses[503] = {
     description: 'The service is at capacity (overloaded) or a store it needs is unreachable (dependency_unavailable); see Retry-After.',
@@ -122,7 +139,8 @@ export class ApiRouter {
   private readonly routes: { method: string; matches: MatchFunction<object> }[] = [];
   private checkResponses = false;
 
-  constructor() {
+  /** `guards` enforce the routes' access; a router with only public routes needs none. */
+  constructor(private readonly guards?: AccessGuards) {
     this.registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
     this.registry.register('Error', ErrorResponseSchema);
   }
@@ -205,8 +223,16 @@ export class ApiRouter {
       res.locals.routeTemplate = spec.path;
       next();
     };
-    this.router[spec.method](expressPath, markRoute, ...(spec.before ?? []).map(guarded), handle);
+    this.router[spec.method](expressPath, markRoute, ...[...this.accessGuards(spec), ...(spec.before ?? [])].map(guarded), handle);
     return this;
+  }
+
+  private accessGuards(spec: { access: RouteAccess; method: string; path: string }): RequestHandler[] {
+    if (!needsToken(spec.access)) return [];
+    if (!this.guards) throw new Error(`${spec.method.toUpperCase()} ${spec.path} needs a token, but its ApiRouter was given no guards`);
+    return typeof spec.access === 'object' && 'role' in spec.access
+      ? [this.guards.bearer, this.guards.role(spec.access.role)]
+      : [this.guards.bearer];
   }
 
   /** The methods some route serves at this path; empty when no route knows the path. */
@@ -260,7 +286,10 @@ export class ApiRouter {
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),
       ...(spec.tags ? { tags: spec.tags } : {}),
-      ...(spec.security ? { security: [{ bearerAuth: [] }] } : {}),
+      ...(needsToken(spec.access)
+        ? { security: [{ bearerAuth: [] }] }
+        : { 'x-galion-rate-limit': (spec.access as { public: string }).public }),
+      ...(typeof spec.access === 'object' && 'role' in spec.access ? { 'x-galion-role': spec.access.role } : {}),
       ...(extraParameters.length > 0 ? { parameters: extraParameters as never } : {}),
       request: {
         ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body as z.ZodType } }, required: bodyRequired } } : {}),

@@ -71,10 +71,11 @@ export const env = {
 };
 
 /**
- * The HTTP server's limits on a client's time (docs/gateway.md: Limits under load). A client
- * slower than these is cut off with 408, so it cannot hold a connection and a parser for long.
+ * How the HTTP server takes connections and how long a client may take (docs/gateway.md: Limits
+ * under load). A client slower than the timeouts is cut off with 408, so it cannot hold a
+ * connection and a parser for long.
  */
-export interface ServerLimits {
+export interface ServerSettings {
   /** From a request's first byte to the end of its headers. */
   headersTimeoutMs: number;
   /** From a request's first byte to the end of its body (the response is not counted). */
@@ -83,10 +84,15 @@ export interface ServerLimits {
   keepAliveTimeoutMs: number;
   /** Requests on one connection before the server closes it (0: no limit). */
   maxRequestsPerSocket: number;
+  /** Listening sockets on the port (SO_REUSEPORT where the platform has it, else 1). */
+  listenSockets: number;
 }
 
-/** The defaults of `ServerLimits`, also for servers started without a configuration (tests, benchmarks). */
-export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+/** Can several sockets of one process listen on a port, the kernel spreading connections over them? */
+const REUSE_PORT = process.platform === 'linux';
+
+/** The defaults of `ServerSettings`, also for servers started without a configuration (tests, benchmarks). */
+export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   // Enough for any real client over a slow link; a slowloris client is cut off within seconds.
   headersTimeoutMs: 10_000,
   // Bodies are at most BODY_LIMIT (100 kB by default): half a minute is a very slow upload.
@@ -97,6 +103,10 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   // A Kubernetes Service balances connections, not requests: a connection closed now and then
   // (one handshake per thousand requests) lets replicas added by a scale-out get their share.
   maxRequestsPerSocket: 1_000,
+  // libuv accepts one connection per listening socket per event-loop turn: a busy process with
+  // one socket takes a turn per new connection, and a burst of 1,000 waits seconds to be
+  // accepted. Sixteen sockets accept sixteen a turn.
+  listenSockets: REUSE_PORT ? 16 : 1,
 };
 
 /** The settings every service shares, with their defaults. */
@@ -115,10 +125,11 @@ export const commonEnv = {
   MAX_IN_FLIGHT_REQUESTS: env.int(0, 1_000_000).default(1_024),
   // Tests and the contract run: an answer its route does not declare becomes a 500 (ApiRouter).
   API_CHECK_RESPONSES: env.bool().default(false),
-  HTTP_HEADERS_TIMEOUT_MS: env.int(100, 600_000).default(DEFAULT_SERVER_LIMITS.headersTimeoutMs),
-  HTTP_REQUEST_TIMEOUT_MS: env.int(100, 3_600_000).default(DEFAULT_SERVER_LIMITS.requestTimeoutMs),
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: env.int(1_000, 3_600_000).default(DEFAULT_SERVER_LIMITS.keepAliveTimeoutMs),
-  HTTP_MAX_REQUESTS_PER_SOCKET: env.int(0, 1_000_000).default(DEFAULT_SERVER_LIMITS.maxRequestsPerSocket),
+  HTTP_HEADERS_TIMEOUT_MS: env.int(100, 600_000).default(DEFAULT_SERVER_SETTINGS.headersTimeoutMs),
+  HTTP_REQUEST_TIMEOUT_MS: env.int(100, 3_600_000).default(DEFAULT_SERVER_SETTINGS.requestTimeoutMs),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: env.int(1_000, 3_600_000).default(DEFAULT_SERVER_SETTINGS.keepAliveTimeoutMs),
+  HTTP_MAX_REQUESTS_PER_SOCKET: env.int(0, 1_000_000).default(DEFAULT_SERVER_SETTINGS.maxRequestsPerSocket),
+  HTTP_LISTEN_SOCKETS: env.int(1, 256).default(DEFAULT_SERVER_SETTINGS.listenSockets),
   // Set by the image build (Dockerfile): what is running, for galion_build_info.
   GALION_VERSION: env.string().default('dev'),
   GALION_REVISION: env.string().default('unknown'),
@@ -147,8 +158,8 @@ export interface CommonConfig {
   maxInFlight: number;
   /** Hold every API answer to its route's declaration (API_CHECK_RESPONSES; tests only). */
   checkResponses: boolean;
-  /** How the HTTP server treats slow and idle clients. */
-  server: ServerLimits;
+  /** How the HTTP server takes connections and treats slow and idle clients. */
+  server: ServerSettings;
   /** The release and source revision of the running build (the image's GALION_VERSION and GALION_REVISION). */
   build: BuildInfo;
 }
@@ -158,7 +169,7 @@ export interface BuildInfo {
   revision: string;
 }
 
-const readServerLimits = (e: z.infer<z.ZodObject<typeof commonEnv>>): ServerLimits => {
+const readServerSettings = (e: z.infer<z.ZodObject<typeof commonEnv>>): ServerSettings => {
   // Node refuses a headers deadline past the request deadline: said here, at start, by name.
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError(
@@ -170,6 +181,7 @@ const readServerLimits = (e: z.infer<z.ZodObject<typeof commonEnv>>): ServerLimi
     requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     maxRequestsPerSocket: e.HTTP_MAX_REQUESTS_PER_SOCKET,
+    listenSockets: REUSE_PORT ? e.HTTP_LISTEN_SOCKETS : 1,
   };
 };
 
@@ -185,7 +197,7 @@ export const readCommonConfig = (e: z.infer<z.ZodObject<typeof commonEnv>> & { P
   trustProxy: e.TRUST_PROXY,
   maxInFlight: e.MAX_IN_FLIGHT_REQUESTS,
   checkResponses: e.API_CHECK_RESPONSES,
-  server: readServerLimits(e),
+  server: readServerSettings(e),
   build: { version: e.GALION_VERSION, revision: e.GALION_REVISION },
 });
 

@@ -2,6 +2,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Registry } from 'prom-client';
 import { env, loadConfig, withPassword } from './config.js';
+import { registerDependencyErrors } from './error-mapping.js';
 import type { Health } from './health.js';
 import type { Closers } from './kv.js';
 import { createLogger, type Logger } from './logger.js';
@@ -9,6 +10,23 @@ import { registerPoolMetrics } from './metrics.js';
 import { z } from './zod.js';
 
 export type { Knex } from 'knex';
+
+// PostgreSQL's and knex's ways of saying the database cannot be reached: a 503, not a 500.
+registerDependencyErrors({
+  codes: [
+    '57P01', // admin_shutdown
+    '57P02', // crash_shutdown
+    '57P03', // cannot_connect_now
+    '53300', // too_many_connections
+    '08000',
+    '08001',
+    '08003',
+    '08004',
+    '08006',
+  ],
+  names: ['KnexTimeoutError'],
+  messages: /Connection terminated/,
+});
 
 // Return BIGINT and NUMERIC columns as JS numbers where they fit: counts in Galion never exceed 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));

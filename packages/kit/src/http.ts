@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, trace } from '@opentelemetry/api';
-import { getRPCMetadata, RPCType } from '@opentelemetry/core';
+import { trace } from '@opentelemetry/api';
 import cors from 'cors';
-import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import helmet from 'helmet';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { ApiRouter } from './api-router.js';
 import type { CommonConfig } from './config.js';
 import { runWithContext } from './context.js';
-import { AppError, badRequest, dependencyUnavailable, isAppError } from './errors.js';
+import { sendError, toAppError } from './error-mapping.js';
+import { AppError } from './errors.js';
 import type { Health } from './health.js';
 import type { Logger } from './logger.js';
+import { metricsHandler } from './metrics-endpoint.js';
+import { helmetHeaders } from './security-headers.js';
 import { Counter, routeLabel, type ServiceMetrics } from './metrics.js';
 
 declare global {
@@ -75,117 +75,9 @@ export const httpSettings = (
   serveMetrics: config.metricsPort === undefined || config.metricsPort === config.port,
 });
 
-/**
- * Helmet's response headers, worked out once: with static options they are the same for every
- * response, so each request sets a ready list instead of running helmet's dozen middlewares.
- */
-const helmetHeaders = (): [string, string][] => {
-  const headers: [string, string][] = [];
-  const recorder = {
-    setHeader: (name: string, value: string | number) => headers.push([name, String(value)]),
-    removeHeader: () => undefined,
-  };
-  helmet()({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
-  return headers;
-};
-
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const PROBE_PATHS = new Set(['/livez', '/readyz', '/metrics']);
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const DEPENDENCY_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EPIPE',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '53300', // too_many_connections
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006',
-]);
-
-/** True for errors that mean a dependency (database, Redis, broker, upstream) could not be reached. */
-export const isDependencyError = (error: unknown): boolean => {
-  if (!error || typeof error !== 'object') return false;
-  const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
-  if (typeof code === 'string' && DEPENDENCY_ERROR_CODES.has(code)) return true;
-  if (name === 'KnexTimeoutError' || name === 'MaxRetriesPerRequestError') return true;
-  if (
-    typeof message === 'string' &&
-    /Connection is closed|Connection terminated|Stream isn't writeable|connect ECONNREFUSED/.test(message)
-  ) {
-    return true;
-  }
-  const cause = (error as { cause?: unknown }).cause;
-  return cause !== undefined && cause !== error && isDependencyError(cause);
-};
-
-export const toAppError = (error: unknown, bodyLimit: string): AppError => {
-  if (isAppError(error)) return error;
-  const type = (error as { type?: unknown } | null)?.type;
-  switch (type) {
-    case 'entity.parse.failed':
-      return badRequest('malformed_json', 'The request body is not valid JSON.');
-    case 'entity.too.large':
-      return new AppError(413, 'payload_too_large', `The request body is larger than the limit of ${bodyLimit}.`);
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new AppError(415, 'unsupported_media_type', 'The request body encoding or charset is not supported; send UTF-8 JSON.');
-    case 'request.aborted':
-    case 'request.size.invalid':
-      return badRequest('bad_request', 'The request body was incomplete.');
-  }
-  if (isDependencyError(error)) {
-    const dependency = (error as { dependency?: string }).dependency ?? 'a dependency';
-    return dependencyUnavailable(dependency, error);
-  }
-  return new AppError(500, 'internal_error', 'Something went wrong on our side. The request id identifies it in our logs.', {
-    cause: error,
-  });
-};
-
-const metricsHandler =
-  (metrics: ServiceMetrics): RequestHandler =>
-  async (_req, res) => {
-    res.locals.routeTemplate = '/metrics';
-    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
-  };
-
-/** A bare app serving only `/metrics`, for a separate metrics port that NetworkPolicies can open to Prometheus alone. */
-export const createMetricsApp = (metrics: ServiceMetrics): Express => {
-  const app = express();
-  app.disable('x-powered-by');
-  app.get('/metrics', metricsHandler(metrics));
-  return app;
-};
-
-/**
- * Names the request's server span after its route template (`GET /api/v1/users/*`, with
- * `http.route`), as the tracing of Express routes does by itself, for requests no Express route
- * serves (the gateway's). The HTTP instrumentation applies it when the response ends.
- */
-export const nameServerSpan = (route: string): void => {
-  const metadata = getRPCMetadata(context.active());
-  if (metadata?.type === RPCType.HTTP) metadata.route = route;
-};
-
-/** Sends an error in the one error format of the platform. */
-export const sendError = (req: Request, res: Response, error: AppError): void => {
-  res.set(error.headers);
-  res.status(error.status).json({
-    error: error.code,
-    message: error.message,
-    request_id: req.id,
-    ...(error.details ? { details: error.details } : {}),
-  });
-};
-
 /**
  * The Express app every service is: request ids, logs, metrics, security headers, CORS, probes,
  * JSON parsing with the platform's error answers, the service's routes, 404/405, one error handler.

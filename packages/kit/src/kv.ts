@@ -1,6 +1,10 @@
 import { Redis } from 'ioredis';
+import { registerDependencyErrors } from './error-mapping.js';
 import type { Health } from './health.js';
 import type { Logger } from './logger.js';
+
+// ioredis's ways of saying Redis cannot be reached: a 503, not a 500.
+registerDependencyErrors({ names: ['MaxRetriesPerRequestError'], messages: /Connection is closed|Stream isn't writeable/ });
 
 /**
  * A small key-value store for short-lived shared state (rate limits, denylists, caches).

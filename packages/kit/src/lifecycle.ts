@@ -1,40 +1,91 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import { DEFAULT_SERVER_LIMITS, type CommonConfig, type ServerLimits } from './config.js';
+import { DEFAULT_SERVER_SETTINGS, type CommonConfig, type ServerSettings } from './config.js';
 import type { Health } from './health.js';
 import type { Closers } from './kv.js';
-import { createMetricsApp } from './http.js';
+import { createMetricsApp } from './metrics-endpoint.js';
 import type { ServiceMetrics } from './metrics.js';
 import { createLogger, type Logger } from './logger.js';
 
 /**
- * Starts listening and resolves once the port is bound. Port 0 picks a free one. `limits` bound
- * how long a client may take (config.ts `ServerLimits`); a client past them gets 408 and is cut off.
+ * A server listening on one port through several sockets: the others are closed with it, and
+ * their connections with its own.
  */
-export const listen = (app: Express, port: number, host = '0.0.0.0', limits: ServerLimits = DEFAULT_SERVER_LIMITS): Promise<Server> =>
+class PortServer extends Server {
+  readonly siblings: Server[] = [];
+
+  override close(callback?: (error?: Error) => void): this {
+    let pending = this.siblings.length + 1;
+    let failure: Error | undefined;
+    const closed = (error?: Error) => {
+      failure ??= error;
+      pending -= 1;
+      if (pending === 0) callback?.(failure);
+    };
+    for (const sibling of this.siblings) sibling.close(closed);
+    super.close(closed);
+    return this;
+  }
+
+  override closeAllConnections(): void {
+    for (const sibling of this.siblings) sibling.closeAllConnections();
+    super.closeAllConnections();
+  }
+
+  override closeIdleConnections(): void {
+    for (const sibling of this.siblings) sibling.closeIdleConnections();
+    super.closeIdleConnections();
+  }
+}
+
+const createConfiguredServer = <S extends Server>(make: (options: ServerOptions) => S, settings: ServerSettings): S => {
+  const server = make({
+    headersTimeout: settings.headersTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+    // Node looks for connections past those deadlines this often; its default of 30 s would let a
+    // slow client outstay a 10 s headers timeout threefold.
+    connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(settings.headersTimeoutMs / 4))),
+  });
+  server.keepAliveTimeout = settings.keepAliveTimeoutMs;
+  server.maxRequestsPerSocket = settings.maxRequestsPerSocket;
+  // No inactivity timeout on the socket (server.timeout stays 0): idle connections end with the
+  // keep-alive timeout, slow senders with the two above, and a slow answer is bounded by whoever
+  // waits for it (the gateway's UPSTREAM_TIMEOUT_MS), not cut here.
+  return server;
+};
+
+const bind = (server: Server, port: number, host: string, reusePort: boolean): Promise<void> =>
   new Promise((resolve, reject) => {
-    const server = createServer(
-      {
-        headersTimeout: limits.headersTimeoutMs,
-        requestTimeout: limits.requestTimeoutMs,
-        // Node looks for connections past those deadlines this often; its default of 30 s would
-        // let a slow client outstay a 10 s headers timeout threefold.
-        connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
-      },
-      app,
-    );
-    server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-    server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
-    // No inactivity timeout on the socket (server.timeout stays 0): idle connections end with the
-    // keep-alive timeout, slow senders with the two above, and a slow answer is bounded by whoever
-    // waits for it (the gateway's UPSTREAM_TIMEOUT_MS), not cut here.
     // A burst of connections waits in the kernel's queue (up to net.core.somaxconn) instead of
     // being reset; the default backlog is 511.
-    server.listen({ port, host, backlog: 4_096 });
-    server.once('listening', () => resolve(server));
+    server.listen({ port, host, backlog: 4_096, ...(reusePort ? { reusePort: true } : {}) });
+    server.once('listening', () => resolve());
     server.once('error', reject);
   });
+
+/**
+ * Starts listening and resolves once the port is bound. Port 0 picks a free one. `settings` say
+ * how many sockets listen and how long a client may take (config.ts `ServerSettings`); a client
+ * past the timeouts gets 408 and is cut off.
+ */
+export const listen = async (app: Express, port: number, host = '0.0.0.0', settings: ServerSettings = DEFAULT_SERVER_SETTINGS): Promise<Server> => {
+  const sockets = Math.max(1, settings.listenSockets);
+  const server = createConfiguredServer((options) => new PortServer(options, app), settings);
+  await bind(server, port, host, sockets > 1);
+  const bound = (server.address() as AddressInfo).port;
+  try {
+    for (let i = 1; i < sockets; i += 1) {
+      const sibling = createConfiguredServer((options) => createServer(options, app), settings);
+      server.siblings.push(sibling);
+      await bind(sibling, bound, host, true);
+    }
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  return server;
+};
 
 export const serverUrl = (server: Server): string => {
   const { port } = server.address() as AddressInfo;
@@ -145,8 +196,8 @@ export interface ServeOptions {
   metricsPort?: number | undefined;
   shutdownTimeoutMs: number;
   drainDelayMs: number;
-  /** The HTTP server's limits on clients; by default `DEFAULT_SERVER_LIMITS`. */
-  server?: ServerLimits;
+  /** How the HTTP server listens and treats clients; by default `DEFAULT_SERVER_SETTINGS`. */
+  server?: ServerSettings;
   handleSignals?: boolean;
 }
 
@@ -162,7 +213,9 @@ export const serveService = async (service: ComposedService, options: ServeOptio
   const server = await listen(service.app, options.port, options.host, options.server);
   lifecycle.addServer(server);
   if (options.metricsPort !== undefined && options.metricsPort !== options.port) {
-    lifecycle.addServer(await listen(createMetricsApp(service.metrics), options.metricsPort, options.host, options.server));
+    // Scrapes come one at a time: one socket is enough.
+    const metricsServer = { ...(options.server ?? DEFAULT_SERVER_SETTINGS), listenSockets: 1 };
+    lifecycle.addServer(await listen(createMetricsApp(service.metrics), options.metricsPort, options.host, metricsServer));
   }
   if (options.handleSignals !== false) lifecycle.handleSignals();
   const url = serverUrl(server);

@@ -1,16 +1,41 @@
-import { ApiRouter, conflict, createHttpApp, createLogger, createMetrics, forbidden, Health, queryInteger, text, z } from '@galion/kit';
+import {
+  ApiRouter,
+  conflict,
+  createHttpApp,
+  createLogger,
+  createMetrics,
+  forbidden,
+  Health,
+  queryInteger,
+  text,
+  unauthorized,
+  z,
+  type AccessGuards,
+} from '@galion/kit';
 import type { RequestHandler } from 'express';
 import supertest from 'supertest';
 
 const Thing = z.object({ id: z.string(), name: z.string() }).openapi('Thing');
 const refuse: RequestHandler = (_req, _res, next) => next(forbidden());
 
+/** Stand-in guards: a token is the header `Authorization: Bearer <role>`. */
+const guards: AccessGuards = {
+  bearer: (req, res, next) => {
+    const role = /^Bearer (\w+)$/.exec(req.get('authorization') ?? '')?.[1];
+    if (!role) return next(unauthorized('token_missing', 'No token.'));
+    res.locals.role = role;
+    next();
+  },
+  role: (role) => (_req, res, next) => next(res.locals.role === role ? undefined : forbidden(`This needs the ${role} role.`)),
+};
+
 /** Routes that answer as declared, and routes that drift from their declaration in each way. */
 const routes = () =>
-  new ApiRouter()
+  new ApiRouter(guards)
     .route({
       method: 'post',
       path: '/things',
+      access: { public: 'ip' },
       summary: 'create',
       body: z.strictObject({ name: text({ min: 1, max: 5, nonBlank: true, trim: true }) }),
       responses: { 201: { description: 'created', schema: Thing } },
@@ -19,6 +44,7 @@ const routes = () =>
     .route({
       method: 'get',
       path: '/wrong-body',
+      access: { public: 'ip' },
       summary: 'answers a body its schema refuses',
       responses: { 200: { description: 'a thing', schema: Thing } },
       handler: () => ({ body: { id: 1 } }),
@@ -26,6 +52,7 @@ const routes = () =>
     .route({
       method: 'get',
       path: '/extra-field',
+      access: { public: 'ip' },
       summary: 'answers a field its schema does not describe',
       responses: { 200: { description: 'a thing', schema: Thing } },
       handler: () => ({ body: { id: 't', name: 'n', password_hash: 'x' } }),
@@ -33,6 +60,7 @@ const routes = () =>
     .route({
       method: 'get',
       path: '/undeclared-status',
+      access: { public: 'ip' },
       summary: 'answers a success status it does not list',
       responses: { 200: { description: 'a thing', schema: Thing } },
       handler: () => ({ status: 202, body: { id: 't', name: 'n' } }),
@@ -40,6 +68,7 @@ const routes = () =>
     .route({
       method: 'get',
       path: '/undeclared-error',
+      access: { public: 'ip' },
       summary: 'throws an error status it does not list',
       responses: { 200: { description: 'a thing', schema: Thing } },
       handler: () => {
@@ -49,6 +78,7 @@ const routes = () =>
     .route({
       method: 'get',
       path: '/undeclared-before',
+      access: { public: 'ip' },
       summary: 'a middleware refuses with a status the route does not list',
       before: [refuse],
       responses: { 200: { description: 'a thing', schema: Thing } },
@@ -57,6 +87,7 @@ const routes = () =>
     .route({
       method: 'get',
       path: '/pages',
+      access: { public: 'ip' },
       summary: 'a bounded query integer',
       query: z.strictObject({ limit: queryInteger({ min: 1, max: 50, default: 10 }) }),
       responses: { 200: { description: 'the limit', schema: z.object({ limit: z.number() }) } },
@@ -66,8 +97,24 @@ const routes = () =>
       method: 'post',
       path: '/options',
       summary: 'every field optional',
-      security: 'bearer',
+      access: 'bearer',
       body: z.strictObject({ note: text({ max: 10 }).optional() }),
+      responses: { 204: { description: 'done' } },
+      handler: () => ({ status: 204 }),
+    })
+    .route({
+      method: 'get',
+      path: '/admin-only',
+      summary: 'for admins',
+      access: { role: 'admin' },
+      responses: { 204: { description: 'done' } },
+      handler: () => ({ status: 204 }),
+    })
+    .route({
+      method: 'post',
+      path: '/login',
+      summary: 'credentials in',
+      access: { public: 'auth' },
       responses: { 204: { description: 'done' } },
       handler: () => ({ status: 204 }),
     });
@@ -147,6 +194,39 @@ describe('what the document says of every route', () => {
       maximum: 50,
       default: 10,
     });
+  });
+});
+
+describe('access: one declaration for the guard and the document', () => {
+  it('when a route is for a role, then a caller without a token gets 401, one without the role 403, and one with it passes', async () => {
+    const http = build(true);
+
+    await http.get('/admin-only').expect(401);
+    await http.get('/admin-only').set('Authorization', 'Bearer user').expect(403);
+    await http.get('/admin-only').set('Authorization', 'Bearer admin').expect(204);
+  });
+
+  it('when a route is for a role, then the document shows its security, its role and its 401 and 403', async () => {
+    const adminOnly = await operation('/admin-only', 'get');
+
+    expect(adminOnly.security).toEqual([{ bearerAuth: [] }]);
+    expect(adminOnly['x-galion-role']).toBe('admin');
+    expect(Object.keys(adminOnly.responses)).toEqual(expect.arrayContaining(['401', '403']));
+  });
+
+  it('when a route is public, then the document has no security and names its gateway rate-limit policy', async () => {
+    const login = await operation('/login', 'post');
+
+    expect(login.security).toBeUndefined();
+    expect(login['x-galion-rate-limit']).toBe('auth');
+    expect(login.responses['401']).toBeUndefined();
+  });
+
+  it('when a route needs a token and its router has no guards, then declaring it fails at once', () => {
+    const declare = () =>
+      new ApiRouter().route({ method: 'get', path: '/x', summary: 'x', access: 'bearer', responses: {}, handler: () => undefined });
+
+    expect(declare).toThrow(/no guards/);
   });
 });
 

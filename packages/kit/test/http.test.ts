@@ -6,6 +6,7 @@ const build = () => {
     .route({
       method: 'post',
       path: '/things',
+      access: { public: 'ip' },
       summary: 'create',
       body: z.strictObject({ name: z.string().min(1), count: z.number().int().positive() }),
       responses: { 201: { description: 'created' } },
@@ -14,6 +15,7 @@ const build = () => {
     .route({
       method: 'get',
       path: '/things/{id}',
+      access: { public: 'ip' },
       summary: 'read',
       params: z.object({ id: z.uuid() }),
       query: z.object({ verbose: z.enum(['true', 'false']).optional() }),
@@ -25,6 +27,7 @@ const build = () => {
     .route({
       method: 'get',
       path: '/boom',
+      access: { public: 'ip' },
       summary: 'fails',
       responses: { 500: 'always' },
       handler: () => {
@@ -34,6 +37,7 @@ const build = () => {
     .route({
       method: 'get',
       path: '/db-down',
+      access: { public: 'ip' },
       summary: 'dependency fails',
       responses: { 503: 'always' },
       handler: () => {
@@ -97,6 +101,7 @@ describe('the kit HTTP app', () => {
     const api = new ApiRouter().route({
       method: 'get',
       path: '/items/{id}',
+      access: { public: 'ip' },
       summary: 'read',
       responses: { 200: { description: 'ok' } },
       handler: () => ({ body: {} }),
@@ -121,6 +126,7 @@ describe('the kit HTTP app', () => {
     const api = new ApiRouter().route({
       method: 'get',
       path: '/slow',
+      access: { public: 'ip' },
       summary: 'slow',
       responses: { 200: { description: 'ok' } },
       handler: async () => {

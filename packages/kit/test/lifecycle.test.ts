@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, get as httpGet, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { closeServer, commonEnv, ConfigError, DEFAULT_SERVER_LIMITS, listen, loadConfig, readCommonConfig, z } from '@galion/kit';
+import { closeServer, commonEnv, ConfigError, DEFAULT_SERVER_SETTINGS, listen, loadConfig, readCommonConfig, z } from '@galion/kit';
 import { eventually } from '@galion/localdeps';
 import express from 'express';
 
@@ -88,7 +89,7 @@ const splitAnswers = (text: string): string[] => {
 const limitsFrom = (env: Record<string, string>) =>
   readCommonConfig(loadConfig(z.object({ ...commonEnv, PORT: z.number().default(0) }), env)).server;
 
-describe('server limits', () => {
+describe('server settings', () => {
   const servers: Server[] = [];
   const start = async (env: Record<string, string>) => {
     const app = express();
@@ -149,30 +150,55 @@ describe('server limits', () => {
 
   it('when a connection has carried HTTP_MAX_REQUESTS_PER_SOCKET requests, then its last answer says Connection: close and the client goes on over a new one', async () => {
     const server = await start({ HTTP_MAX_REQUESTS_PER_SOCKET: '2' });
-    let connections = 0;
-    server.on('connection', () => (connections += 1));
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const { port } = server.address() as AddressInfo;
     const get = () =>
-      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      new Promise<{ status: number; connection: string | undefined; clientPort: number | undefined }>((resolve, reject) => {
         httpGet({ agent, host: '127.0.0.1', port, path: '/hello' }, (res) => {
+          const clientPort = res.socket.localPort;
           res.resume();
-          res.once('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+          res.once('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, clientPort }));
         }).once('error', reject);
       });
     const answers = [await get(), await get(), await get()];
     agent.destroy();
-    expect(answers).toEqual([
+    expect(answers.map(({ status, connection }) => ({ status, connection }))).toEqual([
       { status: 200, connection: 'keep-alive' },
       { status: 200, connection: 'close' },
       { status: 200, connection: 'keep-alive' },
     ]);
-    expect(connections).toBe(2);
+    // The first two on one connection, the third on another.
+    expect(answers[1]!.clientPort).toBe(answers[0]!.clientPort);
+    expect(answers[2]!.clientPort).not.toBe(answers[0]!.clientPort);
   });
+
+  // Several sockets on one port need SO_REUSEPORT, which the service only uses on Linux.
+  (process.platform === 'linux' ? it : it.skip)(
+    'when HTTP_LISTEN_SOCKETS is 4, then four sockets listen on the port, connections spread over them are all answered, and closing the server closes every one',
+    async () => {
+      const server = await start({ HTTP_LISTEN_SOCKETS: '4' });
+      const { port } = server.address() as AddressInfo;
+      // /proc/net/tcp: local address as hex ip:port, state 0A is LISTEN.
+      const listening = () =>
+        readFileSync('/proc/net/tcp', 'utf8')
+          .split('\n')
+          .slice(1)
+          .map((line) => line.trim().split(/\s+/))
+          .filter((fields) => fields[3] === '0A' && parseInt(fields[1]?.split(':')[1] ?? '', 16) === port).length;
+      expect(listening()).toBe(4);
+      // The kernel spreads connections over the sockets: many connections reach all of them.
+      const statuses = await Promise.all(
+        Array.from({ length: 64 }, () => fetch(`http://127.0.0.1:${port}/hello`, { headers: { connection: 'close' } }).then((r) => r.status)),
+      );
+      expect(new Set(statuses)).toEqual(new Set([200]));
+      await closeServer(server, 1_000);
+      expect(listening()).toBe(0);
+    },
+  );
 
   it('when HTTP_HEADERS_TIMEOUT_MS exceeds HTTP_REQUEST_TIMEOUT_MS, then start-up fails naming it', () => {
     expect(() => limitsFrom({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(ConfigError);
     expect(() => limitsFrom({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
-    expect(limitsFrom({})).toEqual(DEFAULT_SERVER_LIMITS);
+    expect(limitsFrom({})).toEqual(DEFAULT_SERVER_SETTINGS);
   });
 });

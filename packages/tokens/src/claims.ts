@@ -1,5 +1,6 @@
-export type Role = 'user' | 'admin';
-export const ROLES: readonly Role[] = ['user', 'admin'];
+/** The roles a token can carry; the schemas of every service take them from here. */
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 /** What a verified access token says about its bearer. */
 export interface AccessClaims {

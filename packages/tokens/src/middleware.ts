@@ -1,4 +1,4 @@
-import { forbidden, setContextUser } from '@galion/kit';
+import { forbidden, setContextUser, type AccessGuards } from '@galion/kit';
 import type { RequestHandler, Response } from 'express';
 import type { AccessClaims, Role } from './claims.js';
 import { tokenMissing, type TokenVerifier } from './verifier.js';
@@ -26,7 +26,7 @@ export const authenticate =
 export const requireRole =
   (...roles: Role[]): RequestHandler =>
   (_req, res, next) => {
-    if (!roles.includes(authOf(res).role)) throw forbidden('This needs the admin role.');
+    if (!roles.includes(authOf(res).role)) throw forbidden(`This needs the ${roles.join(' or ')} role.`);
     next();
   };
 
@@ -36,3 +36,9 @@ export const authOf = (res: Response): AccessClaims => {
   if (!claims) throw new Error('authOf used on a route without authenticate');
   return claims;
 };
+
+/** The guards an ApiRouter enforces its routes' access with: this verifier's token check, then the role. */
+export const tokenGuards = (verifier: TokenVerifier): AccessGuards => ({
+  bearer: authenticate(verifier),
+  role: (role) => requireRole(role as Role),
+});

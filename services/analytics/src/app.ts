@@ -1,5 +1,5 @@
 import { ApiRouter, createHttpApp, httpAppBase, type HttpAppBase } from '@galion/kit';
-import type { TokenVerifier } from '@galion/tokens';
+import { tokenGuards, type TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
 import type { AnalyticsQueries } from './domain/queries.js';
 import { BASE, registerAnalyticsRoutes } from './routes/analytics-routes.js';
@@ -7,12 +7,11 @@ import { BASE, registerAnalyticsRoutes } from './routes/analytics-routes.js';
 export interface AnalyticsAppDeps extends HttpAppBase {
   queries: AnalyticsQueries;
   verifier: TokenVerifier;
-  now?: () => Date;
 }
 
 /** The analytics HTTP app, built from its dependencies; it does not listen. */
 export const createAnalyticsApp = (deps: AnalyticsAppDeps): Express => {
-  const api = new ApiRouter();
+  const api = new ApiRouter(tokenGuards(deps.verifier));
   registerAnalyticsRoutes(api, deps);
   return createHttpApp(
     {

@@ -1,5 +1,6 @@
 import { EVENT_TYPES, type EventType } from '@galion/events';
 import { queryInteger, text, z } from '@galion/kit';
+import { DEFAULT_PAGE_SIZE } from './domain/queries.js';
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)(:([0-5]\d)(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/i;
@@ -29,7 +30,6 @@ const eventType = z
   .openapi({ description: 'Only events of this type.' });
 
 export const MAX_PAGE_SIZE = 1_000;
-export const DEFAULT_PAGE_SIZE = 100;
 
 const limit = queryInteger({ min: 1, max: MAX_PAGE_SIZE }).openapi({
   description: `Page size, 1 to ${MAX_PAGE_SIZE}; ${DEFAULT_PAGE_SIZE} by default.`,

@@ -14,10 +14,10 @@ import {
 import { createTokenVerifier, type KeySource, type TokenVerifier } from '@galion/tokens';
 import { createAnalyticsApp } from './app.js';
 import type { AnalyticsConfig } from './config.js';
-import { startAnalyticsConsumer } from './domain/consumer.js';
+import { startAnalyticsConsumer } from './consumers/event-consumer.js';
 import { EventIngestor } from './domain/ingest.js';
 import { Maintenance } from './domain/maintenance.js';
-import { createAnalyticsMetrics, registerConsumerLagMetric, type AnalyticsMetrics } from './domain/metrics.js';
+import { createAnalyticsMetrics, registerConsumerLagMetric, type AnalyticsMetrics } from './consumers/metrics.js';
 import { AnalyticsQueries } from './domain/queries.js';
 import { analyticsMigrations } from './migrations/index.js';
 import { ActiveUserRepository } from './repositories/active-users.js';
@@ -139,7 +139,6 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
     queries,
     verifier,
     ...httpSettings(config),
-    now,
   });
   return { app, metrics, health, closers, knex, ingestor, queries, maintenance, analyticsMetrics, verifier, consumer };
 };

@@ -1,6 +1,6 @@
 import { createEvent, type EventBus, type EventEnvelope, type EventType } from '@galion/events';
 import { migrateLatest, type Knex } from '@galion/kit';
-import { DAY_MS, floorDay, HOUR_MS } from './domain/time.js';
+import { DAY_MS, floorDay, HOUR_MS } from './time.js';
 import { analyticsMigrations } from './migrations/index.js';
 import { USERS_PER_BLOCK } from './repositories/active-users.js';
 import { PartitionRepository } from './repositories/partitions.js';

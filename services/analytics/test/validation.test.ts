@@ -1,4 +1,4 @@
-import { encodeCursor } from '../src/domain/cursor';
+import { encodeEventCursor } from '../src/domain/event-cursor';
 import { startAnalytics, type AnalyticsHarness } from './harness';
 
 let h: AnalyticsHarness;
@@ -36,10 +36,10 @@ const cases: [string, string, string, string | undefined][] = [
   ['/events', 'from=2026-03-02&to=2026-03-01', 'invalid_range', undefined],
   ['/events', 'cursor=not-a-cursor!', 'invalid_cursor', undefined],
   ['/events', `cursor=${Buffer.from('hello').toString('base64url')}`, 'invalid_cursor', undefined],
-  ['/events', `cursor=${encodeCursor({ time: '2026-01-01T00:00:00.000000Z', id: 'not-a-uuid' })}`, 'invalid_cursor', undefined],
+  ['/events', `cursor=${encodeEventCursor({ time: '2026-01-01T00:00:00.000000Z', id: 'not-a-uuid' })}`, 'invalid_cursor', undefined],
   [
     '/events',
-    `cursor=${encodeCursor({ time: '2026-13-01T00:00:00.000000Z', id: '0190a8f2-0000-7000-8000-000000000000' })}`,
+    `cursor=${encodeEventCursor({ time: '2026-13-01T00:00:00.000000Z', id: '0190a8f2-0000-7000-8000-000000000000' })}`,
     'invalid_cursor',
     undefined,
   ],
@@ -61,7 +61,7 @@ describe('query parameter validation', () => {
   });
 
   it('when a valid cursor from a page is reused, then 200 (the cursor format round-trips)', async () => {
-    const cursor = encodeCursor({ time: '2026-01-01T00:00:00.123456Z', id: '0190a8f2-0000-7000-8000-000000000000' });
+    const cursor = encodeEventCursor({ time: '2026-01-01T00:00:00.123456Z', id: '0190a8f2-0000-7000-8000-000000000000' });
     await get('/events', `cursor=${cursor}`).expect(200);
   });
 

@@ -1,5 +1,5 @@
 import { ApiRouter, createHttpApp, httpAppBase, type HttpAppBase } from '@galion/kit';
-import type { TokenVerifier } from '@galion/tokens';
+import { tokenGuards, type TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
 import type { AccountRecovery } from './domain/account-recovery.js';
 import type { AuthService } from './domain/auth-service.js';
@@ -21,7 +21,7 @@ export interface AuthAppDeps extends HttpAppBase {
 
 /** The auth HTTP app, built from its dependencies; it does not listen. */
 export const createAuthApp = (deps: AuthAppDeps): Express => {
-  const api = new ApiRouter();
+  const api = new ApiRouter(tokenGuards(deps.verifier));
   registerAuthRoutes(api, deps);
   return createHttpApp(
     {

@@ -1,4 +1,5 @@
 import { text, z } from '@galion/kit';
+import { ROLES } from '@galion/tokens';
 import { COMMON_PASSWORDS, PASSWORD_MAX_LENGTH } from './domain/password-policy.js';
 
 // What Galion calls an email address: zod's rule for the local part, at most 64 characters of
@@ -69,7 +70,7 @@ export const User = z
     id: z.uuid(),
     email: z.email(),
     name: z.string(),
-    role: z.enum(['user', 'admin']),
+    role: z.enum(ROLES),
     email_verified: z.boolean(),
     created_at: z.iso.datetime(),
   })

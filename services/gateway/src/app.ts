@@ -101,6 +101,7 @@ const gatewayRoutes = (deps: GatewayAppDeps): ApiRouter => {
     .route({
       method: 'get',
       path: '/api/v1/openapi.json',
+      access: { public: 'ip' },
       summary: 'The OpenAPI 3.1 document of the whole platform (every service, merged)',
       tags: ['gateway'],
       before: [deps.limiters.ip],
@@ -117,6 +118,7 @@ const gatewayRoutes = (deps: GatewayAppDeps): ApiRouter => {
     .route({
       method: 'get',
       path: '/docs',
+      access: { public: 'ip' },
       summary: 'API documentation page (Swagger UI) rendering the merged OpenAPI document, with try-it',
       tags: ['gateway'],
       before: [deps.limiters.ip],

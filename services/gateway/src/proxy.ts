@@ -115,6 +115,8 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
   // Requests sent to this upstream and not yet over: past the bound, the next is turned away at
   // once rather than queued on the upstream's sockets behind requests it is already slow to answer.
   let inFlight = 0;
+  // Shown as 0 from the start, so a dashboard (and the metrics contract's live check) sees the series.
+  metrics.upstreamShed.inc(upstreamLabel, 0);
 
   const observe = (exchange: Exchange, status: number) => {
     const seconds = Number(process.hrtime.bigint() - exchange.startedAt) / 1e9;

@@ -1,6 +1,15 @@
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { connectStore, createMetrics, Health, RedisStore, type ComposedService, type KeyValueStore, type Logger, httpSettings } from '@galion/kit';
+import {
+  connectStore,
+  createMetrics,
+  Health,
+  RedisStore,
+  type ComposedService,
+  type KeyValueStore,
+  type Logger,
+  httpSettings,
+} from '@galion/kit';
 import { createTokenVerifier, StoreDenylist, type KeySource, type TokenVerifier } from '@galion/tokens';
 import type { RequestHandler } from 'express';
 import { createGatewayApp } from './app.js';
@@ -83,6 +92,10 @@ export const composeGateway = async (config: GatewayConfig, infra: GatewayInfras
     maxSockets: config.agent.maxSockets ?? Infinity,
     maxFreeSockets: config.agent.maxFreeSockets,
     scheduling: 'lifo' as const,
+    // An idle connection is dropped after 60 s, or a second before the service's announced
+    // Keep-Alive timeout if that is shorter (Node uses the hint only below this), so the gateway
+    // never sends on a connection the service is closing. Busy sockets are not affected.
+    timeout: 60_000,
   };
   const httpAgent = new Agent(agentOptions);
   const httpsAgent = new HttpsAgent(agentOptions);

@@ -1,5 +1,5 @@
 import { ApiRouter, createHttpApp, httpAppBase, type HttpAppBase } from '@galion/kit';
-import type { TokenVerifier } from '@galion/tokens';
+import { tokenGuards, type TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
 import type { ProfileService } from './domain/profile-service.js';
 import { BASE, registerUsersRoutes } from './routes/users-routes.js';
@@ -11,7 +11,7 @@ export interface UsersAppDeps extends HttpAppBase {
 
 /** The users HTTP app, built from its dependencies; it does not listen. */
 export const createUsersApp = (deps: UsersAppDeps): Express => {
-  const api = new ApiRouter();
+  const api = new ApiRouter(tokenGuards(deps.verifier));
   registerUsersRoutes(api, deps);
   return createHttpApp(
     {

@@ -1,4 +1,5 @@
 import { queryInteger, text, z } from '@galion/kit';
+import { ROLES } from '@galion/tokens';
 
 const TIME_ZONE_NAMES = [...new Set(Intl.supportedValuesOf('timeZone').concat('UTC'))].sort();
 const TIME_ZONES = new Set(TIME_ZONE_NAMES);
@@ -9,7 +10,7 @@ export const ProfileView = z
     id: z.uuid(),
     email: z.string(),
     name: z.string(),
-    role: z.enum(['user', 'admin']),
+    role: z.enum(ROLES),
     active: z.boolean(),
     bio: z.string().nullable(),
     avatar_url: z.string().nullable(),
@@ -65,7 +66,7 @@ export const UpdateMeRequest = z
   .openapi('UpdateMeRequest');
 
 export const AdminUpdateRequest = z
-  .strictObject({ role: z.enum(['user', 'admin']).optional(), active: z.boolean().optional() })
+  .strictObject({ role: z.enum(ROLES).optional(), active: z.boolean().optional() })
   .refine((value) => value.role !== undefined || value.active !== undefined, 'give role, active, or both')
   .openapi('AdminUpdateRequest', { minProperties: 1, description: 'Give role, active, or both.' });
 
@@ -73,7 +74,7 @@ export const UserIdParams = z.object({ id: z.uuid({ message: 'must be a user id 
 
 export const SearchQuery = z.strictObject({
   q: text({ min: 1, max: 254, nonBlank: true, trim: true }).optional().openapi({ description: 'Prefix of the email or the name.' }),
-  role: z.enum(['user', 'admin']).optional(),
+  role: z.enum(ROLES).optional(),
   status: z.enum(['active', 'inactive']).optional(),
   sort: z.enum(['created_at', 'name', 'email']).default('created_at'),
   order: z.enum(['asc', 'desc']).default('desc'),

@@ -3,7 +3,7 @@ import type { Logger } from '@galion/kit';
 import { activityBitmaps, type ActiveUserRepository } from '../repositories/active-users.js';
 import type { EventRepository } from '../repositories/events.js';
 import { partitionName, type PartitionRepository } from '../repositories/partitions.js';
-import { DAY_MS, retentionCutoff } from './time.js';
+import { DAY_MS, retentionCutoff } from '../time.js';
 
 /** User numbers kept in memory: about 100 bytes each. */
 const USER_NUMBER_CACHE_SIZE = 500_000;

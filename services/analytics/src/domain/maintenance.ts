@@ -2,7 +2,7 @@ import type { Logger } from '@galion/kit';
 import type { ActiveUserRepository } from '../repositories/active-users.js';
 import type { PartitionRepository } from '../repositories/partitions.js';
 import type { RollupRepository } from '../repositories/rollups.js';
-import { addDays, floorDay, retentionCutoff } from './time.js';
+import { addDays, floorDay, retentionCutoff } from '../time.js';
 
 /** Days of partitions created ahead of today, so the consumer rarely has to create one itself. */
 export const PARTITIONS_AHEAD_DAYS = 3;

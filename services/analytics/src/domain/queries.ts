@@ -1,15 +1,53 @@
-import { badRequest } from '@galion/kit';
+import { badRequest, forbidden } from '@galion/kit';
 import { EVENT_TYPES } from '@galion/events';
+import { keysetPage, rowsToRead } from '@galion/pagination';
+import type { AccessClaims } from '@galion/tokens';
 import type { ActiveUserRepository } from '../repositories/active-users.js';
 import type { EventFilter, EventRepository, StoredEvent, TimeRange } from '../repositories/events.js';
 import type { RollupRepository } from '../repositories/rollups.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { ceilHour, DAY_MS, floorHour, HOUR_MS, retentionCutoff } from './time.js';
+import { ceilHour, DAY_MS, floorHour, HOUR_MS, retentionCutoff } from '../time.js';
+import { decodeEventCursor, toKeysetPosition } from './event-cursor.js';
+
+export type { EventFilter, StoredEvent, TimeRange } from '../repositories/events.js';
 
 export type Interval = 'hour' | 'day';
 
 /** Most buckets one timeseries answer may have (e.g. 90 days by hour, or 5 years by day). */
 export const MAX_BUCKETS = 2_200;
+
+/** Range of the aggregate queries when the caller gives none: the last 7 days. */
+export const DEFAULT_RANGE_MS = 7 * DAY_MS;
+
+/** Events in a page when the caller gives no limit. */
+export const DEFAULT_PAGE_SIZE = 100;
+
+/** A range as the caller asked for it: either end may be left out. */
+export interface RequestedRange {
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+const invalidRange = () => badRequest('invalid_range', '`from` must not be after `to`.');
+
+/** from/to of an aggregate query, with the defaults: `to` now, `from` 7 days before `to`. */
+export const resolveRange = (requested: RequestedRange, now: Date): TimeRange => {
+  const to = requested.to ?? (requested.from && requested.from > now ? requested.from : now);
+  const from = requested.from ?? new Date(to.getTime() - DEFAULT_RANGE_MS);
+  if (from > to) throw invalidRange();
+  return { from, to };
+};
+
+/** Admins read anyone's events, users their own; `userId` undefined means everyone's. */
+const assertMayRead = (caller: AccessClaims, userId: string | undefined): void => {
+  if (caller.role === 'admin') return;
+  if (userId !== caller.sub) {
+    throw forbidden(
+      userId === undefined
+        ? 'Listing every user’s events needs the admin role; pass user_id set to your own id.'
+        : 'You may read only your own events.',
+    );
+  }
+};
 
 export interface Summary {
   from: Date;
@@ -21,9 +59,21 @@ export interface Summary {
   lastEventAt: Date | null;
 }
 
+export interface TypeCount {
+  type: string;
+  count: number;
+}
+
 export interface EventPage {
   events: StoredEvent[];
   nextCursor: string | null;
+}
+
+export interface EventListRequest {
+  filter: EventFilter;
+  limit?: number | undefined;
+  /** The next_cursor of the previous page. */
+  cursor?: string | undefined;
 }
 
 /**
@@ -67,7 +117,19 @@ export class AnalyticsQueries {
     return retentionCutoff(this.now(), this.deps.retentionDays);
   }
 
-  async countByType(range: TimeRange): Promise<Map<string, number>> {
+  /** Counts per type over the requested range, most frequent first. */
+  async countsByType(requested: RequestedRange): Promise<{ from: Date; to: Date; types: TypeCount[] }> {
+    const range = resolveRange(requested, this.now());
+    const counts = await this.countByType(range);
+    const types = [...counts].map(([type, count]) => ({ type, count })).sort((a, b) => b.count - a.count || a.type.localeCompare(b.type));
+    return { from: range.from, to: range.to, types };
+  }
+
+  async summary(requested: RequestedRange): Promise<Summary> {
+    return this.summarise(resolveRange(requested, this.now()));
+  }
+
+  private async countByType(range: TimeRange): Promise<Map<string, number>> {
     const { whole, raw } = splitRange(range, this.rawFrom());
     const [fromRollups, fromRaw] = await Promise.all([this.deps.rollups.countByType(whole), this.deps.events.countByType(raw)]);
     const counts = new Map<string, number>(EVENT_TYPES.map((type) => [type, 0]));
@@ -76,7 +138,7 @@ export class AnalyticsQueries {
     return counts;
   }
 
-  async summary(range: TimeRange): Promise<Summary> {
+  private async summarise(range: TimeRange): Promise<Summary> {
     const rawFrom = this.rawFrom();
     const { whole, raw } = splitRange(range, rawFrom);
     const [counts, distinctUsers, bounds] = await Promise.all([
@@ -98,10 +160,11 @@ export class AnalyticsQueries {
 
   /** Counts per bucket over whole buckets covering [from, to), empty buckets included. */
   async timeseries(
-    range: TimeRange,
+    requested: RequestedRange,
     interval: Interval,
     type?: string,
   ): Promise<{ from: Date; to: Date; buckets: { start: Date; count: number }[] }> {
+    const range = resolveRange(requested, this.now());
     const stride = interval === 'hour' ? HOUR_MS : DAY_MS;
     const from = new Date(Math.floor(range.from.getTime() / stride) * stride);
     const to = new Date(Math.max(from.getTime(), Math.ceil(range.to.getTime() / stride) * stride));
@@ -120,12 +183,14 @@ export class AnalyticsQueries {
     return { from, to, buckets };
   }
 
-  async listEvents(filter: EventFilter, limit: number, cursor?: string): Promise<EventPage> {
-    const after = cursor ? decodeCursor(cursor) : undefined;
-    const rows = await this.deps.events.list(filter, limit + 1, after);
-    const events = rows.slice(0, limit);
-    const last = events.at(-1);
-    return { events, nextCursor: rows.length > limit && last ? encodeCursor({ time: last.timeText, id: last.id }) : null };
+  /** A page of events, newest first, if `caller` may read them. */
+  async listEvents(caller: AccessClaims, { filter, limit = DEFAULT_PAGE_SIZE, cursor }: EventListRequest): Promise<EventPage> {
+    assertMayRead(caller, filter.userId);
+    if (filter.from && filter.to && filter.from > filter.to) throw invalidRange();
+    const after = cursor ? decodeEventCursor(cursor) : undefined;
+    const rows = await this.deps.events.list(filter, rowsToRead(limit), after);
+    const page = keysetPage(rows, limit, (event) => toKeysetPosition({ time: event.timeText, id: event.id }));
+    return { events: page.items, nextCursor: page.nextCursor };
   }
 
   private async timeBounds(range: TimeRange, whole: TimeRange, rawFrom: Date): Promise<{ first: Date | null; last: Date | null }> {

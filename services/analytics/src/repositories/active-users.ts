@@ -1,5 +1,5 @@
 import type { Knex } from '@galion/kit';
-import { ceilDay, DAY_MS, floorDay, HOUR_MS } from '../domain/time.js';
+import { ceilDay, DAY_MS, floorDay, HOUR_MS } from '../time.js';
 import { RANGE_SELECT, type BitmapRows, type TimeRange } from './events.js';
 
 /** Users per bitmap block: 8192 bits, 1 KB, small enough to be stored inline and rewritten cheaply. */

@@ -1,5 +1,5 @@
 import type { Knex } from '@galion/kit';
-import { addDays, isoDay } from '../domain/time.js';
+import { addDays, isoDay } from '../time.js';
 
 export interface EventPartition {
   name: string;

@@ -9,6 +9,8 @@ import { checkPassword } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
 import { deriveSuccessorToken, hashRefreshToken, newRefreshToken, newRotationNonce, type AccessTokenIssuer } from './tokens.js';
 
+export type { Account } from '../repositories/accounts.js';
+
 export interface TokenPair {
   accessToken: string;
   refreshToken: string;

@@ -1,10 +1,9 @@
 import { unauthorized, type ApiRouter, type ResponseHeaderSpec } from '@galion/kit';
 import type { Request } from 'express';
-import { authenticate, authOf, type TokenVerifier } from '@galion/tokens';
+import { authOf } from '@galion/tokens';
 import type { AccountRecovery } from '../domain/account-recovery.js';
-import type { AuthService, TokenPair } from '../domain/auth-service.js';
+import type { Account, AuthService, TokenPair } from '../domain/auth-service.js';
 import type { SigningKeyRing } from '../domain/signing-keys.js';
-import type { Account } from '../repositories/accounts.js';
 import {
   Accepted,
   authSchemas,
@@ -65,7 +64,6 @@ const cookieToken = (req: Request, settings: RefreshCookieSettings): string | un
 export interface AuthRouteDeps {
   auth: AuthService;
   recovery: AccountRecovery;
-  verifier: TokenVerifier;
   keys: SigningKeyRing;
   issuer: string;
   refreshCookie: RefreshCookieSettings;
@@ -88,14 +86,14 @@ const REFRESH_COOKIE_INPUT = {
 
 export const registerAuthRoutes = (
   api: ApiRouter,
-  { auth, recovery, verifier, keys, issuer, refreshCookie, passwordMinLength }: AuthRouteDeps,
+  { auth, recovery, keys, issuer, refreshCookie, passwordMinLength }: AuthRouteDeps,
 ): void => {
-  const bearer = [authenticate(verifier)];
   const { RegisterRequest, ChangePasswordRequest, ResetPasswordRequest } = authSchemas({ passwordMinLength });
 
   api.route({
     method: 'post',
     path: `${BASE}/register`,
+    access: { public: 'auth' },
     summary: 'Create an account',
     tags,
     body: RegisterRequest,
@@ -110,6 +108,7 @@ export const registerAuthRoutes = (
   api.route({
     method: 'post',
     path: `${BASE}/login`,
+    access: { public: 'auth' },
     summary: 'Log in with email and password',
     tags,
     body: LoginRequest,
@@ -133,6 +132,7 @@ export const registerAuthRoutes = (
   api.route({
     method: 'post',
     path: `${BASE}/refresh`,
+    access: { public: 'ip' },
     summary: 'Swap a refresh token for a new pair (rotation)',
     tags,
     body: RefreshRequest,
@@ -163,8 +163,7 @@ export const registerAuthRoutes = (
     path: `${BASE}/logout`,
     summary: 'End the session and revoke the access token at once',
     tags,
-    security: 'bearer',
-    before: bearer,
+    access: 'bearer',
     body: LogoutRequest,
     ...REFRESH_COOKIE_INPUT,
     responses: {
@@ -186,8 +185,7 @@ export const registerAuthRoutes = (
     path: `${BASE}/me`,
     summary: 'The current user',
     tags,
-    security: 'bearer',
-    before: bearer,
+    access: 'bearer',
     responses: { 200: { description: 'The user', schema: User }, 401: 'Missing or invalid token', 404: 'The account is gone' },
     handler: async ({ res }) => ({ body: toUser(await auth.currentAccount(authOf(res).sub)) }),
   });
@@ -197,8 +195,7 @@ export const registerAuthRoutes = (
     path: `${BASE}/password`,
     summary: 'Change the password (ends every session)',
     tags,
-    security: 'bearer',
-    before: bearer,
+    access: 'bearer',
     body: ChangePasswordRequest,
     responses: { 204: { description: 'Changed' }, 400: 'The new password fails the policy', 401: 'Wrong current password or token' },
     handler: async ({ body, res }) => {
@@ -210,6 +207,7 @@ export const registerAuthRoutes = (
   api.route({
     method: 'post',
     path: `${BASE}/password/forgot`,
+    access: { public: 'auth' },
     summary: 'Mail a password-reset link (same answer whether or not the account exists)',
     tags,
     body: ForgotPasswordRequest,
@@ -223,6 +221,7 @@ export const registerAuthRoutes = (
   api.route({
     method: 'post',
     path: `${BASE}/password/reset`,
+    access: { public: 'auth' },
     summary: 'Set a new password with a mailed reset token (ends every session)',
     tags,
     body: ResetPasswordRequest,
@@ -238,8 +237,7 @@ export const registerAuthRoutes = (
     path: `${BASE}/email/verify-request`,
     summary: 'Mail a link that confirms the email address',
     tags,
-    security: 'bearer',
-    before: bearer,
+    access: 'bearer',
     responses: {
       202: { description: 'Accepted', schema: Accepted },
       401: 'Missing or invalid token',
@@ -255,6 +253,7 @@ export const registerAuthRoutes = (
   api.route({
     method: 'post',
     path: `${BASE}/email/verify`,
+    access: { public: 'auth' },
     summary: 'Confirm the email address with a mailed token',
     tags,
     body: VerifyEmailRequest,
@@ -268,6 +267,7 @@ export const registerAuthRoutes = (
   api.route({
     method: 'get',
     path: `${BASE}/.well-known/jwks.json`,
+    access: { public: 'ip' },
     summary: 'The public keys that verify access tokens',
     tags,
     responses: { 200: { description: 'JSON Web Key Set', schema: Jwks } },
@@ -280,6 +280,7 @@ export const registerAuthRoutes = (
   api.route({
     method: 'get',
     path: `${BASE}/.well-known/openid-configuration`,
+    access: { public: 'ip' },
     summary: 'OIDC-style discovery document',
     tags,
     responses: { 200: { description: 'Discovery document', schema: OpenIdConfiguration } },

@@ -1,12 +1,21 @@
 import { appendToOutbox, createEvent, type EventData, type EventEnvelope, type EventType } from '@galion/events';
 import { conflict, forbidden, notFound, type Knex, type Logger } from '@galion/kit';
+import { decodeCursor, keysetPage, rowsToRead, type CursorShape, type KeysetPage } from '@galion/pagination';
 import type { AccessClaims, Denylist } from '@galion/tokens';
 import type { Profile, ProfileChanges, ProfileRepository, SearchQuery } from '../repositories/profiles.js';
 import type { AuthAccounts } from './auth-accounts.js';
 import type { ProfileCache } from './profile-cache.js';
 
+export type { Profile } from '../repositories/profiles.js';
+
 export type ProfilePatch = Pick<ProfileChanges, 'name' | 'bio' | 'avatarUrl' | 'locale' | 'timezone' | 'preferences' | 'isPublic'>;
 export type AdminPatch = Pick<ProfileChanges, 'role' | 'active'>;
+
+/** A search as the caller asks for it: `limit` profiles after `cursor`, the next_cursor of the previous page. */
+export type ProfileSearch = Omit<SearchQuery, 'after'> & { cursor?: string | undefined };
+
+/** Profiles sort by one value (created_at, name or email, as PostgreSQL renders it as text), then id. */
+const PROFILE_ORDER: CursorShape = { values: 1 };
 
 export interface ProfileServiceDeps {
   knex: Knex;
@@ -97,8 +106,14 @@ export class ProfileService {
     await this.revokeTokens(id);
   }
 
-  async search(query: SearchQuery): Promise<{ profiles: Profile[]; sortValues: string[] }> {
-    return this.deps.profiles.search(query);
+  async search({ cursor, ...query }: ProfileSearch): Promise<KeysetPage<Profile>> {
+    const after = cursor ? decodeCursor(cursor, PROFILE_ORDER) : undefined;
+    const found = await this.deps.profiles.search({
+      ...query,
+      limit: rowsToRead(query.limit),
+      after: after && { value: after.values[0]!, id: after.id },
+    });
+    return keysetPage(found.profiles, query.limit, (profile, index) => ({ values: [found.sortValues[index]!], id: profile.id }));
   }
 
   /** Applies an event from another service (registrations, and role or email changes made in auth). */

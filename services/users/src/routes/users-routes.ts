@@ -1,8 +1,7 @@
-import { badRequest, type ApiRouter } from '@galion/kit';
-import { authenticate, authOf, bearerToken, requireRole, type TokenVerifier } from '@galion/tokens';
+import type { ApiRouter } from '@galion/kit';
+import { authOf, bearerToken } from '@galion/tokens';
 import type { Request } from 'express';
-import type { ProfileService } from '../domain/profile-service.js';
-import type { Profile } from '../repositories/profiles.js';
+import type { Profile, ProfileService } from '../domain/profile-service.js';
 import { AdminUpdateRequest, ProfileList, ProfileView, PublicProfileView, SearchQuery, UpdateMeRequest, UserIdParams } from '../schemas.js';
 
 export const BASE = '/api/v1/users';
@@ -28,24 +27,7 @@ const toPublicView = (profile: Profile) => ({ id: profile.id, name: profile.name
 
 const tokenOf = (req: Request) => bearerToken(req.get('authorization')) ?? '';
 
-/** Keyset cursors: the sort value and id of the last row, opaque to clients. */
-const encodeCursor = (value: string, id: string) => Buffer.from(JSON.stringify([value, id])).toString('base64url');
-const decodeCursor = (cursor: string): { value: string; id: string } => {
-  try {
-    const [value, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
-    if (typeof value === 'string' && typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id)) return { value, id };
-  } catch {
-    // answered below
-  }
-  throw badRequest('invalid_cursor', 'The cursor is not one this API gave out.');
-};
-
-export const registerUsersRoutes = (
-  api: ApiRouter,
-  { profiles, verifier }: { profiles: ProfileService; verifier: TokenVerifier },
-): void => {
-  const bearer = [authenticate(verifier)];
-  const adminOnly = [authenticate(verifier), requireRole('admin')];
+export const registerUsersRoutes = (api: ApiRouter, { profiles }: { profiles: ProfileService }): void => {
   const gone = 'The account no longer exists or has no profile yet (account_not_found, profile_not_found, user_not_found)';
   const notAdmin = 'The caller is not an admin (forbidden)';
 
@@ -54,8 +36,7 @@ export const registerUsersRoutes = (
     path: `${BASE}/me`,
     summary: 'My profile (created on first access if needed)',
     tags,
-    security: 'bearer',
-    before: bearer,
+    access: 'bearer',
     responses: { 200: { description: 'The profile', schema: ProfileView }, 404: gone },
     handler: async ({ req, res }) => ({ body: toView(await profiles.me(authOf(res), tokenOf(req))) }),
   });
@@ -65,8 +46,7 @@ export const registerUsersRoutes = (
     path: `${BASE}/me`,
     summary: 'Update my profile',
     tags,
-    security: 'bearer',
-    before: bearer,
+    access: 'bearer',
     body: UpdateMeRequest,
     responses: { 200: { description: 'The updated profile', schema: ProfileView }, 404: gone },
     handler: async ({ body, req, res }) => {
@@ -88,8 +68,7 @@ export const registerUsersRoutes = (
     path: `${BASE}/me`,
     summary: 'Delete my account',
     tags,
-    security: 'bearer',
-    before: bearer,
+    access: 'bearer',
     responses: { 204: { description: 'Deleted' }, 404: gone, 409: 'The last active admin cannot be deleted (last_admin)' },
     handler: async ({ res }) => {
       const claims = authOf(res);
@@ -103,8 +82,7 @@ export const registerUsersRoutes = (
     path: BASE,
     summary: 'Search users (admin)',
     tags,
-    security: 'bearer',
-    before: adminOnly,
+    access: { role: 'admin' },
     query: SearchQuery,
     responses: {
       200: { description: 'A page of profiles', schema: ProfileList },
@@ -118,18 +96,10 @@ export const registerUsersRoutes = (
         active: query.status === undefined ? undefined : query.status === 'active',
         sort: query.sort,
         direction: query.order,
-        limit: query.limit + 1,
-        after: query.cursor ? decodeCursor(query.cursor) : undefined,
+        limit: query.limit,
+        cursor: query.cursor,
       });
-      const items = page.profiles.slice(0, query.limit);
-      const more = page.profiles.length > query.limit;
-      const last = items.length - 1;
-      return {
-        body: {
-          items: items.map(toView),
-          next_cursor: more && last >= 0 ? encodeCursor(page.sortValues[last]!, items[last]!.id) : null,
-        },
-      };
+      return { body: { items: page.items.map(toView), next_cursor: page.nextCursor } };
     },
   });
 
@@ -138,8 +108,7 @@ export const registerUsersRoutes = (
     path: `${BASE}/{id}`,
     summary: 'A user: whole for self and admins, the public part of a public profile, else 404',
     tags,
-    security: 'bearer',
-    before: bearer,
+    access: 'bearer',
     params: UserIdParams,
     responses: {
       200: { description: 'The profile', schema: ProfileView.or(PublicProfileView) },
@@ -156,8 +125,7 @@ export const registerUsersRoutes = (
     path: `${BASE}/{id}`,
     summary: 'Change role or active status (admin)',
     tags,
-    security: 'bearer',
-    before: adminOnly,
+    access: { role: 'admin' },
     params: UserIdParams,
     body: AdminUpdateRequest,
     responses: {
@@ -174,8 +142,7 @@ export const registerUsersRoutes = (
     path: `${BASE}/{id}`,
     summary: 'Delete a user (self or admin)',
     tags,
-    security: 'bearer',
-    before: bearer,
+    access: 'bearer',
     params: UserIdParams,
     responses: {
       204: { description: 'Deleted' },

@@ -2,7 +2,7 @@ import type { EventBus } from '@galion/events';
 import { Counter, Gauge, Histogram, readForScrape, type Logger, type Registry } from '@galion/kit';
 
 /**
- * The analytics domain metrics. Their names and labels are a contract with the dashboards and
+ * The metrics of the analytics consumer. Their names and labels are a contract with the dashboards and
  * alert rules in the charts: change them only together.
  */
 export interface AnalyticsMetrics {

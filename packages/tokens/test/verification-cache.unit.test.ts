@@ -17,7 +17,11 @@ describe('verification cache', () => {
   it('when a token was verified, then it is not verified again until the max age; then it is', async () => {
     let now = 0;
     const verified: string[] = [];
-    const cache = new VerificationCache(async (token: string) => (verified.push(token), claimsFor(token, 3_600)), { maxEntries: 10, maxAgeMs: 60_000 }, () => now);
+    const cache = new VerificationCache(
+      async (token: string) => (verified.push(token), claimsFor(token, 3_600)),
+      { maxEntries: 10, maxAgeMs: 60_000 },
+      () => now,
+    );
     await cache.verify('a');
     await cache.verify('a');
     expect(verified).toEqual(['a']);
@@ -29,7 +33,11 @@ describe('verification cache', () => {
   it('when a token expires before the max age, then its entry ends with it; a full cache drops its oldest entry', async () => {
     let now = 0;
     const verified: string[] = [];
-    const cache = new VerificationCache(async (token: string) => (verified.push(token), claimsFor(token, 10)), { maxEntries: 2, maxAgeMs: 60_000 }, () => now);
+    const cache = new VerificationCache(
+      async (token: string) => (verified.push(token), claimsFor(token, 10)),
+      { maxEntries: 2, maxAgeMs: 60_000 },
+      () => now,
+    );
     await cache.verify('a');
     now = 10_000;
     await cache.verify('a');
@@ -42,10 +50,48 @@ describe('verification cache', () => {
   });
 
   it('when verification fails, then nothing is cached and the error goes to the caller', async () => {
-    const cache = new VerificationCache(async () => {
-      throw new Error('bad token');
-    }, { maxEntries: 10, maxAgeMs: 60_000 });
+    const cache = new VerificationCache(
+      async () => {
+        throw new Error('bad token');
+      },
+      { maxEntries: 10, maxAgeMs: 60_000 },
+    );
     await expect(cache.verify('x')).rejects.toThrow('bad token');
+    expect(cache.size).toBe(0);
+  });
+
+  it('when maxEntries is 0, then nothing is kept and every call verifies', async () => {
+    const verified: string[] = [];
+    const cache = new VerificationCache(
+      async (token: string) => (verified.push(token), claimsFor(token, 3_600)),
+      { maxEntries: 0, maxAgeMs: 60_000 },
+      () => 0,
+    );
+
+    await cache.verify('a');
+    await cache.verify('a');
+
+    expect(verified).toEqual(['a', 'a']);
+    expect(cache.size).toBe(0);
+  });
+
+  it('when an entry has aged out and the token no longer verifies (its key withdrawn), then the error goes to the caller and the stale entry is gone', async () => {
+    let now = 0;
+    let keyWithdrawn = false;
+    const cache = new VerificationCache(
+      async (token: string) => {
+        if (keyWithdrawn) throw new Error('no key with this kid');
+        return claimsFor(token, 3_600);
+      },
+      { maxEntries: 10, maxAgeMs: 60_000 },
+      () => now,
+    );
+    await cache.verify('a');
+
+    keyWithdrawn = true;
+    now = 60_000;
+
+    await expect(cache.verify('a')).rejects.toThrow('no key with this kid');
     expect(cache.size).toBe(0);
   });
 });
@@ -82,6 +128,16 @@ describe('a verifier with the cache', () => {
     await verifier.verify(token);
 
     await denylist.revokeToken(claims.jti, claims.exp);
+
+    await expect(verifier.verify(token)).rejects.toMatchObject({ status: 401, code: 'token_revoked' });
+    await store.close();
+  });
+
+  it("when all of a user's sessions are ended after their token was cached, then that token is refused all the same", async () => {
+    const { verifier, denylist, token, store } = await setUp();
+    const claims = await verifier.verify(token);
+
+    await denylist.revokeUser(claims.sub, claims.iat, 3_600);
 
     await expect(verifier.verify(token)).rejects.toMatchObject({ status: 401, code: 'token_revoked' });
     await store.close();

@@ -1,6 +1,6 @@
 import { deadLetterHeaders, startEventConsumer, type EventBus, type Subscription } from '@galion/events';
 import type { Logger } from '@galion/kit';
-import type { EventIngestor } from './ingest.js';
+import type { EventIngestor } from '../domain/ingest.js';
 import type { AnalyticsMetrics } from './metrics.js';
 
 export interface AnalyticsConsumerOptions {
