@@ -364,4 +364,4 @@ const files = {
   'galion/dashboards/event-pipeline.json': dashboard('galion-event-pipeline', 'Galion / Event pipeline', pipeline, ['events']),
 };
 
-writeOrCheck(CHARTS, files, 'gen-dashboards.mjs');
+writeOrCheck(CHARTS, files, 'scripts/charts/gen-dashboards.mjs');

@@ -327,4 +327,4 @@ const files = {
   ...Object.fromEntries(['gateway', 'auth', 'users', 'analytics'].map((s) => [`${s}/values.schema.json`, serviceSchema(s)])),
 };
 
-writeOrCheck(CHARTS, files, 'gen-schemas.mjs');
+writeOrCheck(CHARTS, files, 'scripts/charts/gen-schemas.mjs');

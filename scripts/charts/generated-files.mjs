@@ -1,14 +1,19 @@
-// Shared by the chart generators: write the generated files, or with --check say which committed
-// ones differ from what the generator makes now and exit 1.
+// Shared by the generators of committed files (charts' schemas and dashboards, the gateway's public
+// routes): write the generated files, or with --check say which committed ones differ from what the
+// generator makes now and exit 1.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const writeOrCheck = (chartsDir, files, generator) => {
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** `generator`: the generator's path from the repository root, for the message. */
+export const writeOrCheck = (baseDir, files, generator) => {
   const check = process.argv.includes('--check');
   let stale = 0;
   for (const [file, json] of Object.entries(files)) {
     const text = `${JSON.stringify(json, null, 2)}\n`;
-    const path = join(chartsDir, file);
+    const path = join(baseDir, file);
     if (!check) {
       writeFileSync(path, text);
       continue;
@@ -20,7 +25,7 @@ export const writeOrCheck = (chartsDir, files, generator) => {
       // a missing file is stale too
     }
     if (current !== text) {
-      console.error(`charts/${file} is out of date: run node scripts/charts/${generator}`);
+      console.error(`${relative(ROOT, path)} is out of date: run node ${generator}`);
       stale++;
     }
   }

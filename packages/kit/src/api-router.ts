@@ -47,6 +47,15 @@ export interface AccessGuards {
   role(role: string): RequestHandler;
 }
 
+/** A route anyone may call, as the gateway's table of public routes lists it. */
+export interface PublicRouteDeclaration {
+  method: string;
+  /** OpenAPI-style path, e.g. `/api/v1/auth/login`. */
+  path: string;
+  /** The gateway's per-address rate-limit policy for it. */
+  policy: 'ip' | 'auth';
+}
+
 export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType | undefined, P extends z.ZodType | undefined> {
   method: HttpMethod;
   /** OpenAPI-style path, e.g. `/api/v1/users/{id}`. */
@@ -137,6 +146,7 @@ export class ApiRouter {
   readonly router: Router = express.Router();
   readonly registry = new OpenAPIRegistry();
   private readonly routes: { method: string; matches: MatchFunction<object> }[] = [];
+  private readonly publicDeclarations: PublicRouteDeclaration[] = [];
   private checkResponses = false;
 
   /** `guards` enforce the routes' access; a router with only public routes needs none. */
@@ -158,6 +168,9 @@ export class ApiRouter {
   >(spec: RouteSpec<B, Q, P>): this {
     const expressPath = toExpressPath(spec.path);
     this.routes.push({ method: spec.method.toUpperCase(), matches: match(expressPath) });
+    if (!needsToken(spec.access)) {
+      this.publicDeclarations.push({ method: spec.method.toUpperCase(), path: spec.path, policy: (spec.access as { public: 'ip' | 'auth' }).public });
+    }
     const declared = this.registerOpenApi(spec);
     const label = `${spec.method.toUpperCase()} ${spec.path}`;
     const checkError = (error: unknown): unknown => {
@@ -235,6 +248,11 @@ export class ApiRouter {
       : [this.guards.bearer];
   }
 
+  /** The routes declared public, in declaration order. */
+  publicRoutes(): PublicRouteDeclaration[] {
+    return [...this.publicDeclarations];
+  }
+
   /** The methods some route serves at this path; empty when no route knows the path. */
   allowedMethods(path: string): string[] {
     const methods = this.routes.filter((route) => route.matches(path)).map((route) => route.method);
@@ -301,3 +319,17 @@ export class ApiRouter {
     return declared;
   }
 }
+
+const notServed: RequestHandler = () => {
+  throw new Error('a router built by declarationsOf serves no requests');
+};
+
+/**
+ * A router built only to read a service's declarations (its public routes, its document), never
+ * to serve: its guards refuse to run. `register` is the service's own route registration.
+ */
+export const declarationsOf = (register: (api: ApiRouter) => void): ApiRouter => {
+  const api = new ApiRouter({ bearer: notServed, role: () => notServed });
+  register(api);
+  return api;
+};

@@ -1,10 +1,10 @@
-import { ApiRouter, createHttpApp, httpAppBase, type HttpAppBase } from '@galion/kit';
+import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type PublicRouteDeclaration } from '@galion/kit';
 import { tokenGuards, type TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
 import type { AccountRecovery } from './domain/account-recovery.js';
 import type { AuthService } from './domain/auth-service.js';
 import type { SigningKeyRing } from './domain/signing-keys.js';
-import { BASE, registerAuthRoutes } from './routes/auth-routes.js';
+import { BASE, registerAuthRoutes, type AuthRouteDeps } from './routes/auth-routes.js';
 import type { RefreshCookieSettings } from './routes/refresh-cookie.js';
 
 export interface AuthAppDeps extends HttpAppBase {
@@ -32,3 +32,10 @@ export const createAuthApp = (deps: AuthAppDeps): Express => {
     api,
   );
 };
+
+/**
+ * The routes of auth anyone may call, read from their declarations (handlers never run, so the
+ * dependencies are placeholders): the gateway's table of public routes is generated from these.
+ */
+export const authPublicRoutes = (): PublicRouteDeclaration[] =>
+  declarationsOf((api) => registerAuthRoutes(api, { passwordMinLength: 8 } as AuthRouteDeps)).publicRoutes();

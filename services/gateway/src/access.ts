@@ -1,3 +1,4 @@
+import publicRoutes from './public-routes.json';
 import type { RateLimitPolicy } from './rate-limit.js';
 
 /** What the gateway asks of a request before it reaches an upstream. */
@@ -14,26 +15,32 @@ interface PublicRoute {
   policy: RateLimitPolicy;
 }
 
-const GET = new Set(['GET', 'HEAD']);
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** `/api/v1/users/{id}` → a pattern with one path segment where each parameter is. */
+const templatePattern = (template: string): RegExp =>
+  new RegExp(
+    `^${template
+      .split(/\{[^}]+\}/)
+      .map(escapeRegExp)
+      .join('[^/]+')}$`,
+  );
 
 /**
  * The routes that pass without a token. Everything else under a service prefix needs a valid
- * bearer token at the gateway (secure by default: a new public route must be added here).
+ * bearer token at the gateway (secure by default). The table is generated from the routes' own
+ * declarations (`access: { public: 'auth' | 'ip' }`, scripts/gen-public-routes.mjs): credentials
+ * and mailed tokens count under the stricter per-IP `auth` policy, the rest (refresh tokens are
+ * 256 random bits, JWKS and discovery) under `ip`.
  */
 export const PUBLIC_ROUTES: readonly PublicRoute[] = [
-  // Credentials or mailed tokens in: the stricter per-IP `auth` policy (brute force, mail flooding).
-  {
-    methods: new Set(['POST']),
-    path: /^\/api\/v1\/auth\/(register|login|password\/forgot|password\/reset|email\/verify)$/,
-    policy: 'auth',
-  },
-  // A refresh token is 256 random bits, nothing to guess: refreshes count under the per-IP policy,
-  // so that a browser's page loads and tabs (each refreshes once) do not eat the login budget.
-  { methods: new Set(['POST']), path: /^\/api\/v1\/auth\/refresh$/, policy: 'ip' },
-  // JWKS and discovery.
-  { methods: GET, path: /^\/api\/v1\/auth\/\.well-known\/[^/]+$/, policy: 'ip' },
-  // Each service's own OpenAPI document.
-  { methods: GET, path: /^\/api\/v1\/(auth|users|analytics)\/openapi\.json$/, policy: 'ip' },
+  ...(publicRoutes as { method: string; path: string; policy: RateLimitPolicy }[]).map((route) => ({
+    methods: new Set(route.method === 'GET' ? ['GET', 'HEAD'] : [route.method]),
+    path: templatePattern(route.path),
+    policy: route.policy,
+  })),
+  // Each service's own OpenAPI document, served by the kit beside the routes.
+  { methods: new Set(['GET', 'HEAD']), path: /^\/api\/v1\/(auth|users|analytics)\/openapi\.json$/, policy: 'ip' },
 ];
 
 /** CORS preflights and `Allow` discovery carry no credentials and touch no data. */

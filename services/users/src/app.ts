@@ -1,4 +1,4 @@
-import { ApiRouter, createHttpApp, httpAppBase, type HttpAppBase } from '@galion/kit';
+import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type PublicRouteDeclaration } from '@galion/kit';
 import { tokenGuards, type TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
 import type { ProfileService } from './domain/profile-service.js';
@@ -27,3 +27,10 @@ export const createUsersApp = (deps: UsersAppDeps): Express => {
     api,
   );
 };
+
+/**
+ * The routes of users anyone may call, read from their declarations (handlers never run, so the
+ * dependencies are placeholders): the gateway's table of public routes is generated from these.
+ */
+export const usersPublicRoutes = (): PublicRouteDeclaration[] =>
+  declarationsOf((api) => registerUsersRoutes(api, {} as Parameters<typeof registerUsersRoutes>[1])).publicRoutes();

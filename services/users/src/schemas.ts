@@ -1,4 +1,5 @@
 import { queryInteger, text, z } from '@galion/kit';
+import { MAX_CURSOR_LENGTH } from '@galion/pagination';
 import { ROLES } from '@galion/tokens';
 
 const TIME_ZONE_NAMES = [...new Set(Intl.supportedValuesOf('timeZone').concat('UTC'))].sort();
@@ -79,7 +80,7 @@ export const SearchQuery = z.strictObject({
   sort: z.enum(['created_at', 'name', 'email']).default('created_at'),
   order: z.enum(['asc', 'desc']).default('desc'),
   limit: queryInteger({ min: 1, max: 100, default: 20 }),
-  cursor: text({ max: 512 }).optional(),
+  cursor: text({ max: MAX_CURSOR_LENGTH }).optional(),
 });
 
 export const ProfileList = z.object({ items: z.array(ProfileView), next_cursor: z.string().nullable() }).openapi('ProfileList');

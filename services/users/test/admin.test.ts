@@ -68,6 +68,20 @@ describe('GET /api/v1/users (admin search)', () => {
     expect(response.body.details.map((detail: { path: string }) => detail.path)).toContain(path);
   });
 
+  it('when a cursor of the name order is reused with sort=created_at, then 400 invalid_cursor, not a failed query', async () => {
+    await newUser(p);
+    await newUser(p);
+    const byName = await p.users.get('/api/v1/users').query({ sort: 'name', limit: 1 }).set(bearer(adminToken)).expect(200);
+
+    const reused = await p.users
+      .get('/api/v1/users')
+      .query({ sort: 'created_at', cursor: byName.body.next_cursor })
+      .set(bearer(adminToken))
+      .expect(400);
+
+    expect(reused.body.error).toBe('invalid_cursor');
+  });
+
   it('when the cursor is forged, then 400 invalid_cursor', async () => {
     expect((await p.users.get('/api/v1/users').query({ cursor: 'bm90LWEtY3Vyc29y' }).set(bearer(adminToken)).expect(400)).body.error).toBe(
       'invalid_cursor',

@@ -14,8 +14,19 @@ export type AdminPatch = Pick<ProfileChanges, 'role' | 'active'>;
 /** A search as the caller asks for it: `limit` profiles after `cursor`, the next_cursor of the previous page. */
 export type ProfileSearch = Omit<SearchQuery, 'after'> & { cursor?: string | undefined };
 
-/** Profiles sort by one value (created_at, name or email, as PostgreSQL renders it as text), then id. */
-const PROFILE_ORDER: CursorShape = { values: 1 };
+// A timestamptz as PostgreSQL renders it as text. A cursor of a name or email order reused with
+// sort=created_at is refused by it, rather than failing the timestamp cast in SQL (a 500).
+const DATABASE_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?([+-](0\d|1[0-4])(:?[0-5]\d)?|Z)?$/;
+const isDatabaseTimestamp = (value: string): boolean => {
+  const match = DATABASE_TIMESTAMP.exec(value);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+};
+
+/** Profiles sort by one value (created_at, name or email, as text), then id; created_at's must be a timestamp. */
+const profileOrder = (sort: ProfileSearch['sort']): CursorShape =>
+  sort === 'created_at' ? { values: 1, accepts: ([value]) => isDatabaseTimestamp(value!) } : { values: 1 };
 
 export interface ProfileServiceDeps {
   knex: Knex;
@@ -107,7 +118,7 @@ export class ProfileService {
   }
 
   async search({ cursor, ...query }: ProfileSearch): Promise<KeysetPage<Profile>> {
-    const after = cursor ? decodeCursor(cursor, PROFILE_ORDER) : undefined;
+    const after = cursor ? decodeCursor(cursor, profileOrder(query.sort)) : undefined;
     const found = await this.deps.profiles.search({
       ...query,
       limit: rowsToRead(query.limit),
