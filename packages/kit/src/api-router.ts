@@ -102,7 +102,14 @@ const RETRY_AFTER: Record<string, ResponseHeaderSpec> = {
 const needsToken = (access: RouteAccess): boolean => access === 'bearer' || 'role' in access;
 
 const commonResponses = (spec: { body?: unknown; query?: unknown; params?: unknown; access: RouteAccess }) => {
-  const responses: Record<number, { description: string; headers?: Record<string, ResponseHeaderSpec> }> = {};
+  const responses: Record<number, { description: string; headers?: Record<string, ResponseHeaderSpec>; bare?: true }> = {
+    // Written by Node's HTTP server itself, before any route runs.
+    408: {
+      description:
+        'The request’s headers or body did not arrive in time (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS); no body, and the connection is closed.',
+      bare: true,
+    },
+  };
   if (spec.body || spec.query || spec.params) {
     responses[400] = { description: 'The request is not valid (validation_failed, with details naming each bad field; malformed_json).' };
   }
@@ -169,7 +176,11 @@ export class ApiRouter {
     const expressPath = toExpressPath(spec.path);
     this.routes.push({ method: spec.method.toUpperCase(), matches: match(expressPath) });
     if (!needsToken(spec.access)) {
-      this.publicDeclarations.push({ method: spec.method.toUpperCase(), path: spec.path, policy: (spec.access as { public: 'ip' | 'auth' }).public });
+      this.publicDeclarations.push({
+        method: spec.method.toUpperCase(),
+        path: spec.path,
+        policy: (spec.access as { public: 'ip' | 'auth' }).public,
+      });
     }
     const declared = this.registerOpenApi(spec);
     const label = `${spec.method.toUpperCase()} ${spec.path}`;
@@ -274,9 +285,9 @@ export class ApiRouter {
     const declared = new Map<number, DeclaredResponse>();
     const errorContent = { 'application/json': { schema: ErrorResponseSchema } };
     const responses: Record<string, object> = {};
-    for (const [status, response] of Object.entries(commonResponses(spec))) {
-      declared.set(Number(status), { schema: ErrorResponseSchema });
-      responses[status] = { ...response, content: errorContent };
+    for (const [status, { bare, ...response }] of Object.entries(commonResponses(spec))) {
+      declared.set(Number(status), bare ? {} : { schema: ErrorResponseSchema });
+      responses[status] = bare ? response : { ...response, content: errorContent };
     }
     for (const [status, response] of Object.entries(spec.responses)) {
       if (typeof response === 'string') {

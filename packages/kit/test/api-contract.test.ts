@@ -174,10 +174,10 @@ describe('response checks (API_CHECK_RESPONSES)', () => {
 });
 
 describe('what the document says of every route', () => {
-  it('when a route takes a body and a token, then it lists 400, 401, 413, 415 and 503 besides its own answers', async () => {
+  it('when a route takes a body and a token, then it lists 400, 401, 408, 413, 415 and 503 besides its own answers', async () => {
     const options = await operation('/options', 'post');
 
-    expect(Object.keys(options.responses).sort()).toEqual(['204', '400', '401', '413', '415', '503']);
+    expect(Object.keys(options.responses).sort()).toEqual(['204', '400', '401', '408', '413', '415', '503']);
   });
 
   it('when every field of a body is optional, then the body is not required; otherwise it is', async () => {
