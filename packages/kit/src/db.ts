@@ -1,12 +1,12 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Registry } from 'prom-client';
-import { env, loadConfig, withPassword } from './config.js';
+import { env, loadConfig, withPassword, type BuildInfo } from './config.js';
 import { registerDependencyErrors } from './error-mapping.js';
-import type { Health } from './health.js';
+import { Health } from './health.js';
 import type { Closers } from './kv.js';
 import { createLogger, type Logger } from './logger.js';
-import { registerPoolMetrics } from './metrics.js';
+import { createMetrics, registerPoolMetrics, type ServiceMetrics } from './metrics.js';
 import { z } from './zod.js';
 
 export type { Knex } from 'knex';
@@ -183,4 +183,32 @@ export const connectDatabase = async (options: {
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
   }
   return knex;
+};
+
+/**
+ * What a service with a database opens first, the same way in each: its metrics, health checks
+ * and shutdown list, and its connected (and, if asked, migrated) database.
+ */
+export const openServiceWithDatabase = async (options: {
+  service: string;
+  config: { build: BuildInfo; database: { url: string; poolMax: number; ssl: boolean }; migrateOnStart: boolean };
+  migrations: Migration[];
+  logger: Logger;
+  create?: boolean;
+}): Promise<{ closers: Closers; metrics: ServiceMetrics; health: Health; knex: Knex }> => {
+  const closers: Closers = [];
+  const metrics = createMetrics({ build: options.config.build });
+  const health = new Health();
+  const knex = await connectDatabase({
+    database: options.config.database,
+    service: options.service,
+    migrations: options.migrations,
+    migrateOnStart: options.config.migrateOnStart,
+    create: options.create,
+    logger: options.logger,
+    registry: metrics.registry,
+    health,
+    closers,
+  });
+  return { closers, metrics, health, knex };
 };

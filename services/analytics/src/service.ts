@@ -1,15 +1,13 @@
 import { connectEventBus, type EventBus, type Subscription } from '@galion/events';
 import {
   ConfigError,
-  connectDatabase,
   connectStore,
-  createMetrics,
-  Health,
   type ComposedService,
   type KeyValueStore,
   type Knex,
   type Logger,
   httpSettings,
+  openServiceWithDatabase,
 } from '@galion/kit';
 import { createTokenVerifier, type KeySource, type TokenVerifier } from '@galion/tokens';
 import { createAnalyticsApp } from './app.js';
@@ -76,22 +74,14 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
       'Invalid configuration, fix these environment variables:\n  KAFKA_BROKERS: required while ANALYTICS_CONSUMER_ENABLED is true (not set)',
     );
   }
-  const closers: ComposedService['closers'] = [];
-  const metrics = createMetrics({ build: config.build });
-  const analyticsMetrics = createAnalyticsMetrics(metrics.registry);
-  const health = new Health();
-
-  const knex = await connectDatabase({
-    database: config.database,
+  const { closers, metrics, health, knex } = await openServiceWithDatabase({
     service: 'analytics',
+    config,
     migrations: analyticsMigrations,
-    migrateOnStart: config.migrateOnStart,
-    create: infra.createDatabase,
     logger,
-    registry: metrics.registry,
-    health,
-    closers,
+    create: infra.createDatabase,
   });
+  const analyticsMetrics = createAnalyticsMetrics(metrics.registry);
 
   const events = new EventRepository(knex);
   const partitions = new PartitionRepository(knex);

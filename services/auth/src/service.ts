@@ -1,15 +1,13 @@
 import {
-  connectDatabase,
   connectStore,
   Counter,
-  createMetrics,
   Gauge,
-  Health,
   type ComposedService,
   type Registry,
   type KeyValueStore,
   type Logger,
   httpSettings,
+  openServiceWithDatabase,
 } from '@galion/kit';
 import { connectEventBus, consumeEventsInTransaction, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
 import { StaticKeySource, StoreDenylist, TokenVerifier } from '@galion/tokens';
@@ -56,20 +54,12 @@ const EXPIRED_TOKEN_SWEEP_MS = 3_600_000;
 /** Composes the auth service from its configuration: clients, domain, app, health, shutdown hooks. */
 export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure): Promise<ComposedAuth> => {
   const { logger } = infra;
-  const closers: ComposedService['closers'] = [];
-  const metrics = createMetrics({ build: config.build });
-  const health = new Health();
-
-  const knex = await connectDatabase({
-    database: config.database,
+  const { closers, metrics, health, knex } = await openServiceWithDatabase({
     service: 'auth',
+    config,
     migrations: authMigrations,
-    migrateOnStart: config.migrateOnStart,
-    create: infra.createDatabase,
     logger,
-    registry: metrics.registry,
-    health,
-    closers,
+    create: infra.createDatabase,
   });
 
   const kv = await connectStore({ injected: infra.store, redisUrl: config.redisUrl, logger, health, closers });

@@ -1,14 +1,5 @@
 import { connectEventBus, consumeEventsInTransaction, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
-import {
-  connectDatabase,
-  connectStore,
-  createMetrics,
-  Health,
-  type ComposedService,
-  type KeyValueStore,
-  type Logger,
-  httpSettings,
-} from '@galion/kit';
+import { connectStore, type ComposedService, type KeyValueStore, type Logger, httpSettings, openServiceWithDatabase } from '@galion/kit';
 import { createTokenVerifier, StoreDenylist, type KeySource, type TokenVerifier } from '@galion/tokens';
 import { createUsersApp } from './app.js';
 import type { UsersConfig } from './config.js';
@@ -40,20 +31,12 @@ export interface ComposedUsers extends ComposedService {
 /** Composes the users service: database, store, bus, consumer, relay, app and health. */
 export const composeUsers = async (config: UsersConfig, infra: UsersInfrastructure): Promise<ComposedUsers> => {
   const { logger } = infra;
-  const closers: ComposedService['closers'] = [];
-  const metrics = createMetrics({ build: config.build });
-  const health = new Health();
-
-  const knex = await connectDatabase({
-    database: config.database,
+  const { closers, metrics, health, knex } = await openServiceWithDatabase({
     service: 'users',
+    config,
     migrations: usersMigrations,
-    migrateOnStart: config.migrateOnStart,
-    create: infra.createDatabase,
     logger,
-    registry: metrics.registry,
-    health,
-    closers,
+    create: infra.createDatabase,
   });
 
   const store = await connectStore({ injected: infra.store, redisUrl: config.redisUrl, logger, health, closers });
