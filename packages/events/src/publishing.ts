@@ -76,3 +76,23 @@ export const consumeEventsInTransaction = async (options: {
   });
   options.closers.push({ name: 'event consumer', close: () => subscription.stop() });
 };
+
+/**
+ * The event flow of a service that both publishes (its outbox) and applies others' events in
+ * its own transactions, as auth and users do: the bus, the relay, and the consumer.
+ */
+export const startTwoWayEventFlow = async (options: {
+  injected?: EventBus;
+  config: { kafka?: KafkaConfig; outbox: OutboxConfig; consumerGroup: string };
+  knex: Knex;
+  logger: Logger;
+  registry: Registry;
+  closers: Closers;
+  apply: (event: EventEnvelope, trx: Knex.Transaction) => Promise<void>;
+}): Promise<{ bus: EventBus | undefined; relay: OutboxRelay | undefined }> => {
+  const { knex, logger, closers } = options;
+  const bus = connectEventBus({ injected: options.injected, kafka: options.config.kafka, logger, closers });
+  const relay = startOutboxRelay({ bus, outbox: options.config.outbox, knex, logger, registry: options.registry, closers });
+  await consumeEventsInTransaction({ bus, groupId: options.config.consumerGroup, knex, logger, closers, apply: options.apply });
+  return { bus, relay };
+};

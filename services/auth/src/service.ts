@@ -9,7 +9,7 @@ import {
   httpSettings,
   openServiceWithDatabase,
 } from '@galion/kit';
-import { connectEventBus, consumeEventsInTransaction, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
+import { type EventBus, type OutboxRelay, startTwoWayEventFlow } from '@galion/events';
 import { StaticKeySource, StoreDenylist, TokenVerifier } from '@galion/tokens';
 import { createAuthApp } from './app.js';
 import { BASE as AUTH_BASE } from './routes/auth-routes.js';
@@ -140,13 +140,12 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
   sweep.unref();
   closers.push({ name: 'token sweep', close: async () => clearInterval(sweep) });
 
-  const bus = connectEventBus({ injected: infra.bus, kafka: config.kafka, logger, closers });
-  const relay = startOutboxRelay({ bus, outbox: config.outbox, knex, logger, registry: metrics.registry, closers });
-  await consumeEventsInTransaction({
-    bus,
-    groupId: config.consumerGroup,
+  const { relay } = await startTwoWayEventFlow({
+    injected: infra.bus,
+    config,
     knex,
     logger,
+    registry: metrics.registry,
     closers,
     apply: (event, trx) => auth.applyUserEvent(event, trx),
   });

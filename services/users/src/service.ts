@@ -1,4 +1,4 @@
-import { connectEventBus, consumeEventsInTransaction, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
+import { type EventBus, type OutboxRelay, startTwoWayEventFlow } from '@galion/events';
 import { connectStore, type ComposedService, type KeyValueStore, type Logger, httpSettings, openServiceWithDatabase } from '@galion/kit';
 import { createTokenVerifier, StoreDenylist, type KeySource, type TokenVerifier } from '@galion/tokens';
 import { createUsersApp } from './app.js';
@@ -51,13 +51,12 @@ export const composeUsers = async (config: UsersConfig, infra: UsersInfrastructu
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
   });
 
-  const bus = connectEventBus({ injected: infra.bus, kafka: config.kafka, logger, closers });
-  const relay = startOutboxRelay({ bus, outbox: config.outbox, knex, logger, registry: metrics.registry, closers });
-  await consumeEventsInTransaction({
-    bus,
-    groupId: config.consumerGroup,
+  const { relay } = await startTwoWayEventFlow({
+    injected: infra.bus,
+    config,
     knex,
     logger,
+    registry: metrics.registry,
     closers,
     apply: (event, trx) => profiles.applyEvent(event, trx),
   });

@@ -29,7 +29,6 @@ const tokenOf = (req: Request) => bearerToken(req.get('authorization')) ?? '';
 
 export const registerUsersRoutes = (api: ApiRouter, { profiles }: { profiles: ProfileService }): void => {
   const gone = 'The account no longer exists or has no profile yet (account_not_found, profile_not_found, user_not_found)';
-  const notAdmin = 'The caller is not an admin (forbidden)';
 
   api.route({
     method: 'get',
@@ -87,7 +86,6 @@ export const registerUsersRoutes = (api: ApiRouter, { profiles }: { profiles: Pr
     responses: {
       200: { description: 'A page of profiles', schema: ProfileList },
       400: 'Invalid input (validation_failed), or a cursor this API did not give out (invalid_cursor)',
-      403: notAdmin,
     },
     handler: async ({ query }) => {
       const page = await profiles.search({
@@ -130,7 +128,6 @@ export const registerUsersRoutes = (api: ApiRouter, { profiles }: { profiles: Pr
     body: AdminUpdateRequest,
     responses: {
       200: { description: 'The updated profile', schema: ProfileView },
-      403: notAdmin,
       404: 'No such user (user_not_found)',
       409: 'The change would leave no active admin (last_admin)',
     },
