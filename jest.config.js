@@ -3,11 +3,16 @@
  * `tsc -b` does that before tests run). ESM-only dependencies are compiled too.
  */
 const esmOnly = ['jose'];
+/** Each service of services.json: @galion/<name> resolves to its folder's src/, like the packages below. */
+const services = require('./services.json').services.flatMap(({ name, dir }) => [
+  [`^@galion/${name}$`, `<rootDir>/${dir}/src/service.ts`],
+  [`^@galion/${name}/(.+)$`, `<rootDir>/${dir}/src/$1.ts`],
+]);
 
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/charts', '<rootDir>/scripts', '<rootDir>/tests'],
+  roots: ['<rootDir>/apps', '<rootDir>/packages', '<rootDir>/services', '<rootDir>/charts', '<rootDir>/scripts', '<rootDir>/tests'],
   testMatch: ['**/test/**/*.test.ts', '<rootDir>/tests/**/*.test.ts'],
   // The cluster tier has its own run (tests/cluster/jest.config.js).
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/tests/cluster/'],
@@ -18,9 +23,8 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(\\.pnpm/)?(${esmOnly.join('|')})[@/])`],
   // Workspace packages resolve to their sources, so tests never run stale builds.
   moduleNameMapper: {
-    '^@galion/(auth|users|analytics|gateway)$': '<rootDir>/services/$1/src/service.ts',
-    '^@galion/launcher$': '<rootDir>/services/launcher/src/platform.ts',
-    '^@galion/(auth|users|analytics|gateway)/(.+)$': '<rootDir>/services/$1/src/$2.ts',
+    ...Object.fromEntries(services),
+    '^@galion/launcher$': '<rootDir>/apps/launcher/src/platform.ts',
     '^@galion/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@galion/([a-z-]+)/(.+)$': '<rootDir>/packages/$1/src/$2.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

@@ -7,4 +7,4 @@ bash "$GALION_ROOT/scripts/install-deps.sh"
 # The gateway suite holds 1,000 client connections (and the gateway twice as many sockets): as many
 # open files as the hard limit allows, inherited by every service the suites start.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-exec node "$GALION_ROOT/packages/bench/dist/main.js" "$@"
+exec node "$GALION_ROOT/apps/bench/dist/main.js" "$@"

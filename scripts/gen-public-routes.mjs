@@ -1,15 +1,20 @@
-// The gateway's table of public routes (services/gateway/src/public-routes.json), generated from the
-// routes' own declarations (`access: { public: ... }` in each service's routes): a route's access is
-// said once, where the route is. Reads the built services (tsc -b first). `--check` fails when the
-// committed table differs; a test runs it.
+// The gateway's generated tables, from the services themselves, so that each fact is said once:
+// - services/gateway/src/public-routes.json: the public routes, from the routes' own declarations
+//   (`access: { public: ... }` in each service's routes); reads the built services (tsc -b first);
+// - services/gateway/src/upstreams.json: the services it routes to and their prefixes, from
+//   services.json (the gateway's image carries this file, not the manifest).
+// `--check` fails when a committed table differs; a test runs it.
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { writeOrCheck } from './charts/generated-files.mjs';
+import { camelName, ROOT, routedServices } from './services.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const SERVICES = ['auth', 'users', 'analytics'];
 
-const routes = SERVICES.flatMap((service) => require(join(ROOT, 'services', service, 'dist', 'app.js'))[`${service}PublicRoutes`]());
-writeOrCheck(ROOT, { 'services/gateway/src/public-routes.json': routes }, 'scripts/gen-public-routes.mjs');
+const routes = routedServices.flatMap(({ name, dir }) => require(join(ROOT, dir, 'dist', 'app.js'))[`${camelName(name)}PublicRoutes`]());
+const upstreams = routedServices.map(({ name, prefix }) => ({ name, prefix }));
+writeOrCheck(
+  ROOT,
+  { 'services/gateway/src/public-routes.json': routes, 'services/gateway/src/upstreams.json': upstreams },
+  'scripts/gen-public-routes.mjs',
+);

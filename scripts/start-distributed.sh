@@ -4,4 +4,4 @@
 source "$(dirname "$0")/lib.sh"
 ensure_workspace
 bash "$GALION_ROOT/scripts/install-deps.sh"
-exec node "$GALION_ROOT/services/launcher/dist/distributed.js"
+exec node "$GALION_ROOT/apps/launcher/dist/distributed.js"

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { accessTokenTtlEnv } from '@galion/tokens';
 import {
   CHARTS,
   KUBE_VERSIONS,
@@ -15,6 +16,7 @@ import {
   profileFile,
   PROFILES,
   render,
+  renderObjects,
   run,
   SERVICES,
   templateArgs,
@@ -129,5 +131,29 @@ describe('values files', () => {
     };
     walk(objects, '');
     expect(found).toEqual([]);
+  });
+
+  test("when the umbrella sets global, then it sets galion-lib's own global defaults, so a chart installed alone defaults alike", () => {
+    const umbrella = parseYaml(readFileSync(join(UMBRELLA, 'values.yaml'), 'utf8'))[0].global;
+    const lib = parseYaml(readFileSync(join(CHARTS, 'galion-lib', 'values.yaml'), 'utf8'))[0].exports['service-defaults'].global;
+    expect(umbrella).toEqual(lib);
+  });
+});
+
+describe('values shared through global', () => {
+  const configOf = (objects: ReturnType<typeof renderObjects>, service: string) =>
+    objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === `galion-${service}`)?.data ?? {};
+
+  test("when global.accessTokenTtlSeconds is left alone, then auth signs and users revokes for the services' own default", () => {
+    const objects = renderObjects('minimal');
+    const ttl = String(accessTokenTtlEnv.parse(undefined));
+    expect(configOf(objects, 'auth').AUTH_ACCESS_TOKEN_TTL_SECONDS).toBe(ttl);
+    expect(configOf(objects, 'users').ACCESS_TOKEN_TTL_SECONDS).toBe(ttl);
+  });
+
+  test('when global.accessTokenTtlSeconds is set, then auth and users both get it', () => {
+    const objects = renderObjects('minimal', undefined, ['--set', 'global.accessTokenTtlSeconds=600']);
+    expect(configOf(objects, 'auth').AUTH_ACCESS_TOKEN_TTL_SECONDS).toBe('600');
+    expect(configOf(objects, 'users').ACCESS_TOKEN_TTL_SECONDS).toBe('600');
   });
 });

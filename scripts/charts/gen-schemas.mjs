@@ -54,6 +54,7 @@ const globalSchema = obj({
     description: 'Where clients reach the platform; the token issuer is <publicUrl>/api/v1/auth',
   }),
   jwtAudience: str({ minLength: 1 }),
+  accessTokenTtlSeconds: { ...int(30, 86400), description: 'Access-token lifetime: auth signs for it, users keeps revocations as long' },
   logLevel,
   image: obj({ registry: str(), tag: str(), pullPolicy: { enum: ['Always', 'IfNotPresent', 'Never'] } }),
   imagePullSecrets: arr(str()),

@@ -25,7 +25,7 @@ import {
   services,
   type Installed,
   type ServiceName,
-} from '../../services/launcher/src/cluster-install';
+} from '../../apps/launcher/src/cluster-install';
 import { requestThroughIngress, startLoad, type LoadResult, type Reply } from './load';
 import { startClusterPrometheus } from './monitoring';
 

@@ -1,5 +1,5 @@
 /**
- * The platform as `npm start` starts it (services/launcher/dist/all-in-one.js), on a free port with
+ * The platform as `npm start` starts it (apps/launcher/dist/all-in-one.js), on a free port with
  * a data folder of its own, and the addresses it prints: the app and the mail page (Mailpit).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,7 +21,7 @@ export const startAllInOne = async (): Promise<AllInOne> => {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'galion-web-'));
   const admin = { email: 'admin@galion.test', password: 'web-test-admin-password' };
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'services/launcher/dist/all-in-one.js')], {
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'apps/launcher/dist/all-in-one.js')], {
     env: { ...process.env, GALION_PORT: String(port), GALION_DATA_DIR: dataDir, GALION_ADMIN_EMAIL: admin.email, GALION_ADMIN_PASSWORD: admin.password, LOG_LEVEL: 'warn',
       // All the test's traffic comes from one address: the per-IP limit for credentials would refuse it.
       RATE_LIMIT_AUTH_PER_IP: '10000' },

@@ -1,14 +1,14 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { createDatabase, ensureDatabaseExists, type Knex } from '@galion/kit';
 import { freePort, startKafka, startPostgres, type PostgresHandle } from '@galion/localdeps';
+import { manifest, serviceMain } from '@galion/manifest';
 import { SignJWT } from 'jose';
 import { fmt, percentile, row, runLoad, startProcess, stopProcess } from './load.js';
-import { ANALYTICS_DIST, synthetic } from './synthetic.js';
+import { synthetic } from './synthetic.js';
 
-const ANALYTICS_MAIN = path.join(ANALYTICS_DIST, 'main.js');
+const ANALYTICS_MAIN = serviceMain(manifest.get('analytics'));
 const ISSUER = 'https://bench.galion.test/api/v1/auth';
 const DAY_MS = 86_400_000;
 

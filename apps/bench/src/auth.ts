@@ -1,12 +1,11 @@
-import path from 'node:path';
-import { exportPrivateJwk, generateSigningKey } from '@galion/auth';
 import { createRedis, ensureDatabaseExists, MemoryStore, RedisStore, waitForRedis } from '@galion/kit';
 import { freePort, startPostgres, startRedis } from '@galion/localdeps';
-import { RemoteJwks, StaticKeySource, StoreDenylist, TokenVerifier } from '@galion/tokens';
+import { manifest, serviceMain } from '@galion/manifest';
+import { exportPrivateJwk, generateSigningKey, RemoteJwks, StaticKeySource, StoreDenylist, TokenVerifier } from '@galion/tokens';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { fmt, opsPerSecond, row, runLoad, startProcess, stopProcess, type LoadResult } from './load.js';
 
-const AUTH_MAIN = path.resolve(__dirname, '..', '..', '..', 'services', 'auth', 'dist', 'main.js');
+const AUTH_MAIN = serviceMain(manifest.get('auth'));
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });

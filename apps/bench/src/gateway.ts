@@ -2,16 +2,15 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { exportPrivateJwk, generateSigningKey } from '@galion/auth';
 import { createHttpApp, createLogger, createMetrics, ensureDatabaseExists, Health, listen, ApiRouter } from '@galion/kit';
 import { freePort, startPostgres, startRedis } from '@galion/localdeps';
-import { authOf, RemoteJwks, tokenGuards, TokenVerifier } from '@galion/tokens';
+import { manifest, serviceMain } from '@galion/manifest';
+import { authOf, exportPrivateJwk, generateSigningKey, RemoteJwks, tokenGuards, TokenVerifier } from '@galion/tokens';
 import { fmt, row, runLoad, startProcess, stopProcess, type LoadResult } from './load.js';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const AUTH_MAIN = path.join(ROOT, 'services', 'auth', 'dist', 'main.js');
-const USERS_MAIN = path.join(ROOT, 'services', 'users', 'dist', 'main.js');
-const GATEWAY_MAIN = path.join(ROOT, 'services', 'gateway', 'dist', 'main.js');
+const AUTH_MAIN = serviceMain(manifest.get('auth'));
+const USERS_MAIN = serviceMain(manifest.get('users'));
+const GATEWAY_MAIN = serviceMain(manifest.get('gateway'));
 
 export interface GatewayBenchOptions {
   seconds: number;

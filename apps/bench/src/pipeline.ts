@@ -24,8 +24,8 @@ export const benchPipeline = async ({ seconds }: { seconds: number; concurrency:
   const dataDir = mkdtempSync(path.join(tmpdir(), 'galion-bench-pipeline-'));
   chmodSync(dataDir, 0o711);
   const platform = await startPlatform({ dataDir, output: 'ignore', env: { LOG_LEVEL: 'warn', OUTBOX_POLL_INTERVAL_MS: '20' } });
-  const usersDb = createDatabase({ url: platform.postgres.users.urlFor('galion_users'), poolMax: 4 });
-  const analyticsDb = createDatabase({ url: platform.postgres.analytics.urlFor('galion_analytics'), poolMax: 2 });
+  const usersDb = createDatabase({ url: platform.databaseUrl('users'), poolMax: 4 });
+  const analyticsDb = createDatabase({ url: platform.databaseUrl('analytics'), poolMax: 2 });
   try {
     const api = `${platform.gatewayUrl.replace('localhost', '127.0.0.1')}/api/v1`;
     // Sample users: each PATCH /users/me makes one user.updated event whose arrival is timed.

@@ -67,8 +67,8 @@ export const benchWeb = async ({ seconds }: { seconds: number; concurrency: numb
     // The generator fills an empty store: analytics stops, its tables are emptied (the admin's
     // first events go), the history is written, and the user index goes on after it.
     log(`generating ${fmt(events)} events over 30 days into the analytics store`);
-    const analyticsUrl = platform.postgres.analytics.urlFor('galion_analytics');
-    await platform.services.analytics.stop();
+    const analyticsUrl = platform.databaseUrl('analytics');
+    await platform.service('analytics').stop();
     const store = createDatabase({ url: analyticsUrl, poolMax: 1 });
     await store.raw('TRUNCATE events, event_counts_hourly, user_ids, active_users_hourly, active_users_daily');
     const started = Date.now();
@@ -90,7 +90,7 @@ export const benchWeb = async ({ seconds }: { seconds: number; concurrency: numb
     log(`generated in ${fmt((Date.now() - started) / 1000, 1)} s`);
     await store.raw("SELECT setval(pg_get_serial_sequence('user_ids', 'idx'), (SELECT max(idx) FROM user_ids))");
     await store.destroy();
-    await platform.services.analytics.start();
+    await platform.service('analytics').start();
 
     const context = await browser.newContext();
     const page = await context.newPage();

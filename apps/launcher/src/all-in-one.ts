@@ -4,16 +4,48 @@ import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { composeAnalytics, loadAnalyticsConfig } from '@galion/analytics';
 import { composeAuth, loadAuthConfig } from '@galion/auth';
-import { InProcessEventBus } from '@galion/events';
+import { InProcessEventBus, type EventBus } from '@galion/events';
 import { composeGateway, loadGatewayConfig } from '@galion/gateway';
-import { createLogger, Lifecycle, listen, MemoryStore, runMain, serverUrl, type ComposedService } from '@galion/kit';
+import {
+  createLogger,
+  Lifecycle,
+  listen,
+  MemoryStore,
+  runMain,
+  serverUrl,
+  type ComposedService,
+  type KeyValueStore,
+  type Logger,
+} from '@galion/kit';
 import { mailpitAvailable, startMailpit, startPostgres } from '@galion/localdeps';
-import { StaticKeySource } from '@galion/tokens';
+import { envPrefix, GATEWAY, manifest, REPO_ROOT } from '@galion/manifest';
+import { StaticKeySource, type KeySource } from '@galion/tokens';
 import { composeUsers, loadUsersConfig } from '@galion/users';
 import { ensureSigningKeyFile, firstAdmin } from './data-dir.js';
+import { localDatabaseName } from './platform.js';
 import { loadAllInOneSettings } from './settings.js';
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The service that signs the tokens: composed first, its keys handed to the others. */
+const ISSUER = 'auth';
+
+/** What this mode hands each service it composes: one store, one bus and auth's keys for all. */
+interface SharedInfrastructure {
+  logger: Logger;
+  store: KeyValueStore;
+  bus: EventBus;
+  keys: KeySource;
+  createDatabase: boolean;
+}
+
+/**
+ * How this mode composes each service behind the gateway other than auth, from its settings and the
+ * shared infrastructure (in-process store, bus and auth's keys). services.json says which run and
+ * in what order; a service it lists that is missing here stops the start with its name.
+ */
+const composers: Record<string, (env: NodeJS.ProcessEnv, infra: SharedInfrastructure) => Promise<ComposedService>> = {
+  users: (env, infra) => composeUsers(loadUsersConfig(env), infra),
+  analytics: (env, infra) => composeAnalytics(loadAnalyticsConfig(env), infra),
+};
 
 /**
  * The whole platform in one process: an embedded PostgreSQL kept in the data folder (a database
@@ -57,33 +89,34 @@ runMain(async () => {
   const auth = await composeAuth(
     loadAuthConfig({
       ...common,
-      DATABASE_URL: postgres.urlFor('galion_auth'),
+      DATABASE_URL: postgres.urlFor(localDatabaseName(ISSUER)),
       AUTH_JWT_KEYS_FILE: keyFile.file,
       ...mailEnv,
       ...(admin.password ? { AUTH_ADMIN_EMAIL: admin.email, AUTH_ADMIN_PASSWORD: admin.password } : {}),
     }),
-    { ...infra, logger: logger.child({ service: 'auth' }) },
+    { ...infra, logger: logger.child({ service: ISSUER }) },
   );
   await admin.remember();
   const authUrl = await serveInternally(auth);
   const keys = await StaticKeySource.fromJwks(auth.keys.publicJwks());
 
-  const users = await composeUsers(loadUsersConfig({ ...common, DATABASE_URL: postgres.urlFor('galion_users'), AUTH_URL: authUrl }), {
-    ...infra,
-    keys,
-    logger: logger.child({ service: 'users' }),
-  });
-  const usersUrl = await serveInternally(users);
+  // The other services, each after those it calls and given their URLs (the gateway is given all of them).
+  const urls: Record<string, string> = { [ISSUER]: authUrl };
+  const urlSettings = (names: string[]) => Object.fromEntries(names.map((name) => [`${envPrefix(name)}_URL`, urls[name] ?? '']));
+  for (const { name, dependencies } of manifest.startStages().flat()) {
+    if (name === ISSUER || name === GATEWAY) continue;
+    const compose = composers[name];
+    if (!compose) throw new Error(`services.json lists ${name}, which the all-in-one mode does not compose: add it to apps/launcher/src/all-in-one.ts`);
+    const database = dependencies.includes('postgres') ? { DATABASE_URL: postgres.urlFor(localDatabaseName(name)) } : {};
+    const service = await compose(
+      { ...common, ...database, ...urlSettings(manifest.callsOf(name)) },
+      { ...infra, keys, logger: logger.child({ service: name }) },
+    );
+    urls[name] = await serveInternally(service);
+  }
 
-  const analytics = await composeAnalytics(loadAnalyticsConfig({ ...common, DATABASE_URL: postgres.urlFor('galion_analytics') }), {
-    ...infra,
-    keys,
-    logger: logger.child({ service: 'analytics' }),
-  });
-  const analyticsUrl = await serveInternally(analytics);
-
-  const gatewayConfig = loadGatewayConfig({ ...common, HOST: settings.host, AUTH_URL: authUrl, USERS_URL: usersUrl, ANALYTICS_URL: analyticsUrl });
-  const gateway = await composeGateway(gatewayConfig, { store, keys, logger: logger.child({ service: 'gateway' }) });
+  const gatewayConfig = loadGatewayConfig({ ...common, HOST: settings.host, ...urlSettings(manifest.callsOf(GATEWAY)) });
+  const gateway = await composeGateway(gatewayConfig, { store, keys, logger: logger.child({ service: GATEWAY }) });
   services.push(gateway);
 
   const shutdown = new Lifecycle({ logger, health: gateway.health, shutdownTimeoutMs: 10_000 });
@@ -100,7 +133,7 @@ runMain(async () => {
     '',
     `Galion is running at ${publicUrl}`,
     `  Web app:    ${publicUrl}   (sign up, your profile; the admin console at ${publicUrl}/admin)`,
-    `  API:        ${publicUrl}/api/v1/{auth,users,analytics}`,
+    `  API:        ${publicUrl}/api/v1/{${manifest.routed().map((service) => service.prefix.slice('/api/v1/'.length))}}`,
     `  API docs:   ${publicUrl}/docs   (OpenAPI: ${publicUrl}/api/v1/openapi.json)`,
     `  Health:     ${publicUrl}/readyz`,
     mailpit

@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   clusterCrdDir,
   pollFor,
@@ -20,17 +20,19 @@ import {
   type LocalCluster,
   type LocalClusterInfo,
 } from '@galion/localdeps';
+import { GATEWAY, manifest as servicesManifest, REPO_ROOT } from '@galion/manifest';
 
-// src/ or dist/ of services/launcher.
-export const repoRoot = resolve(__dirname, '..', '..', '..');
+export const repoRoot = REPO_ROOT;
 export const namespace = 'galion';
 export const depsNamespace = 'galion-deps';
 export const release = 'galion';
 export const publicHost = 'galion.test';
-export const services = ['gateway', 'auth', 'users', 'analytics'] as const;
-export type ServiceName = (typeof services)[number];
+/** Every service of services.json: each a Deployment of the release. */
+export const services: readonly string[] = servicesManifest.names;
+/** A name of services.json. */
+export type ServiceName = string;
 /** Services with a database of their own. */
-export const databaseServices = ['auth', 'users', 'analytics'] as const;
+export const databaseServices: readonly string[] = servicesManifest.withDatabase().map((service) => service.name);
 
 export interface AdminAccount {
   email: string;
@@ -174,7 +176,11 @@ export const clusterValues = (profile: ClusterProfile, cluster: LocalClusterInfo
         kafka: { to: node, ports: [{ port: deps.ports.kafka, protocol: 'TCP' }] },
       },
     },
-    gateway: {
+    // Every service alike, its database where it has one; then what the gateway and auth add.
+    ...Object.fromEntries(
+      services.map((service) => [service, { ...scaled, ...(databaseServices.includes(service) && { postgres: database(service) }) }]),
+    ),
+    [GATEWAY]: {
       ...scaled,
       // One step out and one back in, quickly: the autoscaling test watches both within minutes.
       ...(profile === 'production-like'
@@ -191,8 +197,6 @@ export const clusterValues = (profile: ClusterProfile, cluster: LocalClusterInfo
       ingress: { className: cluster.ingressClass, tls: { enabled: true, secretName: 'galion-tls' } },
     },
     auth: { ...scaled, postgres: database('auth'), bootstrapAdmin: { existingSecret: 'galion-admin' } },
-    users: { ...scaled, postgres: database('users') },
-    analytics: { ...scaled, postgres: database('analytics') },
   };
 };
 

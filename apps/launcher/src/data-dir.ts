@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { exportPrivateJwk, generateSigningKey } from '@galion/auth';
+import { exportPrivateJwk, generateSigningKey } from '@galion/tokens';
 
 /**
  * The signing key of this installation, made once and kept in the data folder, so tokens stay

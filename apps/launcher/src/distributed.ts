@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { createLogger, env, loadConfig, runMain, z } from '@galion/kit';
+import { REPO_ROOT } from '@galion/manifest';
 import { startPlatform } from './platform.js';
-
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 const settingsSchema = z.object({
   GALION_PORT: env.int(0, 65_535).default(8080),
@@ -35,7 +34,7 @@ runMain(async () => {
     '',
     `Galion (distributed mode) is running at ${platform.gatewayUrl}`,
     ...Object.values(platform.services).map((service) => `  ${service.name.padEnd(10)} ${service.url}   (metrics: ${service.url}/metrics)`),
-    `  PostgreSQL ${platform.postgres.auth.url}`,
+    `  PostgreSQL ${[...new Set(Object.values(platform.postgres).map((server) => server.url))].join(', ')}`,
     `  Redis      ${platform.redis.url}`,
     `  Kafka      ${platform.kafka.brokers.join(',')}`,
     `  Mail       ${platform.mailpit.webUrl}   (Mailpit: every mail auth sends)`,

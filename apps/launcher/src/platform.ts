@@ -14,12 +14,18 @@ import {
   type PostgresHandle,
   type RedisHandle,
 } from '@galion/localdeps';
+import { envPrefix, GATEWAY, manifest, serviceMain } from '@galion/manifest';
 import { ensureSigningKeyFile } from './data-dir.js';
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** Every service of services.json, in the order they start (auth first, the gateway last). */
+export const SERVICE_NAMES: readonly string[] = manifest.startStages().flatMap((stage) => stage.map((service) => service.name));
+/** A name of services.json. */
+export type ServiceName = string;
+/** The service that signs the tokens: the others verify against its JWKS, so it starts first. */
+const ISSUER = 'auth';
 
-export const SERVICE_NAMES = ['auth', 'users', 'analytics', 'gateway'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** The database of a service on the local PostgreSQL (a cluster's are named by the chart values). */
+export const localDatabaseName = (service: ServiceName): string => `galion_${service}`;
 
 export interface RunningService {
   name: ServiceName;
@@ -48,14 +54,27 @@ export interface PlatformOptions {
 
 export interface Platform {
   gatewayUrl: string;
+  /** Every service by name, in start order. */
   services: Record<ServiceName, RunningService>;
-  postgres: Record<Exclude<ServiceName, 'gateway'>, PostgresHandle>;
+  /** The PostgreSQL server of each service with a database (one shared by all unless postgresPerService). */
+  postgres: Record<ServiceName, PostgresHandle>;
   redis: RedisHandle;
   kafka: KafkaHandle;
   /** The SMTP server auth sends its mail to, with the page and API to read it. */
   mailpit: MailpitHandle;
+  /** A service by name; throws for one the platform does not run. */
+  service(name: ServiceName): RunningService;
+  /** The URL of a service's own database. */
+  databaseUrl(name: ServiceName): string;
   stop(): Promise<void>;
 }
+
+/** A value of a record keyed by service name; throws, naming what there is, for another name. */
+const byName = <T>(record: Record<ServiceName, T>, name: ServiceName, what: string): T => {
+  const value = record[name];
+  if (value === undefined) throw new Error(`no ${what} for ${name} (there are: ${Object.keys(record).join(', ')})`);
+  return value;
+};
 
 const waitUntilReady = async (url: string, child: () => ChildProcess | undefined, name: string, timeoutMs = 60_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
@@ -90,7 +109,7 @@ const serviceProcess = (
       return child !== undefined && child.exitCode === null && child.signalCode === null;
     },
     async start() {
-      child = spawn(process.execPath, [path.join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
+      child = spawn(process.execPath, [serviceMain(manifest.get(name))], {
         env: { ...process.env, OTEL_SERVICE_NAME: `galion-${name}`, ...environment, PORT: String(port), HOST: '127.0.0.1' },
         stdio: ['ignore', output, output],
       });
@@ -113,8 +132,9 @@ const serviceProcess = (
 };
 
 /**
- * The platform as it runs in a cluster: each service its own process, against real PostgreSQL,
- * Redis and a Kafka broker on loopback. Used by `npm run start:distributed` and by the live tests.
+ * The platform as it runs in a cluster: each service of services.json its own process, against
+ * real PostgreSQL, Redis and a Kafka broker on loopback, started stage by stage after the services
+ * it calls. Used by `npm run start:distributed` and by the live tests.
  */
 export const startPlatform = async (options: PlatformOptions): Promise<Platform> => {
   await mkdir(options.dataDir, { recursive: true });
@@ -131,13 +151,14 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
     return handle;
   };
   const stopStarted = () => Promise.allSettled(started.map((handle) => handle.stop()));
-  let services: Record<ServiceName, RunningService> | undefined;
+  const services: Record<ServiceName, RunningService> = {};
   const stop = async () => {
-    if (services) await Promise.all(Object.values(services).map((service) => service.stop()));
+    await Promise.all(Object.values(services).map((service) => service.stop()));
     await stopStarted();
   };
   let publicUrl: string;
-  let postgres: Record<Exclude<ServiceName, 'gateway'>, PostgresHandle>;
+  const postgres: Record<ServiceName, PostgresHandle> = {};
+  const databases: Record<ServiceName, string> = {};
   let redis: RedisHandle;
   let kafka: KafkaHandle;
   let mailpit: MailpitHandle;
@@ -149,22 +170,18 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
       track(startMailpit()),
     ]);
     [redis, kafka, mailpit] = [startedRedis, startedKafka, startedMailpit];
-    postgres = {
-      auth: shared ?? (await track(postgresFor('auth'))),
-      users: shared ?? (await track(postgresFor('users'))),
-      analytics: shared ?? (await track(postgresFor('analytics'))),
-    };
-    const databases = {
-      auth: postgres.auth.urlFor('galion_auth'),
-      users: postgres.users.urlFor('galion_users'),
-      analytics: postgres.analytics.urlFor('galion_analytics'),
-    };
+    for (const { name } of manifest.withDatabase()) {
+      const server = shared ?? (await track(postgresFor(name)));
+      postgres[name] = server;
+      databases[name] = server.urlFor(localDatabaseName(name));
+    }
     await Promise.all(Object.values(databases).map((url) => ensureDatabaseExists(url)));
     const keyFile = await ensureSigningKeyFile(options.dataDir);
-    const gatewayPort = options.gatewayPort ?? (await freePort());
-    const [authPort, usersPort, analyticsPort] = [await freePort(), await freePort(), await freePort()];
-    publicUrl = `http://localhost:${gatewayPort}`;
-    const authUrl = `http://127.0.0.1:${authPort}`;
+    const ports: Record<ServiceName, number> = {};
+    for (const name of SERVICE_NAMES) ports[name] = name === GATEWAY ? (options.gatewayPort ?? (await freePort())) : await freePort();
+    const urlOf = (name: ServiceName) => `http://127.0.0.1:${byName(ports, name, 'port')}`;
+    publicUrl = `http://localhost:${byName(ports, GATEWAY, 'port')}`;
+    const authUrl = urlOf(ISSUER);
     const sharedEnv = {
       REDIS_URL: redis.url,
       KAFKA_BROKERS: kafka.brokers.join(','),
@@ -175,32 +192,43 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
       ...options.env,
     };
     const admin = options.admin ?? { email: 'admin@galion.local', password: 'change-me-admin-password' };
-    const make = (name: ServiceName, port: number, extra: Record<string, string>) =>
-      serviceProcess(name, port, { ...sharedEnv, ...extra, ...options.serviceEnv?.[name] }, output);
-    services = {
-      auth: make('auth', authPort, {
-        DATABASE_URL: databases.auth,
-        AUTH_JWT_KEYS_FILE: keyFile.file,
-        AUTH_SMTP_HOST: mailpit.smtp.host,
-        AUTH_SMTP_PORT: String(mailpit.smtp.port),
-        AUTH_SMTP_TLS: 'none',
-        AUTH_MAIL_FROM: 'Galion <no-reply@localhost>',
-        AUTH_ADMIN_EMAIL: admin.email,
-        AUTH_ADMIN_PASSWORD: admin.password,
-      }),
-      users: make('users', usersPort, { DATABASE_URL: databases.users }),
-      analytics: make('analytics', analyticsPort, { DATABASE_URL: databases.analytics }),
-      gateway: make('gateway', gatewayPort, {
-        USERS_URL: `http://127.0.0.1:${usersPort}`,
-        ANALYTICS_URL: `http://127.0.0.1:${analyticsPort}`,
-      }),
+    /** What a service is given for what services.json says it needs: its database, mail, the services it calls. */
+    const ownEnv = (name: ServiceName): Record<string, string> => {
+      const service = manifest.get(name);
+      const prefix = envPrefix(name);
+      return {
+        ...(service.dependencies.includes('postgres') && { DATABASE_URL: byName(databases, name, 'database') }),
+        ...(name === ISSUER && {
+          AUTH_JWT_KEYS_FILE: keyFile.file,
+          AUTH_ADMIN_EMAIL: admin.email,
+          AUTH_ADMIN_PASSWORD: admin.password,
+        }),
+        ...(service.dependencies.includes('smtp') && {
+          [`${prefix}_SMTP_HOST`]: mailpit.smtp.host,
+          [`${prefix}_SMTP_PORT`]: String(mailpit.smtp.port),
+          [`${prefix}_SMTP_TLS`]: 'none',
+          [`${prefix}_MAIL_FROM`]: 'Galion <no-reply@localhost>',
+        }),
+        ...Object.fromEntries(manifest.callsOf(name).map((callee) => [`${envPrefix(callee)}_URL`, urlOf(callee)])),
+      };
     };
-    await services.auth.start();
-    await Promise.all([services.users.start(), services.analytics.start()]);
-    await services.gateway.start();
+    for (const name of SERVICE_NAMES) {
+      services[name] = serviceProcess(name, byName(ports, name, 'port'), { ...sharedEnv, ...ownEnv(name), ...options.serviceEnv?.[name] }, output);
+    }
+    for (const stage of manifest.startStages()) await Promise.all(stage.map(({ name }) => byName(services, name, 'process').start()));
   } catch (error) {
     await stop();
     throw error;
   }
-  return { gatewayUrl: publicUrl, services, postgres, redis, kafka, mailpit, stop };
+  return {
+    gatewayUrl: publicUrl,
+    services,
+    postgres,
+    redis,
+    kafka,
+    mailpit,
+    service: (name) => byName(services, name, 'service'),
+    databaseUrl: (name) => byName(databases, name, 'database'),
+    stop,
+  };
 };

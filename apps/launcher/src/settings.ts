@@ -3,13 +3,22 @@ import { env, loadConfig, z } from '@galion/kit';
 
 /** The all-in-one mode's own settings; every service setting (AUTH_*, ...) passes through as well. */
 export const allInOneEnvSchema = z.object({
-  GALION_PORT: env.int(0, 65_535).default(8080),
-  GALION_HOST: env.string().default('127.0.0.1'),
-  GALION_DATA_DIR: env.string().optional(),
-  GALION_ADMIN_EMAIL: z.email().optional(),
-  GALION_ADMIN_PASSWORD: env.string().optional(),
-  GALION_PUBLIC_URL: env.url(['http', 'https']).optional(),
-  LOG_LEVEL: env.logLevel().default('warn'),
+  GALION_PORT: env.int(0, 65_535).default(8080).describe('port of the public API'),
+  GALION_HOST: env.string().default('127.0.0.1').describe('address to listen on (`0.0.0.0` to reach it from other machines)'),
+  GALION_DATA_DIR: env
+    .string()
+    .optional()
+    .meta({ description: 'database files, the signing key and the admin marker', unset: '`.galion/data` in the repository' }),
+  GALION_ADMIN_EMAIL: z
+    .email()
+    .optional()
+    .meta({ description: 'the first admin, with `GALION_ADMIN_PASSWORD`', unset: 'generated on first start' }),
+  GALION_ADMIN_PASSWORD: env.string().optional().meta({ description: "the first admin's password", unset: 'generated on first start' }),
+  GALION_PUBLIC_URL: env
+    .url(['http', 'https'])
+    .optional()
+    .meta({ description: 'the URL clients use; the token issuer is derived from it', unset: '`http://localhost:<port>`' }),
+  LOG_LEVEL: env.logLevel().default('warn').describe('`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`'),
 });
 
 export interface AllInOneSettings {

@@ -4,21 +4,27 @@ import type { KafkaSettings } from './kafka-bus.js';
 
 /** Environment of every service that talks to Kafka (README: Configuration). */
 export const kafkaEnv = {
-  KAFKA_BROKERS: env.list().optional(),
-  KAFKA_CLIENT_ID: env.string().optional(),
-  KAFKA_SSL: env.bool().default(false),
-  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
-  KAFKA_SASL_USERNAME: env.string().optional(),
-  KAFKA_SASL_PASSWORD: env.string().optional(),
-  KAFKA_TOPIC_PARTITIONS: env.int(1, 1_000).default(3),
+  KAFKA_BROKERS: env.list().optional().describe('comma-separated bootstrap brokers; without them events wait in the outbox'),
+  KAFKA_CLIENT_ID: env.string().optional().meta({ description: 'client id', unset: '`galion-<service>`' }),
+  KAFKA_SSL: env.bool().default(false).describe('TLS to the brokers'),
+  KAFKA_SASL_MECHANISM: z
+    .enum(['plain', 'scram-sha-256', 'scram-sha-512'])
+    .optional()
+    .describe('SASL: `plain`, `scram-sha-256` or `scram-sha-512`, with `KAFKA_SASL_USERNAME` and `KAFKA_SASL_PASSWORD`'),
+  KAFKA_SASL_USERNAME: env.string().optional().describe('SASL user name'),
+  KAFKA_SASL_PASSWORD: env.string().optional().describe('SASL password'),
+  KAFKA_TOPIC_PARTITIONS: env.int(1, 1_000).default(3).describe('partitions of `user-events` when a service creates it'),
 };
 
 /** Environment of services that publish through the outbox. */
 export const outboxEnv = {
-  OUTBOX_RELAY_ENABLED: env.bool().default(true),
-  OUTBOX_POLL_INTERVAL_MS: env.int(10, 60_000).default(100),
-  OUTBOX_BATCH_SIZE: env.int(1, 5_000).default(500),
-  OUTBOX_RETENTION_HOURS: env.int(1, 24 * 365).default(24),
+  OUTBOX_RELAY_ENABLED: env.bool().default(true).describe('run the relay (outbox to Kafka) in this process'),
+  OUTBOX_POLL_INTERVAL_MS: env.int(10, 60_000).default(100).describe('wait between polls when the outbox is empty'),
+  OUTBOX_BATCH_SIZE: env.int(1, 5_000).default(500).describe('events per publish'),
+  OUTBOX_RETENTION_HOURS: env
+    .int(1, 24 * 365)
+    .default(24)
+    .describe('published rows are deleted after this'),
 };
 
 type KafkaEnv = z.infer<z.ZodObject<typeof kafkaEnv>>;

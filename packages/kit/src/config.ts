@@ -28,7 +28,12 @@ export const loadConfig = <S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
-/** Small, strict parsers for environment variables. */
+/**
+ * Small, strict parsers for environment variables. Every variable of a schema says what it does
+ * once, with `.describe('...')`, or `.meta({ description, unset })` where `unset` says what applies
+ * when an optional one is not set; scripts/gen-config-docs.mjs makes the configuration tables of
+ * the README from these descriptions and the schemas' defaults.
+ */
 export const env = {
   string: () => z.string().min(1),
   int: (min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) =>
@@ -90,6 +95,8 @@ export interface ServerSettings {
 
 /** Can several sockets of one process listen on a port, the kernel spreading connections over them? */
 const REUSE_PORT = process.platform === 'linux';
+/** Listening sockets where REUSE_PORT holds (elsewhere one); one number on every platform, so the documented default is too. */
+const LISTEN_SOCKETS = 16;
 
 /** The defaults of `ServerSettings`, also for servers started without a configuration (tests, benchmarks). */
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
@@ -106,33 +113,80 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   // libuv accepts one connection per listening socket per event-loop turn: a busy process with
   // one socket takes a turn per new connection, and a burst of 1,000 waits seconds to be
   // accepted. Sixteen sockets accept sixteen a turn.
-  listenSockets: REUSE_PORT ? 16 : 1,
+  listenSockets: REUSE_PORT ? LISTEN_SOCKETS : 1,
 };
+
+/** A service's HTTP port: the variable every service has, with the service's own default. */
+export const portEnv = (port: number) => env.int(0, 65_535).default(port).describe('HTTP port');
 
 /** The settings every service shares, with their defaults. */
 export const commonEnv = {
-  HOST: env.string().default('0.0.0.0'),
-  METRICS_PORT: env.int(1, 65_535).optional(),
-  LOG_LEVEL: env.logLevel().default('info'),
-  SHUTDOWN_TIMEOUT_MS: env.int(0, 600_000).default(10_000),
-  SHUTDOWN_DRAIN_DELAY_MS: env.int(0, 120_000).default(0),
-  CORS_ORIGINS: env.list().default([]),
+  HOST: env.string().default('0.0.0.0').describe('address to listen on'),
+  METRICS_PORT: env.int(1, 65_535).optional().meta({
+    description: 'serve `/metrics` on a separate port (so a NetworkPolicy can open it to Prometheus only)',
+    unset: 'same as `PORT`',
+  }),
+  LOG_LEVEL: env.logLevel().default('info').describe('pino log level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`'),
+  SHUTDOWN_TIMEOUT_MS: env.int(0, 600_000).default(10_000).describe('time in-flight requests get to finish after SIGTERM'),
+  SHUTDOWN_DRAIN_DELAY_MS: env
+    .int(0, 120_000)
+    .default(0)
+    .describe('time to keep serving with readiness false before closing (let load balancers catch up)'),
+  CORS_ORIGINS: env.list().default([]).describe('comma-separated browser origins allowed to call the API (`*` for any)'),
   BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
-    .default('100kb'),
-  TRUST_PROXY: env.int(0, 10).default(1),
-  MAX_IN_FLIGHT_REQUESTS: env.int(0, 1_000_000).default(1_024),
-  // Tests and the contract run: an answer its route does not declare becomes a 500 (ApiRouter).
-  API_CHECK_RESPONSES: env.bool().default(false),
-  HTTP_HEADERS_TIMEOUT_MS: env.int(100, 600_000).default(DEFAULT_SERVER_SETTINGS.headersTimeoutMs),
-  HTTP_REQUEST_TIMEOUT_MS: env.int(100, 3_600_000).default(DEFAULT_SERVER_SETTINGS.requestTimeoutMs),
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: env.int(1_000, 3_600_000).default(DEFAULT_SERVER_SETTINGS.keepAliveTimeoutMs),
-  HTTP_MAX_REQUESTS_PER_SOCKET: env.int(0, 1_000_000).default(DEFAULT_SERVER_SETTINGS.maxRequestsPerSocket),
-  HTTP_LISTEN_SOCKETS: env.int(1, 256).default(DEFAULT_SERVER_SETTINGS.listenSockets),
-  // Set by the image build (Dockerfile): what is running, for galion_build_info.
-  GALION_VERSION: env.string().default('dev'),
-  GALION_REVISION: env.string().default('unknown'),
+    .default('100kb')
+    .describe('largest accepted request body'),
+  TRUST_PROXY: env.int(0, 10).default(1).describe('proxy hops to trust for the client IP (`X-Forwarded-For`)'),
+  MAX_IN_FLIGHT_REQUESTS: env
+    .int(0, 1_000_000)
+    .default(1_024)
+    .describe(
+      'requests one process serves at once; past it a request is answered `503 overloaded` with `Retry-After: 1` at once instead of queueing (the probes always pass; counted in `http_server_shed_total`; `0`: no bound). Connections wait in a listen backlog of 4,096 rather than being reset',
+    ),
+  API_CHECK_RESPONSES: env
+    .bool()
+    .default(false)
+    .describe(
+      'for tests and the contract run: an answer its route does not declare (status or body) becomes a 500 naming the route (docs/api.md); leave off in production',
+    ),
+  HTTP_HEADERS_TIMEOUT_MS: env
+    .int(100, 600_000)
+    .default(DEFAULT_SERVER_SETTINGS.headersTimeoutMs)
+    .describe(
+      "time a client gets to send a request's headers, counted from its first byte; past it `408` and the connection is closed (at most `HTTP_REQUEST_TIMEOUT_MS`)",
+    ),
+  HTTP_REQUEST_TIMEOUT_MS: env
+    .int(100, 3_600_000)
+    .default(DEFAULT_SERVER_SETTINGS.requestTimeoutMs)
+    .describe(
+      "time a client gets to send the whole request with its body, counted from its first byte (the answer's time is not counted); past it `408` and the connection is closed",
+    ),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: env
+    .int(1_000, 3_600_000)
+    .default(DEFAULT_SERVER_SETTINGS.keepAliveTimeoutMs)
+    .describe('how long an idle keep-alive connection stays open (longer than the usual 60 s of load balancers, so they close first)'),
+  HTTP_MAX_REQUESTS_PER_SOCKET: env
+    .int(0, 1_000_000)
+    .default(DEFAULT_SERVER_SETTINGS.maxRequestsPerSocket)
+    .describe(
+      'requests on one connection before its answer says `Connection: close` (so replicas added by a scale-out get connections too; `0`: no limit)',
+    ),
+  HTTP_LISTEN_SOCKETS: env
+    .int(1, 256)
+    .default(LISTEN_SOCKETS)
+    .describe(
+      'sockets listening on the port (`SO_REUSEPORT`, Linux only: elsewhere always 1): Node accepts one connection per socket per turn of its event loop, so a busy process with one socket leaves a burst of new connections waiting seconds',
+    ),
+  GALION_VERSION: env
+    .string()
+    .default('dev')
+    .describe("the release the process runs, in the `galion_build_info` metric; the image build sets it (the chart's appVersion)"),
+  GALION_REVISION: env
+    .string()
+    .default('unknown')
+    .describe('the source revision the process runs, in `galion_build_info`; the image build sets it (the source hash)'),
 };
 
 /** Puts a separately supplied password (from a Secret) into a connection URL. */
@@ -203,17 +257,20 @@ export const readCommonConfig = (e: z.infer<z.ZodObject<typeof commonEnv>> & { P
 
 /** The settings of a service with its own PostgreSQL database. */
 export const databaseEnv = {
-  DATABASE_URL: env.url(['postgres', 'postgresql']),
-  DATABASE_PASSWORD: env.string().optional(),
-  DATABASE_POOL_MAX: env.int(1, 200).default(10),
-  DATABASE_SSL: env.bool().default(false),
-  MIGRATE_ON_START: env.bool().default(false),
+  DATABASE_URL: env.url(['postgres', 'postgresql']).describe("the service's database: `postgres://user@host:5432/db`"),
+  DATABASE_PASSWORD: env.string().optional().describe('the database password, put into `DATABASE_URL` (so it can come from a Secret)'),
+  DATABASE_POOL_MAX: env.int(1, 200).default(10).describe('connection pool size'),
+  DATABASE_SSL: env.bool().default(false).describe("connect over TLS, checking the server's certificate"),
+  MIGRATE_ON_START: env.bool().default(false).describe('apply migrations at start (in a cluster a Helm hook runs `node dist/migrate.js`)'),
 };
 
 /** The settings of a service that shares state through Redis (optional: in-process without it). */
 export const redisEnv = {
-  REDIS_URL: env.url(['redis', 'rediss']).optional(),
-  REDIS_PASSWORD: env.string().optional(),
+  REDIS_URL: env
+    .url(['redis', 'rediss'])
+    .optional()
+    .describe('Redis for limits, caches and revocations; without it they are kept in-process (one replica only)'),
+  REDIS_PASSWORD: env.string().optional().describe('the Redis password, put into `REDIS_URL`'),
 };
 
 export interface DatabaseConfig {

@@ -5,14 +5,36 @@ import { TokenVerifier } from './verifier.js';
 
 /** Environment of every service that verifies access tokens (README: Configuration). */
 export const verifierEnv = {
-  PUBLIC_BASE_URL: env.url(['http', 'https']).default('http://localhost:8080'),
-  AUTH_JWKS_URL: env.url(['http', 'https']).optional(),
-  JWT_ISSUER: env.url(['http', 'https']).optional(),
-  JWT_AUDIENCE: env.string().default('galion'),
-  JWKS_CACHE_TTL_SECONDS: env.int(1, 86_400).default(300),
-  TOKEN_CACHE_MAX_ENTRIES: env.int(0, 10_000_000).default(10_000),
-  TOKEN_CACHE_MAX_AGE_SECONDS: env.int(1, 3_600).default(60),
+  PUBLIC_BASE_URL: env
+    .url(['http', 'https'])
+    .default('http://localhost:8080')
+    .describe('public URL of the platform; tokens must be issued by `<PUBLIC_BASE_URL>/api/v1/auth` unless `JWT_ISSUER` says otherwise'),
+  AUTH_JWKS_URL: env.url(['http', 'https']).optional().meta({
+    description:
+      'where access-token keys are fetched (cached, refetched for an unknown `kid`); analytics has no `AUTH_URL` and needs it, unless the keys are given in-process (`npm start`)',
+    unset: '`<AUTH_URL>/api/v1/auth/.well-known/jwks.json`',
+  }),
+  JWT_ISSUER: env
+    .url(['http', 'https'])
+    .optional()
+    .meta({ description: 'the `iss` tokens must have', unset: '`<PUBLIC_BASE_URL>/api/v1/auth`' }),
+  JWT_AUDIENCE: env.string().default('galion').describe('the `aud` tokens must have'),
+  JWKS_CACHE_TTL_SECONDS: env.int(1, 86_400).default(300).describe('how long fetched keys count as fresh'),
+  TOKEN_CACHE_MAX_ENTRIES: env
+    .int(0, 10_000_000)
+    .default(10_000)
+    .describe(
+      "tokens whose signature and claims verified are remembered, so each service checks a client's signature once, not on every request (the denylist is still asked every time; `0`: verify every time)",
+    ),
+  TOKEN_CACHE_MAX_AGE_SECONDS: env.int(1, 3_600).default(60).describe('longest a verified token is remembered (never past its expiry)'),
 };
+
+/**
+ * How long access tokens live. Auth signs them for this long (AUTH_ACCESS_TOKEN_TTL_SECONDS) and
+ * users makes a revocation of all of a user's tokens last as long (ACCESS_TOKEN_TTL_SECONDS): one
+ * schema for both, so their ranges and defaults cannot drift apart. Each adds its description.
+ */
+export const accessTokenTtlEnv = env.int(30, 86_400).default(900);
 
 export interface VerifierConfig {
   /** Undefined when keys are injected in-process (all-in-one). */

@@ -4,6 +4,7 @@ import {
   databaseEnv,
   env,
   loadConfig,
+  portEnv,
   readCommonConfig,
   readDatabaseConfig,
   readRedisUrl,
@@ -20,16 +21,25 @@ export const analyticsEnvSchema = z
     ...commonEnv,
     ...kafkaEnv,
     ...verifierEnv,
-    PORT: env.int(0, 65_535).default(8083),
+    PORT: portEnv(8083),
     ...databaseEnv,
     ...redisEnv,
-    ANALYTICS_TOPIC: env.string().default(USER_EVENTS_TOPIC),
-    ANALYTICS_DLQ_TOPIC: env.string().default(USER_EVENTS_DLQ_TOPIC),
-    ANALYTICS_CONSUMER_GROUP: env.string().default('analytics'),
-    ANALYTICS_CONSUMER_ENABLED: env.bool().default(true),
-    ANALYTICS_RETENTION_DAYS: env.int(1, 3_650).default(90),
-    ANALYTICS_ROLLUP_RETENTION_DAYS: env.int(1, 36_500).default(730),
-    ANALYTICS_MAINTENANCE_INTERVAL_SECONDS: env.int(10, 86_400).default(3_600),
+    ANALYTICS_TOPIC: env.string().default(USER_EVENTS_TOPIC).describe('the topic of user events read'),
+    ANALYTICS_DLQ_TOPIC: env.string().default(USER_EVENTS_DLQ_TOPIC).describe('where messages that are not valid events are dead-lettered'),
+    ANALYTICS_CONSUMER_GROUP: env.string().default('analytics').describe('Kafka consumer group: replicas share the partitions'),
+    ANALYTICS_CONSUMER_ENABLED: env
+      .bool()
+      .default(true)
+      .describe('run the consumer in this process (`false`: a query-only replica, to scale the API apart from the consumer)'),
+    ANALYTICS_RETENTION_DAYS: env.int(1, 3_650).default(90).describe('raw events older than this are dropped (whole daily partitions)'),
+    ANALYTICS_ROLLUP_RETENTION_DAYS: env
+      .int(1, 36_500)
+      .default(730)
+      .describe('hourly and daily rollups are kept this long (at least `ANALYTICS_RETENTION_DAYS`)'),
+    ANALYTICS_MAINTENANCE_INTERVAL_SECONDS: env
+      .int(10, 86_400)
+      .default(3_600)
+      .describe('how often partitions are created ahead and retention runs'),
   })
   .refine((value) => value.ANALYTICS_ROLLUP_RETENTION_DAYS >= value.ANALYTICS_RETENTION_DAYS, {
     message: 'rollups must be kept at least as long as raw events (ANALYTICS_RETENTION_DAYS)',

@@ -4,6 +4,7 @@ import {
   databaseEnv,
   env,
   loadConfig,
+  portEnv,
   readCommonConfig,
   readDatabaseConfig,
   readRedisUrl,
@@ -12,6 +13,7 @@ import {
   type CommonConfig,
   type DatabaseConfig,
 } from '@galion/kit';
+import { accessTokenTtlEnv, verifierEnv } from '@galion/tokens';
 import type { SmtpSettings } from './domain/mailer.js';
 
 /** Every setting of the auth service, read from the environment (README: Configuration). */
@@ -20,49 +22,86 @@ export const authEnvSchema = z
     ...commonEnv,
     ...kafkaEnv,
     ...outboxEnv,
-    PORT: env.int(0, 65_535).default(8081),
+    PORT: portEnv(8081),
     ...databaseEnv,
     ...redisEnv,
-    PUBLIC_BASE_URL: env.url(['http', 'https']).default('http://localhost:8080'),
-    JWT_AUDIENCE: env.string().default('galion'),
-    AUTH_JWT_KEYS_FILE: env.string().optional(),
-    AUTH_JWT_KEYS: env.string().optional(),
-    AUTH_JWT_ACTIVE_KID: env.string().optional(),
-    AUTH_GENERATE_SIGNING_KEY: env.bool().default(false),
-    AUTH_ACCESS_TOKEN_TTL_SECONDS: env.int(30, 86_400).default(900),
-    AUTH_REFRESH_TOKEN_TTL_SECONDS: env.int(60, 31_536_000).default(2_592_000),
-    AUTH_REFRESH_REUSE_GRACE_SECONDS: env.int(0, 300).default(10),
-    AUTH_ARGON2_MEMORY_KIB: env.int(8_192, 4_194_304).default(19_456),
-    AUTH_ARGON2_TIME_COST: env.int(2, 20).default(2),
-    AUTH_ARGON2_PARALLELISM: env.int(1, 16).default(1),
-    AUTH_PASSWORD_MIN_LENGTH: env.int(8, 128).default(8),
-    AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: env.int(1, 1_000).default(5),
-    AUTH_LOGIN_MAX_FAILURES_PER_IP: env.int(1, 100_000).default(50),
-    AUTH_LOGIN_FAILURE_WINDOW_SECONDS: env.int(1, 86_400).default(900),
-    AUTH_LOGIN_BACKOFF_BASE_SECONDS: env.int(1, 3_600).default(30),
-    AUTH_LOGIN_BACKOFF_MAX_SECONDS: env.int(1, 86_400).default(900),
-    AUTH_CONSUMER_GROUP: env.string().default('auth'),
-    AUTH_MAIL_WEBHOOK_URL: env.url(['http', 'https']).optional(),
-    AUTH_SMTP_HOST: env.string().optional(),
-    AUTH_SMTP_PORT: env.int(1, 65_535).default(587),
-    AUTH_SMTP_TLS: z.enum(['starttls', 'tls', 'none']).default('starttls'),
-    AUTH_SMTP_USER: env.string().optional(),
-    AUTH_SMTP_PASSWORD: env.string().optional(),
+    // The verifiers' own schemas, so what auth issues and what they expect default alike.
+    PUBLIC_BASE_URL: verifierEnv.PUBLIC_BASE_URL.describe('public URL of the platform; the issuer is `<PUBLIC_BASE_URL>/api/v1/auth`'),
+    JWT_AUDIENCE: verifierEnv.JWT_AUDIENCE.describe('`aud` of access tokens'),
+    AUTH_JWT_KEYS_FILE: env
+      .string()
+      .optional()
+      .describe('file with the signing keys: a JWKS with private keys, or PEM private keys (Ed25519 or P-256)'),
+    AUTH_JWT_KEYS: env.string().optional().describe('the signing keys inline, as in `AUTH_JWT_KEYS_FILE`'),
+    AUTH_JWT_ACTIVE_KID: env.string().optional().meta({
+      description: 'which key signs; all configured keys verify (rotate by adding a key, then switching)',
+      unset: 'the first key',
+    }),
+    AUTH_GENERATE_SIGNING_KEY: env
+      .bool()
+      .default(false)
+      .describe('with no key configured, make a throwaway one (tokens die with the process)'),
+    AUTH_ACCESS_TOKEN_TTL_SECONDS: accessTokenTtlEnv.describe("access-token lifetime (users' `ACCESS_TOKEN_TTL_SECONDS` must be the same)"),
+    AUTH_REFRESH_TOKEN_TTL_SECONDS: env.int(60, 31_536_000).default(2_592_000).describe('refresh-token lifetime'),
+    AUTH_REFRESH_REUSE_GRACE_SECONDS: env.int(0, 300).default(10).describe('how long a rotated refresh token still returns its successor'),
+    AUTH_ARGON2_MEMORY_KIB: env
+      .int(8_192, 4_194_304)
+      .default(19_456)
+      .describe(
+        "argon2id memory cost in KiB; the three costs default to OWASP's minimum, and raising one rehashes a password at its next login",
+      ),
+    AUTH_ARGON2_TIME_COST: env.int(2, 20).default(2).describe('argon2id iterations'),
+    AUTH_ARGON2_PARALLELISM: env.int(1, 16).default(1).describe('argon2id lanes'),
+    AUTH_PASSWORD_MIN_LENGTH: env.int(8, 128).default(8).describe('shortest accepted password'),
+    AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: env.int(1, 1_000).default(5).describe('failed logins per (account, IP) before waiting starts'),
+    AUTH_LOGIN_MAX_FAILURES_PER_IP: env.int(1, 100_000).default(50).describe('failed logins per IP before waiting starts'),
+    AUTH_LOGIN_FAILURE_WINDOW_SECONDS: env.int(1, 86_400).default(900).describe('how long failures are remembered'),
+    AUTH_LOGIN_BACKOFF_BASE_SECONDS: env
+      .int(1, 3_600)
+      .default(30)
+      .describe('first wait once a limit is passed, doubled per further failure'),
+    AUTH_LOGIN_BACKOFF_MAX_SECONDS: env.int(1, 86_400).default(900).describe('longest wait'),
+    AUTH_CONSUMER_GROUP: env.string().default('auth').describe('Kafka consumer group'),
+    AUTH_MAIL_WEBHOOK_URL: env.url(['http', 'https']).optional().meta({
+      description: 'your mail service; receives `{to, subject, text, purpose, link}` as JSON',
+      unset: 'none (links go to the log)',
+    }),
+    AUTH_SMTP_HOST: env.string().optional().describe('send mail over SMTP to this relay (not with `AUTH_MAIL_WEBHOOK_URL`)'),
+    AUTH_SMTP_PORT: env.int(1, 65_535).default(587).describe("the relay's port"),
+    AUTH_SMTP_TLS: z
+      .enum(['starttls', 'tls', 'none'])
+      .default('starttls')
+      .describe('`starttls` (upgrade required), `tls` (TLS from the first byte, port 465) or `none` (a plain local relay)'),
+    AUTH_SMTP_USER: env.string().optional().describe('SMTP login, when the relay wants one'),
+    AUTH_SMTP_PASSWORD: env.string().optional().describe('password of `AUTH_SMTP_USER`'),
     AUTH_MAIL_FROM: z
       .string()
       .regex(/^([^<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'must be an address or "Name <address>"')
-      .optional(),
-    AUTH_MAIL_MAX_ATTEMPTS: env.int(1, 20).default(6),
-    AUTH_MAIL_RETRY_BASE_MS: env.int(10, 600_000).default(2_000),
-    AUTH_MAIL_RETRY_MAX_MS: env.int(10, 3_600_000).default(300_000),
-    AUTH_MAIL_QUEUE_MAX: env.int(1, 100_000).default(1_000),
-    AUTH_LINK_BASE_URL: env.url(['http', 'https']).optional(),
-    AUTH_RESET_TOKEN_TTL_SECONDS: env.int(60, 86_400).default(1_800),
-    AUTH_VERIFICATION_TOKEN_TTL_SECONDS: env.int(60, 2_592_000).default(86_400),
-    AUTH_RECOVERY_MAX_MAILS_PER_HOUR: env.int(1, 1_000).default(5),
-    AUTH_RECOVERY_MAX_REQUESTS_PER_IP_PER_HOUR: env.int(1, 100_000).default(30),
-    AUTH_ADMIN_EMAIL: z.email().optional(),
-    AUTH_ADMIN_PASSWORD: env.string().optional(),
+      .optional()
+      .meta({
+        description: 'the From of every mail: `no-reply@example.com` or `Example <no-reply@example.com>`',
+        unset: 'none (required with SMTP)',
+      }),
+    AUTH_MAIL_MAX_ATTEMPTS: env.int(1, 20).default(6).describe('attempts per mail'),
+    AUTH_MAIL_RETRY_BASE_MS: env.int(10, 600_000).default(2_000).describe('first wait between attempts, doubled each time (±20 %)'),
+    AUTH_MAIL_RETRY_MAX_MS: env.int(10, 3_600_000).default(300_000).describe('longest wait between attempts'),
+    AUTH_MAIL_QUEUE_MAX: env
+      .int(1, 100_000)
+      .default(1_000)
+      .describe('mails waiting at most; more are dropped and counted (`reason="queue_full"`)'),
+    AUTH_LINK_BASE_URL: env.url(['http', 'https']).optional().meta({
+      description: "your application's pages: links are `<base>/reset-password?token=…` and `<base>/verify-email?token=…`",
+      unset: '`PUBLIC_BASE_URL`',
+    }),
+    AUTH_RESET_TOKEN_TTL_SECONDS: env.int(60, 86_400).default(1_800).describe('lifetime of a password-reset link'),
+    AUTH_VERIFICATION_TOKEN_TTL_SECONDS: env.int(60, 2_592_000).default(86_400).describe('lifetime of an email-verification link'),
+    AUTH_RECOVERY_MAX_MAILS_PER_HOUR: env.int(1, 1_000).default(5).describe('recovery mails per address per hour'),
+    AUTH_RECOVERY_MAX_REQUESTS_PER_IP_PER_HOUR: env.int(1, 100_000).default(30).describe('recovery requests per IP per hour'),
+    AUTH_ADMIN_EMAIL: z
+      .email()
+      .optional()
+      .describe('bootstrap admin, with `AUTH_ADMIN_PASSWORD`: created at start if missing, or given the admin role; idempotent'),
+    AUTH_ADMIN_PASSWORD: env.string().optional().describe("the bootstrap admin's password"),
   })
   .refine((value) => !value.AUTH_ADMIN_EMAIL === !value.AUTH_ADMIN_PASSWORD, {
     message: 'set both AUTH_ADMIN_EMAIL and AUTH_ADMIN_PASSWORD, or neither',

@@ -21,7 +21,6 @@ import { BackgroundMailer, LogMailer, SmtpMailer, WebhookMailer, type Mailer } f
 import { PasswordHasher } from './domain/passwords.js';
 import { loadSigningKeys, type SigningKeyRing } from './domain/signing-keys.js';
 
-export { exportPrivateJwk, generateSigningKey } from './domain/signing-keys.js';
 export { loadAuthConfig, type AuthConfig } from './config.js';
 import { AccessTokenIssuer } from './domain/tokens.js';
 import { authMigrations } from './migrations/index.js';

@@ -1,7 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError } from '@galion/kit';
 import { loadAuthConfig } from '../src/config';
-import { parseSigningKeys } from '../src/domain/signing-keys';
 import { startAuth, type AuthHarness } from './harness';
 
 describe('configuration', () => {
@@ -92,22 +91,6 @@ describe('configuration', () => {
 });
 
 describe('signing keys', () => {
-  it('when keys come as PEM and as JWK, then both load with their algorithms and thumbprint kids', async () => {
-    const ed = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-    const fromPem = await parseSigningKeys(ed);
-    const fromJwk = await parseSigningKeys(JSON.stringify({ keys: [{ ...ec, kid: 'ec-1' }] }));
-    expect(fromPem[0]).toMatchObject({ alg: 'EdDSA', kid: expect.stringMatching(/^[\w-]{43}$/) });
-    expect(fromJwk[0]).toMatchObject({ alg: 'ES256', kid: 'ec-1' });
-  });
-
-  it('when a key is public only or of another type, then loading fails clearly', async () => {
-    const publicJwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
-    await expect(parseSigningKeys(JSON.stringify(publicJwk))).rejects.toThrow(/private part/);
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-    await expect(parseSigningKeys(rsa)).rejects.toThrow(/Ed25519|P-256/);
-  });
-
   it('when two keys are configured, then the active one signs and both verify (rotation)', async () => {
     const oldKey = { ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'old' };
     const newKey = { ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'new' };

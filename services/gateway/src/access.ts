@@ -1,3 +1,4 @@
+import { UPSTREAMS } from './config.js';
 import publicRoutes from './public-routes.json';
 import type { RateLimitPolicy } from './rate-limit.js';
 
@@ -40,7 +41,7 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
     policy: route.policy,
   })),
   // Each service's own OpenAPI document, served by the kit beside the routes.
-  { methods: new Set(['GET', 'HEAD']), path: /^\/api\/v1\/(auth|users|analytics)\/openapi\.json$/, policy: 'ip' },
+  ...UPSTREAMS.map(({ prefix }) => ({ methods: new Set(['GET', 'HEAD']), path: templatePattern(`${prefix}/openapi.json`), policy: 'ip' as const })),
 ];
 
 /** CORS preflights and `Allow` discovery carry no credentials and touch no data. */

@@ -1,49 +1,96 @@
-import { commonEnv, env, loadConfig, readCommonConfig, readRedisUrl, redisEnv, z, type CommonConfig } from '@galion/kit';
+import { commonEnv, env, loadConfig, portEnv, readCommonConfig, readRedisUrl, redisEnv, z, type CommonConfig } from '@galion/kit';
 import { readVerifierConfig, verifierEnv, type VerifierConfig } from '@galion/tokens';
+import upstreams from './upstreams.json';
 
-/** The services behind the gateway; each serves its routes under `/api/v1/<name>`. */
-export const UPSTREAM_NAMES = ['auth', 'users', 'analytics'] as const;
-export type UpstreamName = (typeof UPSTREAM_NAMES)[number];
+/**
+ * The services behind the gateway, each with the prefix it serves under: those of services.json,
+ * written to upstreams.json by scripts/gen-public-routes.mjs (the image carries that file). Each
+ * has its settings in the schema below, named after it: AUTH_URL, AUTH_UPSTREAM_TIMEOUT_MS, ...
+ */
+export const UPSTREAMS: readonly { name: string; prefix: string }[] = upstreams;
+export type UpstreamName = string;
+type UpstreamSetting = 'URL' | 'UPSTREAM_TIMEOUT_MS' | 'UPSTREAM_MAX_IN_FLIGHT';
+/** `AUTH_URL` is auth's `URL`. */
+export const upstreamSetting = (name: UpstreamName, setting: UpstreamSetting): string => `${name.toUpperCase().replace(/-/g, '_')}_${setting}`;
 
 /** Every setting of the gateway, read from the environment (docs/gateway.md: Configuration). */
 export const gatewayEnvSchema = z.object({
   ...commonEnv,
   ...verifierEnv,
-  PORT: env.int(0, 65_535).default(8080),
-  AUTH_URL: env.url(['http', 'https']),
-  USERS_URL: env.url(['http', 'https']),
-  ANALYTICS_URL: env.url(['http', 'https']),
+  PORT: portEnv(8080),
+  AUTH_URL: env
+    .url(['http', 'https'])
+    .describe('where auth answers `/api/v1/auth/...` (paths are not rewritten); also the default JWKS location'),
+  USERS_URL: env.url(['http', 'https']).describe('where users answers `/api/v1/users/...`'),
+  ANALYTICS_URL: env.url(['http', 'https']).describe('where analytics answers `/api/v1/analytics/...`'),
   ...redisEnv,
-  RATE_LIMIT_ENABLED: env.bool().default(true),
-  RATE_LIMIT_WINDOW_SECONDS: env.int(1, 86_400).default(60),
-  RATE_LIMIT_PER_IP: env.int(1, 10_000_000).default(300),
-  RATE_LIMIT_PER_USER: env.int(1, 10_000_000).default(600),
-  RATE_LIMIT_AUTH_PER_IP: env.int(1, 10_000_000).default(20),
-  RATE_LIMIT_AUTH_WINDOW_SECONDS: env.int(1, 86_400).default(60),
-  RATE_LIMIT_FAIL_OPEN: env.bool().default(true),
-  RATE_LIMIT_HEADERS: z.enum(['draft-7', 'draft-8']).default('draft-8'),
-  UPSTREAM_TIMEOUT_MS: env.int(100, 600_000).default(10_000),
-  AUTH_UPSTREAM_TIMEOUT_MS: env.int(100, 600_000).optional(),
-  USERS_UPSTREAM_TIMEOUT_MS: env.int(100, 600_000).optional(),
-  ANALYTICS_UPSTREAM_TIMEOUT_MS: env.int(100, 600_000).optional(),
+  RATE_LIMIT_ENABLED: env.bool().default(true).describe('rate limiting on or off'),
+  RATE_LIMIT_WINDOW_SECONDS: env.int(1, 86_400).default(60).describe('window of the per-IP and per-user limits'),
+  RATE_LIMIT_PER_IP: env.int(1, 10_000_000).default(300).describe('requests per window of anonymous traffic, per IP'),
+  RATE_LIMIT_PER_USER: env.int(1, 10_000_000).default(600).describe('requests per window of signed-in traffic, per user'),
+  RATE_LIMIT_AUTH_PER_IP: env
+    .int(1, 10_000_000)
+    .default(20)
+    .describe('the stricter limit on login, register, password reset and email verification: requests per window, per IP'),
+  RATE_LIMIT_AUTH_WINDOW_SECONDS: env.int(1, 86_400).default(60).describe('window of that stricter limit'),
+  RATE_LIMIT_FAIL_OPEN: env
+    .bool()
+    .default(true)
+    .describe('when Redis is down, let requests through (counted in `gateway_rate_limit_store_errors_total`) instead of answering 503'),
+  RATE_LIMIT_HEADERS: z.enum(['draft-7', 'draft-8']).default('draft-8').describe('`RateLimit` header style: `draft-7` or `draft-8`'),
+  UPSTREAM_TIMEOUT_MS: env.int(100, 600_000).default(10_000).describe('time an upstream gets to send its response headers (504 after)'),
+  AUTH_UPSTREAM_TIMEOUT_MS: env
+    .int(100, 600_000)
+    .optional()
+    .meta({ description: "auth's own `UPSTREAM_TIMEOUT_MS`", unset: '`UPSTREAM_TIMEOUT_MS`' }),
+  USERS_UPSTREAM_TIMEOUT_MS: env
+    .int(100, 600_000)
+    .optional()
+    .meta({ description: "users' own `UPSTREAM_TIMEOUT_MS`", unset: '`UPSTREAM_TIMEOUT_MS`' }),
+  ANALYTICS_UPSTREAM_TIMEOUT_MS: env
+    .int(100, 600_000)
+    .optional()
+    .meta({ description: "analytics' own `UPSTREAM_TIMEOUT_MS`", unset: '`UPSTREAM_TIMEOUT_MS`' }),
   // At a healthy 20 ms an answer, 128 at once is 6,400 requests/s, more than a gateway process
   // sends: the bound only bites when the upstream slows down, and then keeps its queue short.
-  UPSTREAM_MAX_IN_FLIGHT: env.int(0, 1_000_000).default(128),
-  AUTH_UPSTREAM_MAX_IN_FLIGHT: env.int(0, 1_000_000).optional(),
-  USERS_UPSTREAM_MAX_IN_FLIGHT: env.int(0, 1_000_000).optional(),
-  ANALYTICS_UPSTREAM_MAX_IN_FLIGHT: env.int(0, 1_000_000).optional(),
-  UPSTREAM_MAX_SOCKETS: env.int(1, 100_000).optional(),
-  UPSTREAM_MAX_FREE_SOCKETS: env.int(1, 100_000).default(256),
-  BREAKER_ENABLED: env.bool().default(true),
-  BREAKER_FAILURE_RATIO: env.number(0.01, 1).default(0.5),
-  BREAKER_MIN_REQUESTS: env.int(1, 100_000).default(20),
-  BREAKER_WINDOW_MS: env.int(1_000, 600_000).default(10_000),
-  BREAKER_COOLDOWN_MS: env.int(100, 600_000).default(5_000),
-  OPENAPI_CACHE_TTL_SECONDS: env.int(0, 86_400).default(60),
-  READINESS_TIMEOUT_MS: env.int(50, 10_000).default(1_000),
-  // The web app's build (apps/web/dist); by default the one that ships with the gateway, if built.
-  WEB_APP_DIR: env.string().optional(),
-  WEB_APP_ENABLED: env.bool().default(true),
+  UPSTREAM_MAX_IN_FLIGHT: env
+    .int(0, 1_000_000)
+    .default(128)
+    .describe(
+      'requests sent to one upstream at once; past it `503 upstream_overloaded` with `Retry-After: 1` at once (counted in `gateway_upstream_shed_total{upstream}`; `0`: no bound)',
+    ),
+  AUTH_UPSTREAM_MAX_IN_FLIGHT: env
+    .int(0, 1_000_000)
+    .optional()
+    .meta({ description: "auth's own `UPSTREAM_MAX_IN_FLIGHT`", unset: '`UPSTREAM_MAX_IN_FLIGHT`' }),
+  USERS_UPSTREAM_MAX_IN_FLIGHT: env
+    .int(0, 1_000_000)
+    .optional()
+    .meta({ description: "users' own `UPSTREAM_MAX_IN_FLIGHT`", unset: '`UPSTREAM_MAX_IN_FLIGHT`' }),
+  ANALYTICS_UPSTREAM_MAX_IN_FLIGHT: env
+    .int(0, 1_000_000)
+    .optional()
+    .meta({ description: "analytics' own `UPSTREAM_MAX_IN_FLIGHT`", unset: '`UPSTREAM_MAX_IN_FLIGHT`' }),
+  UPSTREAM_MAX_SOCKETS: env.int(1, 100_000).optional().meta({ description: 'connections to one upstream at most', unset: 'unlimited' }),
+  UPSTREAM_MAX_FREE_SOCKETS: env.int(1, 100_000).default(256).describe('idle keep-alive connections kept per upstream'),
+  BREAKER_ENABLED: env.bool().default(true).describe('per-upstream circuit breakers on or off'),
+  BREAKER_FAILURE_RATIO: env.number(0.01, 1).default(0.5).describe('failure ratio over the window that opens a breaker'),
+  BREAKER_MIN_REQUESTS: env.int(1, 100_000).default(20).describe('calls in the window before the ratio counts'),
+  BREAKER_WINDOW_MS: env.int(1_000, 600_000).default(10_000).describe('rolling window of the failure ratio'),
+  BREAKER_COOLDOWN_MS: env
+    .int(100, 600_000)
+    .default(5_000)
+    .describe('time a breaker stays open before it lets a probe through (half-open)'),
+  OPENAPI_CACHE_TTL_SECONDS: env.int(0, 86_400).default(60).describe('how long the merged OpenAPI document is kept'),
+  READINESS_TIMEOUT_MS: env
+    .int(50, 10_000)
+    .default(1_000)
+    .describe("time each upstream gets to answer the gateway's readiness check (`/readyz`)"),
+  WEB_APP_DIR: env.string().optional().meta({
+    description: "the web app's build (a Vite `dist` folder) to serve at `/`",
+    unset: 'the build of `@galion/web` (apps/web/dist), if built',
+  }),
+  WEB_APP_ENABLED: env.bool().default(true).describe('serve the web app at `/` (`false`: an API-only edge)'),
 });
 
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
@@ -96,25 +143,20 @@ const trimSlash = (url: string): string => url.replace(/\/+$/, '');
 export const loadGatewayConfig = (source: NodeJS.ProcessEnv = process.env): GatewayConfig => {
   const e = loadConfig(gatewayEnvSchema, source);
   const verifier = readVerifierConfig(e);
-  const urls: Record<UpstreamName, string> = { auth: e.AUTH_URL, users: e.USERS_URL, analytics: e.ANALYTICS_URL };
-  const timeouts: Record<UpstreamName, number | undefined> = {
-    auth: e.AUTH_UPSTREAM_TIMEOUT_MS,
-    users: e.USERS_UPSTREAM_TIMEOUT_MS,
-    analytics: e.ANALYTICS_UPSTREAM_TIMEOUT_MS,
-  };
-  const maxInFlight: Record<UpstreamName, number | undefined> = {
-    auth: e.AUTH_UPSTREAM_MAX_IN_FLIGHT,
-    users: e.USERS_UPSTREAM_MAX_IN_FLIGHT,
-    analytics: e.ANALYTICS_UPSTREAM_MAX_IN_FLIGHT,
+  const own = (name: UpstreamName, setting: UpstreamSetting): unknown => {
+    const key = upstreamSetting(name, setting);
+    // An upstream without its settings would be routed nowhere.
+    if (!(key in gatewayEnvSchema.shape)) throw new Error(`the gateway routes to ${name} but has no ${key} setting: add it to gatewayEnvSchema`);
+    return (e as Record<string, unknown>)[key];
   };
   return {
     ...readCommonConfig(e),
-    upstreams: UPSTREAM_NAMES.map((name) => ({
+    upstreams: UPSTREAMS.map(({ name, prefix }) => ({
       name,
-      url: trimSlash(urls[name]),
-      prefix: `/api/v1/${name}`,
-      timeoutMs: timeouts[name] ?? e.UPSTREAM_TIMEOUT_MS,
-      maxInFlight: maxInFlight[name] ?? e.UPSTREAM_MAX_IN_FLIGHT,
+      url: trimSlash(own(name, 'URL') as string),
+      prefix,
+      timeoutMs: (own(name, 'UPSTREAM_TIMEOUT_MS') as number | undefined) ?? e.UPSTREAM_TIMEOUT_MS,
+      maxInFlight: (own(name, 'UPSTREAM_MAX_IN_FLIGHT') as number | undefined) ?? e.UPSTREAM_MAX_IN_FLIGHT,
     })),
     agent: { maxSockets: e.UPSTREAM_MAX_SOCKETS, maxFreeSockets: e.UPSTREAM_MAX_FREE_SOCKETS },
     verifier: { ...verifier, jwksUrl: verifier.jwksUrl ?? `${trimSlash(e.AUTH_URL)}/api/v1/auth/.well-known/jwks.json` },

@@ -4,6 +4,7 @@ import {
   databaseEnv,
   env,
   loadConfig,
+  portEnv,
   readCommonConfig,
   readDatabaseConfig,
   readRedisUrl,
@@ -12,7 +13,7 @@ import {
   type CommonConfig,
   type DatabaseConfig,
 } from '@galion/kit';
-import { readVerifierConfig, verifierEnv, type VerifierConfig } from '@galion/tokens';
+import { accessTokenTtlEnv, readVerifierConfig, verifierEnv, type VerifierConfig } from '@galion/tokens';
 
 /** Every setting of the users service, read from the environment (README: Configuration). */
 export const usersEnvSchema = z.object({
@@ -20,13 +21,21 @@ export const usersEnvSchema = z.object({
   ...kafkaEnv,
   ...outboxEnv,
   ...verifierEnv,
-  PORT: env.int(0, 65_535).default(8082),
+  PORT: portEnv(8082),
   ...databaseEnv,
   ...redisEnv,
-  AUTH_URL: env.url(['http', 'https']).optional(),
-  USERS_CACHE_TTL_SECONDS: env.int(0, 86_400).default(60),
-  USERS_CONSUMER_GROUP: env.string().default('users'),
-  ACCESS_TOKEN_TTL_SECONDS: env.int(30, 86_400).default(900),
+  AUTH_URL: env
+    .url(['http', 'https'])
+    .optional()
+    .describe("auth's base URL, to fill a profile whose registration event has not arrived yet; also the default JWKS location"),
+  USERS_CACHE_TTL_SECONDS: env
+    .int(0, 86_400)
+    .default(60)
+    .describe('profile cache lifetime in Redis (`0` turns the cache off); every change invalidates'),
+  USERS_CONSUMER_GROUP: env.string().default('users').describe('Kafka consumer group'),
+  ACCESS_TOKEN_TTL_SECONDS: accessTokenTtlEnv.describe(
+    "auth's `AUTH_ACCESS_TOKEN_TTL_SECONDS`, so revocations last as long as the tokens they refuse (the chart sets both from `global.accessTokenTtlSeconds`)",
+  ),
 });
 
 export interface UsersConfig extends CommonConfig, DatabaseConfig {

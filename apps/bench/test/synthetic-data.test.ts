@@ -1,6 +1,6 @@
 import { createDatabase } from '@galion/kit';
 import { testDatabase } from '@galion/localdeps';
-import { generateSyntheticHistory } from '../src/synthetic';
+import { generateSyntheticHistory } from '../src/synthetic-data';
 
 describe('synthetic history (the benchmark data)', () => {
   it('when a history is generated, then its rollups agree with its raw events, as if the consumer had built them', async () => {

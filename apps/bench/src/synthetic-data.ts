@@ -1,9 +1,6 @@
 import { createEvent, type EventBus, type EventEnvelope, type EventType } from '@galion/events';
+import { analyticsMigrations, DAY_MS, floorDay, HOUR_MS, PartitionRepository, USERS_PER_BLOCK } from '@galion/analytics/store-layout';
 import { migrateLatest, type Knex } from '@galion/kit';
-import { DAY_MS, floorDay, HOUR_MS } from './time.js';
-import { analyticsMigrations } from './migrations/index.js';
-import { USERS_PER_BLOCK } from './repositories/active-users.js';
-import { PartitionRepository } from './repositories/partitions.js';
 
 /**
  * Synthetic user events, for demos and the benchmark suite: a realistic mix of types over many

@@ -1,11 +1,12 @@
-// `node dist/synthetic-main.js produce|generate ...`: synthetic events for demos and the benchmark suite.
+// `node apps/bench/dist/synthetic-main.js produce|generate ...`: synthetic events for demos and the
+// benchmark suite (a tool beside analytics, not in its image).
 //   produce  --brokers host:port[,...] [--topic user-events] [--partitions 3] --count N [--users U]
 //   generate --database-url postgres://... --events N [--days 30] [--users U] [--end ISO-time]
 // Prints one JSON line with what it did and how long it took.
 import { parseArgs } from 'node:util';
 import { KafkaEventBus, USER_EVENTS_DLQ_TOPIC, USER_EVENTS_TOPIC } from '@galion/events';
 import { createDatabase, createLogger, ensureDatabaseExists, runMain } from '@galion/kit';
-import { generateSyntheticHistory, publishSyntheticEvents } from './synthetic.js';
+import { generateSyntheticHistory, publishSyntheticEvents } from './synthetic-data.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -64,6 +65,6 @@ runMain(async () => {
       await knex.destroy();
     }
   } else {
-    throw new Error('usage: synthetic-main.js produce|generate [options] (see the header of src/synthetic-main.ts)');
+    throw new Error('usage: synthetic-main.js produce|generate [options] (see the header of apps/bench/src/synthetic-main.ts)');
   }
 });
