@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image per service: docker build --build-arg SERVICE=auth --build-arg GALION_VERSION=0.1.0 -t galion/auth:0.1.0 .
-# SERVICE is gateway, auth, users or analytics (the workspace package @galion/<SERVICE>).
+# SERVICE names a service of services.json (the workspace package @galion/<SERVICE>).
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
@@ -13,7 +13,7 @@ RUN npm install --global --no-audit --no-fund pnpm@10.34.9
 COPY pnpm-lock.yaml pnpm-workspace.yaml ./
 RUN pnpm fetch --frozen-lockfile
 ARG SERVICE
-RUN test -n "${SERVICE}" || (echo "build with --build-arg SERVICE=<gateway|auth|users|analytics>" >&2 && exit 1)
+RUN test -n "${SERVICE}" || (echo "build with --build-arg SERVICE=<a service of services.json>" >&2 && exit 1)
 COPY package.json tsconfig.base.json tsconfig.json ./
 COPY apps ./apps
 COPY packages ./packages

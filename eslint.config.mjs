@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+/** The services of services.json: the shared packages sit below them and never import one (apps/ may). */
+const services = JSON.parse(readFileSync(new URL('./services.json', import.meta.url), 'utf8')).services.map((service) => service.name);
 
 /** An import from another folder of a service's src/ (`../repositories/x.js`), however deep the importing file sits. */
 const folder = (name, message) => ({ regex: `^\\.{1,2}/(\\.\\./)*${name}/`, message });
@@ -46,6 +50,22 @@ export default tseslint.config(
     files: [`services/*/src/${name}/**/*.ts`],
     rules: { 'no-restricted-imports': ['error', { patterns }] },
   })),
+  {
+    files: ['packages/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^@galion/(${services.join('|')}|launcher|bench)(/|$)`,
+              message: 'Shared packages sit below the services and the apps: a tool that runs services belongs in apps/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['**/test/**', 'scripts/**'],
     rules: { 'no-console': 'off' },

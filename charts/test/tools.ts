@@ -6,12 +6,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { manifest } from '@galion/manifest';
 
 export const ROOT = resolve(__dirname, '../..');
 export const CHARTS = join(ROOT, 'charts');
 export const UMBRELLA = join(CHARTS, 'galion');
-export const SERVICES = ['gateway', 'auth', 'users', 'analytics'] as const;
-export type Service = (typeof SERVICES)[number];
+/** The services of services.json, each with a chart of its name. */
+export const SERVICES: readonly string[] = manifest.names;
+export type Service = string;
 
 export const CACHE = join(process.env.GALION_CACHE_DIR ?? join(process.env.HOME ?? '/root', '.cache/galion'), 'chart-tools');
 export const BIN = join(CACHE, 'bin');

@@ -3,11 +3,11 @@
 // the platform overview and the event pipeline in charts/galion/dashboards/. Every query selects
 // services by the `job` label and the `namespace` variable. `--check` exits 1 when a committed
 // dashboard differs from what this script writes (the chart tests run it).
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
+import { ROOT, services } from '../services.mjs';
 import { writeOrCheck } from './generated-files.mjs';
 
-const CHARTS = join(dirname(fileURLToPath(import.meta.url)), '../../charts');
+const CHARTS = join(ROOT, 'charts');
 const DS = { type: 'prometheus', uid: '${datasource}' };
 const sel = (job, extra = '') => `job="${job}",namespace=~"$namespace"${extra ? `,${extra}` : ''}`;
 
@@ -166,9 +166,9 @@ const outbox = (job) => [
   ),
 ];
 
-const services = {
-  gateway: [
-    ...red('gateway'),
+/** The panels of a service's own metrics, between its RED panels and the shared ones below them. */
+const ownPanels = {
+  gateway: () => [
     row('Upstreams'),
     panel(
       'Upstream p95 latency',
@@ -208,20 +208,13 @@ const services = {
       unit: 'ops',
       w: 8,
     }),
-    ...runtime('gateway'),
   ],
-  auth: [
-    ...red('auth'),
+  auth: () => [
     row('Authentication'),
     panel('Logins by result', [[`sum by (result) (rate(auth_logins_total{${sel('auth')}}[5m]))`, '{{result}}']], { unit: 'ops' }),
     panel('Refresh token reuse detected', [[`sum(increase(auth_refresh_reuse_detected_total{${sel('auth')}}[1h]))`, 'reuse / 1h']]),
-    ...outbox('auth'),
-    ...dbPool('auth'),
-    ...runtime('auth'),
   ],
-  users: [...red('users'), ...outbox('users'), ...dbPool('users'), ...runtime('users')],
-  analytics: [
-    ...red('analytics'),
+  analytics: () => [
     row('Ingestion'),
     panel(
       'Events processed / stored / errors',
@@ -256,12 +249,22 @@ const services = {
       [[`histogram_quantile(0.95, sum by (le) (rate(analytics_event_latency_seconds_bucket{${sel('analytics')}}[5m])))`, 'p95']],
       { unit: 's', w: 8 },
     ),
-    ...dbPool('analytics'),
-    ...runtime('analytics'),
   ],
 };
 
-const allJobs = 'job=~"gateway|auth|users|analytics",namespace=~"$namespace"';
+/** A service's dashboard: RED, its own panels, then its outbox and database pool if it has them, then the process. */
+const servicePanels = ({ name, dependencies, outbox: hasOutbox }) => [
+  ...red(name),
+  ...(ownPanels[name]?.() ?? []),
+  ...(hasOutbox ? outbox(name) : []),
+  ...(dependencies.includes('postgres') ? dbPool(name) : []),
+  ...runtime(name),
+];
+// In manifest order and before the platform dashboards: panel ids are given out as panels are made.
+const panelsOf = Object.fromEntries(services.map((service) => [service.name, servicePanels(service)]));
+
+const jobsOf = (some) => `job=~"${some.map((service) => service.name).join('|')}",namespace=~"$namespace"`;
+const allJobs = jobsOf(services);
 const overview = [
   row('Platform (RED per service)'),
   panel('Request rate', [[`sum by (job) (rate(http_server_request_duration_seconds_count{${allJobs}}[5m]))`, '{{job}}']], {
@@ -311,7 +314,7 @@ const overview = [
   panel('Logins by result', [[`sum by (result) (rate(auth_logins_total{${sel('auth')}}[5m]))`, '{{result}}']], { unit: 'ops' }),
 ];
 
-const producers = 'job=~"auth|users",namespace=~"$namespace"';
+const producers = jobsOf(services.filter((service) => service.outbox));
 const pipeline = [
   row('Producers (outbox)'),
   panel('Outbox backlog', [[`sum by (job) (outbox_pending_events{${producers}})`, '{{job}}']], { w: 8 }),
@@ -356,10 +359,12 @@ const pipeline = [
 ];
 
 const files = {
-  'gateway/dashboards/gateway.json': dashboard('galion-gateway', 'Galion / Gateway', services.gateway, ['gateway']),
-  'auth/dashboards/auth.json': dashboard('galion-auth', 'Galion / Auth', services.auth, ['auth']),
-  'users/dashboards/users.json': dashboard('galion-users', 'Galion / Users', services.users, ['users']),
-  'analytics/dashboards/analytics.json': dashboard('galion-analytics', 'Galion / Analytics', services.analytics, ['analytics']),
+  ...Object.fromEntries(
+    services.map(({ name, chart }) => [
+      `${relative(CHARTS, join(ROOT, chart))}/dashboards/${name}.json`,
+      dashboard(`galion-${name}`, `Galion / ${name[0].toUpperCase()}${name.slice(1)}`, panelsOf[name], [name]),
+    ]),
+  ),
   'galion/dashboards/overview.json': dashboard('galion-overview', 'Galion / Overview', overview, ['overview']),
   'galion/dashboards/event-pipeline.json': dashboard('galion-event-pipeline', 'Galion / Event pipeline', pipeline, ['events']),
 };

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Writes values.schema.json of every chart from the one description below, so the four service
-// charts and the umbrella agree. `node scripts/charts/gen-schemas.mjs` writes them;
-// `--check` exits 1 when a committed schema differs (the chart tests run it).
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Writes values.schema.json of every chart from the one description below, so the service charts
+// (one per service of services.json) and the umbrella agree. `node scripts/charts/gen-schemas.mjs`
+// writes them; `--check` exits 1 when a committed schema differs (the chart tests run it).
+import { join, relative } from 'node:path';
+import { ROOT, services } from '../services.mjs';
 import { writeOrCheck } from './generated-files.mjs';
 
-const CHARTS = join(dirname(fileURLToPath(import.meta.url)), '../../charts');
+const CHARTS = join(ROOT, 'charts');
+/** A service's chart folder under charts/ (services.json). */
+const chartDir = (service) => relative(CHARTS, join(ROOT, service.chart));
 
 const str = (extra = {}) => ({ type: 'string', ...extra });
 const bool = { type: 'boolean' };
@@ -122,7 +124,8 @@ const globalSchema = obj({
   }),
 });
 
-const serviceNames = ['gateway', 'auth', 'users', 'analytics', 'gateway-test'];
+// What a NetworkPolicy may name: the services, and the gateway chart's `helm test` pods.
+const serviceNames = [...services.map((service) => service.name), 'gateway-test'];
 const commonService = {
   global: globalSchema,
   'galion-lib': { type: 'object' },
@@ -310,7 +313,7 @@ const umbrella = {
     global: globalSchema,
     'galion-lib': { type: 'object' },
     // Each service chart validates its own values with its schema; here only the switch.
-    ...Object.fromEntries(['gateway', 'auth', 'users', 'analytics'].map((s) => [s, { type: 'object', properties: { enabled: bool } }])),
+    ...Object.fromEntries(services.map(({ name }) => [name, { type: 'object', properties: { enabled: bool } }])),
     dashboards: obj({ overview: bool, eventPipeline: bool }),
   }),
 };
@@ -325,7 +328,7 @@ const library = {
 const files = {
   'galion-lib/values.schema.json': library,
   'galion/values.schema.json': umbrella,
-  ...Object.fromEntries(['gateway', 'auth', 'users', 'analytics'].map((s) => [`${s}/values.schema.json`, serviceSchema(s)])),
+  ...Object.fromEntries(services.map((service) => [`${chartDir(service)}/values.schema.json`, serviceSchema(service.name)])),
 };
 
 writeOrCheck(CHARTS, files, 'scripts/charts/gen-schemas.mjs');

@@ -1,7 +1,7 @@
 // Shared by the generators of committed files (charts' schemas and dashboards, the gateway's public
 // routes, the configuration tables of the docs): write the generated files, or with --check say which
 // committed ones differ from what the generator makes now and exit 1.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +15,8 @@ export const writeOrCheck = (baseDir, files, generator) => {
     const text = typeof json === 'string' ? json : `${JSON.stringify(json, null, 2)}\n`;
     const path = join(baseDir, file);
     if (!check) {
+      // A new service's chart has no dashboards/ folder yet.
+      mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, text);
       continue;
     }

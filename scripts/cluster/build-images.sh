@@ -248,19 +248,9 @@ build_base() {
 
 # ---- service images -------------------------------------------------------------------------------
 
-# The services the Dockerfile builds. There is no single manifest of them (the Tiltfile,
-# skaffold.yaml, charts/test/tools.ts and scripts/charts/prepare.sh each list them): a service is a
-# directory under services/ with a src/main.ts and a package @galion/<dir>, except the launcher,
-# which runs all of them in one process and has no image.
+# The services the Dockerfile builds: those of services.json, each the package @galion/<name>.
 list_services() {
-  local dir name
-  for dir in "$GALION_ROOT"/services/*/; do
-    name="$(basename "$dir")"
-    [ "$name" = launcher ] && continue
-    if [ ! -f "$dir/src/main.ts" ] || [ ! -f "$dir/package.json" ]; then continue; fi
-    grep -q "\"name\": *\"@galion/$name\"" "$dir/package.json" || continue
-    printf '%s\n' "$name"
-  done
+  node -e 'for (const service of require(process.argv[1]).services) console.log(service.name)' "$GALION_ROOT/services.json"
 }
 
 # The paths of the build context that the Dockerfile COPYs, plus the Dockerfile and .dockerignore.
@@ -358,7 +348,7 @@ build_services() {
   fi
   local services=("$@") known svc tag
   known="$(list_services)"
-  [ -n "$known" ] || images_die "no services found under $GALION_ROOT/services"
+  [ -n "$known" ] || images_die "no services read from $GALION_ROOT/services.json"
   if [ "${#services[@]}" -eq 0 ]; then
     mapfile -t services <<<"$known"
   else

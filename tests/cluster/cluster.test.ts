@@ -15,6 +15,7 @@ import {
   type LocalCluster,
   type PrometheusHandle,
 } from '@galion/localdeps';
+import { manifest } from '@galion/manifest';
 import {
   buildAndImportImages,
   installGalion,
@@ -111,6 +112,13 @@ const releasePods = async (): Promise<PodInfo[]> => {
   }));
 };
 
+/** A service's entry of a record that has one for every service of services.json (servicePods, the tables below). */
+const of = <T>(record: Record<ServiceName, T>, service: ServiceName): T => {
+  const value = record[service];
+  if (value === undefined) throw new Error(`no entry for ${service} (the entries are for ${Object.keys(record).join(', ')})`);
+  return value;
+};
+
 const servicePods = async (): Promise<Record<ServiceName, PodInfo[]>> => {
   const pods = (await releasePods()).filter((pod) => pod.phase === 'Running');
   return Object.fromEntries(services.map((service) => [service, pods.filter((pod) => pod.component === service)])) as Record<
@@ -155,8 +163,8 @@ describe('the production-like install', () => {
   test('when the chart is installed with --wait --wait-for-jobs and the HPAs reach their minimum, then every pod is Ready, none restarted, 3 replicas of each service', async () => {
     const pods = await servicePods();
     for (const service of services) {
-      expect({ service, count: pods[service].length }).toEqual({ service, count: 3 });
-      for (const pod of pods[service]) expect({ pod: pod.name, ready: pod.ready, restarts: pod.restarts }).toEqual({ pod: pod.name, ready: true, restarts: 0 });
+      expect({ service, count: of(pods, service).length }).toEqual({ service, count: 3 });
+      for (const pod of of(pods, service)) expect({ pod: pod.name, ready: pod.ready, restarts: pod.restarts }).toEqual({ pod: pod.name, ready: true, restarts: 0 });
     }
   });
 
@@ -346,19 +354,17 @@ describe('NetworkPolicies, enforced', () => {
   test('when each service connects to every service and dependency, then exactly its own dependencies are open', async () => {
     const pods = await servicePods();
     const everything = { ...Object.fromEntries(services.map((s) => [s, serviceAddress(s, 8080)])), ...dependency } as Record<string, string>;
-    const allowed: Record<ServiceName, string[]> = {
-      gateway: ['auth', 'users', 'analytics', 'redis'],
-      auth: ['postgres', 'redis', 'kafka'],
-      users: ['auth', 'postgres', 'redis', 'kafka'],
-      analytics: ['auth', 'postgres', 'redis', 'kafka'],
-    };
+    // What services.json says each one reaches: the services it calls and its dependencies (mail leaves the cluster).
+    const allowed: Record<ServiceName, string[]> = Object.fromEntries(
+      services.map((service) => [service, [...manifest.callsOf(service), ...manifest.get(service).dependencies.filter((d) => d !== 'smtp')]]),
+    );
     for (const service of services) {
-      const pod = pods[service][0];
+      const pod = of(pods, service)[0];
       if (!pod) throw new Error(`no running ${service} pod`);
       const targets = Object.entries(everything).filter(([name]) => name !== service);
       const results = await probeFrom(pod.name, targets.map(([, address]) => address));
       const seen = Object.fromEntries(targets.map(([name, address]) => [name, results[address]]));
-      const expected = Object.fromEntries(targets.map(([name]) => [name, allowed[service].includes(name) ? 'open' : 'blocked']));
+      const expected = Object.fromEntries(targets.map(([name]) => [name, of(allowed, service).includes(name) ? 'open' : 'blocked']));
       expect({ service, seen }).toEqual({ service, seen: expected });
     }
   });
@@ -383,7 +389,7 @@ process.stdout.write(JSON.stringify({ uid: process.getuid(), gid: process.getgid
   test('when each service pod is inspected, then it runs as uid 10001 on a read-only root filesystem and can write only to /tmp', async () => {
     const pods = await servicePods();
     for (const service of services) {
-      const pod = pods[service][0];
+      const pod = of(pods, service)[0];
       if (!pod) throw new Error(`no running ${service} pod`);
       const seen = JSON.parse(await cluster.kubectl(['-n', namespace, 'exec', pod.name, '--', 'node', '-e', inspectScript])) as {
         uid: number;
@@ -430,7 +436,7 @@ describe('Kubernetes operations', () => {
     });
 
   test('when two gateway pods are evicted at once, then the first eviction is allowed and the second, which would break the PDB, is refused with 429', async () => {
-    const [first, second] = (await servicePods()).gateway.map((pod) => pod.name);
+    const [first, second] = of(await servicePods(), 'gateway').map((pod) => pod.name);
     if (!first || !second) throw new Error('fewer than two gateway pods');
 
     await expect(evict(first)).resolves.toEqual(expect.any(String));
@@ -439,7 +445,7 @@ describe('Kubernetes operations', () => {
     await expect(refused).rejects.toThrow(/TooManyRequests|429|disruption budget/);
     await rolledOut('gateway');
     // The evicted pod may still be shutting down, Ready, beside its replacement: it does not count.
-    await eventually('three Ready gateway pods again', async () => ((await servicePods()).gateway.filter((p) => p.ready && !p.terminating).length === 3 ? true : undefined), 120_000);
+    await eventually('three Ready gateway pods again', async () => (of(await servicePods(), 'gateway').filter((p) => p.ready && !p.terminating).length === 3 ? true : undefined), 120_000);
   });
 
   test('when the node is drained of the release’s pods under load, then the drain evicts them pod by pod within each budget, no request fails, and every Deployment is whole again', async () => {
@@ -450,9 +456,9 @@ describe('Kubernetes operations', () => {
       // Completed hook and test pods are no Deployment's and no drain's concern.
       const settled = pods.filter((p) => p.phase !== 'Succeeded' && p.phase !== 'Failed').every((p) => p.phase === 'Running' && p.ready && !p.terminating);
       const perService = await servicePods();
-      return settled && services.every((service) => perService[service].length === 3) ? perService : undefined;
+      return settled && services.every((service) => of(perService, service).length === 3) ? perService : undefined;
     }, 120_000);
-    const original = new Set(services.flatMap((service) => before[service].map((pod) => pod.name)));
+    const original = new Set(services.flatMap((service) => of(before, service).map((pod) => pod.name)));
     const load = startLoad(target(), { clients: 4, maxMs: 600_000, maxRequests: 100_000, pauseMs: 100, next: () => ({ method: 'GET', path: '/api/v1/auth/.well-known/jwks.json' }) });
     // Ready pods per service, sampled through the drain: the budget allows one fewer than three.
     const fewestReady = Object.fromEntries(services.map((service) => [service, 3])) as Record<ServiceName, number>;
@@ -460,7 +466,7 @@ describe('Kubernetes operations', () => {
     const sampler = (async () => {
       while (sampling) {
         const pods = await servicePods().catch(() => undefined);
-        for (const service of pods ? services : []) fewestReady[service] = Math.min(fewestReady[service], pods?.[service].filter((p) => p.ready && !p.terminating).length ?? 3);
+        for (const service of pods ? services : []) fewestReady[service] = Math.min(of(fewestReady, service), pods ? of(pods, service).filter((p) => p.ready && !p.terminating).length : 3);
         await new Promise((r) => setTimeout(r, 250));
       }
     })();
@@ -480,7 +486,7 @@ describe('Kubernetes operations', () => {
       drainOutput = await drain;
       timings['drain of the release'] = Date.now() - started;
       for (const service of services) {
-        await eventually(`${service} to have 3 Ready pods again`, async () => ((await servicePods())[service].filter((p) => p.ready).length >= 3 ? true : undefined), 120_000);
+        await eventually(`${service} to have 3 Ready pods again`, async () => (of(await servicePods(), service).filter((p) => p.ready).length >= 3 ? true : undefined), 120_000);
       }
     } finally {
       sampling = false;
@@ -493,7 +499,7 @@ describe('Kubernetes operations', () => {
     const evicted = [...drainOutput.matchAll(/pod\/(\S+) evicted/g)].map((m) => m[1]);
     expect(new Set(evicted)).toEqual(original);
     const after = await servicePods();
-    expect(services.flatMap((service) => after[service].map((pod) => pod.name)).filter((name) => original.has(name))).toEqual([]);
+    expect(services.flatMap((service) => of(after, service).map((pod) => pod.name)).filter((name) => original.has(name))).toEqual([]);
     // Never more than one pod of a service away at a time: the budget, not luck, paced the drain.
     expect(fewestReady).toEqual(Object.fromEntries(services.map((service) => [service, 2])));
     expect({ failed: result.failed, errors: result.errors }).toEqual({ failed: 0, errors: {} });
@@ -523,7 +529,7 @@ describe('Kubernetes operations', () => {
     }
     // 3 pods at 50 % of a 100m request each: the HPA only scales above 150m in all.
     expect(usage?.cpuMillicores).toBeGreaterThan(150);
-    await eventually('the gateway Deployment to reach 4 Ready pods', async () => ((await servicePods()).gateway.filter((p) => p.ready).length === 4 ? true : undefined), 120_000);
+    await eventually('the gateway Deployment to reach 4 Ready pods', async () => (of(await servicePods(), 'gateway').filter((p) => p.ready).length === 4 ? true : undefined), 120_000);
     expect(await deploymentReplicas('gateway')).toBe(4);
 
     const stopped = Date.now();
@@ -601,7 +607,7 @@ describe('Kubernetes operations', () => {
     expect(migrationsAfter).toEqual(migrationsBefore);
     expect(rolledBack.spec.template.spec.containers[0]?.image).toMatch(new RegExp(`:${installed.imageTag}$`));
     const pods = await servicePods();
-    for (const service of services) expect({ service, ready: pods[service].filter((p) => p.ready).length >= 3 }).toEqual({ service, ready: true });
+    for (const service of services) expect({ service, ready: of(pods, service).filter((p) => p.ready).length >= 3 }).toEqual({ service, ready: true });
   });
 });
 
@@ -704,12 +710,12 @@ describe('pod loss and removal', () => {
     let result: LoadResult;
     try {
       const pods = await servicePods();
-      const victims = services.map((service) => pods[service][0]?.name).filter((name): name is string => Boolean(name));
+      const victims = services.map((service) => of(pods, service)[0]?.name).filter((name): name is string => Boolean(name));
       expect(victims.length).toBe(services.length);
       // A graceful deletion, as a node's kubelet or a scale-in does it: preStop, then SIGTERM and the drain.
       await cluster.kubectl(['-n', namespace, 'delete', 'pod', ...victims, '--wait=true', '--timeout=120s'], { timeoutMs: 130_000 });
       for (const service of services) {
-        await eventually(`${service} to have 3 Ready pods again`, async () => ((await servicePods())[service].filter((p) => p.ready).length >= 3 ? true : undefined), 120_000);
+        await eventually(`${service} to have 3 Ready pods again`, async () => (of(await servicePods(), service).filter((p) => p.ready).length >= 3 ? true : undefined), 120_000);
       }
     } finally {
       result = await load.stop();
@@ -724,7 +730,7 @@ describe('pod loss and removal', () => {
     const pods = await servicePods();
     const victims = await Promise.all(
       services.map(async (service) => {
-        const pod = pods[service][0];
+        const pod = of(pods, service)[0];
         if (!pod) throw new Error(`no ${service} pod`);
         const id = await cluster.kubectl(['-n', namespace, 'get', 'pod', pod.name, '-o', 'jsonpath={.status.containerStatuses[0].containerID}']);
         return { service, pod: pod.name, restarts: pod.restarts, container: id.replace(/^containerd:\/\//, '') };

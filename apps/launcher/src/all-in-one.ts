@@ -22,11 +22,8 @@ import { envPrefix, GATEWAY, manifest, REPO_ROOT } from '@galion/manifest';
 import { StaticKeySource, type KeySource } from '@galion/tokens';
 import { composeUsers, loadUsersConfig } from '@galion/users';
 import { ensureSigningKeyFile, firstAdmin } from './data-dir.js';
-import { localDatabaseName } from './platform.js';
+import { ISSUER, localDatabaseName } from './platform.js';
 import { loadAllInOneSettings } from './settings.js';
-
-/** The service that signs the tokens: composed first, its keys handed to the others. */
-const ISSUER = 'auth';
 
 /** What this mode hands each service it composes: one store, one bus and auth's keys for all. */
 interface SharedInfrastructure {
@@ -69,7 +66,12 @@ runMain(async () => {
   const ownMail = !process.env.AUTH_SMTP_HOST && !process.env.AUTH_MAIL_WEBHOOK_URL && mailpitAvailable();
   const mailpit = ownMail ? await startMailpit({ dataDir: path.join(settings.dataDir, 'mail') }) : undefined;
   const mailEnv = mailpit
-    ? { AUTH_SMTP_HOST: mailpit.smtp.host, AUTH_SMTP_PORT: String(mailpit.smtp.port), AUTH_SMTP_TLS: 'none', AUTH_MAIL_FROM: 'Galion <no-reply@localhost>' }
+    ? {
+        AUTH_SMTP_HOST: mailpit.smtp.host,
+        AUTH_SMTP_PORT: String(mailpit.smtp.port),
+        AUTH_SMTP_TLS: 'none',
+        AUTH_MAIL_FROM: 'Galion <no-reply@localhost>',
+      }
     : {};
   const publicUrl = settings.publicUrl ?? `http://localhost:${settings.port}`;
   const store = new MemoryStore();
@@ -106,7 +108,8 @@ runMain(async () => {
   for (const { name, dependencies } of manifest.startStages().flat()) {
     if (name === ISSUER || name === GATEWAY) continue;
     const compose = composers[name];
-    if (!compose) throw new Error(`services.json lists ${name}, which the all-in-one mode does not compose: add it to apps/launcher/src/all-in-one.ts`);
+    if (!compose)
+      throw new Error(`services.json lists ${name}, which the all-in-one mode does not compose: add it to apps/launcher/src/all-in-one.ts`);
     const database = dependencies.includes('postgres') ? { DATABASE_URL: postgres.urlFor(localDatabaseName(name)) } : {};
     const service = await compose(
       { ...common, ...database, ...urlSettings(manifest.callsOf(name)) },

@@ -21,8 +21,8 @@ import { ensureSigningKeyFile } from './data-dir.js';
 export const SERVICE_NAMES: readonly string[] = manifest.startStages().flatMap((stage) => stage.map((service) => service.name));
 /** A name of services.json. */
 export type ServiceName = string;
-/** The service that signs the tokens: the others verify against its JWKS, so it starts first. */
-const ISSUER = 'auth';
+/** The service that signs the tokens, with the key file and first admin of the data folder; the others verify against its JWKS. */
+export const ISSUER = 'auth';
 
 /** The database of a service on the local PostgreSQL (a cluster's are named by the chart values). */
 export const localDatabaseName = (service: ServiceName): string => `galion_${service}`;
@@ -213,7 +213,12 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
       };
     };
     for (const name of SERVICE_NAMES) {
-      services[name] = serviceProcess(name, byName(ports, name, 'port'), { ...sharedEnv, ...ownEnv(name), ...options.serviceEnv?.[name] }, output);
+      services[name] = serviceProcess(
+        name,
+        byName(ports, name, 'port'),
+        { ...sharedEnv, ...ownEnv(name), ...options.serviceEnv?.[name] },
+        output,
+      );
     }
     for (const stage of manifest.startStages()) await Promise.all(stage.map(({ name }) => byName(services, name, 'process').start()));
   } catch (error) {

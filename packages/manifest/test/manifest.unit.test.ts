@@ -42,15 +42,27 @@ describe('reading services.json', () => {
     ['a prefix is used twice', [gateway, issuer, { name: 'users', prefix: '/api/v1/auth' }], /prefix is used twice/],
     ['there is no gateway', [issuer], /no "gateway" service/],
     ['the gateway has a prefix', [{ ...gateway, prefix: '/api/v1/gateway' }], /gateway: has no prefix/],
-    ['a service calls one that is not there', [gateway, { ...issuer, calls: ['billing'] }], /auth: calls "billing", which is not a service/],
-    ['a service calls one without an API', [gateway, { name: 'worker' }, { ...issuer, calls: ['worker'] }], /calls "worker", which serves no API/],
+    [
+      'a service calls one that is not there',
+      [gateway, { ...issuer, calls: ['billing'] }],
+      /auth: calls "billing", which is not a service/,
+    ],
+    [
+      'a service calls one without an API',
+      [gateway, { name: 'worker' }, { ...issuer, calls: ['worker'] }],
+      /calls "worker", which serves no API/,
+    ],
     [
       'calls go round in a circle',
       [gateway, { ...issuer, calls: ['users'] }, { name: 'users', prefix: '/api/v1/users', calls: ['auth'] }],
       /circle: auth → users → auth/,
     ],
     ['an outbox has no Kafka', [gateway, { ...issuer, dependencies: ['postgres'], outbox: true }], /outbox needs postgres and kafka/],
-    ['a dependency is unknown', [gateway, { ...issuer, dependencies: ['mysql'] }], /dependencies must be some of postgres, redis, kafka, smtp/],
+    [
+      'a dependency is unknown',
+      [gateway, { ...issuer, dependencies: ['mysql'] }],
+      /dependencies must be some of postgres, redis, kafka, smtp/,
+    ],
     ['a field is misspelt', [gateway, { ...issuer, prefx: '/api/v1/auth' }], /unknown field "prefx"/],
     ['a prefix is not under /api/v1', [gateway, { ...issuer, prefix: '/auth' }], /prefix must look like/],
     ['a name has capitals', [gateway, { name: 'Auth' }], /name must be lower-case/],
@@ -69,7 +81,12 @@ describe('reading services.json', () => {
 
   it('when services call others, then each starts in a stage after those it calls, and the gateway after every service it routes to', () => {
     const read = parseManifest(
-      manifestOf(gateway, issuer, { name: 'users', prefix: '/api/v1/users', calls: ['auth'] }, { name: 'feed', prefix: '/api/v1/feed', calls: ['users'] }),
+      manifestOf(
+        gateway,
+        issuer,
+        { name: 'users', prefix: '/api/v1/users', calls: ['auth'] },
+        { name: 'feed', prefix: '/api/v1/feed', calls: ['users'] },
+      ),
     );
 
     expect(read.callsOf(GATEWAY)).toEqual(['auth', 'users', 'feed']);
@@ -80,7 +97,11 @@ describe('reading services.json', () => {
 describe("the repository's services.json", () => {
   it('when it is read, then it names the gateway, auth, users and analytics, and starts auth first and the gateway last', () => {
     expect(manifest.names).toEqual(['gateway', 'auth', 'users', 'analytics']);
-    expect(manifest.startStages().map((stage) => stage.map((service) => service.name))).toEqual([['auth'], ['users', 'analytics'], ['gateway']]);
+    expect(manifest.startStages().map((stage) => stage.map((service) => service.name))).toEqual([
+      ['auth'],
+      ['users', 'analytics'],
+      ['gateway'],
+    ]);
   });
 
   describe.each(manifest.services.map((service) => [service.name, service] as const))('%s', (name, service) => {
@@ -109,7 +130,9 @@ describe("the repository's services.json", () => {
     });
 
     it('when the workspace is built (tsc -b), then the service is built too', () => {
-      const references = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tsconfig.json'), 'utf8')).references.map((r: { path: string }) => r.path);
+      const references = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tsconfig.json'), 'utf8')).references.map(
+        (r: { path: string }) => r.path,
+      );
       expect(references).toContain(service.dir);
     });
   });

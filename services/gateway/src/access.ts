@@ -41,7 +41,11 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
     policy: route.policy,
   })),
   // Each service's own OpenAPI document, served by the kit beside the routes.
-  ...UPSTREAMS.map(({ prefix }) => ({ methods: new Set(['GET', 'HEAD']), path: templatePattern(`${prefix}/openapi.json`), policy: 'ip' as const })),
+  ...UPSTREAMS.map(({ prefix }) => ({
+    methods: new Set(['GET', 'HEAD']),
+    path: templatePattern(`${prefix}/openapi.json`),
+    policy: 'ip' as const,
+  })),
 ];
 
 /** CORS preflights and `Allow` discovery carry no credentials and touch no data. */

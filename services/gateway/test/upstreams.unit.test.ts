@@ -21,7 +21,11 @@ describe('the services behind the gateway', () => {
     const urls = Object.fromEntries(UPSTREAMS.map(({ name }) => [upstreamSetting(name, 'URL'), `http://${name}:8080/`]));
     const [first] = UPSTREAMS;
 
-    const config = loadGatewayConfig({ ...urls, UPSTREAM_TIMEOUT_MS: '2000', [upstreamSetting(first!.name, 'UPSTREAM_TIMEOUT_MS')]: '500' });
+    const config = loadGatewayConfig({
+      ...urls,
+      UPSTREAM_TIMEOUT_MS: '2000',
+      [upstreamSetting(first!.name, 'UPSTREAM_TIMEOUT_MS')]: '500',
+    });
 
     expect(config.upstreams.map(({ name, url, prefix, timeoutMs }) => ({ name, url, prefix, timeoutMs }))).toEqual(
       UPSTREAMS.map(({ name, prefix }) => ({ name, url: `http://${name}:8080`, prefix, timeoutMs: name === first!.name ? 500 : 2000 })),
