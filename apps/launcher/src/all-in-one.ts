@@ -23,7 +23,7 @@ import { StaticKeySource, type KeySource } from '@galion/tokens';
 import { composeUsers, loadUsersConfig } from '@galion/users';
 import { ensureSigningKeyFile, firstAdmin } from './data-dir.js';
 import { ISSUER, localDatabaseName } from './platform.js';
-import { loadAllInOneSettings } from './settings.js';
+import { loadAllInOneSettings, sharedTokenLifetime } from './settings.js';
 
 /** What this mode hands each service it composes: one store, one bus and auth's keys for all. */
 interface SharedInfrastructure {
@@ -76,7 +76,14 @@ runMain(async () => {
   const publicUrl = settings.publicUrl ?? `http://localhost:${settings.port}`;
   const store = new MemoryStore();
   const bus = new InProcessEventBus();
-  const common = { ...process.env, LOG_LEVEL: settings.logLevel, MIGRATE_ON_START: 'true', PUBLIC_BASE_URL: publicUrl, HOST: '127.0.0.1' };
+  const common = {
+    ...process.env,
+    ...sharedTokenLifetime(process.env),
+    LOG_LEVEL: settings.logLevel,
+    MIGRATE_ON_START: 'true',
+    PUBLIC_BASE_URL: publicUrl,
+    HOST: '127.0.0.1',
+  };
   const infra = { store, bus, createDatabase: true };
 
   const services: ComposedService[] = [];

@@ -16,6 +16,7 @@ import {
 } from '@galion/localdeps';
 import { envPrefix, GATEWAY, manifest, serviceMain } from '@galion/manifest';
 import { ensureSigningKeyFile } from './data-dir.js';
+import { sharedTokenLifetime } from './settings.js';
 
 /** Every service of services.json, in the order they start (auth first, the gateway last). */
 export const SERVICE_NAMES: readonly string[] = manifest.startStages().flatMap((stage) => stage.map((service) => service.name));
@@ -189,6 +190,7 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
       PUBLIC_BASE_URL: publicUrl,
       AUTH_URL: authUrl,
       AUTH_JWKS_URL: `${authUrl}/api/v1/auth/.well-known/jwks.json`,
+      ...sharedTokenLifetime({ ...process.env, ...options.env }),
       ...options.env,
     };
     const admin = options.admin ?? { email: 'admin@galion.local', password: 'change-me-admin-password' };

@@ -47,3 +47,13 @@ export const loadAllInOneSettings = (repoRoot: string, source: NodeJS.ProcessEnv
     logLevel: e.LOG_LEVEL,
   };
 };
+
+/**
+ * Users keeps a revocation of all of a user's tokens as long as auth makes them live: given only
+ * auth's AUTH_ACCESS_TOKEN_TTL_SECONDS, the users service gets the same ACCESS_TOKEN_TTL_SECONDS
+ * (the charts do this with global.accessTokenTtlSeconds).
+ */
+export const sharedTokenLifetime = (source: NodeJS.ProcessEnv): Record<string, string> =>
+  source.AUTH_ACCESS_TOKEN_TTL_SECONDS && !source.ACCESS_TOKEN_TTL_SECONDS
+    ? { ACCESS_TOKEN_TTL_SECONDS: source.AUTH_ACCESS_TOKEN_TTL_SECONDS }
+    : {};
