@@ -6,6 +6,7 @@ import { ACCOUNTS_EMAIL_UNIQUE, type Account, type AccountRepository } from '../
 import type { RefreshTokenRecord, RefreshTokenRepository } from '../repositories/refresh-tokens.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { checkPassword } from './password-policy.js';
+import { judgeRefreshToken } from './refresh-decision.js';
 import type { PasswordHasher } from './passwords.js';
 import { deriveSuccessorToken, hashRefreshToken, newRefreshToken, newRotationNonce, type AccessTokenIssuer } from './tokens.js';
 
@@ -121,9 +122,9 @@ export class AuthService {
     const outcome = await this.inTransaction(async (trx) => {
       const record = await this.deps.refreshTokens.findByHashForUpdate(hashRefreshToken(refreshToken), trx);
       if (!record) return { error: invalidRefreshToken() };
-      if (record.revokedAt) return { error: unauthorized('refresh_token_revoked', 'This session has ended; log in again.') };
-      if (record.expiresAt <= this.now())
-        return { error: unauthorized('refresh_token_expired', 'The refresh token has expired; log in again.') };
+      const verdict = judgeRefreshToken(record, this.now(), this.deps.settings.refreshReuseGraceSeconds);
+      if (verdict === 'revoked') return { error: unauthorized('refresh_token_revoked', 'This session has ended; log in again.') };
+      if (verdict === 'expired') return { error: unauthorized('refresh_token_expired', 'The refresh token has expired; log in again.') };
       const account = await this.deps.accounts.findById(record.accountId, trx);
       if (!account || account.status !== 'active') return { error: invalidRefreshToken() };
       // Deleted or deactivated elsewhere a moment ago (the event may still be on its way): refuse now.
@@ -131,9 +132,8 @@ export class AuthService {
       if (revokedAt !== undefined && record.createdAt.getTime() / 1000 <= revokedAt) {
         return { error: unauthorized('refresh_token_revoked', 'This session has ended; log in again.') };
       }
-      if (!record.rotatedAt) return { pair: await this.rotate(record, refreshToken, account, trx) };
-      const sinceRotation = this.now().getTime() - record.rotatedAt.getTime();
-      if (sinceRotation <= this.deps.settings.refreshReuseGraceSeconds * 1000) {
+      if (verdict === 'rotate') return { pair: await this.rotate(record, refreshToken, account, trx) };
+      if (verdict === 'within-grace') {
         const successor = await this.successorWithinGrace(record, refreshToken, trx);
         if (successor) return { pair: await this.pairFor(account, record.familyId, successor) };
       }

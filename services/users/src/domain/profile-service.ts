@@ -5,6 +5,7 @@ import type { AccessClaims, Denylist } from '@galion/tokens';
 import type { Profile, ProfileChanges, ProfileRepository, SearchQuery } from '../repositories/profiles.js';
 import type { AuthAccounts } from './auth-accounts.js';
 import type { ProfileCache } from './profile-cache.js';
+import { leavesNoActiveAdmin, removesAnActiveAdmin } from './admin-rules.js';
 
 export type { Profile } from '../repositories/profiles.js';
 
@@ -84,10 +85,8 @@ export class ProfileService {
     const updated = await this.deps.knex.transaction(async (trx) => {
       const current = await this.deps.profiles.findById(id, trx);
       if (!current) throw notFound('No such user.', 'user_not_found');
-      const losesAdmin = current.role === 'admin' && current.active && (patch.role === 'user' || patch.active === false);
-      if (losesAdmin) {
-        const admins = await this.deps.profiles.lockActiveAdmins(trx);
-        if (admins.length <= 1 && admins.includes(id)) throw lastAdmin();
+      if (removesAnActiveAdmin(current, patch)) {
+        if (leavesNoActiveAdmin(await this.deps.profiles.lockActiveAdmins(trx), id)) throw lastAdmin();
       }
       const changed = (['role', 'active'] as const).filter((field) => patch[field] !== undefined && patch[field] !== current[field]);
       if (changed.length === 0) return { profile: current, changed };
@@ -106,9 +105,8 @@ export class ProfileService {
     await this.deps.knex.transaction(async (trx) => {
       const current = await this.deps.profiles.findById(id, trx);
       if (!current) throw notFound('No such user.', 'user_not_found');
-      if (current.role === 'admin' && current.active) {
-        const admins = await this.deps.profiles.lockActiveAdmins(trx);
-        if (admins.length <= 1) throw lastAdmin();
+      if (removesAnActiveAdmin(current, 'delete')) {
+        if (leavesNoActiveAdmin(await this.deps.profiles.lockActiveAdmins(trx), id)) throw lastAdmin();
       }
       await this.deps.profiles.delete(id, trx);
       await appendToOutbox(trx, this.event('user.deleted', id, { deleted_by: actor.sub }));
