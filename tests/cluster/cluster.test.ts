@@ -496,8 +496,11 @@ describe('Kubernetes operations', () => {
     }
     process.stdout.write(`drain load: ${JSON.stringify({ ...result, failures: result.failures.slice(0, 20) })}\nfewest Ready during the drain: ${JSON.stringify(fewestReady)}\n`);
 
-    const evicted = [...drainOutput.matchAll(/pod\/(\S+) evicted/g)].map((m) => m[1]);
-    expect(new Set(evicted)).toEqual(original);
+    const evicted = new Set([...drainOutput.matchAll(/pod\/(\S+) evicted/g)].map((m) => m[1]!));
+    // Every pod there at the start was evicted. The drain may evict more: a pod the gateway's HPA
+    // added under the load meanwhile is the release's too, and nothing outside the release is.
+    expect([...original].filter((name) => !evicted.has(name))).toEqual([]);
+    expect([...evicted].filter((name) => !services.some((service) => name.startsWith(`${release}-${service}-`)))).toEqual([]);
     const after = await servicePods();
     expect(services.flatMap((service) => of(after, service).map((pod) => pod.name)).filter((name) => original.has(name))).toEqual([]);
     // Never more than one pod of a service away at a time: the budget, not luck, paced the drain.
