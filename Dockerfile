@@ -20,14 +20,17 @@ COPY packages ./packages
 COPY services ./services
 # The gateway serves the web app: its Vite build (apps/web/dist) ships inside the gateway image as
 # the @galion/web dependency, so one image and one rollout carry the API edge and the pages; the
-# docs page's renderer is its swagger-ui-dist dependency, read from node_modules at start-up.
+# docs page's renderer is its swagger-ui-dist dependency, read from node_modules at start-up, and
+# /track.js is its @galion/track dependency's dist/track.min.js (built by esbuild after tsc -b).
 RUN pnpm install --frozen-lockfile --offline \
  && pnpm exec tsc -b \
+ && pnpm --filter @galion/track run build \
  && if [ "${SERVICE}" = gateway ]; then pnpm --filter @galion/web run build; fi \
  && pnpm deploy --legacy --filter "@galion/${SERVICE}" --prod /out \
  && test -f "/out/dist/main.js" \
  && if [ "${SERVICE}" = gateway ]; then test -f /out/node_modules/@galion/web/dist/index.html \
-      && test -f /out/node_modules/swagger-ui-dist/swagger-ui-bundle.js; fi
+      && test -f /out/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+      && test -f /out/node_modules/@galion/track/dist/track.min.js; fi
 
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE

@@ -50,16 +50,17 @@ ensure_workspace() {
     fi
     echo "$want" > "$stamp"
   fi
-  log "building (tsc -b)"
-  pnpm exec tsc -b >&2
+  # tsc -b, then the bundles of @galion/track (esbuild): the gateway serves its track.min.js.
+  log "building (tsc -b, @galion/track)"
+  pnpm run --silent build >&2
   ensure_web_app
 }
 
 # The web app (apps/web) is built by Vite into apps/web/dist, which the gateway serves; it is
-# rebuilt only when its sources or the lockfile changed.
+# rebuilt only when its sources, those of @galion/track (which it bundles) or the lockfile changed.
 ensure_web_app() {
   local stamp="apps/web/dist/.galion-build-stamp" want
-  want="$(find apps/web -path apps/web/node_modules -prune -o -path apps/web/dist -prune -o -type f -print | sort | xargs cat pnpm-lock.yaml | sha1sum | cut -c1-40)"
+  want="$(find apps/web packages/track/src -path apps/web/node_modules -prune -o -path apps/web/dist -prune -o -type f -print | sort | xargs cat pnpm-lock.yaml | sha1sum | cut -c1-40)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
   log "building the web app (vite build)"
   pnpm --filter @galion/web run --silent build >&2

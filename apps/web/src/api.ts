@@ -41,6 +41,9 @@ export const setAccessToken = (token: string | undefined): void => {
 
 export const hasAccessToken = (): boolean => accessToken !== undefined;
 
+/** The access token as it is now (none while signed out), for the tracker of the app's page views. */
+export const currentAccessToken = (): string | undefined => accessToken;
+
 const errorFrom = async (response: Response): Promise<ApiError> => {
   const body = (await response.json().catch(() => ({}))) as { error?: string; message?: string; request_id?: string; details?: ApiError['details'] };
   return new ApiError(

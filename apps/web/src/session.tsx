@@ -1,5 +1,6 @@
+import { createTracker, type Tracker } from '@galion/track';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, onSessionChange, refreshSession, setAccessToken, type TokenAnswer } from './api';
+import { api, currentAccessToken, onSessionChange, refreshSession, setAccessToken, type TokenAnswer } from './api';
 import type { AuthUser } from './types';
 
 type SessionState = { status: 'loading' } | { status: 'signed-out' } | { status: 'signed-in'; user: AuthUser };
@@ -16,12 +17,27 @@ interface Session {
 
 const SessionContext = createContext<Session | undefined>(undefined);
 
+let tracker: Tracker | undefined;
+/**
+ * The app's own page views (@galion/track), sent as the signed-in user with the access token:
+ * the tracker starts once the session is known, so that the first page counts for a user whose
+ * session a reload restored. It has no key, so while nobody is signed in it sends nothing (the
+ * events of that time are dropped): Galion does not track people who have not signed up.
+ */
+const trackPageViews = (): void => {
+  tracker ??= createTracker({ endpoint: '/api/v1/analytics/events', token: currentAccessToken });
+};
+
 export const SessionProvider = ({ children }: { children: ReactNode }) => {
   const [state, setState] = useState<SessionState>({ status: 'loading' });
 
   const reload = useCallback(async () => {
     setState({ status: 'signed-in', user: await api<AuthUser>('GET', '/api/v1/auth/me') });
   }, []);
+
+  useEffect(() => {
+    if (state.status !== 'loading') trackPageViews();
+  }, [state.status]);
 
   // A reload of the page keeps the session: the refresh cookie gives a new access token.
   useEffect(() => {

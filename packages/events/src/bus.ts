@@ -81,6 +81,9 @@ export interface EventBus {
 
 export const USER_EVENTS_TOPIC = 'user-events';
 export const USER_EVENTS_DLQ_TOPIC = 'user-events.dlq';
+/** Events applications send through the tracking API, keyed by user or visitor. */
+export const APP_EVENTS_TOPIC = 'app-events';
+export const APP_EVENTS_DLQ_TOPIC = 'app-events.dlq';
 
 /** Delay before the n-th retry of a failed batch: doubling from 100 ms, at most 5 s. */
 export const retryDelayMs = (attempt: number): number => Math.min(5_000, 100 * 2 ** Math.min(attempt, 10));

@@ -1,5 +1,5 @@
 import { env, z, type Logger } from '@galion/kit';
-import { USER_EVENTS_DLQ_TOPIC, USER_EVENTS_TOPIC, type EventBus, type TopicSpec } from './bus.js';
+import { APP_EVENTS_DLQ_TOPIC, APP_EVENTS_TOPIC, USER_EVENTS_DLQ_TOPIC, USER_EVENTS_TOPIC, type EventBus, type TopicSpec } from './bus.js';
 import type { KafkaSettings } from './kafka-bus.js';
 
 /** Environment of every service that talks to Kafka (README: Configuration). */
@@ -13,7 +13,7 @@ export const kafkaEnv = {
     .describe('SASL: `plain`, `scram-sha-256` or `scram-sha-512`, with `KAFKA_SASL_USERNAME` and `KAFKA_SASL_PASSWORD`'),
   KAFKA_SASL_USERNAME: env.string().optional().describe('SASL user name'),
   KAFKA_SASL_PASSWORD: env.string().optional().describe('SASL password'),
-  KAFKA_TOPIC_PARTITIONS: env.int(1, 1_000).default(3).describe('partitions of `user-events` when a service creates it'),
+  KAFKA_TOPIC_PARTITIONS: env.int(1, 1_000).default(3).describe('partitions of `user-events` and `app-events` when a service creates them'),
 };
 
 /** Environment of services that publish through the outbox. */
@@ -68,9 +68,12 @@ export const readOutboxConfig = (values: OutboxEnv): OutboxConfig => ({
   retentionMs: values.OUTBOX_RETENTION_HOURS * 3_600_000,
 });
 
-export const userEventTopics = (partitions: number): TopicSpec[] => [
+/** The platform's topics: user events and application events, each with its dead-letter topic. */
+export const platformTopics = (partitions: number): TopicSpec[] => [
   { name: USER_EVENTS_TOPIC, partitions },
   { name: USER_EVENTS_DLQ_TOPIC, partitions: 1 },
+  { name: APP_EVENTS_TOPIC, partitions },
+  { name: APP_EVENTS_DLQ_TOPIC, partitions: 1 },
 ];
 
 /**

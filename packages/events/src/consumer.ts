@@ -10,12 +10,29 @@ import {
 import { parseEvent, type EventEnvelope } from './schemas.js';
 import { endSpans, startProcessSpan, withSpan } from './tracing.js';
 
-export interface ReceivedEvent {
-  event: EventEnvelope;
+export interface ReceivedEvent<T = EventEnvelope> {
+  event: T;
   message: IncomingMessage;
 }
 
-export interface EventConsumerOptions {
+/** What a topic's messages are: a parser that never throws, and the name of an event for its span. */
+export interface MessageFormat<T> {
+  parse(raw: Buffer | null): { ok: true; event: T } | { ok: false; reason: string };
+  eventName(event: T): string;
+  /** The trace context an event carries in its body, when its message headers have none. */
+  traceparent?(event: T): string | undefined;
+}
+
+/** The user events of the platform: the shared envelope and data schemas. */
+const userEventFormat: MessageFormat<EventEnvelope> = {
+  parse: parseEvent,
+  eventName: (event) => event.type,
+  traceparent: (event) => event.traceparent,
+};
+
+export interface EventConsumerOptions<T = EventEnvelope> {
+  /** The topic's message format; the platform's user events by default. */
+  format?: MessageFormat<T>;
   bus: EventBus;
   groupId: string;
   topic?: string;
@@ -25,7 +42,7 @@ export interface EventConsumerOptions {
    * Handles the valid events of one batch, typically in one database transaction. Must be
    * idempotent: after a crash or a retry the same events arrive again.
    */
-  handle: (events: ReceivedEvent[], batch: IncomingBatch) => Promise<void>;
+  handle: (events: ReceivedEvent<T>[], batch: IncomingBatch) => Promise<void>;
   /** Told about every message sent to the dead-letter topic. */
   onDeadLetter?: (message: IncomingMessage, reason: string) => void;
   onRetry?: (error: unknown, attempt: number) => void;
@@ -47,7 +64,8 @@ export const deadLetterHeaders = (message: IncomingMessage, reason: string): Rec
  * ones go to `handle`, the rest to the dead-letter topic with the reason, and the consumer goes on.
  * Offsets move only after both succeeded.
  */
-export const startEventConsumer = (options: EventConsumerOptions): Promise<Subscription> => {
+export const startEventConsumer = <T = EventEnvelope>(options: EventConsumerOptions<T>): Promise<Subscription> => {
+  const format = (options.format ?? userEventFormat) as MessageFormat<T>;
   const topic = options.topic ?? USER_EVENTS_TOPIC;
   const dlqTopic = options.dlqTopic ?? USER_EVENTS_DLQ_TOPIC;
   return options.bus.subscribe({
@@ -59,10 +77,10 @@ export const startEventConsumer = (options: EventConsumerOptions): Promise<Subsc
       options.onRetry?.(error, attempt);
     },
     handleBatch: async (batch) => {
-      const valid: ReceivedEvent[] = [];
+      const valid: ReceivedEvent<T>[] = [];
       const invalid: { message: IncomingMessage; reason: string }[] = [];
       for (const message of batch.messages) {
-        const result = parseEvent(message.value);
+        const result = format.parse(message.value);
         if (result.ok) valid.push({ event: result.event, message });
         else invalid.push({ message, reason: result.reason });
       }
@@ -73,8 +91,8 @@ export const startEventConsumer = (options: EventConsumerOptions): Promise<Subsc
           startProcessSpan(
             topic,
             options.groupId,
-            { ...message, traceparent: message.headers.traceparent ?? event.traceparent },
-            event.type,
+            { ...message, traceparent: message.headers.traceparent ?? format.traceparent?.(event) },
+            format.eventName(event),
           ),
         );
         try {

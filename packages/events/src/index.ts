@@ -1,4 +1,5 @@
 export * from './bus.js';
+export * from './coalescing-publisher.js';
 export * from './config.js';
 export * from './consumer.js';
 export * from './envelope.js';

@@ -1,6 +1,6 @@
 import type { Closers, Knex, Logger, Registry } from '@galion/kit';
 import type { EventBus } from './bus.js';
-import { ensureTopicsInBackground, userEventTopics, type KafkaConfig, type OutboxConfig } from './config.js';
+import { ensureTopicsInBackground, platformTopics, type KafkaConfig, type OutboxConfig } from './config.js';
 import { KafkaEventBus } from './kafka-bus.js';
 import { startEventConsumer } from './consumer.js';
 import { OutboxRelay } from './relay.js';
@@ -20,7 +20,7 @@ export const connectEventBus = (options: {
   if (!options.kafka) return undefined;
   const bus = new KafkaEventBus({ ...options.kafka, logger: options.logger });
   options.closers.push({ name: 'kafka', close: () => bus.close() });
-  const topics = ensureTopicsInBackground(bus, userEventTopics(options.kafka.partitions), options.logger);
+  const topics = ensureTopicsInBackground(bus, platformTopics(options.kafka.partitions), options.logger);
   options.closers.push({ name: 'topic set-up', close: async () => topics.cancel() });
   return bus;
 };

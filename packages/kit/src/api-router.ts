@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { match, type MatchFunction } from 'path-to-regexp';
-import { isAppError } from './errors.js';
+import { AppError, isAppError } from './errors.js';
 import { parseOrThrow } from './validation.js';
 import { z } from './zod.js';
 
@@ -39,7 +39,16 @@ export type ResponseSpec =
  * and the gateway its table of public routes (read from the document: `x-galion-rate-limit` names
  * the gateway's per-address policy of a public route, `auth` for credentials and mailed tokens).
  */
-export type RouteAccess = { public: 'ip' | 'auth' } | 'bearer' | { role: string };
+export type RouteAccess = PublicAccess | 'bearer' | { role: string };
+
+/**
+ * A route anyone may call. With `token: 'optional'` a caller may still send a bearer token: it is
+ * then verified (a bad one is a 401, never ignored) and the request is the token's user's.
+ */
+export interface PublicAccess {
+  public: 'ip' | 'auth';
+  token?: 'optional';
+}
 
 /** The middleware that enforces access: a verified bearer token, then a role (see @galion/tokens). */
 export interface AccessGuards {
@@ -54,6 +63,21 @@ export interface PublicRouteDeclaration {
   path: string;
   /** The gateway's per-address rate-limit policy for it. */
   policy: 'ip' | 'auth';
+  /** A bearer token, when sent, is verified and the request counts as its user's. */
+  token?: 'optional';
+  /** The route's own body limit, when it differs from BODY_LIMIT. */
+  bodyLimit?: string;
+}
+
+/** How a route reads its body when the service-wide JSON parser does not suit it. */
+export interface BodyOptions {
+  /** Largest body, as body-parser spells it ('1mb'); the service's BODY_LIMIT otherwise. */
+  limit: string;
+  /**
+   * Content types whose body is parsed as JSON. `text/plain` lets browsers send JSON without a
+   * CORS preflight (navigator.sendBeacon, a fetch with a string body).
+   */
+  types: ('application/json' | 'text/plain')[];
 }
 
 export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType | undefined, P extends z.ZodType | undefined> {
@@ -67,6 +91,8 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType 
   /** Middleware that runs after the access guard and before validation. */
   before?: RequestHandler[];
   body?: B;
+  /** Parse the body with these options instead of the service-wide JSON parser. */
+  bodyOptions?: BodyOptions;
   query?: Q;
   params?: P;
   /** Request headers the route reads (documented as optional header parameters). */
@@ -100,8 +126,9 @@ const RETRY_AFTER: Record<string, ResponseHeaderSpec> = {
  * schema, bodies that are too big or not JSON, a missing token, and a process at capacity.
  */
 const needsToken = (access: RouteAccess): boolean => access === 'bearer' || 'role' in access;
+const optionalToken = (access: RouteAccess): boolean => typeof access === 'object' && 'public' in access && access.token === 'optional';
 
-const commonResponses = (spec: { body?: unknown; query?: unknown; params?: unknown; access: RouteAccess }) => {
+const commonResponses = (spec: { body?: unknown; query?: unknown; params?: unknown; access: RouteAccess; bodyOptions?: BodyOptions }) => {
   const responses: Record<number, { description: string; headers?: Record<string, ResponseHeaderSpec>; bare?: true }> = {
     // Written by Node's HTTP server itself, before any route runs.
     408: {
@@ -115,7 +142,12 @@ const commonResponses = (spec: { body?: unknown; query?: unknown; params?: unkno
   }
   if (spec.body) {
     responses[413] = { description: 'The request body is larger than the limit (payload_too_large).' };
-    responses[415] = { description: 'The request body is not JSON (unsupported_media_type).' };
+    responses[415] = {
+      description: `The request body is not ${spec.bodyOptions ? spec.bodyOptions.types.join(' or ') : 'JSON'} (unsupported_media_type).`,
+    };
+  }
+  if (optionalToken(spec.access)) {
+    responses[401] = { description: 'A bearer token was sent and is invalid, expired or revoked (token_invalid, token_revoked).' };
   }
   if (needsToken(spec.access)) {
     responses[401] = {
@@ -130,6 +162,30 @@ const commonResponses = (spec: { body?: unknown; query?: unknown; params?: unkno
     headers: RETRY_AFTER,
   };
   return responses;
+};
+
+/** The body checks and parser of a route with its own `bodyOptions`: 415 for another type, then JSON parsing up to its limit. */
+const routeBodyParsers = (options: BodyOptions): RequestHandler[] => {
+  const parse = express.json({ limit: options.limit, type: () => true, strict: true });
+  return [
+    (req, _res, next) => {
+      const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+      if (hasBody && !req.is(options.types)) {
+        next(new AppError(415, 'unsupported_media_type', `Send the request body as JSON (Content-Type: ${options.types.join(' or ')}).`));
+        return;
+      }
+      next();
+    },
+    (req, res, next) =>
+      parse(req, res, (error?: unknown) => {
+        const type = (error as { type?: unknown } | undefined)?.type;
+        if (type === 'entity.too.large') {
+          next(new AppError(413, 'payload_too_large', `The request body is larger than the limit of ${options.limit}.`));
+          return;
+        }
+        next(error);
+      }),
+  ];
 };
 
 const toExpressPath = (openApiPath: string): string => openApiPath.replace(/\{(\w+)\}/g, ':$1');
@@ -152,7 +208,7 @@ interface DeclaredResponse {
 export class ApiRouter {
   readonly router: Router = express.Router();
   readonly registry = new OpenAPIRegistry();
-  private readonly routes: { method: string; matches: MatchFunction<object> }[] = [];
+  private readonly routes: { method: string; matches: MatchFunction<object>; ownBody: boolean }[] = [];
   private readonly publicDeclarations: PublicRouteDeclaration[] = [];
   private checkResponses = false;
 
@@ -174,12 +230,14 @@ export class ApiRouter {
     P extends z.ZodType | undefined = undefined,
   >(spec: RouteSpec<B, Q, P>): this {
     const expressPath = toExpressPath(spec.path);
-    this.routes.push({ method: spec.method.toUpperCase(), matches: match(expressPath) });
+    this.routes.push({ method: spec.method.toUpperCase(), matches: match(expressPath), ownBody: spec.bodyOptions !== undefined });
     if (!needsToken(spec.access)) {
       this.publicDeclarations.push({
         method: spec.method.toUpperCase(),
         path: spec.path,
-        policy: (spec.access as { public: 'ip' | 'auth' }).public,
+        policy: (spec.access as PublicAccess).public,
+        ...(optionalToken(spec.access) ? { token: 'optional' as const } : {}),
+        ...(spec.bodyOptions ? { bodyLimit: spec.bodyOptions.limit } : {}),
       });
     }
     const declared = this.registerOpenApi(spec);
@@ -247,11 +305,27 @@ export class ApiRouter {
       res.locals.routeTemplate = spec.path;
       next();
     };
-    this.router[spec.method](expressPath, markRoute, ...[...this.accessGuards(spec), ...(spec.before ?? [])].map(guarded), handle);
+    const bodyParsers = spec.bodyOptions ? routeBodyParsers(spec.bodyOptions) : [];
+    this.router[spec.method](
+      expressPath,
+      markRoute,
+      ...[...this.accessGuards(spec), ...bodyParsers, ...(spec.before ?? [])].map(guarded),
+      handle,
+    );
     return this;
   }
 
+  /** True when the route serving this request parses its own body (`bodyOptions`): the service-wide parser leaves it alone. */
+  parsesOwnBody(method: string, path: string): boolean {
+    return this.routes.some((route) => route.ownBody && route.method === method && route.matches(path));
+  }
+
   private accessGuards(spec: { access: RouteAccess; method: string; path: string }): RequestHandler[] {
+    if (optionalToken(spec.access)) {
+      if (!this.guards) throw new Error(`${spec.method.toUpperCase()} ${spec.path} reads an optional token, but its ApiRouter was given no guards`);
+      const { bearer } = this.guards;
+      return [(req, res, next) => (req.headers.authorization === undefined ? next() : bearer(req, res, next))];
+    }
     if (!needsToken(spec.access)) return [];
     if (!this.guards) throw new Error(`${spec.method.toUpperCase()} ${spec.path} needs a token, but its ApiRouter was given no guards`);
     return typeof spec.access === 'object' && 'role' in spec.access
@@ -317,11 +391,24 @@ export class ApiRouter {
       ...(spec.tags ? { tags: spec.tags } : {}),
       ...(needsToken(spec.access)
         ? { security: [{ bearerAuth: [] }] }
-        : { 'x-galion-rate-limit': (spec.access as { public: string }).public }),
+        : {
+            'x-galion-rate-limit': (spec.access as PublicAccess).public,
+            // No credentials, or a bearer token.
+            ...(optionalToken(spec.access) ? { security: [{}, { bearerAuth: [] }] } : {}),
+          }),
       ...(typeof spec.access === 'object' && 'role' in spec.access ? { 'x-galion-role': spec.access.role } : {}),
       ...(extraParameters.length > 0 ? { parameters: extraParameters as never } : {}),
       request: {
-        ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body as z.ZodType } }, required: bodyRequired } } : {}),
+        ...(spec.body
+          ? {
+              body: {
+                content: Object.fromEntries(
+                  (spec.bodyOptions?.types ?? ['application/json']).map((type) => [type, { schema: spec.body as z.ZodType }]),
+                ),
+                required: bodyRequired,
+              },
+            }
+          : {}),
         ...(spec.query ? { query: spec.query as never } : {}),
         ...(spec.params ? { params: spec.params as never } : {}),
       },

@@ -169,15 +169,17 @@ export const createHttpApp = (options: HttpAppOptions, api?: ApiRouter): Express
   });
   if (options.serveMetrics !== false) app.get('/metrics', metricsHandler(metrics));
 
-  app.use((req, _res, next) => {
+  const jsonBody = express.json({ limit: bodyLimit, type: ['application/json', 'application/*+json'] });
+  app.use((req, res, next) => {
+    // A route declaring `bodyOptions` checks and parses its body itself.
+    if (api?.parsesOwnBody(req.method, req.path)) return next();
     const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
     if (BODY_METHODS.has(req.method) && hasBody && !req.is(['application/json', 'application/*+json'])) {
       next(new AppError(415, 'unsupported_media_type', 'Send the request body as JSON (Content-Type: application/json).'));
       return;
     }
-    next();
+    jsonBody(req, res, next);
   });
-  app.use(express.json({ limit: bodyLimit, type: ['application/json', 'application/*+json'] }));
   // The request context starts after body parsing: stream callbacks would otherwise lose it.
   app.use((req, _res, next) => runWithContext({ requestId: req.id }, next));
 

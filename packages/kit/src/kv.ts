@@ -16,8 +16,8 @@ export interface KeyValueStore {
   getMany(keys: string[]): Promise<(string | null)[]>;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   delete(...keys: string[]): Promise<void>;
-  /** Adds one and returns the new count; the first increment starts the key's time to live. */
-  increment(key: string, ttlMs: number): Promise<number>;
+  /** Adds `by` (one by default) and returns the new count; the first increment starts the key's time to live. */
+  increment(key: string, ttlMs: number, by?: number): Promise<number>;
   /** Milliseconds left before the key expires; 0 when it does not exist or has no expiry. */
   ttlMs(key: string): Promise<number>;
   ping(): Promise<void>;
@@ -52,10 +52,10 @@ export class RedisStore implements KeyValueStore {
     if (keys.length > 0) await this.redis.del(...keys.map((key) => this.k(key)));
   }
 
-  async increment(key: string, ttlMs: number) {
+  async increment(key: string, ttlMs: number, by = 1) {
     const results = await this.redis
       .multi()
-      .incr(this.k(key))
+      .incrby(this.k(key), by)
       .pexpire(this.k(key), Math.max(1, Math.ceil(ttlMs)), 'NX')
       .exec();
     const [error, count] = results?.[0] ?? [new Error('empty Redis reply'), 0];
@@ -114,9 +114,9 @@ export class MemoryStore implements KeyValueStore {
     for (const key of keys) this.entries.delete(key);
   }
 
-  async increment(key: string, ttlMs: number) {
+  async increment(key: string, ttlMs: number, by = 1) {
     const entry = this.live(key);
-    const count = (entry ? Number(entry.value) : 0) + 1;
+    const count = (entry ? Number(entry.value) : 0) + by;
     this.entries.set(key, { value: String(count), expiresAt: entry?.expiresAt ?? this.now() + ttlMs });
     return count;
   }

@@ -117,6 +117,16 @@ const routes = () =>
       access: { public: 'auth' },
       responses: { 204: { description: 'done' } },
       handler: () => ({ status: 204 }),
+    })
+    .route({
+      method: 'post',
+      path: '/beacon',
+      access: { public: 'ip', token: 'optional' },
+      summary: 'takes JSON sent as text/plain, up to 2 kB, with or without a token',
+      body: z.strictObject({ items: z.array(z.string()).max(1_000) }),
+      bodyOptions: { limit: '2kb', types: ['application/json', 'text/plain'] },
+      responses: { 202: { description: 'counted', schema: z.object({ items: z.number(), role: z.string().nullable() }) } },
+      handler: ({ body, res }) => ({ status: 202, body: { items: body.items.length, role: (res.locals.role as string | undefined) ?? null } }),
     });
 
 const build = (checkResponses: boolean) => {
@@ -220,6 +230,32 @@ describe('access: one declaration for the guard and the document', () => {
     expect(login.security).toBeUndefined();
     expect(login['x-galion-rate-limit']).toBe('auth');
     expect(login.responses['401']).toBeUndefined();
+  });
+
+  it('when a route takes an optional token, then no token passes, a valid one is read, a bad one is 401; the document shows both', async () => {
+    const http = build(true);
+
+    expect((await http.post('/beacon').send({ items: ['a'] }).expect(202)).body).toEqual({ items: 1, role: null });
+    expect((await http.post('/beacon').set('Authorization', 'Bearer user').send({ items: ['a'] }).expect(202)).body.role).toBe('user');
+    await http.post('/beacon').set('Authorization', 'Basic x').send({ items: [] }).expect(401);
+    const beacon = await operation('/beacon', 'post');
+    expect(beacon.security).toEqual([{}, { bearerAuth: [] }]);
+    expect(beacon['x-galion-rate-limit']).toBe('ip');
+    expect(Object.keys(beacon.responses)).toEqual(expect.arrayContaining(['401', '413', '415']));
+  });
+
+  it('when a route declares its own body options, then text/plain JSON parses, its own limit applies, other types are 415', async () => {
+    const http = build(true);
+
+    await http.post('/beacon').set('Content-Type', 'text/plain;charset=UTF-8').send(JSON.stringify({ items: ['a', 'b'] })).expect(202);
+    const tooLarge = await http.post('/beacon').set('Content-Type', 'text/plain').send(JSON.stringify({ items: ['x'.repeat(3_000)] })).expect(413);
+    expect(tooLarge.body.message).toMatch(/2kb/);
+    expect((await http.post('/beacon').set('Content-Type', 'text/plain').send('{nope').expect(400)).body.error).toBe('malformed_json');
+    await http.post('/beacon').set('Content-Type', 'application/xml').send('<a/>').expect(415);
+    // Other routes keep the service-wide parser: text/plain is not JSON there.
+    await http.post('/things').set('Content-Type', 'text/plain').send(JSON.stringify({ name: 'x' })).expect(415);
+    const beacon = await operation('/beacon', 'post');
+    expect(Object.keys((beacon.requestBody as unknown as { content: object }).content)).toEqual(['application/json', 'text/plain']);
   });
 
   it('when a route needs a token and its router has no guards, then declaring it fails at once', () => {

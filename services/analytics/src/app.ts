@@ -1,18 +1,36 @@
 import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type PublicRouteDeclaration } from '@galion/kit';
 import { tokenGuards, type TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
+import type { AnalyticsMetrics } from './consumers/metrics.js';
+import type { AppEventQueries } from './domain/app-queries.js';
+import type { EventCollector } from './domain/collector.js';
 import type { AnalyticsQueries } from './domain/queries.js';
+import type { SiteRegistry } from './domain/sites.js';
 import { BASE, registerAnalyticsRoutes } from './routes/analytics-routes.js';
+import { registerAppQueryRoutes } from './routes/app-query-routes.js';
+import { registerSiteRoutes } from './routes/site-routes.js';
+import { registerTrackingRoutes } from './routes/tracking-routes.js';
 
 export interface AnalyticsAppDeps extends HttpAppBase {
   queries: AnalyticsQueries;
+  appQueries: AppEventQueries;
+  collector: EventCollector;
+  sites: SiteRegistry;
+  analyticsMetrics: AnalyticsMetrics;
   verifier: TokenVerifier;
 }
+
+const registerRoutes = (api: ApiRouter, deps: AnalyticsAppDeps): void => {
+  registerAnalyticsRoutes(api, deps);
+  registerTrackingRoutes(api, deps);
+  registerAppQueryRoutes(api, deps);
+  registerSiteRoutes(api, deps);
+};
 
 /** The analytics HTTP app, built from its dependencies; it does not listen. */
 export const createAnalyticsApp = (deps: AnalyticsAppDeps): Express => {
   const api = new ApiRouter(tokenGuards(deps.verifier));
-  registerAnalyticsRoutes(api, deps);
+  registerRoutes(api, deps);
   return createHttpApp(
     {
       service: 'analytics',
@@ -21,7 +39,8 @@ export const createAnalyticsApp = (deps: AnalyticsAppDeps): Express => {
         path: `${BASE}/openapi.json`,
         title: 'Galion analytics',
         version: '1.0.0',
-        description: 'Queries over the user events: summaries, counts, time series and event lists.',
+        description:
+          'The tracking API for application events, queries over platform and application events (summaries, counts, time series, pages, referrers, funnels), and the sites with publishable keys.',
       },
     },
     api,
@@ -33,4 +52,4 @@ export const createAnalyticsApp = (deps: AnalyticsAppDeps): Express => {
  * dependencies are placeholders): the gateway's table of public routes is generated from these.
  */
 export const analyticsPublicRoutes = (): PublicRouteDeclaration[] =>
-  declarationsOf((api) => registerAnalyticsRoutes(api, {} as Parameters<typeof registerAnalyticsRoutes>[1])).publicRoutes();
+  declarationsOf((api) => registerRoutes(api, {} as AnalyticsAppDeps)).publicRoutes();

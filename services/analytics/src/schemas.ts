@@ -31,26 +31,28 @@ const eventType = z
 
 export const MAX_PAGE_SIZE = 1_000;
 
-const limit = queryInteger({ min: 1, max: MAX_PAGE_SIZE }).openapi({
+export const limit = queryInteger({ min: 1, max: MAX_PAGE_SIZE }).openapi({
   description: `Page size, 1 to ${MAX_PAGE_SIZE}; ${DEFAULT_PAGE_SIZE} by default.`,
   example: DEFAULT_PAGE_SIZE,
 });
 
-const cursor = text({ min: 1, max: 200 }).optional().openapi({ description: 'The next_cursor of the previous page, unchanged.' });
+export const cursor = text({ min: 1, max: 200 }).optional().openapi({ description: 'The next_cursor of the previous page, unchanged.' });
 
 const userId = text({ min: 1, max: 64 });
 
-const from = instant('Start of the range, included. Default: 7 days before `to`.').optional();
-const to = instant('End of the range, excluded. Default: now.').optional();
+export const from = instant('Start of the range, included. Default: 7 days before `to`.').optional();
+export const to = instant('End of the range, excluded. Default: now.').optional();
+
+export const interval = z
+  .enum(['hour', 'day'], { message: 'must be hour or day' })
+  .default('hour')
+  .openapi({ description: 'Bucket size; buckets are aligned to UTC hours or midnights.' });
 
 export const RangeQuery = z.strictObject({ from, to }).openapi('RangeQuery');
 
 export const TimeseriesQuery = z
   .strictObject({
-    interval: z
-      .enum(['hour', 'day'], { message: 'must be hour or day' })
-      .default('hour')
-      .openapi({ description: 'Bucket size; buckets are aligned to UTC hours or midnights.' }),
+    interval,
     type: eventType.optional(),
     from,
     to,

@@ -1,4 +1,4 @@
-import { connectEventBus, type EventBus, type Subscription } from '@galion/events';
+import { CoalescingPublisher, connectEventBus, ensureTopicsInBackground, type EventBus, type Subscription } from '@galion/events';
 import {
   ConfigError,
   connectStore,
@@ -12,16 +12,26 @@ import {
 import { createTokenVerifier, type KeySource, type TokenVerifier } from '@galion/tokens';
 import { createAnalyticsApp } from './app.js';
 import type { AnalyticsConfig } from './config.js';
+import { startAppEventConsumer } from './consumers/app-event-consumer.js';
 import { startAnalyticsConsumer } from './consumers/event-consumer.js';
+import { AppEventIngestor } from './domain/app-ingest.js';
+import { AppEventQueries } from './domain/app-queries.js';
+import { EventCollector } from './domain/collector.js';
 import { EventIngestor } from './domain/ingest.js';
+import { SiteRegistry } from './domain/sites.js';
+import { UserAgentParser } from './domain/user-agent.js';
 import { Maintenance } from './domain/maintenance.js';
 import { createAnalyticsMetrics, registerConsumerLagMetric, type AnalyticsMetrics } from './consumers/metrics.js';
 import { AnalyticsQueries } from './domain/queries.js';
 import { analyticsMigrations } from './migrations/index.js';
 import { ActiveUserRepository } from './repositories/active-users.js';
+import { AppEventQueryRepository, AppEventRepository } from './repositories/app-events.js';
+import { ErasureRepository } from './repositories/erasure.js';
 import { EventRepository } from './repositories/events.js';
 import { PartitionRepository } from './repositories/partitions.js';
 import { RollupRepository } from './repositories/rollups.js';
+import { SiteRepository } from './repositories/sites.js';
+import { VisitorSaltRepository } from './repositories/visitor-salts.js';
 
 export { analyticsEnvSchema, loadAnalyticsConfig, type AnalyticsConfig } from './config.js';
 export { analyticsMigrations } from './migrations/index.js';
@@ -52,12 +62,20 @@ export interface AnalyticsConsumerHandle {
 export interface ComposedAnalytics extends ComposedService {
   knex: Knex;
   ingestor: EventIngestor;
+  appIngestor: AppEventIngestor;
   queries: AnalyticsQueries;
+  appQueries: AppEventQueries;
+  collector: EventCollector;
+  sites: SiteRegistry;
   maintenance: Maintenance;
   analyticsMetrics: AnalyticsMetrics;
   verifier: TokenVerifier;
+  /** The platform-event consumer; undefined when disabled. */
   consumer: AnalyticsConsumerHandle | undefined;
+  /** The application-event consumer; undefined when disabled. */
+  appConsumer: AnalyticsConsumerHandle | undefined;
 }
+
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -69,9 +87,9 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
       'Invalid configuration, fix these environment variables:\n  AUTH_JWKS_URL: required to verify access tokens (not set)',
     );
   }
-  if (config.consumerEnabled && !infra.bus && !config.kafka) {
+  if (!infra.bus && !config.kafka) {
     throw new ConfigError(
-      'Invalid configuration, fix these environment variables:\n  KAFKA_BROKERS: required while ANALYTICS_CONSUMER_ENABLED is true (not set)',
+      'Invalid configuration, fix these environment variables:\n  KAFKA_BROKERS: required: the consumers read Kafka and the tracking API writes to it (not set)',
     );
   }
   const { closers, metrics, health, knex } = await openServiceWithDatabase({
@@ -85,16 +103,25 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
 
   const events = new EventRepository(knex);
   const partitions = new PartitionRepository(knex);
+  const appPartitions = new PartitionRepository(knex, 'app_events');
   const rollups = new RollupRepository(knex);
   const activeUsers = new ActiveUserRepository(knex);
+  const erasure = new ErasureRepository(knex);
+  const appEventQueries = new AppEventQueryRepository(knex);
+  const salts = new VisitorSaltRepository(knex);
   const now = infra.now;
-  const ingestor = new EventIngestor({ events, activeUsers, partitions, retentionDays: config.retentionDays, logger, now });
-  const queries = new AnalyticsQueries({ events, rollups, activeUsers, retentionDays: config.retentionDays, now });
+  const { retentionDays } = config;
+  const ingestor = new EventIngestor({ events, activeUsers, partitions, erasure, retentionDays, logger, now });
+  const appIngestor = new AppEventIngestor({ appEvents: new AppEventRepository(knex), partitions: appPartitions, retentionDays, logger, now });
+  const queries = new AnalyticsQueries({ events, rollups, activeUsers, retentionDays, now });
+  const appQueries = new AppEventQueries({ queries: appEventQueries, maxRawRangeDays: config.appQueryMaxDays, now });
   const maintenance = new Maintenance({
-    partitions,
+    partitions: [partitions, appPartitions],
     rollups,
+    appCounts: appEventQueries,
     activeUsers,
-    retentionDays: config.retentionDays,
+    salts,
+    retentionDays,
     rollupRetentionDays: config.rollupRetentionDays,
     logger,
     now,
@@ -102,24 +129,68 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
   const stopMaintenance = maintenance.schedule(config.maintenanceIntervalMs);
   closers.push({ name: 'maintenance', close: stopMaintenance });
 
-  const verifier =
-    infra.verifier ??
-    createTokenVerifier(config.verifier, {
-      keys: infra.keys,
-      store: await connectStore({ injected: infra.store, redisUrl: config.redisUrl, logger, health, closers }),
-      logger,
-    });
+  const store = await connectStore({ injected: infra.store, redisUrl: config.redisUrl, logger, health, closers });
+  const verifier = infra.verifier ?? createTokenVerifier(config.verifier, { keys: infra.keys, store, logger });
+
+  const bus = connectEventBus({ injected: infra.bus, kafka: config.kafka, logger, closers })!;
+  // The tracking API writes the app-events topic: it makes sure the configured one exists.
+  const appTopics = ensureTopicsInBackground(
+    bus,
+    [
+      { name: config.appTopic, partitions: config.kafka?.partitions ?? 1 },
+      { name: config.appDlqTopic, partitions: 1 },
+    ],
+    logger,
+  );
+  closers.push({ name: 'app topic set-up', close: async () => appTopics.cancel() });
+  const sites = new SiteRegistry(new SiteRepository(knex), now);
+  const collector = new EventCollector({
+    sites,
+    salts,
+    publisher: new CoalescingPublisher(bus, config.appTopic, { timeoutMs: config.trackPublishTimeoutMs }),
+    counters: store,
+    userAgents: new UserAgentParser(),
+    userEventsPerMinute: config.trackUserEventsPerMinute,
+    now,
+  });
 
   let consumer: AnalyticsConsumerHandle | undefined;
+  let appConsumer: AnalyticsConsumerHandle | undefined;
   if (config.consumerEnabled) {
-    const bus = connectEventBus({ injected: infra.bus, kafka: config.kafka, logger, closers })!;
-    registerConsumerLagMetric(metrics.registry, { bus, groupId: config.consumerGroup, topic: config.topic, logger });
-    consumer = startConsumerInBackground(bus, { config, ingestor, analyticsMetrics, logger }, closers);
+    registerConsumerLagMetric(metrics.registry, {
+      bus,
+      subscriptions: [
+        { groupId: config.consumerGroup, topic: config.topic },
+        { groupId: config.appConsumerGroup, topic: config.appTopic },
+      ],
+      logger,
+    });
+    const { consumerGroup: groupId, topic, dlqTopic } = config;
+    consumer = startConsumerInBackground(
+      () => startAnalyticsConsumer({ bus, ingestor, erasure, metrics: analyticsMetrics, logger, groupId, topic, dlqTopic }),
+      { topic, logger },
+      closers,
+    );
+    appConsumer = startConsumerInBackground(
+      () =>
+        startAppEventConsumer({
+          bus,
+          ingestor: appIngestor,
+          metrics: analyticsMetrics,
+          logger,
+          groupId: config.appConsumerGroup,
+          topic: config.appTopic,
+          dlqTopic: config.appDlqTopic,
+        }),
+      { topic: config.appTopic, logger },
+      closers,
+    );
     health.addCheck('consumer', async () => {
       if (!consumer?.subscription?.ready) throw new Error('not joined to its consumer group yet');
+      if (!appConsumer?.subscription?.ready) throw new Error('the application-event consumer has not joined its group yet');
     });
   } else {
-    logger.info('the consumer is disabled (ANALYTICS_CONSUMER_ENABLED=false): this process only answers queries');
+    logger.info('the consumers are disabled (ANALYTICS_CONSUMER_ENABLED=false): this process answers queries and the tracking API');
   }
 
   const app = createAnalyticsApp({
@@ -127,10 +198,31 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
     metrics,
     health,
     queries,
+    appQueries,
+    collector,
+    sites,
+    analyticsMetrics,
     verifier,
     ...httpSettings(config),
   });
-  return { app, metrics, health, closers, knex, ingestor, queries, maintenance, analyticsMetrics, verifier, consumer };
+  return {
+    app,
+    metrics,
+    health,
+    closers,
+    knex,
+    ingestor,
+    appIngestor,
+    queries,
+    appQueries,
+    collector,
+    sites,
+    maintenance,
+    analyticsMetrics,
+    verifier,
+    consumer,
+    appConsumer,
+  };
 };
 
 /**
@@ -138,36 +230,28 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
  * service starts (and answers queries) while Kafka is still coming up; readiness waits for the group.
  */
 const startConsumerInBackground = (
-  bus: EventBus,
-  deps: { config: AnalyticsConfig; ingestor: EventIngestor; analyticsMetrics: AnalyticsMetrics; logger: Logger },
+  start: () => Promise<Subscription>,
+  context: { topic: string; logger: Logger },
   closers: ComposedService['closers'],
 ): AnalyticsConsumerHandle => {
-  const { config, logger } = deps;
+  const { topic, logger } = context;
   let subscription: Subscription | undefined;
   let stopping = false;
   const started = (async () => {
     for (let attempt = 1; !stopping; attempt += 1) {
       try {
-        const started = await startAnalyticsConsumer({
-          bus,
-          ingestor: deps.ingestor,
-          metrics: deps.analyticsMetrics,
-          logger,
-          groupId: config.consumerGroup,
-          topic: config.topic,
-          dlqTopic: config.dlqTopic,
-        });
+        const started = await start();
         if (stopping) await started.stop();
         else subscription = started;
         return;
       } catch (error) {
-        logger.warn({ err: error, attempt, topic: config.topic }, 'starting the event consumer failed; retrying');
+        logger.warn({ err: error, attempt, topic }, 'starting the event consumer failed; retrying');
         await sleep(Math.min(5_000, 250 * attempt));
       }
     }
   })();
   closers.push({
-    name: 'event consumer',
+    name: `${topic} consumer`,
     // Not waiting for a start still under way (it may be waiting for the broker): it sees `stopping` and stops.
     close: async () => {
       stopping = true;

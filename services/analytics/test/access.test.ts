@@ -71,10 +71,19 @@ describe('access to the analytics API', () => {
     expect(admin.body.events[0]).toMatchObject({ user_id: 'theirs', type: 'user.logged_in' });
   });
 
-  it('when the OpenAPI document is fetched, then it describes every query route with bearer security', async () => {
+  it('when the OpenAPI document is fetched, then it describes every route: queries with bearer security, the tracking API with a token or none', async () => {
     const response = await h.http.get(api('/openapi.json')).expect(200);
     expect(Object.keys(response.body.paths).sort()).toEqual(
       [
+        '/api/v1/analytics/app/breakdown',
+        '/api/v1/analytics/app/funnel',
+        '/api/v1/analytics/app/names',
+        '/api/v1/analytics/app/pages',
+        '/api/v1/analytics/app/referrers',
+        '/api/v1/analytics/app/timeseries',
+        '/api/v1/analytics/app/uniques',
+        '/api/v1/analytics/sites',
+        '/api/v1/analytics/sites/{id}',
         '/api/v1/analytics/events',
         '/api/v1/analytics/events/by-type',
         '/api/v1/analytics/summary',
@@ -83,6 +92,11 @@ describe('access to the analytics API', () => {
       ].sort(),
     );
     expect(response.body.paths['/api/v1/analytics/summary'].get.security).toEqual([{ bearerAuth: [] }]);
+    expect(response.body.paths['/api/v1/analytics/app/funnel'].get['x-galion-role']).toBe('admin');
+    const tracking = response.body.paths['/api/v1/analytics/events'].post;
+    expect(tracking.security).toEqual([{}, { bearerAuth: [] }]);
+    expect(Object.keys(tracking.requestBody.content).sort()).toEqual(['application/json', 'text/plain']);
+    expect(Object.keys(tracking.responses).sort()).toEqual(['202', '400', '401', '403', '408', '413', '415', '429', '503']);
     const parameters = response.body.paths['/api/v1/analytics/events'].get.parameters.map((parameter: { name: string }) => parameter.name);
     expect(parameters.sort()).toEqual(['cursor', 'from', 'limit', 'to', 'type', 'user_id']);
   });

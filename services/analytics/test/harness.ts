@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { createEvent, type EventBus, type EventEnvelope, type EventType } from '@galion/events';
+import { createEvent, InProcessEventBus, type EventBus, type EventEnvelope, type EventType } from '@galion/events';
 import { createDatabase, createLogger, type Knex } from '@galion/kit';
 import { testDatabase, testKafkaBrokers } from '@galion/localdeps';
 import { Kafka, logLevel } from 'kafkajs';
@@ -56,7 +56,11 @@ export interface HarnessOptions {
   configuredVerifier?: boolean;
 }
 
-/** Starts analytics in-process on a fresh database; the consumer runs only when a bus is given. */
+/**
+ * Starts analytics in-process on a fresh database. The consumers run only when a bus is given (or
+ * the test's env turns them on with KAFKA_BROKERS); otherwise the tracking API publishes to an
+ * in-process bus nobody reads.
+ */
 export const startAnalytics = async (options: HarnessOptions = {}): Promise<AnalyticsHarness> => {
   const database = options.databaseUrl ? undefined : await testDatabase('analytics');
   const databaseUrl = options.databaseUrl ?? database!.url;
@@ -71,7 +75,7 @@ export const startAnalytics = async (options: HarnessOptions = {}): Promise<Anal
   const tokens = await testTokens();
   const service = await composeAnalytics(loadAnalyticsConfig(env), {
     logger: silentLogger,
-    bus: options.bus,
+    bus: options.bus ?? (env.KAFKA_BROKERS ? undefined : new InProcessEventBus()),
     verifier: options.configuredVerifier ? undefined : tokens.verifier,
     createDatabase: true,
     now: options.now,

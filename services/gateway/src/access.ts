@@ -8,12 +8,18 @@ export interface RouteAccess {
   public: boolean;
   /** The rate-limit policy for it (authenticated requests always count per user). */
   policy: RateLimitPolicy;
+  /** A public route that also takes a bearer token: when one is sent, it is verified and counts per user. */
+  optionalToken?: boolean;
+  /** The route's own body limit (its declaration's), else the gateway's BODY_LIMIT. */
+  bodyLimit?: string;
 }
 
 interface PublicRoute {
   methods: ReadonlySet<string>;
   path: RegExp;
   policy: RateLimitPolicy;
+  optionalToken: boolean;
+  bodyLimit?: string;
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -35,16 +41,21 @@ const templatePattern = (template: string): RegExp =>
  * 256 random bits, JWKS and discovery) under `ip`.
  */
 export const PUBLIC_ROUTES: readonly PublicRoute[] = [
-  ...(publicRoutes as { method: string; path: string; policy: RateLimitPolicy }[]).map((route) => ({
-    methods: new Set(route.method === 'GET' ? ['GET', 'HEAD'] : [route.method]),
-    path: templatePattern(route.path),
-    policy: route.policy,
-  })),
+  ...(publicRoutes as { method: string; path: string; policy: RateLimitPolicy; token?: 'optional'; bodyLimit?: string }[]).map(
+    (route) => ({
+      methods: new Set(route.method === 'GET' ? ['GET', 'HEAD'] : [route.method]),
+      path: templatePattern(route.path),
+      policy: route.policy,
+      optionalToken: route.token === 'optional',
+      ...(route.bodyLimit ? { bodyLimit: route.bodyLimit } : {}),
+    }),
+  ),
   // Each service's own OpenAPI document, served by the kit beside the routes.
   ...UPSTREAMS.map(({ prefix }) => ({
     methods: new Set(['GET', 'HEAD']),
     path: templatePattern(`${prefix}/openapi.json`),
     policy: 'ip' as const,
+    optionalToken: false,
   })),
 ];
 
@@ -54,5 +65,11 @@ const ALWAYS_PUBLIC_METHODS = new Set(['OPTIONS']);
 export const routeAccess = (method: string, path: string): RouteAccess => {
   if (ALWAYS_PUBLIC_METHODS.has(method)) return { public: true, policy: 'ip' };
   const route = PUBLIC_ROUTES.find((candidate) => candidate.methods.has(method) && candidate.path.test(path));
-  return route ? { public: true, policy: route.policy } : { public: false, policy: 'user' };
+  if (!route) return { public: false, policy: 'user' };
+  return {
+    public: true,
+    policy: route.policy,
+    ...(route.optionalToken ? { optionalToken: true } : {}),
+    ...(route.bodyLimit ? { bodyLimit: route.bodyLimit } : {}),
+  };
 };

@@ -9,6 +9,7 @@ import type { DocsSite } from './docs.js';
 import { prepareUpstreamHeaders } from './headers.js';
 import type { OpenApiAggregator, OpenApiDocument } from './openapi.js';
 import type { RateLimiters } from './rate-limit.js';
+import type { TrackScript } from './track-script.js';
 
 export interface GatewayAppDeps extends HttpAppBase {
   upstreams: UpstreamConfig[];
@@ -21,6 +22,8 @@ export interface GatewayAppDeps extends HttpAppBase {
   bodyLimit: string;
   /** The docs page at /docs and its files (docs.ts). */
   docs: DocsSite;
+  /** The tracking script at /track.js (track-script.ts). */
+  trackScript: TrackScript;
   /** Serves the web app at `/` (web-app.ts); none: only the API. */
   webApp?: RequestHandler;
 }
@@ -33,17 +36,28 @@ const accessOf = (res: Response) => res.locals.access as RouteAccess;
  * enforce the body limit, proxy. Every rejection happens before the upstream is touched.
  */
 const proxyRoutes = (deps: GatewayAppDeps): RequestHandler => {
-  const guardBody = bodyLimitGuard(deps.bodyLimit);
+  const guardDefault = bodyLimitGuard(deps.bodyLimit);
+  const routeGuards = new Map<string, RequestHandler>();
+  /** The body limit of the route (a public route may declare its own), enforced before the upstream. */
+  const guardBody: RequestHandler = (req, res, next) => {
+    const own = accessOf(res).bodyLimit;
+    if (!own) return guardDefault(req, res, next);
+    let guard = routeGuards.get(own);
+    if (!guard) routeGuards.set(own, (guard = bodyLimitGuard(own)));
+    return guard(req, res, next);
+  };
   const { verifier, limiters } = deps;
 
   /**
-   * Public routes count under their policy. Otherwise the token is verified (signature and
+   * Public routes count under their policy, unless the route takes an optional token and one was
+   * sent: that request is treated as an authenticated one. Otherwise the token is verified (signature and
    * claims, no I/O), then the revocation look-up and the per-user count run side by side: one
    * Redis round trip of latency instead of two. A bad token counts against the caller's IP.
    */
   const admit: RequestHandler = async (req, res, next) => {
     const access = accessOf(res);
-    if (access.public) return limiters[access.policy](req, res, next);
+    const withToken = access.optionalToken === true && req.headers.authorization !== undefined;
+    if (access.public && !withToken) return limiters[access.policy](req, res, next);
     let claims: AccessClaims;
     try {
       const token = bearerToken(req.get('authorization'));
@@ -91,8 +105,8 @@ const proxyRoutes = (deps: GatewayAppDeps): RequestHandler => {
 };
 
 /**
- * The gateway's own routes: the merged OpenAPI document (which lists these routes too) and the
- * docs page.
+ * The gateway's own routes: the merged OpenAPI document (which lists these routes too), the
+ * docs page and the tracking script.
  */
 const gatewayRoutes = (deps: GatewayAppDeps): ApiRouter => {
   const api = new ApiRouter();
@@ -127,6 +141,31 @@ const gatewayRoutes = (deps: GatewayAppDeps): ApiRouter => {
         429: 'Too many requests from this address (rate_limited); see Retry-After.',
       },
       handler: ({ res }) => deps.docs.sendPage(res),
+    })
+    .route({
+      method: 'get',
+      path: '/track.js',
+      access: { public: 'ip' },
+      summary: 'The tracking script (@galion/track) for a site’s script tag: page views and events for the tracking API',
+      description:
+        'Load it with `<script defer src="https://<galion>/track.js" data-key="pk_…"></script>`; it sets `window.galion` (`track`, `pageView`, `flush`). Cached for an hour, revalidated by ETag, loadable from any site (`Cross-Origin-Resource-Policy: cross-origin`).',
+      tags: ['gateway'],
+      before: [deps.limiters.ip],
+      headers: { 'If-None-Match': 'The ETag of a copy already held: 304 when it is still the current script.' },
+      responses: {
+        200: {
+          description: 'The script (gzipped when Accept-Encoding allows).',
+          schema: z.string(),
+          contentType: 'application/javascript',
+          headers: {
+            ETag: { description: 'This version of the script.', schema: { type: 'string' } },
+            'Cache-Control': { description: '`public, max-age=3600`.', schema: { type: 'string' } },
+          },
+        },
+        304: { description: 'Not modified: If-None-Match names the current script.' },
+        429: 'Too many requests from this address (rate_limited); see Retry-After.',
+      },
+      handler: ({ req, res }) => deps.trackScript.send(req, res),
     });
 };
 

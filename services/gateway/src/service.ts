@@ -22,6 +22,7 @@ import { OpenApiAggregator } from './openapi.js';
 import { createUpstreamProxy } from './proxy.js';
 import { findWebAppDir, webAppHandler } from './web-app.js';
 import { createRateLimiters, type CounterBackend } from './rate-limit.js';
+import { createTrackScript } from './track-script.js';
 
 export { loadGatewayConfig, type GatewayConfig } from './config.js';
 export { BREAKER_STATE_VALUE, CircuitBreaker, type BreakerState } from './breaker.js';
@@ -135,6 +136,7 @@ export const composeGateway = async (config: GatewayConfig, infra: GatewayInfras
   if (config.webApp.enabled && !webAppDir) logger.warn('the web app is not built (pnpm --filter @galion/web build): / answers 404');
   const app = createGatewayApp({
     docs: createDocsSite(),
+    trackScript: createTrackScript(),
     webApp: webAppDir ? webAppHandler(webAppDir) : undefined,
     logger,
     metrics,

@@ -178,3 +178,43 @@ describe('Redis down', () => {
     expect(limited).toBe(true);
   });
 });
+
+describe('a public route that also takes a token (the tracking API, POST /api/v1/analytics/events)', () => {
+  const tracking = '/api/v1/analytics/events';
+
+  it('when no token is sent, then it passes to analytics and counts under the per-IP policy', async () => {
+    const gw = await gateway();
+    const seen = analytics.requests.length;
+
+    const response = await gw.http.post(tracking).set('X-Forwarded-For', randomIp()).send({ events: [{ name: 'x' }] }).expect(200);
+
+    expect(response.headers['ratelimit']).toMatch(/^"ip"; /);
+    expect(analytics.requests.length).toBe(seen + 1);
+  });
+
+  it('when a valid token is sent, then it is verified and counts per user; a bad token is refused before analytics', async () => {
+    const gw = await gateway();
+    const user = await loginAt(auth.url);
+    const seen = analytics.requests.length;
+
+    const withToken = await gw.http.post(tracking).set('Authorization', `Bearer ${user.accessToken}`).send({ events: [] }).expect(200);
+    const badToken = await gw.http.post(tracking).set('Authorization', 'Bearer nonsense').send({ events: [] }).expect(401);
+
+    expect(withToken.headers['ratelimit']).toMatch(/^"user"; /);
+    expect(badToken.body.error).toBe('token_invalid');
+    expect(analytics.requests.length).toBe(seen + 1);
+  });
+
+  it('when its body is over BODY_LIMIT but within its own 1 MB, then it passes; over 1 MB it is refused; other routes keep BODY_LIMIT', async () => {
+    const gw = await gateway({ RATE_LIMIT_PER_IP: '100' });
+    const ip = randomIp();
+    const body = (bytes: number) => JSON.stringify({ events: [{ name: 'x', properties: { pad: 'y'.repeat(bytes) } }] });
+
+    await gw.http.post(tracking).set('X-Forwarded-For', ip).set('Content-Type', 'application/json').send(body(500_000)).expect(200);
+    const tooLarge = await gw.http.post(tracking).set('X-Forwarded-For', ip).set('Content-Type', 'application/json').send(body(1_100_000)).expect(413);
+    const elsewhere = await gw.http.post('/api/v1/auth/login').set('X-Forwarded-For', ip).set('Content-Type', 'application/json').send(body(500_000)).expect(413);
+
+    expect(tooLarge.body.message).toMatch(/1mb/);
+    expect(elsewhere.body.error).toBe('payload_too_large');
+  });
+});

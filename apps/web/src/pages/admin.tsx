@@ -1,9 +1,13 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useCallback, useState, type ReactNode } from 'react';
 import { Link, Route, Switch, useParams } from 'wouter';
 import { api } from '../api';
 import { BarList, ColumnChart } from '../chart';
 import type { AuthUser, Profile } from '../types';
 import { ErrorMessage, Loading, Page } from '../ui';
+import { bucketLabel, Fetched, Pager, RangePicker, useApi, useCursorPages, useRange, type ApiState } from './admin-kit';
+
+// The app-events dashboard is a script of its own, fetched when it is first opened.
+const AppEventsPage = lazy(() => import('./app-events'));
 
 interface Summary {
   from: string;
@@ -43,6 +47,7 @@ export const AdminOnly = ({ user, children }: { user: AuthUser; children: ReactN
         <Link href="/admin">Overview</Link>
         <Link href="/admin/events">Events</Link>
         <Link href="/admin/users">Users</Link>
+        <Link href="/admin/app-events">App events</Link>
       </nav>
       {children}
     </>
@@ -53,91 +58,17 @@ export const AdminOnly = ({ user, children }: { user: AuthUser; children: ReactN
     </Page>
   );
 
-interface ApiState<T> {
-  data?: T;
-  error?: unknown;
-  loading: boolean;
-}
-
-/** A result of the API: loading, failed or there. */
-const useApi = <T,>(path: string | undefined, reloadKey = 0): ApiState<T> => {
-  const [state, setState] = useState<ApiState<T>>({ loading: true });
-  useEffect(() => {
-    if (!path) return;
-    let cancelled = false;
-    setState((s) => ({ ...s, loading: true }));
-    api<T>('GET', path).then(
-      (data) => !cancelled && setState({ data, loading: false }),
-      (error: unknown) => !cancelled && setState({ error, loading: false }),
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, [path, reloadKey]);
-  return state;
-};
-
-/** What a page shows of one API result: its error, a loading note, or `children` of the data. */
-const Fetched = <T,>({ state, what, children }: { state: ApiState<T>; what: string; children: (data: T) => ReactNode }) => (
-  <>
-    {state.error ? <ErrorMessage error={state.error} /> : null}
-    {state.loading && !state.data ? <Loading what={what} /> : null}
-    {state.data ? children(state.data) : null}
-  </>
-);
-
-const PRESETS = [
-  { id: '24h', label: 'Last 24 hours', hours: 24 },
-  { id: '7d', label: 'Last 7 days', hours: 24 * 7 },
-  { id: '30d', label: 'Last 30 days', hours: 24 * 30 },
-] as const;
-
-/** datetime-local wants local time without seconds. */
-const toLocalInput = (date: Date): string => new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-
 const when = (iso: string | null): string => (iso ? new Date(iso).toLocaleString() : '—');
 
 export const AdminOverviewPage = () => {
-  const [preset, setPreset] = useState<string>('7d');
-  const [custom, setCustom] = useState(() => ({ from: toLocalInput(new Date(Date.now() - 7 * 86_400_000)), to: toLocalInput(new Date()) }));
-  const [now] = useState(() => Date.now());
-  const range = (() => {
-    const chosen = PRESETS.find((p) => p.id === preset);
-    if (chosen) return { from: new Date(now - chosen.hours * 3_600_000), to: new Date(now) };
-    return { from: new Date(custom.from), to: new Date(custom.to) };
-  })();
-  const valid = !Number.isNaN(range.from.getTime()) && !Number.isNaN(range.to.getTime()) && range.from < range.to;
-  const query = valid ? `from=${encodeURIComponent(range.from.toISOString())}&to=${encodeURIComponent(range.to.toISOString())}` : undefined;
-  const interval = range.to.getTime() - range.from.getTime() <= 2 * 86_400_000 ? 'hour' : 'day';
+  const range = useRange();
+  const { query, interval } = range;
   const summary = useApi<Summary>(query && `/api/v1/analytics/summary?${query}`);
   const series = useApi<Timeseries>(query && `/api/v1/analytics/timeseries?interval=${interval}&${query}`);
 
   return (
     <Page title="Analytics overview">
-      <fieldset className="range">
-        <legend>Range</legend>
-        {PRESETS.map((p) => (
-          <label key={p.id} className="choice">
-            <input type="radio" name="range" value={p.id} checked={preset === p.id} onChange={() => setPreset(p.id)} />
-            {p.label}
-          </label>
-        ))}
-        <label className="choice">
-          <input type="radio" name="range" value="custom" checked={preset === 'custom'} onChange={() => setPreset('custom')} />
-          Custom
-        </label>
-        {preset === 'custom' ? (
-          <div className="custom-range">
-            <label>
-              From <input type="datetime-local" value={custom.from} onChange={(e) => setCustom((c) => ({ ...c, from: e.target.value }))} />
-            </label>
-            <label>
-              To <input type="datetime-local" value={custom.to} onChange={(e) => setCustom((c) => ({ ...c, to: e.target.value }))} />
-            </label>
-          </div>
-        ) : null}
-      </fieldset>
-      {!valid ? <p role="alert">The start of the range must be before its end.</p> : null}
+      <RangePicker range={range} />
       <Fetched state={summary} what="the summary">
         {(data) => (
           <>
@@ -174,52 +105,12 @@ export const AdminOverviewPage = () => {
       {series.data ? (
         <ColumnChart
           title={`Events per ${series.data.interval}`}
-          points={series.data.buckets.map((b) => ({
-            label:
-              series.data!.interval === 'hour'
-                ? new Date(b.start).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })
-                : new Date(b.start).toLocaleDateString(),
-            value: b.count,
-          }))}
+          points={series.data.buckets.map((b) => ({ label: bucketLabel(series.data!.interval, b.start), value: b.count }))}
         />
       ) : null}
     </Page>
   );
 };
-
-/** Keyset pages: the cursors of the pages seen so far, so Previous works too. */
-const useCursorPages = (key: string) => {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  useEffect(() => setCursors([undefined]), [key]);
-  return {
-    cursor: cursors.at(-1),
-    page: cursors.length,
-    next: (cursor: string) => setCursors((c) => [...c, cursor]),
-    previous: () => setCursors((c) => (c.length > 1 ? c.slice(0, -1) : c)),
-  };
-};
-
-const Pager = ({
-  page,
-  next,
-  onNext,
-  onPrevious,
-}: {
-  page: number;
-  next: string | null | undefined;
-  onNext: () => void;
-  onPrevious: () => void;
-}) => (
-  <nav className="pager" aria-label="Pages">
-    <button type="button" onClick={onPrevious} disabled={page <= 1}>
-      Previous
-    </button>
-    <span>Page {page}</span>
-    <button type="button" onClick={onNext} disabled={!next}>
-      Next
-    </button>
-  </nav>
-);
 
 /** A page of events: the API's error, a loading note, `empty` when there are none, or the table. */
 const EventResult = ({ state, empty }: { state: ApiState<EventPage>; empty: string }) => (
@@ -510,6 +401,11 @@ const AdminConsole = ({ user }: { user: AuthUser }) => (
         <AdminUsersPage me={user} />
       </Route>
       <Route path="/admin/users/:id" component={AdminUserPage} />
+      <Route path="/admin/app-events">
+        <Suspense fallback={<Loading what="the app events" />}>
+          <AppEventsPage />
+        </Suspense>
+      </Route>
       <Route>
         <Page title="Page not found">
           <p>There is no such page in the admin console.</p>

@@ -13,6 +13,10 @@ export interface AnalyticsMetrics {
   batchSize: Histogram;
   batchDuration: Histogram;
   eventLatency: Histogram;
+  trackedEvents: Counter<'outcome'>;
+  appEventsStored: Counter;
+  appEventLatency: Histogram;
+  erasures: Counter;
 }
 
 export const createAnalyticsMetrics = (registry: Registry): AnalyticsMetrics => ({
@@ -54,12 +58,34 @@ export const createAnalyticsMetrics = (registry: Registry): AnalyticsMetrics => 
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [registry],
   }),
+  trackedEvents: new Counter({
+    name: 'analytics_tracked_events_total',
+    help: 'Events the tracking API answered for: outcome="accepted" (published to Kafka) or "refused" (invalid, with the reason in the answer).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  }),
+  appEventsStored: new Counter({
+    name: 'analytics_app_events_stored_total',
+    help: 'Application events stored for the first time (duplicates and events of erased users are not counted).',
+    registers: [registry],
+  }),
+  appEventLatency: new Histogram({
+    name: 'analytics_app_event_latency_seconds',
+    help: 'From the tracking API accepting an application event (its 202) to its batch committing: when it becomes queryable.',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  }),
+  erasures: new Counter({
+    name: 'analytics_user_erasures_total',
+    help: 'Deleted users whose events and rollup shares were erased (user.deleted).',
+    registers: [registry],
+  }),
 });
 
 export interface ConsumerLagSource {
   bus: Pick<EventBus, 'consumerLag'>;
-  groupId: string;
-  topic: string;
+  /** Each consumer group of this service and the topic it reads. */
+  subscriptions: { groupId: string; topic: string }[];
   logger: Logger;
   /** Longest a scrape waits for the broker before answering with the last values. Default 2 s. */
   timeoutMs?: number;
@@ -81,19 +107,18 @@ export const registerConsumerLagMetric = (registry: Registry, source: ConsumerLa
   let inFlight: Promise<void> | undefined;
   let failing = false;
   const measure = async (gauge: Gauge<'topic' | 'partition'>): Promise<void> => {
+    const topics = source.subscriptions.map(({ topic }) => topic);
     try {
-      for (const { partition, lag } of await source.bus.consumerLag(source.groupId, source.topic)) {
-        gauge.set({ topic: source.topic, partition: String(partition) }, lag);
-      }
-      if (failing) source.logger.info({ topic: source.topic, group: source.groupId }, 'reading the consumer lag works again');
+      const lags = await Promise.all(source.subscriptions.map(({ groupId, topic }) => source.bus.consumerLag(groupId, topic)));
+      lags.forEach((partitions, i) => {
+        for (const { partition, lag } of partitions) gauge.set({ topic: topics[i]!, partition: String(partition) }, lag);
+      });
+      if (failing) source.logger.info({ topics }, 'reading the consumer lag works again');
       failing = false;
     } catch (error) {
       // Once per outage: the broker client logs its own errors, and a scrape comes every few seconds.
       if (!failing) {
-        source.logger.warn(
-          { err: error, topic: source.topic, group: source.groupId },
-          'reading the consumer lag from the broker failed; /metrics keeps the last values',
-        );
+        source.logger.warn({ err: error, topics }, 'reading the consumer lag from the broker failed; /metrics keeps the last values');
       }
       failing = true;
     }

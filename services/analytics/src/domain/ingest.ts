@@ -1,24 +1,14 @@
 import type { EventEnvelope } from '@galion/events';
 import type { Logger } from '@galion/kit';
+import { BoundedMap } from '../bounded-map.js';
 import { activityBitmaps, type ActiveUserRepository } from '../repositories/active-users.js';
+import { KEPT_EVENT_TYPE, type ErasureRepository } from '../repositories/erasure.js';
 import type { EventRepository } from '../repositories/events.js';
-import { partitionName, type PartitionRepository } from '../repositories/partitions.js';
+import { KnownPartitions, type PartitionRepository } from '../repositories/partitions.js';
 import { DAY_MS, retentionCutoff } from '../time.js';
 
 /** User numbers kept in memory: about 100 bytes each. */
 const USER_NUMBER_CACHE_SIZE = 500_000;
-
-/** A Map that forgets its oldest entries beyond `limit`. */
-class BoundedMap<K, V> extends Map<K, V> {
-  constructor(private readonly limit: number) {
-    super();
-  }
-
-  override set(key: K, value: V): this {
-    if (this.size >= this.limit && !this.has(key)) this.delete(this.keys().next().value as K);
-    return super.set(key, value);
-  }
-}
 
 /** How far in the future an event time may be (producer clock skew) before the event is refused. */
 export const MAX_FUTURE_MS = DAY_MS;
@@ -30,6 +20,8 @@ export interface IngestResult {
   duplicates: number;
   /** Events older than the raw-event retention: neither stored nor counted. */
   expired: number;
+  /** Late or redelivered events of users whose events were erased (user.deleted): not stored. */
+  erased: number;
   /** Events refused (positions in the input), to be dead-lettered with the reason. */
   rejected: { index: number; reason: string }[];
   /** For each stored event, seconds from its event time to the commit. */
@@ -40,6 +32,7 @@ export interface EventIngestorDeps {
   events: EventRepository;
   activeUsers: ActiveUserRepository;
   partitions: PartitionRepository;
+  erasure: ErasureRepository;
   retentionDays: number;
   logger: Logger;
   now?: () => Date;
@@ -52,41 +45,42 @@ export interface EventIngestorDeps {
  */
 export class EventIngestor {
   private readonly now: () => Date;
-  /** Partitions known to exist, so a batch checks the catalogue only for a day it has not seen. */
-  private readonly knownPartitions = new Set<string>();
+  private readonly partitions: KnownPartitions;
   /** User numbers already committed (they never change), so a batch asks the database only for new users. */
   private readonly knownUsers = new BoundedMap<string, number>(USER_NUMBER_CACHE_SIZE);
 
   constructor(private readonly deps: EventIngestorDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.partitions = new KnownPartitions(deps.partitions, deps.logger);
   }
 
   async ingest(events: EventEnvelope[]): Promise<IngestResult> {
     const now = this.now();
     const cutoff = retentionCutoff(now, this.deps.retentionDays).getTime();
     const latest = now.getTime() + MAX_FUTURE_MS;
-    const accepted: EventEnvelope[] = [];
+    const inRange: EventEnvelope[] = [];
     const rejected: IngestResult['rejected'] = [];
     let expired = 0;
     events.forEach((event, index) => {
       const time = Date.parse(event.time);
       if (time > latest) rejected.push({ index, reason: `event time ${event.time} is more than a day in the future` });
       else if (time < cutoff) expired += 1;
-      else accepted.push(event);
+      else inRange.push(event);
     });
     if (expired > 0) this.deps.logger.debug({ expired }, 'events older than the retention skipped');
+    const erasedUsers = await this.deps.erasure.erasedAmong(inRange.map((event) => event.subject));
+    const accepted = inRange.filter((event) => !erasedUsers.has(event.subject) || event.type === KEPT_EVENT_TYPE);
 
     let times: number[] = [];
     try {
-      await this.ensurePartitions(accepted);
+      await this.partitions.ensureFor(accepted.map((event) => Date.parse(event.time)));
       if (accepted.length > 0) {
         const numbers = await this.userNumbers(accepted);
         const hits = accepted.map((event) => ({ time: Date.parse(event.time), idx: numbers.get(event.subject)! }));
         times = await this.deps.events.storeBatch(accepted, numbers, activityBitmaps(hits));
       }
     } catch (error) {
-      // A partition may have been dropped or created by another replica meanwhile: look again next time.
-      this.knownPartitions.clear();
+      this.partitions.forget();
       throw error;
     }
     const committed = Date.now();
@@ -94,6 +88,7 @@ export class EventIngestor {
       stored: times.length,
       duplicates: accepted.length - times.length,
       expired,
+      erased: inRange.length - accepted.length,
       rejected,
       latenciesSeconds: times.map((time) => Math.max(0, committed - time) / 1000),
     };
@@ -120,18 +115,5 @@ export class EventIngestor {
       }
     }
     return numbers;
-  }
-
-  private async ensurePartitions(events: EventEnvelope[]): Promise<void> {
-    const days = new Set<number>();
-    for (const event of events) days.add(Math.floor(Date.parse(event.time) / DAY_MS) * DAY_MS);
-    let missing = [...days].map((day) => new Date(day)).filter((day) => !this.knownPartitions.has(partitionName(day)));
-    if (missing.length === 0) return;
-    for (const partition of await this.deps.partitions.list()) this.knownPartitions.add(partition.name);
-    missing = missing.filter((day) => !this.knownPartitions.has(partitionName(day)));
-    if (missing.length === 0) return;
-    const created = await this.deps.partitions.ensure(missing);
-    if (created.length > 0) this.deps.logger.info({ partitions: created }, 'event partitions created on demand');
-    for (const day of missing) this.knownPartitions.add(partitionName(day));
   }
 }

@@ -1,16 +1,21 @@
 import type { Logger } from '@galion/kit';
 import type { ActiveUserRepository } from '../repositories/active-users.js';
+import type { AppEventQueryRepository } from '../repositories/app-events.js';
 import type { PartitionRepository } from '../repositories/partitions.js';
 import type { RollupRepository } from '../repositories/rollups.js';
-import { addDays, floorDay, retentionCutoff } from '../time.js';
+import type { VisitorSaltRepository } from '../repositories/visitor-salts.js';
+import { addDays, floorDay, isoDay, retentionCutoff } from '../time.js';
 
 /** Days of partitions created ahead of today, so the consumer rarely has to create one itself. */
 export const PARTITIONS_AHEAD_DAYS = 3;
 
 export interface MaintenanceDeps {
-  partitions: PartitionRepository;
+  /** The daily partitions of each partitioned table (platform and application events). */
+  partitions: PartitionRepository[];
   rollups: RollupRepository;
+  appCounts: Pick<AppEventQueryRepository, 'pruneCountsBefore'>;
   activeUsers: ActiveUserRepository;
+  salts: Pick<VisitorSaltRepository, 'deleteBefore'>;
   retentionDays: number;
   rollupRetentionDays: number;
   logger: Logger;
@@ -24,6 +29,8 @@ export interface MaintenanceReport {
   prunedCounts: number;
   /** Activity bitmap rows deleted. */
   prunedActivity: number;
+  /** Visitor salts deleted (those of days before yesterday). */
+  deletedSalts: number;
 }
 
 /**
@@ -72,13 +79,19 @@ export class Maintenance {
       const day = addDays(today, offset);
       if (day >= cutoff) days.push(day);
     }
-    const created = await partitions.ensure(days);
-    const dropped = await partitions.dropBefore(cutoff);
+    const created: string[] = [];
+    const dropped: string[] = [];
+    for (const table of partitions) {
+      created.push(...(await table.ensure(days)));
+      dropped.push(...(await table.dropBefore(cutoff)));
+    }
     const rollupCutoff = retentionCutoff(now, this.deps.rollupRetentionDays);
-    const prunedCounts = await rollups.pruneBefore(rollupCutoff);
+    const prunedCounts = (await rollups.pruneBefore(rollupCutoff)) + (await this.deps.appCounts.pruneCountsBefore(rollupCutoff));
     const prunedActivity = await this.deps.activeUsers.pruneBefore(rollupCutoff);
-    const report = { created, dropped, prunedCounts, prunedActivity };
-    if (created.length + dropped.length + prunedCounts + prunedActivity > 0) logger.info(report, 'analytics maintenance done');
+    // Today's salt hashes today's visitors; yesterday's is kept for events accepted just before midnight.
+    const deletedSalts = await this.deps.salts.deleteBefore(isoDay(addDays(today, -1)));
+    const report = { created, dropped, prunedCounts, prunedActivity, deletedSalts };
+    if (created.length + dropped.length + prunedCounts + prunedActivity + deletedSalts > 0) logger.info(report, 'analytics maintenance done');
     return report;
   }
 }

@@ -93,6 +93,21 @@ export const splitRange = (range: TimeRange, rawFrom: Date): { whole: TimeRange;
   return { whole: { from: wholeFrom, to: wholeTo }, raw };
 };
 
+/** The whole buckets of `interval` covering a range, and each one's start (ms); 400 beyond MAX_BUCKETS. */
+export const bucketLayout = (range: TimeRange, interval: Interval): { from: Date; to: Date; starts: number[] } => {
+  const stride = interval === 'hour' ? HOUR_MS : DAY_MS;
+  const from = new Date(Math.floor(range.from.getTime() / stride) * stride);
+  const to = new Date(Math.max(from.getTime(), Math.ceil(range.to.getTime() / stride) * stride));
+  const count = (to.getTime() - from.getTime()) / stride;
+  if (count > MAX_BUCKETS) {
+    throw badRequest(
+      'too_many_buckets',
+      `The range holds ${count} ${interval} buckets; at most ${MAX_BUCKETS} are returned. Narrow the range or use interval=day.`,
+    );
+  }
+  return { from, to, starts: Array.from({ length: count }, (_, i) => from.getTime() + i * stride) };
+};
+
 const add = (into: Map<string, number>, from: Map<string, number>) => {
   for (const [type, count] of from) into.set(type, (into.get(type) ?? 0) + count);
 };
@@ -164,22 +179,9 @@ export class AnalyticsQueries {
     interval: Interval,
     type?: string,
   ): Promise<{ from: Date; to: Date; buckets: { start: Date; count: number }[] }> {
-    const range = resolveRange(requested, this.now());
-    const stride = interval === 'hour' ? HOUR_MS : DAY_MS;
-    const from = new Date(Math.floor(range.from.getTime() / stride) * stride);
-    const to = new Date(Math.max(from.getTime(), Math.ceil(range.to.getTime() / stride) * stride));
-    const count = (to.getTime() - from.getTime()) / stride;
-    if (count > MAX_BUCKETS) {
-      throw badRequest(
-        'too_many_buckets',
-        `The range holds ${count} ${interval} buckets; at most ${MAX_BUCKETS} are returned. Narrow the range or use interval=day.`,
-      );
-    }
+    const { from, to, starts } = bucketLayout(resolveRange(requested, this.now()), interval);
     const counts = await this.deps.rollups.countPerBucket({ from, to }, interval === 'hour' ? '1 hour' : '1 day', type);
-    const buckets = Array.from({ length: count }, (_, i) => {
-      const start = from.getTime() + i * stride;
-      return { start: new Date(start), count: counts.get(start) ?? 0 };
-    });
+    const buckets = starts.map((start) => ({ start: new Date(start), count: counts.get(start) ?? 0 }));
     return { from, to, buckets };
   }
 

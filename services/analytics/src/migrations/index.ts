@@ -84,5 +84,69 @@ const rollups: Migration = {
   },
 };
 
+/**
+ * Events sent by applications (the tracking API), beside the platform's: partitioned by day of
+ * event time the same way (the partition repository serves both parents), deduplicated the same
+ * way ((event_time, event_id): a retried batch whose events carry their id and time is stored
+ * once), counted per hour and name in the same transaction.
+ * - No raw IP and no full URL are stored: `visitor` is a salted hash (docs/analytics.md), `path`
+ *   and `host` come from the URL without its query string, `referrer_host` from the referrer.
+ * - `site` is the publishable key's site, or '' for events sent with a user's token.
+ * - tracking_sites: the publishable keys; visitor_salts: the day's salt, deleted after a day so
+ *   that yesterday's hashes can no longer be recomputed from an address; erased_users: users
+ *   whose events were erased (user.deleted), so a late or redelivered event of theirs is not stored.
+ */
+const appEvents: Migration = {
+  name: '0003_app_events',
+  async up(knex) {
+    await knex.raw(`
+      CREATE TABLE app_events (
+        event_id uuid NOT NULL,
+        event_time timestamptz NOT NULL,
+        name text NOT NULL,
+        site text NOT NULL DEFAULT '',
+        user_id text,
+        visitor text NOT NULL,
+        session_id text,
+        host text,
+        path text,
+        referrer_host text,
+        browser text,
+        os text,
+        device text,
+        properties jsonb NOT NULL DEFAULT '{}'::jsonb,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT app_events_pkey PRIMARY KEY (event_time, event_id)
+      ) PARTITION BY RANGE (event_time)`);
+    await knex.raw('CREATE INDEX app_events_name_time_idx ON app_events (name, event_time)');
+    // Erasure finds a user's events without scanning the others.
+    await knex.raw('CREATE INDEX app_events_user_idx ON app_events (user_id) WHERE user_id IS NOT NULL');
+    await knex.raw(`
+      CREATE TABLE app_event_counts_hourly (
+        bucket timestamptz NOT NULL,
+        site text NOT NULL,
+        name text NOT NULL,
+        count bigint NOT NULL,
+        CONSTRAINT app_event_counts_hourly_pkey PRIMARY KEY (bucket, site, name)
+      )`);
+    await knex.raw(`
+      CREATE TABLE tracking_sites (
+        id uuid PRIMARY KEY,
+        key text NOT NULL UNIQUE,
+        name text NOT NULL,
+        allowed_origins text[] NOT NULL,
+        events_per_minute integer NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        revoked_at timestamptz
+      )`);
+    await knex.raw('CREATE TABLE visitor_salts (day date PRIMARY KEY, salt bytea NOT NULL)');
+    await knex.raw('CREATE TABLE erased_users (user_id text PRIMARY KEY, erased_at timestamptz NOT NULL DEFAULT now())');
+  },
+  async down(knex) {
+    for (const table of ['erased_users', 'visitor_salts', 'tracking_sites', 'app_event_counts_hourly', 'app_events'])
+      await knex.raw(`DROP TABLE ${table}`);
+  },
+};
+
 /** The analytics schema, oldest first. Never edit a migration that has shipped; add a new one. */
-export const analyticsMigrations: Migration[] = [events, rollups];
+export const analyticsMigrations: Migration[] = [events, rollups, appEvents];

@@ -1,5 +1,5 @@
-import type { Knex } from '@galion/kit';
-import { addDays, isoDay } from '../time.js';
+import type { Knex, Logger } from '@galion/kit';
+import { addDays, DAY_MS, isoDay } from '../time.js';
 
 export interface EventPartition {
   name: string;
@@ -9,15 +9,17 @@ export interface EventPartition {
   detachPending: boolean;
 }
 
-const PARENT = 'events';
-const NAME = /^events_p(\d{4})(\d{2})(\d{2})$/;
+/** The tables partitioned by day: the platform's events and the applications' events. */
+export type PartitionedTable = 'events' | 'app_events';
+
 // Serialises partition creation between replicas.
 const CREATE_LOCK = 'galion-analytics-partitions';
 
-export const partitionName = (day: Date): string => `events_p${isoDay(day).replaceAll('-', '')}`;
+/** The partition of `parent` holding a UTC day: `events_p20260421`. */
+export const partitionName = (day: Date, parent: PartitionedTable = 'events'): string => `${parent}_p${isoDay(day).replaceAll('-', '')}`;
 
-const dayOf = (name: string): Date | undefined => {
-  const match = NAME.exec(name);
+const dayOf = (name: string, parent: PartitionedTable): Date | undefined => {
+  const match = new RegExp(`^${parent}_p(\\d{4})(\\d{2})(\\d{2})$`).exec(name);
   return match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : undefined;
 };
 
@@ -27,17 +29,20 @@ const dayOf = (name: string): Date | undefined => {
  * drops the detached table: neither blocks the consumer or the query API.
  */
 export class PartitionRepository {
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    readonly parent: PartitionedTable = 'events',
+  ) {}
 
   async list(): Promise<EventPartition[]> {
     const { rows } = await this.knex.raw<{ rows: { name: string; detach_pending: boolean }[] }>(
       `SELECT c.relname AS name, i.inhdetachpending AS detach_pending
          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
         WHERE i.inhparent = ?::regclass`,
-      [PARENT],
+      [this.parent],
     );
     return rows
-      .map((row) => ({ name: row.name, day: dayOf(row.name), detachPending: row.detach_pending }))
+      .map((row) => ({ name: row.name, day: dayOf(row.name, this.parent), detachPending: row.detach_pending }))
       .filter((partition): partition is EventPartition => partition.day !== undefined)
       .sort((a, b) => a.day.getTime() - b.day.getTime());
   }
@@ -51,15 +56,15 @@ export class PartitionRepository {
       const existing = new Set((await this.listIn(trx)).map((partition) => partition.name));
       const created: string[] = [];
       for (const day of days) {
-        const name = partitionName(day);
+        const name = partitionName(day, this.parent);
         if (existing.has(name)) continue;
         // A table of that name that is not attached is a leftover of an interrupted removal: its rows are past retention.
         await trx.raw('DROP TABLE IF EXISTS ??', [name]);
-        await trx.raw('CREATE TABLE ?? (LIKE ?? INCLUDING DEFAULTS)', [name, PARENT]);
+        await trx.raw('CREATE TABLE ?? (LIKE ?? INCLUDING DEFAULTS)', [name, this.parent]);
         // DDL takes no bind parameters; the bounds are ISO timestamps made here, never input.
         await trx.raw(
           `ALTER TABLE ?? ATTACH PARTITION ?? FOR VALUES FROM ('${day.toISOString()}') TO ('${addDays(day, 1).toISOString()}')`,
-          [PARENT, name],
+          [this.parent, name],
         );
         existing.add(name);
         created.push(name);
@@ -75,7 +80,7 @@ export class PartitionRepository {
       if (addDays(partition.day, 1) > cutoff) continue;
       // CONCURRENTLY cannot run in a transaction: each statement runs on its own.
       await this.knex.raw(`ALTER TABLE ?? DETACH PARTITION ?? ${partition.detachPending ? 'FINALIZE' : 'CONCURRENTLY'}`, [
-        PARENT,
+        this.parent,
         partition.name,
       ]);
       await this.knex.raw('DROP TABLE IF EXISTS ??', [partition.name]);
@@ -84,12 +89,12 @@ export class PartitionRepository {
     // Tables detached by an earlier run that stopped before dropping them.
     const { rows } = await this.knex.raw<{ rows: { name: string }[] }>(
       `SELECT c.relname AS name FROM pg_class c
-        WHERE c.relkind = 'r' AND c.relname ~ '^events_p[0-9]{8}$' AND NOT c.relispartition
+        WHERE c.relkind = 'r' AND c.relname ~ ? AND NOT c.relispartition
           AND c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = ?::regclass)`,
-      [PARENT],
+      [`^${this.parent}_p[0-9]{8}$`, this.parent],
     );
     for (const { name } of rows) {
-      const day = dayOf(name);
+      const day = dayOf(name, this.parent);
       if (!day || addDays(day, 1) > cutoff) continue;
       await this.knex.raw('DROP TABLE IF EXISTS ??', [name]);
       dropped.push(name);
@@ -100,8 +105,42 @@ export class PartitionRepository {
   private async listIn(db: Knex): Promise<{ name: string }[]> {
     const { rows } = await db.raw<{ rows: { name: string }[] }>(
       'SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = ?::regclass',
-      [PARENT],
+      [this.parent],
     );
     return rows;
+  }
+}
+
+/**
+ * The partitions an ingestor has seen, so a batch checks the catalogue only for a day it has not
+ * seen, and creates the missing ones (another replica may be creating them too: the lock in
+ * `ensure` serialises that).
+ */
+export class KnownPartitions {
+  private readonly known = new Set<string>();
+
+  constructor(
+    private readonly repository: PartitionRepository,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Makes sure the partition of each of these event times (ms) exists. */
+  async ensureFor(times: Iterable<number>): Promise<void> {
+    const { parent } = this.repository;
+    const days = new Set<number>();
+    for (const time of times) days.add(Math.floor(time / DAY_MS) * DAY_MS);
+    let missing = [...days].map((day) => new Date(day)).filter((day) => !this.known.has(partitionName(day, parent)));
+    if (missing.length === 0) return;
+    for (const partition of await this.repository.list()) this.known.add(partition.name);
+    missing = missing.filter((day) => !this.known.has(partitionName(day, parent)));
+    if (missing.length === 0) return;
+    const created = await this.repository.ensure(missing);
+    if (created.length > 0) this.logger.info({ partitions: created }, 'event partitions created on demand');
+    for (const day of missing) this.known.add(partitionName(day, parent));
+  }
+
+  /** After a failed write: a partition may have been dropped or created by another replica meanwhile. */
+  forget(): void {
+    this.known.clear();
   }
 }
