@@ -249,6 +249,24 @@ const ownPanels = {
       [[`histogram_quantile(0.95, sum by (le) (rate(analytics_event_latency_seconds_bucket{${sel('analytics')}}[5m])))`, 'p95']],
       { unit: 's', w: 8 },
     ),
+    row('Application events (tracking API)'),
+    panel(
+      'Tracked events accepted / refused / stored',
+      [
+        [`sum by (outcome) (rate(analytics_tracked_events_total{${sel('analytics')}}[5m]))`, '{{outcome}}'],
+        [`sum(rate(analytics_app_events_stored_total{${sel('analytics')}}[5m]))`, 'stored'],
+      ],
+      { unit: 'ops', w: 8 },
+    ),
+    panel(
+      'Accept → queryable p50 / p99',
+      [0.5, 0.99].map((q) => [
+        `histogram_quantile(${q}, sum by (le) (rate(analytics_app_event_latency_seconds_bucket{${sel('analytics')}}[5m])))`,
+        `p${q * 100}`,
+      ]),
+      { unit: 's', w: 8 },
+    ),
+    panel('Users erased', [[`sum(increase(analytics_user_erasures_total{${sel('analytics')}}[1h]))`, 'erasures / 1h']], { w: 8 }),
   ],
 };
 

@@ -191,7 +191,7 @@ spec:
             {{- include "galion-lib.alertLabels" (list . $a.dlq.severity) | nindent 12 }}
           annotations:
             summary: {{ printf "%s: events go to the dead-letter topic" $svc | quote }}
-            description: {{ printf "%s sent %s events to user-events.dlq in %s." (include "galion-lib.promLabel" "job") "{{ $value | humanize }}" $a.dlq.window | quote }}
+            description: {{ printf "%s sent %s messages to a dead-letter topic (user-events.dlq or app-events.dlq) in %s." (include "galion-lib.promLabel" "job") "{{ $value | humanize }}" $a.dlq.window | quote }}
             {{- include "galion-lib.alertAnnotations" (list . "GalionDLQReceiving") | nindent 12 }}
         {{- end }}
         {{- if has "circuitBreaker" $sets }}

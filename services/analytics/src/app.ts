@@ -1,7 +1,6 @@
 import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type PublicRouteDeclaration } from '@galion/kit';
 import { tokenGuards, type TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
-import type { AnalyticsMetrics } from './consumers/metrics.js';
 import type { AppEventQueries } from './domain/app-queries.js';
 import type { EventCollector } from './domain/collector.js';
 import type { AnalyticsQueries } from './domain/queries.js';
@@ -16,7 +15,6 @@ export interface AnalyticsAppDeps extends HttpAppBase {
   appQueries: AppEventQueries;
   collector: EventCollector;
   sites: SiteRegistry;
-  analyticsMetrics: AnalyticsMetrics;
   verifier: TokenVerifier;
 }
 

@@ -19,6 +19,7 @@ import { AppEventQueries } from './domain/app-queries.js';
 import { EventCollector } from './domain/collector.js';
 import { EventIngestor } from './domain/ingest.js';
 import { SiteRegistry } from './domain/sites.js';
+import { UserErasure } from './domain/erasure.js';
 import { UserAgentParser } from './domain/user-agent.js';
 import { Maintenance } from './domain/maintenance.js';
 import { createAnalyticsMetrics, registerConsumerLagMetric, type AnalyticsMetrics } from './consumers/metrics.js';
@@ -111,6 +112,7 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
   const salts = new VisitorSaltRepository(knex);
   const now = infra.now;
   const { retentionDays } = config;
+  const userErasure = new UserErasure(erasure, logger, () => analyticsMetrics.erasures.inc());
   const ingestor = new EventIngestor({ events, activeUsers, partitions, erasure, retentionDays, logger, now });
   const appIngestor = new AppEventIngestor({ appEvents: new AppEventRepository(knex), partitions: appPartitions, retentionDays, logger, now });
   const queries = new AnalyticsQueries({ events, rollups, activeUsers, retentionDays, now });
@@ -151,6 +153,10 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
     counters: store,
     userAgents: new UserAgentParser(),
     userEventsPerMinute: config.trackUserEventsPerMinute,
+    onOutcome: (accepted, refused) => {
+      if (accepted > 0) analyticsMetrics.trackedEvents.inc({ outcome: 'accepted' }, accepted);
+      if (refused > 0) analyticsMetrics.trackedEvents.inc({ outcome: 'refused' }, refused);
+    },
     now,
   });
 
@@ -167,7 +173,7 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
     });
     const { consumerGroup: groupId, topic, dlqTopic } = config;
     consumer = startConsumerInBackground(
-      () => startAnalyticsConsumer({ bus, ingestor, erasure, metrics: analyticsMetrics, logger, groupId, topic, dlqTopic }),
+      () => startAnalyticsConsumer({ bus, ingestor, erasure: userErasure, metrics: analyticsMetrics, logger, groupId, topic, dlqTopic }),
       { topic, logger },
       closers,
     );
@@ -201,7 +207,6 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
     appQueries,
     collector,
     sites,
-    analyticsMetrics,
     verifier,
     ...httpSettings(config),
   });

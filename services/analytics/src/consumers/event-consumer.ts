@@ -1,13 +1,13 @@
 import { deadLetterHeaders, startEventConsumer, type EventBus, type Subscription } from '@galion/events';
 import type { Logger } from '@galion/kit';
 import type { EventIngestor } from '../domain/ingest.js';
-import type { ErasureRepository } from '../repositories/erasure.js';
+import type { UserErasure } from '../domain/erasure.js';
 import type { AnalyticsMetrics } from './metrics.js';
 
 export interface AnalyticsConsumerOptions {
   bus: EventBus;
   ingestor: EventIngestor;
-  erasure: ErasureRepository;
+  erasure: UserErasure;
   metrics: AnalyticsMetrics;
   logger: Logger;
   groupId: string;
@@ -58,9 +58,7 @@ export const startAnalyticsConsumer = (options: AnalyticsConsumerOptions): Promi
       }
       for (const { event } of received) {
         if (event.type !== 'user.deleted') continue;
-        const erased = await options.erasure.erase(event.subject);
-        metrics.erasures.inc();
-        logger.info({ user_id: event.subject, ...erased }, 'a deleted user’s events were erased');
+        await options.erasure.erase(event.subject);
       }
       metrics.batchSize.observe(batch.messages.length);
       if (result.duplicates > 0) logger.debug({ duplicates: result.duplicates }, 'redelivered events skipped');

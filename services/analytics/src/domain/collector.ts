@@ -37,6 +37,8 @@ export interface EventCollectorDeps {
   userAgents: UserAgentParser;
   /** Events per minute a signed-in user may send. */
   userEventsPerMinute: number;
+  /** Told how many events of each answered batch were accepted and refused (metrics). */
+  onOutcome?: (accepted: number, refused: number) => void;
   now?: () => Date;
 }
 
@@ -142,7 +144,9 @@ export class EventCollector {
         throw error;
       }
     }
-    return { accepted: records.length, refused: events.length - records.length, results };
+    const refused = events.length - records.length;
+    this.deps.onOutcome?.(records.length, refused);
+    return { accepted: records.length, refused, results };
   }
 
   /** Counts events against a per-minute limit (a fixed window per UTC minute); the whole batch is refused past it. */

@@ -3,6 +3,8 @@ import { notFound } from '@galion/kit';
 import { BoundedMap } from '../bounded-map.js';
 import type { SiteChanges, SiteRepository, TrackingSite } from '../repositories/sites.js';
 
+export type { TrackingSite } from '../repositories/sites.js';
+
 export const DEFAULT_EVENTS_PER_MINUTE = 6_000;
 /** How long a replica trusts what it read about a key: a revocation or an origin change takes effect within this. */
 export const SITE_CACHE_MS = 10_000;

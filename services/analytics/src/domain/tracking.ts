@@ -12,27 +12,7 @@ export const MAX_URL_LENGTH = 2_048;
 /** The name of page views: the page and referrer queries count these. */
 export const PAGE_VIEW = 'page_view';
 
-/** An application event as it travels on the app-events topic and is stored: nothing in it is a raw address. */
-export interface AppEventRecord {
-  id: string;
-  /** Event time, ISO-8601 UTC. */
-  time: string;
-  name: string;
-  /** The site of the publishable key, '' for events sent with a user's token. */
-  site: string;
-  user_id: string | null;
-  visitor: string;
-  session_id: string | null;
-  host: string | null;
-  path: string | null;
-  referrer_host: string | null;
-  browser: string | null;
-  os: string | null;
-  device: string | null;
-  properties: Record<string, string | number | boolean | null>;
-  /** When the tracking API accepted it, ISO-8601 UTC. */
-  received_at: string;
-}
+export type { AppEventRecord } from '../repositories/app-events.js';
 
 /** Why an event's time is refused, or undefined when it is within bounds. */
 export const timeProblem = (time: number, now: number): string | undefined => {

@@ -1,5 +1,26 @@
 import type { Knex } from '@galion/kit';
-import type { AppEventRecord } from '../domain/tracking.js';
+
+/** An application event as it travels on the app-events topic and is stored: nothing in it is a raw address. */
+export interface AppEventRecord {
+  id: string;
+  /** Event time, ISO-8601 UTC. */
+  time: string;
+  name: string;
+  /** The site of the publishable key, '' for events sent with a user's token. */
+  site: string;
+  user_id: string | null;
+  visitor: string;
+  session_id: string | null;
+  host: string | null;
+  path: string | null;
+  referrer_host: string | null;
+  browser: string | null;
+  os: string | null;
+  device: string | null;
+  properties: Record<string, string | number | boolean | null>;
+  /** When the tracking API accepted it, ISO-8601 UTC. */
+  received_at: string;
+}
 
 /**
  * A batch in one statement (one transaction, one round trip): insert the events not stored yet,

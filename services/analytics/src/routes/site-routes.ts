@@ -1,6 +1,5 @@
 import type { ApiRouter } from '@galion/kit';
-import type { SiteRegistry } from '../domain/sites.js';
-import type { TrackingSite } from '../repositories/sites.js';
+import type { SiteRegistry, TrackingSite } from '../domain/sites.js';
 import { CreateSiteBody, SiteList, SiteParams, Site, UpdateSiteBody } from '../tracking-schemas.js';
 import { BASE } from './analytics-routes.js';
 

@@ -1,6 +1,5 @@
 import type { ApiRouter } from '@galion/kit';
 import type { AccessClaims } from '@galion/tokens';
-import type { AnalyticsMetrics } from '../consumers/metrics.js';
 import type { EventCollector } from '../domain/collector.js';
 import { MAX_BATCH_EVENTS, TRACK_BODY_LIMIT } from '../domain/tracking.js';
 import { TrackBatch, TrackQuery, TrackResult } from '../tracking-schemas.js';
@@ -8,12 +7,11 @@ import { BASE } from './analytics-routes.js';
 
 export interface TrackingRouteDeps {
   collector: EventCollector;
-  analyticsMetrics: AnalyticsMetrics;
 }
 
 const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before sending again.', schema: { type: 'integer' as const } } };
 
-export const registerTrackingRoutes = (api: ApiRouter, { collector, analyticsMetrics }: TrackingRouteDeps): void => {
+export const registerTrackingRoutes = (api: ApiRouter, { collector }: TrackingRouteDeps): void => {
   api.route({
     method: 'post',
     path: `${BASE}/events`,
@@ -57,8 +55,6 @@ export const registerTrackingRoutes = (api: ApiRouter, { collector, analyticsMet
       }
       const userId = (res.locals.auth as AccessClaims | undefined)?.sub;
       const result = await collector.collect({ userId, site, ip: req.ip ?? '', userAgent: req.get('user-agent') }, body.events);
-      if (result.accepted > 0) analyticsMetrics.trackedEvents.inc({ outcome: 'accepted' }, result.accepted);
-      if (result.refused > 0) analyticsMetrics.trackedEvents.inc({ outcome: 'refused' }, result.refused);
       return { status: 202, body: result };
     },
   });
