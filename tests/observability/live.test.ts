@@ -228,7 +228,7 @@ const traceId = randomBytes(16).toString('hex');
 const clientSpanId = randomBytes(8).toString('hex');
 
 describe('a user flow through the gateway', () => {
-  test('register, log in, read and update the profile, query analytics as admin (and trip the auth rate limit from another address)', async () => {
+  test('register, log in, read and update the profile, query analytics as admin, send app events, erase a deleted user (and trip the auth rate limit from another address)', async () => {
     const admin = await call('/api/v1/auth/login', { body: { email: ADMIN.email, password: ADMIN.password } });
     expect(admin.status).toBe(200);
     adminToken = admin.body.access_token;
@@ -273,6 +273,32 @@ describe('a user flow through the gateway', () => {
       expect({ path, status: (await call(`/api/v1/analytics/${path}`, { token: adminToken })).status }).toEqual({ path, status: 200 });
     }
     expect((await call('/api/v1/analytics/summary', { token: userToken })).status).toBe(403);
+
+    // The application's own events: one accepted, one refused, stored and queryable.
+    const tracked = await call('/api/v1/analytics/events', {
+      token: userToken,
+      body: { events: [{ name: 'flow_step', properties: { step: 'profile' } }, { name: '!not a name' }] },
+    });
+    expect([tracked.status, tracked.body.accepted, tracked.body.refused]).toEqual([202, 1, 1]);
+    await until(
+      async () => {
+        const names = await call('/api/v1/analytics/app/names', { token: adminToken });
+        return (names.body?.names ?? []).some((n: { name: string }) => n.name === 'flow_step');
+      },
+      30_000,
+      'the application event in analytics',
+    );
+    // A user who deletes their account has their events erased (analytics_user_erasures_total).
+    const leaving = { email: `leaving.${Date.now()}@example.com`, password: 'a passphrase to leave with', name: 'Leaving' };
+    expect((await call('/api/v1/auth/register', { body: leaving })).status).toBe(201);
+    const leavingToken = (await call('/api/v1/auth/login', { body: { email: leaving.email, password: leaving.password } })).body.access_token;
+    // Until users has made the profile from the registration event (404 profile_not_found before).
+    await until(async () => (await call('/api/v1/users/me', { method: 'DELETE', token: leavingToken })).status === 204, 30_000, 'the account deleted');
+    await until(
+      async () => /^analytics_user_erasures_total [1-9]/m.test(await (await fetch(metricsUrl('analytics'))).text()),
+      30_000,
+      'the erasure of the deleted user',
+    );
     expect((await call(`/api/v1/users?q=trace`, { token: adminToken })).status).toBe(200);
 
     // A client hammering the credential routes from its own address meets the gateway's per-IP

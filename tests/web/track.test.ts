@@ -282,7 +282,7 @@ describe('the tracking script on a site of its own', () => {
     key = created.key;
 
     await withContext(async (context) => {
-      // The answers as the server sent them: to the page, a refusal without CORS headers is only a failed request.
+      // The answers as the server sent them (the page reads them too: refusals carry CORS headers).
       const answers: { origin: string | undefined; status: number; error?: string }[] = [];
       await context.route('**/api/v1/analytics/events?*', async (route) => {
         const response = await route.fetch();
@@ -300,6 +300,9 @@ describe('the tracking script on a site of its own', () => {
       await page.click('#signup'); // sent with the page view, a second later
       const refused = await pollFor('the refusal', () => answers[0], { timeoutMs: 10_000 });
       expect(refused).toEqual({ origin: other.origin, status: 403, error: 'origin_not_allowed' });
+      // The tracker read the 403 and dropped the batch: no retry follows (the first would come after 1 s).
+      await page.waitForTimeout(2_500);
+      expect(answers.filter((answer) => answer.origin === other.origin)).toHaveLength(1);
       await page.close();
 
       // The same site's allowed origin, after: its event is stored, and the refused ones are not.

@@ -117,7 +117,7 @@ const readCpu = async (services: Record<string, string>): Promise<Record<string,
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
-interface Response {
+export interface Response {
   status: number;
   body: Buffer;
   /** Bytes of the buffer the response took. */
@@ -130,7 +130,7 @@ interface Response {
  * The complete response at the start of `buffer`, or undefined while bytes are missing. The
  * gateway answers with a Content-Length (or chunks, for a streamed upstream answer).
  */
-const parseResponse = (buffer: Buffer): Response | undefined => {
+export const parseResponse = (buffer: Buffer): Response | undefined => {
   const end = buffer.indexOf('\r\n\r\n');
   if (end < 0) return undefined;
   const head = buffer.toString('latin1', 0, end);

@@ -79,10 +79,14 @@ describe('public routes', () => {
       ['POST', '/api/v1/auth/login/'],
       ['POST', '/api/v1/auth/login/../me'],
       ['GET', '/api/v1/users/me'],
-      ['POST', '/api/v1/analytics/events'],
+      ['GET', '/api/v1/analytics/events'],
     ]) {
       expect(routeAccess(method!, path!)).toEqual({ public: false, policy: 'user' });
     }
+  });
+
+  it('when the tracking API is called, then it is public per IP, takes an optional token and has its own 1 MB body limit', () => {
+    expect(routeAccess('POST', '/api/v1/analytics/events')).toEqual({ public: true, policy: 'ip', optionalToken: true, bodyLimit: '1mb' });
   });
 });
 

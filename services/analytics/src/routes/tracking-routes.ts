@@ -34,7 +34,7 @@ export const registerTrackingRoutes = (api: ApiRouter, { collector }: TrackingRo
         description: 'Every event’s outcome, in order: accepted (published) or refused with the reason (invalid_event, invalid_time).',
         schema: TrackResult,
         headers: {
-          'Access-Control-Allow-Origin': { description: 'The page’s origin, when it is one of the site’s allowed origins.' },
+          'Access-Control-Allow-Origin': { description: 'The page’s origin, on every answer to a request with a key (refusals too, so the page’s script can read them).' },
         },
       },
       400: 'The batch is not valid (validation_failed: not an object, no events, more than 500, an event that is not an object; malformed_json).',
@@ -48,11 +48,14 @@ export const registerTrackingRoutes = (api: ApiRouter, { collector }: TrackingRo
     },
     handler: async ({ query, body, req, res }) => {
       const origin = req.get('origin');
-      const site = query.key ? await collector.admitSite(query.key, origin) : undefined;
-      if (site && origin) {
+      if (query.key && origin) {
+        // Readable by any page, refusals included: the answer holds nothing but outcomes, and a
+        // script that can read a 403 or 401 drops the batch instead of retrying it. The allowed
+        // origins are enforced by refusing, not by hiding the refusal.
         res.set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Retry-After, X-Request-ID' });
         res.vary('Origin');
       }
+      const site = query.key ? await collector.admitSite(query.key, origin) : undefined;
       const userId = (res.locals.auth as AccessClaims | undefined)?.sub;
       const result = await collector.collect({ userId, site, ip: req.ip ?? '', userAgent: req.get('user-agent') }, body.events);
       return { status: 202, body: result };

@@ -1,0 +1,601 @@
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createDatabase } from '@galion/kit';
+import { startPlatform, type Platform } from '@galion/launcher';
+import { startPostgres } from '@galion/localdeps';
+import { parseResponse } from './gateway-load.js';
+import { fmt, percentile, row } from './load.js';
+
+/** Past this a request counts as unanswered: the client gives up on it and reconnects. */
+const ANSWER_TIMEOUT_MS = 10_000;
+const TARGET_EVENTS_PER_SECOND = 20_000;
+const TARGET_P99_MS = 1_000;
+const TRACK_PATH = '/api/v1/analytics/events';
+/** The limits raised for the bench: one IP sends everything, 20 users send far more than a person would. */
+const RAISED_LIMIT = '10000000';
+
+export interface TrackingBenchOptions {
+  seconds: number;
+  concurrency: number;
+}
+
+interface SignedIn {
+  id: string;
+  token: string;
+}
+
+/** One request's outcome, as the client saw it. */
+interface Outcome {
+  ms: number;
+  status?: number;
+  /** The `error` of a refusal's body. */
+  code?: string;
+  /** A connection error, or `timeout`. */
+  failure?: string;
+  accepted: number;
+  refused: number;
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+/**
+ * A keep-alive connection to the gateway speaking HTTP/1.1 on a bare socket, one request at a
+ * time (as gateway-load's): far cheaper than node:http's client, so the load generator, which
+ * shares the two cores with the platform, takes as little of them as it can.
+ */
+class Connection {
+  private readonly socket: Socket;
+  private buffer: Buffer = EMPTY;
+  private error: string | undefined;
+  private waiter: { data: () => void; closed: (reason: string) => void } | undefined;
+  dead = false;
+  busy = false;
+
+  constructor(port: number) {
+    this.socket = connect({ host: '127.0.0.1', port, noDelay: true });
+    this.socket.on('data', (chunk: Buffer) => {
+      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+      this.waiter?.data();
+    });
+    this.socket.on('error', (error: NodeJS.ErrnoException) => (this.error ??= error.code ?? error.message));
+    this.socket.on('close', () => {
+      this.dead = true;
+      this.waiter?.closed(this.error ?? 'closed by the server');
+    });
+  }
+
+  /** Sends a whole request; `started` is when it was due (open loop) or sent (closed loop). */
+  exchange(request: string, started: number): Promise<Outcome> {
+    this.busy = true;
+    return new Promise((resolve) => {
+      const finish = (outcome: Omit<Outcome, 'ms' | 'accepted' | 'refused'> & Partial<Outcome>) => {
+        this.waiter = undefined;
+        this.busy = false;
+        clearTimeout(timer);
+        resolve({ accepted: 0, refused: 0, ...outcome, ms: performance.now() - started });
+      };
+      const timer = setTimeout(() => {
+        this.dead = true;
+        finish({ failure: 'timeout' });
+        this.socket.destroy();
+      }, ANSWER_TIMEOUT_MS);
+      this.waiter = {
+        data: () => {
+          const response = parseResponse(this.buffer);
+          if (!response) return;
+          this.buffer = this.buffer.subarray(response.size);
+          if (response.close) {
+            this.dead = true;
+            this.socket.end();
+          }
+          if (response.status === 202) {
+            // The answer starts {"accepted":N,"refused":M,...}: no need to parse the 50 results.
+            const head = response.body.toString('latin1', 0, 80);
+            finish({
+              status: 202,
+              accepted: Number(/"accepted":(\d+)/.exec(head)?.[1] ?? 0),
+              refused: Number(/"refused":(\d+)/.exec(head)?.[1] ?? 0),
+            });
+            return;
+          }
+          let code: string | undefined;
+          try {
+            code = (JSON.parse(response.body.toString('utf8')) as { error?: string }).error;
+          } catch {
+            code = undefined;
+          }
+          finish({ status: response.status, code });
+        },
+        closed: (reason) => finish({ failure: reason }),
+      };
+      this.socket.write(request);
+    });
+  }
+
+  close(): void {
+    this.dead = true;
+    this.socket.destroy();
+  }
+}
+
+const PAGES = ['/', '/pricing', '/docs/start', '/projects/42', '/blog/release-notes', '/account/billing'];
+const NAMES = ['page_view', 'page_view', 'page_view', 'button_click', 'search', 'signup_started', 'checkout.completed'];
+const PLANS = ['free', 'pro', 'team'];
+
+/** A batch as a web app sends it: ids made by the client, the time now, the page, a couple of properties. */
+const batchBody = (size: number, n: number): string => {
+  const time = new Date().toISOString();
+  const events = Array.from({ length: size }, (_, i) => {
+    const k = n * size + i;
+    return {
+      name: NAMES[k % NAMES.length],
+      id: randomUUID(),
+      time,
+      url: `https://galion.app${PAGES[k % PAGES.length]}`,
+      properties: { plan: PLANS[k % PLANS.length], step: k % 7 },
+    };
+  });
+  return JSON.stringify({ events });
+};
+
+const requestOf = (port: number, token: string, body: string): string =>
+  `POST ${TRACK_PATH} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+
+/** Set-up calls (JSON through the gateway) must succeed: a failure stops the run with what it got. */
+const call = async (url: string, init: { method?: string; token?: string; body?: unknown }, expected: number): Promise<unknown> => {
+  const response = await fetch(url, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers: { 'content-type': 'application/json', ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const text = await response.text();
+  if (response.status !== expected) throw new Error(`${init.method ?? 'POST'} ${url} answered ${response.status}: ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : undefined;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The samples of a Prometheus text exposition whose line starts with `name` and matches `filter`, summed. */
+const sumOf = (text: string, name: string, filter: RegExp = /./): number =>
+  text
+    .split('\n')
+    .filter((line) => (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) && filter.test(line))
+    .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+
+interface Scrape {
+  accepted: number;
+  stored: number;
+  /** analytics_app_event_latency_seconds: count at or below 1 s, and in all. */
+  withinSecond: number;
+  latencyCount: number;
+  /** Time (s) and count of the 202s of the tracking route: in analytics, in the gateway, the gateway's wait on analytics. */
+  analyticsSum: number;
+  analyticsCount: number;
+  gatewaySum: number;
+  gatewayCount: number;
+  upstreamSum: number;
+  upstreamCount: number;
+  cpu: Record<string, number>;
+}
+
+const ROUTE_202 = /route="\/api\/v1\/analytics\/events".*status_code="202"|status_code="202".*route="\/api\/v1\/analytics\/events"/;
+
+const scrape = async (platform: Platform): Promise<Scrape> => {
+  const texts = Object.fromEntries(
+    await Promise.all(
+      Object.values(platform.services).map(async (service) => [service.name, await (await fetch(`${service.url}/metrics`)).text()] as const),
+    ),
+  );
+  const analytics = texts.analytics!;
+  const gateway = texts.gateway!;
+  return {
+    accepted: sumOf(analytics, 'analytics_tracked_events_total', /outcome="accepted"/),
+    stored: sumOf(analytics, 'analytics_app_events_stored_total'),
+    withinSecond: sumOf(analytics, 'analytics_app_event_latency_seconds_bucket', /le="1"/),
+    latencyCount: sumOf(analytics, 'analytics_app_event_latency_seconds_count'),
+    analyticsSum: sumOf(analytics, 'http_server_request_duration_seconds_sum', ROUTE_202),
+    analyticsCount: sumOf(analytics, 'http_server_request_duration_seconds_count', ROUTE_202),
+    gatewaySum: sumOf(gateway, 'http_server_request_duration_seconds_sum', /method="POST".*status_code="202"/),
+    gatewayCount: sumOf(gateway, 'http_server_request_duration_seconds_count', /method="POST".*status_code="202"/),
+    upstreamSum: sumOf(gateway, 'gateway_upstream_request_duration_seconds_sum', /analytics/),
+    upstreamCount: sumOf(gateway, 'gateway_upstream_request_duration_seconds_count', /analytics/),
+    cpu: { ...Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, sumOf(text, 'process_cpu_seconds_total')])), ...infraCpu() },
+  };
+};
+
+/**
+ * CPU seconds of the servers this process started (PostgreSQL with its backends, Kafka, Redis),
+ * from /proc: only descendants of this process are read, by their command.
+ */
+const infraCpu = (): Record<string, number> => {
+  const totals: Record<string, number> = { postgres: 0, kafka: 0, redis: 0 };
+  const walk = (pid: string, depth: number) => {
+    if (depth > 6) return;
+    let children: string[] = [];
+    try {
+      for (const task of readdirSync(`/proc/${pid}/task`)) {
+        children.push(...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
+      }
+    } catch {
+      return;
+    }
+    children = [...new Set(children)];
+    for (const child of children) {
+      try {
+        const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
+        const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+        const kind = command.startsWith('postgres') ? 'postgres' : command === 'java' ? 'kafka' : command.startsWith('redis') ? 'redis' : undefined;
+        if (kind) totals[kind]! += seconds;
+      } catch {
+        // Gone already.
+      }
+      walk(child, depth + 1);
+    }
+  };
+  walk(String(process.pid), 0);
+  return totals;
+};
+
+interface Phase {
+  outcomes: Outcome[];
+  seconds: number;
+  /** Wall-clock bounds (for the rows' received_at). */
+  startedAt: Date;
+  endedAt: Date;
+  before: Scrape;
+  after: Scrape;
+  /** Time from the end of the load until every accepted event was stored, or undefined if it did not catch up. */
+  drainSeconds: number | undefined;
+  drained: Scrape;
+  /** Requests due that found every connection busy (open loop only). */
+  unsent: number;
+  connections: number;
+  generatorCpu: number;
+  generatorDelayP99Ms: number;
+  /** The load's span on CLOCK_MONOTONIC, µs. */
+  monotonic: readonly [bigint, bigint];
+}
+
+/** Waits until the stored counter reaches the accepted one (every accepted event stored). */
+const drain = async (platform: Platform, timeoutMs: number): Promise<{ seconds: number | undefined; scrape: Scrape }> => {
+  const started = performance.now();
+  for (;;) {
+    const now = await scrape(platform);
+    if (now.stored >= now.accepted) return { seconds: (performance.now() - started) / 1000, scrape: now };
+    if (performance.now() - started > timeoutMs) return { seconds: undefined, scrape: now };
+    await sleep(50);
+  }
+};
+
+/**
+ * Runs a phase. `closed`: each of `clients` connections sends its next batch as soon as the last
+ * is answered. Otherwise open loop: `batchesPerSecond` batches are due at fixed times, each on an
+ * idle connection (a new one when all are busy, up to `maxConnections`), timed from when it was due.
+ */
+const runPhase = async (
+  platform: Platform,
+  users: SignedIn[],
+  options: { seconds: number; batch: number; closed?: { clients: number }; open?: { batchesPerSecond: number; maxConnections: number }; drainTimeoutMs: number; record: boolean },
+): Promise<Phase> => {
+  const port = Number(new URL(platform.gatewayUrl).port);
+  const outcomes: Outcome[] = [];
+  let connections = 0;
+  let unsent = 0;
+  let n = 0;
+  const before = await scrape(platform);
+  const ownCpuBefore = process.cpuUsage();
+  // CLOCK_MONOTONIC in µs, the clock of V8's CPU profiles: a profile's samples can be cut to the phase.
+  const monotonicStart = process.hrtime.bigint() / 1000n;
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const startedAt = new Date();
+  const started = performance.now();
+  const deadline = started + options.seconds * 1000;
+  const open = () => {
+    connections += 1;
+    return new Connection(port);
+  };
+  if (options.closed) {
+    await Promise.all(
+      Array.from({ length: options.closed.clients }, async (_, client) => {
+        let connection = open();
+        const token = users[client % users.length]!.token;
+        while (performance.now() < deadline) {
+          if (connection.dead) connection = open();
+          const request = requestOf(port, token, batchBody(options.batch, n++));
+          outcomes.push(await connection.exchange(request, performance.now()));
+        }
+        connection.close();
+      }),
+    );
+  } else if (options.open) {
+    const { batchesPerSecond, maxConnections } = options.open;
+    const pool: Connection[] = [];
+    const inFlight = new Set<Promise<void>>();
+    const interval = 1000 / batchesPerSecond;
+    let due = started;
+    while (performance.now() < deadline) {
+      while (due <= performance.now() && due < deadline) {
+        for (let i = pool.length - 1; i >= 0; i -= 1) if (pool[i]!.dead) pool.splice(i, 1);
+        let connection = pool.find((candidate) => !candidate.busy);
+        if (!connection && pool.length < maxConnections) pool.push((connection = open()));
+        if (!connection) {
+          unsent += 1;
+        } else {
+          const request = requestOf(port, users[n % users.length]!.token, batchBody(options.batch, n++));
+          const sending = connection.exchange(request, due).then((outcome) => {
+            outcomes.push(outcome);
+            inFlight.delete(sending);
+          });
+          inFlight.add(sending);
+        }
+        due += interval;
+      }
+      await sleep(Math.max(0, Math.min(5, due - performance.now())));
+    }
+    await Promise.all(inFlight);
+    for (const connection of pool) connection.close();
+  }
+  // Open loop: the rates are over the scheduled span (the answers still in flight at its end came after it).
+  const seconds = options.open ? options.seconds : (performance.now() - started) / 1000;
+  const endedAt = new Date();
+  delay.disable();
+  const ownCpu = process.cpuUsage(ownCpuBefore);
+  const monotonic = [monotonicStart, process.hrtime.bigint() / 1000n] as const;
+  const after = await scrape(platform);
+  const drained = options.record ? await drain(platform, options.drainTimeoutMs) : { seconds: undefined, scrape: after };
+  return {
+    outcomes,
+    seconds,
+    startedAt,
+    endedAt,
+    before,
+    after,
+    drainSeconds: drained.seconds,
+    drained: drained.scrape,
+    unsent,
+    connections,
+    generatorCpu: (ownCpu.user + ownCpu.system) / 1e6,
+    generatorDelayP99Ms: delay.percentile(99) / 1e6,
+    monotonic,
+  };
+};
+
+interface Queryable {
+  rows: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * Accept → queryable of every event a phase stored, exactly, from its row: the commit time of the
+ * transaction that inserted it (PostgreSQL's track_commit_timestamp, switched on for the bench) minus
+ * its received_at (set by the tracking API when it took the batch in; same machine, same clock).
+ */
+const queryable = async (analyticsDb: ReturnType<typeof createDatabase>, phase: Phase): Promise<Queryable> => {
+  const until = new Date();
+  const { rows } = await analyticsDb.raw<{ rows: { n: string; p50: number | null; p99: number | null; max: number | null }[] }>(
+    `SELECT count(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS max
+       FROM (SELECT extract(epoch FROM pg_xact_commit_timestamp(xmin) - received_at) * 1000 AS ms
+               FROM app_events
+              WHERE event_time >= ? AND event_time < ? AND received_at >= ? AND received_at < ?) AS latencies`,
+    [new Date(phase.startedAt.getTime() - 60_000), new Date(until.getTime() + 60_000), phase.startedAt, until],
+  );
+  const result = rows[0]!;
+  return { rows: Number(result.n), p50: result.p50 ?? NaN, p99: result.p99 ?? NaN, max: result.max ?? NaN };
+};
+
+interface PhaseSummary {
+  requests: number;
+  perSecond: number;
+  eventsPerSecond: number;
+  accepted: number;
+  refused: number;
+  p50: number;
+  p99: number;
+  max: number;
+  errors: number;
+  statuses: string;
+  storedPerSecond: number;
+  /** Accepted but not yet stored when the load stopped. */
+  lagEvents: number;
+  /** In-service and in-gateway mean time of a 202 (ms), and the gateway's wait on analytics. */
+  means: { client: number; gateway: number; upstream: number; analytics: number };
+  cores: string;
+}
+
+const summarize = (phase: Phase): PhaseSummary => {
+  const answered = phase.outcomes.filter((outcome) => outcome.status === 202);
+  const times = answered.map((outcome) => outcome.ms).sort((a, b) => a - b);
+  const accepted = phase.outcomes.reduce((sum, outcome) => sum + outcome.accepted, 0);
+  const counts = new Map<string, number>();
+  for (const outcome of phase.outcomes) {
+    const key = outcome.failure ?? `${outcome.status}${outcome.code ? ` ${outcome.code}` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const { before, after } = phase;
+  const mean = (sum: keyof Scrape, count: keyof Scrape) =>
+    (((after[sum] as number) - (before[sum] as number)) / ((after[count] as number) - (before[count] as number))) * 1000;
+  const cpu = Object.fromEntries(Object.keys(after.cpu).map((name) => [name, after.cpu[name]! - (before.cpu[name] ?? 0)]));
+  cpu['load generator'] = phase.generatorCpu;
+  return {
+    requests: phase.outcomes.length,
+    perSecond: answered.length / phase.seconds,
+    eventsPerSecond: accepted / phase.seconds,
+    accepted,
+    refused: phase.outcomes.reduce((sum, outcome) => sum + outcome.refused, 0),
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    max: times.at(-1) ?? 0,
+    errors: phase.outcomes.length - answered.length,
+    statuses: [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, count]) => `${name} ×${fmt(count)}`)
+      .join(', '),
+    storedPerSecond: (after.stored - before.stored) / phase.seconds,
+    lagEvents: after.accepted - after.stored,
+    means: {
+      client: times.reduce((sum, ms) => sum + ms, 0) / Math.max(1, times.length),
+      gateway: mean('gatewaySum', 'gatewayCount'),
+      upstream: mean('upstreamSum', 'upstreamCount'),
+      analytics: mean('analyticsSum', 'analyticsCount'),
+    },
+    cores: Object.entries(cpu)
+      .filter(([name]) => name !== 'mailpit')
+      .map(([name, seconds]) => `${name} ${fmt(seconds / phase.seconds, 2)}`)
+      .join(', '),
+  };
+};
+
+/**
+ * The tracking API's ingestion on the distributed platform (a process per service, durable
+ * PostgreSQL, Redis, Kafka, all on loopback): signed-in clients send batches of events through the
+ * gateway as fast as the 202s come back, then at a steady half of that rate. Accepted events/s and
+ * the 202's latency, stored events/s and the drain after the load, and accept → queryable of every
+ * stored event, exactly from its row, beside the targets.
+ */
+export const benchTracking = async ({ seconds, concurrency }: TrackingBenchOptions): Promise<void> => {
+  const clients = Number(process.env.BENCH_TRACK_CLIENTS ?? concurrency);
+  const batch = Number(process.env.BENCH_TRACK_BATCH ?? 50);
+  const runSeconds = Number(process.env.BENCH_TRACK_SECONDS ?? Math.min(30, Math.max(20, seconds)));
+  const warmupSeconds = Number(process.env.BENCH_TRACK_WARMUP_SECONDS ?? 3);
+  const steadySeconds = Number(process.env.BENCH_TRACK_STEADY_SECONDS ?? runSeconds);
+  const steadyShare = Number(process.env.BENCH_TRACK_STEADY_SHARE ?? 0.5);
+  const drainTimeoutMs = Number(process.env.BENCH_TRACK_DRAIN_TIMEOUT_SECONDS ?? 120) * 1000;
+  // BENCH_TRACK_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) is given to the gateway and analytics.
+  const nodeOptions = process.env.BENCH_TRACK_NODE_OPTIONS;
+  const log = (line: string) => process.stderr.write(`[tracking bench] ${line}\n`);
+
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'galion-bench-tracking-'));
+  chmodSync(dataDir, 0o711);
+  // The platform's PostgreSQL, made first in the data folder it will use, with commit timestamps on:
+  // each row's commit time is when it became queryable.
+  const prepared = await startPostgres({ dataDir: path.join(dataDir, 'postgres-shared'), persistent: true, durable: true });
+  const admin = createDatabase({ url: prepared.url, poolMax: 1 });
+  await admin.raw('ALTER SYSTEM SET track_commit_timestamp = on');
+  await admin.destroy();
+  await prepared.stop();
+
+  const platform = await startPlatform({
+    dataDir,
+    output: 'ignore',
+    env: { LOG_LEVEL: 'warn' },
+    serviceEnv: {
+      gateway: {
+        RATE_LIMIT_PER_USER: RAISED_LIMIT,
+        RATE_LIMIT_PER_IP: RAISED_LIMIT,
+        RATE_LIMIT_AUTH_PER_IP: RAISED_LIMIT,
+        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+      },
+      analytics: { ANALYTICS_TRACK_USER_EVENTS_PER_MINUTE: RAISED_LIMIT, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
+    },
+  });
+  const analyticsDb = createDatabase({ url: platform.databaseUrl('analytics'), poolMax: 2, statementTimeoutMs: 0 });
+  try {
+    const gatewayUrl = platform.gatewayUrl.replace('localhost', '127.0.0.1');
+    const api = `${gatewayUrl}/api/v1`;
+    const stamp = Date.now();
+    log(`signing in ${clients} users through the gateway`);
+    const users: SignedIn[] = [];
+    for (let i = 0; i < clients; i += 1) {
+      const credentials = { email: `track${i}.${stamp}@example.com`, password: 'benchmark passphrase' };
+      const registered = (await call(`${api}/auth/register`, { body: { ...credentials, name: `Tracker ${i}` } }, 201)) as { id: string };
+      const login = (await call(`${api}/auth/login`, { body: credentials }, 200)) as { access_token: string };
+      users.push({ id: registered.id, token: login.access_token });
+    }
+    const adminLogin = (await call(`${api}/auth/login`, { body: { email: 'admin@galion.local', password: 'change-me-admin-password' } }, 200)) as {
+      access_token: string;
+    };
+    const commitTimestamps = ((await analyticsDb.raw("SELECT current_setting('track_commit_timestamp') AS on")) as { rows: { on: string }[] }).rows[0]?.on;
+    if (commitTimestamps !== 'on') throw new Error('track_commit_timestamp is not on in the platform’s PostgreSQL');
+    const sampleBytes = Buffer.byteLength(batchBody(batch, 0));
+
+    log(`warm-up: ${warmupSeconds} s, ${clients} clients`);
+    const warm = await runPhase(platform, users, { seconds: warmupSeconds, batch, closed: { clients }, drainTimeoutMs, record: false });
+    if (warm.outcomes.every((outcome) => outcome.status !== 202)) {
+      throw new Error(`the warm-up had no 202: ${summarize(warm).statuses}`);
+    }
+    await drain(platform, drainTimeoutMs);
+
+    log(`max: ${runSeconds} s, ${clients} clients in a closed loop`);
+    const maxPhase = await runPhase(platform, users, { seconds: runSeconds, batch, closed: { clients }, drainTimeoutMs, record: true });
+    const max = summarize(maxPhase);
+    if (nodeOptions) log(`max phase on CLOCK_MONOTONIC (the profiles' clock): ${maxPhase.monotonic[0]}–${maxPhase.monotonic[1]} µs`);
+    const maxQueryable = await queryable(analyticsDb, maxPhase);
+
+    const steadyRate = Math.max(batch, Math.round((max.eventsPerSecond * steadyShare) / batch) * batch);
+    log(`steady: ${steadySeconds} s at ${fmt(steadyRate)} events/s (open loop)`);
+    const steadyPhase = await runPhase(platform, users, {
+      seconds: steadySeconds,
+      batch,
+      open: { batchesPerSecond: steadyRate / batch, maxConnections: 200 },
+      drainTimeoutMs,
+      record: true,
+    });
+    const steady = summarize(steadyPhase);
+    if (nodeOptions) log(`steady phase on CLOCK_MONOTONIC: ${steadyPhase.monotonic[0]}–${steadyPhase.monotonic[1]} µs`);
+    const steadyQueryable = await queryable(analyticsDb, steadyPhase);
+
+    // Every accepted event a row, and the query API counts them (its default range is the last 7 days).
+    const rows = Number(((await analyticsDb('app_events').count({ n: '*' }).first()) as { n: string } | undefined)?.n ?? 0);
+    const uniques = (await call(`${api}/analytics/app/uniques`, { token: adminLogin.access_token }, 200)) as { events: number; users: number };
+    const acceptedEver = steadyPhase.drained.accepted;
+
+    const histogramShare = (phase: Phase) => {
+      const within = phase.drained.withinSecond - phase.before.withinSecond;
+      const all = phase.drained.latencyCount - phase.before.latencyCount;
+      return all === 0 ? NaN : (within / all) * 100;
+    };
+    const widths = [34, 8, 9, 8, 10, 8, 8, 8, 7];
+    const line = (name: string, s: PhaseSummary) =>
+      row([name, fmt(s.requests), fmt(s.perSecond), fmt(s.eventsPerSecond), fmt(s.storedPerSecond), fmt(s.p50, 1), fmt(s.p99, 1), fmt(s.max, 0), fmt(s.errors)], widths);
+    const drainText = (phase: Phase, s: PhaseSummary) =>
+      phase.drainSeconds === undefined
+        ? `NOT drained within ${fmt(drainTimeoutMs / 1000)} s (${fmt(phase.drained.accepted - phase.drained.stored)} still unstored)`
+        : `${fmt(s.lagEvents)} accepted events not yet stored when the load stopped (${fmt(s.lagEvents / Math.max(1, s.eventsPerSecond), 2)} s of the accepted rate), all stored ${fmt(phase.drainSeconds, 2)} s later`;
+    const stages = (s: PhaseSummary) =>
+      `mean 202 at the client ${fmt(s.means.client, 1)} ms = in the gateway ${fmt(s.means.gateway, 1)} ms (of which waiting on analytics ${fmt(s.means.upstream, 1)} ms; analytics' own handling ${fmt(s.means.analytics, 1)} ms)`;
+    const q = (result: Queryable) => `p50 ${fmt(result.p50, 0)} ms, p99 ${fmt(result.p99, 0)} ms, max ${fmt(result.max, 0)} ms over ${fmt(result.rows)} rows`;
+    const steadyAcceptedShare = steady.eventsPerSecond / steadyRate;
+    const storedEndToEnd = maxPhase.drainSeconds === undefined ? NaN : (maxPhase.after.accepted - maxPhase.before.accepted) / (maxPhase.seconds + maxPhase.drainSeconds);
+    process.stdout.write(
+      [
+        '',
+        `Tracking ingestion: POST ${TRACK_PATH} through the gateway, distributed mode (a process per service; PostgreSQL durable, Redis, Kafka 1 broker 3 partitions, acks=all), ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}`,
+        `  ${clients} signed-in users (bearer tokens), batches of ${batch} events (name, id = randomUUID, time = now, url, 2 properties; ${fmt(sampleBytes / 1024, 1)} KB) over keep-alive connections; ${warmupSeconds} s warm-up, then max: ${runSeconds} s closed loop (next batch as soon as the 202 is back), steady: ${steadySeconds} s open loop at ${fmt(steadyShare * 100)}% of the max (${fmt(steadyRate)} events/s, ${fmt(steadyRate / batch, 1)} batches/s)`,
+        `  limits raised for the bench: gateway RATE_LIMIT_PER_USER, RATE_LIMIT_PER_IP and RATE_LIMIT_AUTH_PER_IP ${fmt(Number(RAISED_LIMIT))} per window, analytics ANALYTICS_TRACK_USER_EVENTS_PER_MINUTE ${fmt(Number(RAISED_LIMIT))}`,
+        row(['phase', 'requests', 'req/s', 'events/s', 'stored/s', 'p50 ms', 'p99 ms', 'max ms', 'errors'], widths),
+        line(`max, ${clients} clients closed loop`, max),
+        line(`steady, ${fmt(steadyRate)} events/s open loop`, steady),
+        `  events/s = accepted (in the 202s), stored/s = analytics_app_events_stored_total over the same seconds; latency of the 202 (open loop: from when the batch was due)`,
+        `  statuses, max: ${max.statuses}; steady: ${steady.statuses}${steadyPhase.unsent ? `; ${fmt(steadyPhase.unsent)} batches not sent (all ${200} connections busy)` : ''}${max.refused + steady.refused ? `; events refused inside 202s: ${fmt(max.refused + steady.refused)}` : ''}`,
+        `  storage, max: ${drainText(maxPhase, max)}; accepted → stored over the run and its drain ${fmt(storedEndToEnd)} events/s`,
+        `  storage, steady: ${drainText(steadyPhase, steady)}`,
+        `  accept → queryable (exact: each row's commit time, PostgreSQL track_commit_timestamp, minus its received_at):`,
+        `    steady: ${q(steadyQueryable)}; analytics_app_event_latency_seconds: ${fmt(histogramShare(steadyPhase), 2)}% ≤ 1 s`,
+        `    max:    ${q(maxQueryable)}; analytics_app_event_latency_seconds: ${fmt(histogramShare(maxPhase), 2)}% ≤ 1 s`,
+        `  check: ${fmt(rows)} rows in app_events, ${fmt(acceptedEver)} events accepted in all (warm-up included); GET /api/v1/analytics/app/uniques counts ${fmt(uniques.events)} events of ${fmt(uniques.users)} users`,
+        `  where the time goes, max: ${stages(max)}`,
+        `  where the time goes, steady: ${stages(steady)}`,
+        `  cores busy, max: ${max.cores} (its event-loop delay p99 ${fmt(maxPhase.generatorDelayP99Ms, 0)} ms)`,
+        `  cores busy, steady: ${steady.cores}`,
+        `  targets:`,
+        `    accepted events/s: ${fmt(max.eventsPerSecond)} (target ≥ ${fmt(TARGET_EVENTS_PER_SECOND)}: ratio ${fmt(max.eventsPerSecond / TARGET_EVENTS_PER_SECOND, 2)})`,
+        `    stored events/s: ${fmt(max.storedPerSecond)} (target ≥ ${fmt(TARGET_EVENTS_PER_SECOND)}: ratio ${fmt(max.storedPerSecond / TARGET_EVENTS_PER_SECOND, 2)})`,
+        `    p99 accept→queryable at ${fmt(steadyRate)} events/s: ${fmt(steadyQueryable.p99, 0)} ms (target < ${fmt(TARGET_P99_MS)} ms: ratio ${fmt(steadyQueryable.p99 / TARGET_P99_MS, 2)}); the steady phase accepted ${fmt(steadyAcceptedShare * 100, 1)}% of the rate it was offered`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await analyticsDb.destroy();
+    await platform.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+};
