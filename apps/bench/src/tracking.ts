@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -6,9 +7,10 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createDatabase } from '@galion/kit';
 import { startPlatform, type Platform } from '@galion/launcher';
-import { startPostgres } from '@galion/localdeps';
+import { freePort, startPostgres } from '@galion/localdeps';
+import { manifest, serviceMain } from '@galion/manifest';
 import { parseResponse } from './gateway-load.js';
-import { fmt, percentile, row } from './load.js';
+import { fmt, percentile, row, startProcess, stopProcess } from './load.js';
 
 /** Past this a request counts as unanswered: the client gives up on it and reconnects. */
 const ANSWER_TIMEOUT_MS = 10_000;
@@ -184,13 +186,18 @@ interface Scrape {
 
 const ROUTE_202 = /route="\/api\/v1\/analytics\/events".*status_code="202"|status_code="202".*route="\/api\/v1\/analytics\/events"/;
 
-const scrape = async (platform: Platform): Promise<Scrape> => {
+/** The processes whose /metrics are read, by name: the platform's services, and a separate analytics consumer when there is one. */
+type Sources = Record<string, string>;
+
+const scrape = async (sources: Sources): Promise<Scrape> => {
   const texts = Object.fromEntries(
-    await Promise.all(
-      Object.values(platform.services).map(async (service) => [service.name, await (await fetch(`${service.url}/metrics`)).text()] as const),
-    ),
+    await Promise.all(Object.entries(sources).map(async ([name, url]) => [name, await (await fetch(`${url}/metrics`)).text()] as const)),
   );
-  const analytics = texts.analytics!;
+  // The tracking API's counters and the consumer's, wherever each runs (one process, or API and consumer apart).
+  const analytics = Object.entries(texts)
+    .filter(([name]) => name.startsWith('analytics'))
+    .map(([, text]) => text)
+    .join('\n');
   const gateway = texts.gateway!;
   return {
     accepted: sumOf(analytics, 'analytics_tracked_events_total', /outcome="accepted"/),
@@ -203,7 +210,10 @@ const scrape = async (platform: Platform): Promise<Scrape> => {
     gatewayCount: sumOf(gateway, 'http_server_request_duration_seconds_count', /method="POST".*status_code="202"/),
     upstreamSum: sumOf(gateway, 'gateway_upstream_request_duration_seconds_sum', /analytics/),
     upstreamCount: sumOf(gateway, 'gateway_upstream_request_duration_seconds_count', /analytics/),
-    cpu: { ...Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, sumOf(text, 'process_cpu_seconds_total')])), ...infraCpu() },
+    cpu: {
+      ...Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, sumOf(text, 'process_cpu_seconds_total')])),
+      ...infraCpu(),
+    },
   };
 };
 
@@ -230,7 +240,13 @@ const infraCpu = (): Record<string, number> => {
         const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
-        const kind = command.startsWith('postgres') ? 'postgres' : command === 'java' ? 'kafka' : command.startsWith('redis') ? 'redis' : undefined;
+        const kind = command.startsWith('postgres')
+          ? 'postgres'
+          : command === 'java'
+            ? 'kafka'
+            : command.startsWith('redis')
+              ? 'redis'
+              : undefined;
         if (kind) totals[kind]! += seconds;
       } catch {
         // Gone already.
@@ -240,6 +256,14 @@ const infraCpu = (): Record<string, number> => {
   };
   walk(String(process.pid), 0);
   return totals;
+};
+
+/** Busy and total CPU time of the whole machine so far (s), from /proc/stat: other work on the machine shows beside the platform's. */
+const machineCpu = (): { busy: number; total: number } => {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
+  // idle and iowait are not busy.
+  return { busy: (total - fields[3]! - fields[4]!) / 100, total: total / 100 };
 };
 
 interface Phase {
@@ -260,13 +284,15 @@ interface Phase {
   generatorDelayP99Ms: number;
   /** The load's span on CLOCK_MONOTONIC, µs. */
   monotonic: readonly [bigint, bigint];
+  /** Cores the whole machine kept busy during the load. */
+  machineCores: number;
 }
 
 /** Waits until the stored counter reaches the accepted one (every accepted event stored). */
-const drain = async (platform: Platform, timeoutMs: number): Promise<{ seconds: number | undefined; scrape: Scrape }> => {
+const drain = async (sources: Sources, timeoutMs: number): Promise<{ seconds: number | undefined; scrape: Scrape }> => {
   const started = performance.now();
   for (;;) {
-    const now = await scrape(platform);
+    const now = await scrape(sources);
     if (now.stored >= now.accepted) return { seconds: (performance.now() - started) / 1000, scrape: now };
     if (performance.now() - started > timeoutMs) return { seconds: undefined, scrape: now };
     await sleep(50);
@@ -280,18 +306,27 @@ const drain = async (platform: Platform, timeoutMs: number): Promise<{ seconds: 
  */
 const runPhase = async (
   platform: Platform,
+  sources: Sources,
   users: SignedIn[],
-  options: { seconds: number; batch: number; closed?: { clients: number }; open?: { batchesPerSecond: number; maxConnections: number }; drainTimeoutMs: number; record: boolean },
+  options: {
+    seconds: number;
+    batch: number;
+    closed?: { clients: number };
+    open?: { batchesPerSecond: number; maxConnections: number };
+    drainTimeoutMs: number;
+    record: boolean;
+  },
 ): Promise<Phase> => {
   const port = Number(new URL(platform.gatewayUrl).port);
   const outcomes: Outcome[] = [];
   let connections = 0;
   let unsent = 0;
   let n = 0;
-  const before = await scrape(platform);
+  const before = await scrape(sources);
   const ownCpuBefore = process.cpuUsage();
   // CLOCK_MONOTONIC in µs, the clock of V8's CPU profiles: a profile's samples can be cut to the phase.
   const monotonicStart = process.hrtime.bigint() / 1000n;
+  const machineBefore = machineCpu();
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const startedAt = new Date();
@@ -348,8 +383,10 @@ const runPhase = async (
   delay.disable();
   const ownCpu = process.cpuUsage(ownCpuBefore);
   const monotonic = [monotonicStart, process.hrtime.bigint() / 1000n] as const;
-  const after = await scrape(platform);
-  const drained = options.record ? await drain(platform, options.drainTimeoutMs) : { seconds: undefined, scrape: after };
+  const machine = machineCpu();
+  const machineCores = ((machine.busy - machineBefore.busy) / (machine.total - machineBefore.total)) * cpus().length;
+  const after = await scrape(sources);
+  const drained = options.record ? await drain(sources, options.drainTimeoutMs) : { seconds: undefined, scrape: after };
   return {
     outcomes,
     seconds,
@@ -364,6 +401,7 @@ const runPhase = async (
     generatorCpu: (ownCpu.user + ownCpu.system) / 1e6,
     generatorDelayP99Ms: delay.percentile(99) / 1e6,
     monotonic,
+    machineCores,
   };
 };
 
@@ -409,6 +447,8 @@ interface PhaseSummary {
   /** In-service and in-gateway mean time of a 202 (ms), and the gateway's wait on analytics. */
   means: { client: number; gateway: number; upstream: number; analytics: number };
   cores: string;
+  /** CPU (µs, all cores) each process spent per accepted event. */
+  cpuPerEvent: string;
 }
 
 const summarize = (phase: Phase): PhaseSummary => {
@@ -447,10 +487,14 @@ const summarize = (phase: Phase): PhaseSummary => {
       upstream: mean('upstreamSum', 'upstreamCount'),
       analytics: mean('analyticsSum', 'analyticsCount'),
     },
-    cores: Object.entries(cpu)
-      .filter(([name]) => name !== 'mailpit')
+    cpuPerEvent: `${Object.entries(cpu)
+      .map(([name, seconds]) => `${name} ${fmt((seconds * 1e6) / Math.max(1, accepted), 1)}`)
+      .join(', ')}; all ${fmt((Object.values(cpu).reduce((sum, seconds) => sum + seconds, 0) * 1e6) / Math.max(1, accepted), 1)} µs`,
+    cores: `${Object.entries(cpu)
       .map(([name, seconds]) => `${name} ${fmt(seconds / phase.seconds, 2)}`)
-      .join(', '),
+      .join(
+        ', ',
+      )}; all of these ${fmt(Object.values(cpu).reduce((sum, seconds) => sum + seconds, 0) / phase.seconds, 2)}, the whole machine ${fmt(phase.machineCores, 2)} of ${cpus().length}`,
   };
 };
 
@@ -471,34 +515,68 @@ export const benchTracking = async ({ seconds, concurrency }: TrackingBenchOptio
   const drainTimeoutMs = Number(process.env.BENCH_TRACK_DRAIN_TIMEOUT_SECONDS ?? 120) * 1000;
   // BENCH_TRACK_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) is given to the gateway and analytics.
   const nodeOptions = process.env.BENCH_TRACK_NODE_OPTIONS;
+
+  // BENCH_TRACK_SEPARATE_CONSUMER=true: the platform's analytics only answers the API (ANALYTICS_CONSUMER_ENABLED=false)
+  // and a second analytics process, started here, runs the consumers (what a deployment that scales them apart does).
+  const separateConsumer = process.env.BENCH_TRACK_SEPARATE_CONSUMER === 'true';
   const log = (line: string) => process.stderr.write(`[tracking bench] ${line}\n`);
+  const profiling: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
 
   const dataDir = mkdtempSync(path.join(tmpdir(), 'galion-bench-tracking-'));
   chmodSync(dataDir, 0o711);
-  // The platform's PostgreSQL, made first in the data folder it will use, with commit timestamps on:
-  // each row's commit time is when it became queryable.
-  const prepared = await startPostgres({ dataDir: path.join(dataDir, 'postgres-shared'), persistent: true, durable: true });
-  const admin = createDatabase({ url: prepared.url, poolMax: 1 });
-  await admin.raw('ALTER SYSTEM SET track_commit_timestamp = on');
-  await admin.destroy();
-  await prepared.stop();
-
-  const platform = await startPlatform({
-    dataDir,
-    output: 'ignore',
-    env: { LOG_LEVEL: 'warn' },
-    serviceEnv: {
-      gateway: {
-        RATE_LIMIT_PER_USER: RAISED_LIMIT,
-        RATE_LIMIT_PER_IP: RAISED_LIMIT,
-        RATE_LIMIT_AUTH_PER_IP: RAISED_LIMIT,
-        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
-      },
-      analytics: { ANALYTICS_TRACK_USER_EVENTS_PER_MINUTE: RAISED_LIMIT, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
-    },
-  });
-  const analyticsDb = createDatabase({ url: platform.databaseUrl('analytics'), poolMax: 2, statementTimeoutMs: 0 });
+  let platform: Platform | undefined;
+  let analyticsDb: ReturnType<typeof createDatabase> | undefined;
+  let consumer: ChildProcess | undefined;
   try {
+    // The platform's PostgreSQL, made first in the data folder it will use, with commit timestamps on:
+    // each row's commit time is when it became queryable.
+    const prepared = await startPostgres({ dataDir: path.join(dataDir, 'postgres-shared'), persistent: true, durable: true });
+    try {
+      const admin = createDatabase({ url: prepared.url, poolMax: 1 });
+      await admin.raw('ALTER SYSTEM SET track_commit_timestamp = on').finally(() => admin.destroy());
+    } finally {
+      await prepared.stop();
+    }
+
+    platform = await startPlatform({
+      dataDir,
+      output: 'ignore',
+      env: { LOG_LEVEL: 'warn' },
+      serviceEnv: {
+        gateway: { RATE_LIMIT_PER_USER: RAISED_LIMIT, RATE_LIMIT_PER_IP: RAISED_LIMIT, RATE_LIMIT_AUTH_PER_IP: RAISED_LIMIT, ...profiling },
+        analytics: {
+          ANALYTICS_TRACK_USER_EVENTS_PER_MINUTE: RAISED_LIMIT,
+          ...(separateConsumer ? { ANALYTICS_CONSUMER_ENABLED: 'false' } : {}),
+          ...profiling,
+        },
+      },
+    });
+    const sources: Sources = Object.fromEntries(Object.values(platform.services).map((service) => [service.name, service.url]));
+    if (separateConsumer) {
+      const port = await freePort();
+      const authUrl = platform.service('auth').url;
+      consumer = await startProcess(
+        serviceMain(manifest.get('analytics')),
+        {
+          LOG_LEVEL: 'warn',
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          OTEL_SERVICE_NAME: 'galion-analytics-consumer',
+          DATABASE_URL: platform.databaseUrl('analytics'),
+          REDIS_URL: platform.redis.url,
+          KAFKA_BROKERS: platform.kafka.brokers.join(','),
+          MIGRATE_ON_START: 'false',
+          PUBLIC_BASE_URL: platform.gatewayUrl,
+          AUTH_URL: authUrl,
+          AUTH_JWKS_URL: `${authUrl}/api/v1/auth/.well-known/jwks.json`,
+          ...profiling,
+        },
+        `http://127.0.0.1:${port}/readyz`,
+        60_000,
+      );
+      sources['analytics consumer'] = `http://127.0.0.1:${port}`;
+    }
+    analyticsDb = createDatabase({ url: platform.databaseUrl('analytics'), poolMax: 2, statementTimeoutMs: 0 });
     const gatewayUrl = platform.gatewayUrl.replace('localhost', '127.0.0.1');
     const api = `${gatewayUrl}/api/v1`;
     const stamp = Date.now();
@@ -510,29 +588,47 @@ export const benchTracking = async ({ seconds, concurrency }: TrackingBenchOptio
       const login = (await call(`${api}/auth/login`, { body: credentials }, 200)) as { access_token: string };
       users.push({ id: registered.id, token: login.access_token });
     }
-    const adminLogin = (await call(`${api}/auth/login`, { body: { email: 'admin@galion.local', password: 'change-me-admin-password' } }, 200)) as {
+    const adminLogin = (await call(
+      `${api}/auth/login`,
+      { body: { email: 'admin@galion.local', password: 'change-me-admin-password' } },
+      200,
+    )) as {
       access_token: string;
     };
-    const commitTimestamps = ((await analyticsDb.raw("SELECT current_setting('track_commit_timestamp') AS on")) as { rows: { on: string }[] }).rows[0]?.on;
+    const commitTimestamps = (
+      (await analyticsDb.raw("SELECT current_setting('track_commit_timestamp') AS on")) as { rows: { on: string }[] }
+    ).rows[0]?.on;
     if (commitTimestamps !== 'on') throw new Error('track_commit_timestamp is not on in the platform’s PostgreSQL');
     const sampleBytes = Buffer.byteLength(batchBody(batch, 0));
 
     log(`warm-up: ${warmupSeconds} s, ${clients} clients`);
-    const warm = await runPhase(platform, users, { seconds: warmupSeconds, batch, closed: { clients }, drainTimeoutMs, record: false });
+    const warm = await runPhase(platform, sources, users, {
+      seconds: warmupSeconds,
+      batch,
+      closed: { clients },
+      drainTimeoutMs,
+      record: false,
+    });
     if (warm.outcomes.every((outcome) => outcome.status !== 202)) {
       throw new Error(`the warm-up had no 202: ${summarize(warm).statuses}`);
     }
-    await drain(platform, drainTimeoutMs);
+    await drain(sources, drainTimeoutMs);
 
     log(`max: ${runSeconds} s, ${clients} clients in a closed loop`);
-    const maxPhase = await runPhase(platform, users, { seconds: runSeconds, batch, closed: { clients }, drainTimeoutMs, record: true });
+    const maxPhase = await runPhase(platform, sources, users, {
+      seconds: runSeconds,
+      batch,
+      closed: { clients },
+      drainTimeoutMs,
+      record: true,
+    });
     const max = summarize(maxPhase);
     if (nodeOptions) log(`max phase on CLOCK_MONOTONIC (the profiles' clock): ${maxPhase.monotonic[0]}–${maxPhase.monotonic[1]} µs`);
     const maxQueryable = await queryable(analyticsDb, maxPhase);
 
     const steadyRate = Math.max(batch, Math.round((max.eventsPerSecond * steadyShare) / batch) * batch);
     log(`steady: ${steadySeconds} s at ${fmt(steadyRate)} events/s (open loop)`);
-    const steadyPhase = await runPhase(platform, users, {
+    const steadyPhase = await runPhase(platform, sources, users, {
       seconds: steadySeconds,
       batch,
       open: { batchesPerSecond: steadyRate / batch, maxConnections: 200 },
@@ -545,7 +641,10 @@ export const benchTracking = async ({ seconds, concurrency }: TrackingBenchOptio
 
     // Every accepted event a row, and the query API counts them (its default range is the last 7 days).
     const rows = Number(((await analyticsDb('app_events').count({ n: '*' }).first()) as { n: string } | undefined)?.n ?? 0);
-    const uniques = (await call(`${api}/analytics/app/uniques`, { token: adminLogin.access_token }, 200)) as { events: number; users: number };
+    const uniques = (await call(`${api}/analytics/app/uniques`, { token: adminLogin.access_token }, 200)) as {
+      events: number;
+      users: number;
+    };
     const acceptedEver = steadyPhase.drained.accepted;
 
     const histogramShare = (phase: Phase) => {
@@ -555,16 +654,33 @@ export const benchTracking = async ({ seconds, concurrency }: TrackingBenchOptio
     };
     const widths = [34, 8, 9, 8, 10, 8, 8, 8, 7];
     const line = (name: string, s: PhaseSummary) =>
-      row([name, fmt(s.requests), fmt(s.perSecond), fmt(s.eventsPerSecond), fmt(s.storedPerSecond), fmt(s.p50, 1), fmt(s.p99, 1), fmt(s.max, 0), fmt(s.errors)], widths);
+      row(
+        [
+          name,
+          fmt(s.requests),
+          fmt(s.perSecond),
+          fmt(s.eventsPerSecond),
+          fmt(s.storedPerSecond),
+          fmt(s.p50, 1),
+          fmt(s.p99, 1),
+          fmt(s.max, 0),
+          fmt(s.errors),
+        ],
+        widths,
+      );
     const drainText = (phase: Phase, s: PhaseSummary) =>
       phase.drainSeconds === undefined
         ? `NOT drained within ${fmt(drainTimeoutMs / 1000)} s (${fmt(phase.drained.accepted - phase.drained.stored)} still unstored)`
         : `${fmt(s.lagEvents)} accepted events not yet stored when the load stopped (${fmt(s.lagEvents / Math.max(1, s.eventsPerSecond), 2)} s of the accepted rate), all stored ${fmt(phase.drainSeconds, 2)} s later`;
     const stages = (s: PhaseSummary) =>
       `mean 202 at the client ${fmt(s.means.client, 1)} ms = in the gateway ${fmt(s.means.gateway, 1)} ms (of which waiting on analytics ${fmt(s.means.upstream, 1)} ms; analytics' own handling ${fmt(s.means.analytics, 1)} ms)`;
-    const q = (result: Queryable) => `p50 ${fmt(result.p50, 0)} ms, p99 ${fmt(result.p99, 0)} ms, max ${fmt(result.max, 0)} ms over ${fmt(result.rows)} rows`;
+    const q = (result: Queryable) =>
+      `p50 ${fmt(result.p50, 0)} ms, p99 ${fmt(result.p99, 0)} ms, max ${fmt(result.max, 0)} ms over ${fmt(result.rows)} rows`;
     const steadyAcceptedShare = steady.eventsPerSecond / steadyRate;
-    const storedEndToEnd = maxPhase.drainSeconds === undefined ? NaN : (maxPhase.after.accepted - maxPhase.before.accepted) / (maxPhase.seconds + maxPhase.drainSeconds);
+    const storedEndToEnd =
+      maxPhase.drainSeconds === undefined
+        ? NaN
+        : (maxPhase.after.accepted - maxPhase.before.accepted) / (maxPhase.seconds + maxPhase.drainSeconds);
     process.stdout.write(
       [
         '',
@@ -586,6 +702,7 @@ export const benchTracking = async ({ seconds, concurrency }: TrackingBenchOptio
         `  where the time goes, steady: ${stages(steady)}`,
         `  cores busy, max: ${max.cores} (its event-loop delay p99 ${fmt(maxPhase.generatorDelayP99Ms, 0)} ms)`,
         `  cores busy, steady: ${steady.cores}`,
+        `  CPU per accepted event (µs), max: ${max.cpuPerEvent}`,
         `  targets:`,
         `    accepted events/s: ${fmt(max.eventsPerSecond)} (target ≥ ${fmt(TARGET_EVENTS_PER_SECOND)}: ratio ${fmt(max.eventsPerSecond / TARGET_EVENTS_PER_SECOND, 2)})`,
         `    stored events/s: ${fmt(max.storedPerSecond)} (target ≥ ${fmt(TARGET_EVENTS_PER_SECOND)}: ratio ${fmt(max.storedPerSecond / TARGET_EVENTS_PER_SECOND, 2)})`,
@@ -594,8 +711,9 @@ export const benchTracking = async ({ seconds, concurrency }: TrackingBenchOptio
       ].join('\n'),
     );
   } finally {
-    await analyticsDb.destroy();
-    await platform.stop();
+    if (consumer) await stopProcess(consumer);
+    await analyticsDb?.destroy();
+    await platform?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { testKafkaBrokers } from '@galion/localdeps';
-import { eventually, startAnalytics, uniqueName, type AnalyticsHarness } from './harness';
+import { KafkaEventBus } from '@galion/events';
+import { eventually, silentLogger, startAnalytics, testKafka, uniqueName, type AnalyticsHarness } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -16,6 +17,7 @@ const SITE_ORIGIN = 'https://shop.example';
 describe('the tracking API (POST /api/v1/analytics/events)', () => {
   let h: AnalyticsHarness;
   const appTopic = uniqueName('app-events');
+  const appDlq = `${appTopic}.dlq`;
 
   beforeAll(async () => {
     h = await startAnalytics({
@@ -25,6 +27,7 @@ describe('the tracking API (POST /api/v1/analytics/events)', () => {
         ANALYTICS_TOPIC: uniqueName('user-events'),
         ANALYTICS_CONSUMER_GROUP: uniqueName('analytics'),
         ANALYTICS_APP_TOPIC: appTopic,
+        ANALYTICS_APP_DLQ_TOPIC: appDlq,
         ANALYTICS_APP_CONSUMER_GROUP: uniqueName('analytics-app'),
       },
     });
@@ -206,5 +209,29 @@ describe('the tracking API (POST /api/v1/analytics/events)', () => {
     expect((await storedFor('user_id', user)).filter((row) => row.name !== 'marker')).toHaveLength(20);
     const counted = await h.db('app_event_counts_hourly').where('name', 'like', 'retry_%').sum({ n: 'count' }).first();
     expect(Number(counted?.n)).toBe(20);
+  });
+
+  it('when a message on the app-events topic is not what the API writes, then it goes to the dead-letter topic and the events behind it are stored', async () => {
+    const user = randomUUID();
+    const producer = new KafkaEventBus({ brokers: testKafkaBrokers(), clientId: 'tracking-test', logger: silentLogger });
+    try {
+      await producer.publish(appTopic, [
+        { key: user, value: 'not json' },
+        { key: user, value: JSON.stringify([{ id: 'not-a-uuid' }]) },
+      ]);
+      await track().set('Authorization', await h.userToken(user)).send({ events: [event('after_poison')] }).expect(202);
+
+      await eventually(async () => (await storedFor('user_id', user)).length === 1, 20_000, 'the event behind the poison stored');
+      const reasons: string[] = [];
+      const reader = testKafka().consumer({ groupId: uniqueName('app-dlq-reader') });
+      await reader.connect();
+      await reader.subscribe({ topic: appDlq, fromBeginning: true });
+      await reader.run({ eachMessage: async ({ message }) => void reasons.push(String(message.headers?.['dlq-reason'])) });
+      await eventually(() => reasons.length >= 2, 20_000, 'two dead letters');
+      await reader.disconnect();
+      expect(reasons).toEqual(['not JSON', 'invalid app event [0]: id: not a UUID']);
+    } finally {
+      await producer.close();
+    }
   });
 });

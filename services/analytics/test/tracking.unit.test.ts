@@ -1,3 +1,5 @@
+import { appEventFormat, recordProblem } from '../src/consumers/app-event-consumer';
+import { MAX_MESSAGE_BYTES, toMessages } from '../src/domain/collector';
 import { newSiteKey } from '../src/domain/sites';
 import { MAX_EVENT_FUTURE_MS, MAX_EVENT_PAST_MS, referrerHost, timeProblem, urlParts, visitorOf } from '../src/domain/tracking';
 import { UserAgentParser } from '../src/domain/user-agent';
@@ -75,5 +77,66 @@ describe('tracking decisions', () => {
     ).toEqual({ browser: 'Safari', os: 'iOS', device: 'mobile' });
     expect(parser.parse('Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)').device).toBe('bot');
     expect(parser.parse(undefined)).toEqual({ browser: null, os: null, device: null });
+  });
+});
+
+describe('app-events messages', () => {
+  const base = {
+    id: '0193a1b2-0000-7000-8000-000000000001',
+    time: '2026-12-01T12:00:00.000Z',
+    received_at: '2026-12-01T12:00:00.010Z',
+    name: 'page_view',
+    site: '',
+    user_id: null,
+    visitor: 'd:abc',
+    session_id: null,
+    host: null,
+    path: '/',
+    referrer_host: null,
+    browser: null,
+    os: null,
+    device: null,
+    properties: {},
+  };
+
+  it('when a batch holds several keys, then each key gets its own message of its records, in order', () => {
+    const records = [
+      { ...base, visitor: 'd:one', name: 'a' },
+      { ...base, visitor: 'd:two', name: 'b' },
+      { ...base, visitor: 'd:one', name: 'c' },
+      { ...base, user_id: 'u1', visitor: 'u:u1', name: 'd' },
+    ];
+
+    const messages = toMessages(records);
+
+    expect(messages.map((m) => [m.key, (JSON.parse(m.value) as { name: string }[]).map((r) => r.name)])).toEqual([
+      ['d:one', ['a', 'c']],
+      ['d:two', ['b']],
+      ['u1', ['d']],
+    ]);
+  });
+
+  it('when one key’s records pass the message size, then they are cut into several messages, none over it, none lost', () => {
+    const big = Array.from({ length: 60 }, (_, i) => ({ ...base, name: `e${i}`, properties: { pad: 'x'.repeat(8_000) } }));
+
+    const messages = toMessages(big);
+
+    expect(messages.length).toBeGreaterThan(1);
+    for (const message of messages) expect(Buffer.byteLength(message.value)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    expect(messages.flatMap((m) => (JSON.parse(m.value) as { name: string }[]).map((r) => r.name))).toEqual(big.map((r) => r.name));
+  });
+
+  it('when the consumer reads a message, then records as the API writes them pass and anything else is named', () => {
+    expect(appEventFormat.parse(Buffer.from(JSON.stringify([base])))).toEqual({ ok: true, event: [base] });
+    expect(appEventFormat.parse(Buffer.from('nope'))).toEqual({ ok: false, reason: 'not JSON' });
+    expect(appEventFormat.parse(Buffer.from('[]'))).toMatchObject({ ok: false });
+    expect(recordProblem({ ...base, id: 'x' })).toMatch(/^id/);
+    expect(recordProblem({ ...base, time: '2026-13-45' })).toMatch(/^time/);
+    expect(recordProblem({ ...base, name: '' })).toMatch(/^name/);
+    expect(recordProblem({ ...base, path: 'a\u0000b' })).toMatch(/^path/);
+    expect(recordProblem({ ...base, properties: { a: { nested: true } } })).toMatch(/^properties\.a/);
+    expect(recordProblem({ ...base, properties: { a: '\ud800' } })).toMatch(/^properties\.a/);
+    const second = appEventFormat.parse(Buffer.from(JSON.stringify([base, { ...base, visitor: 7 }])));
+    expect(second).toEqual({ ok: false, reason: 'invalid app event [1]: visitor: not 1 to 128 characters' });
   });
 });

@@ -1,40 +1,45 @@
 import { startEventConsumer, type EventBus, type MessageFormat, type Subscription } from '@galion/events';
-import { z, type Logger } from '@galion/kit';
+import type { Logger } from '@galion/kit';
 import type { AppEventIngestor } from '../domain/app-ingest.js';
 import type { AppEventRecord } from '../domain/tracking.js';
 import type { AnalyticsMetrics } from './metrics.js';
 
-const nullableText = z.string().nullable();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const NULLABLE_TEXT = ['session_id', 'host', 'path', 'referrer_host', 'browser', 'os', 'device', 'user_id'] as const;
+
+/** Text PostgreSQL's jsonb can hold: no NUL, no lone surrogate (either would fail its whole batch, forever). */
+const storable = (value: string): boolean => value.isWellFormed() && !value.includes('\0');
+const text = (value: unknown, max: number): value is string => typeof value === 'string' && value.length <= max && storable(value);
+const instant = (value: unknown): boolean => typeof value === 'string' && INSTANT.test(value) && Number.isFinite(Date.parse(value));
 
 /**
- * The app-events topic's messages as the tracking API writes them. Checked again here: a message
- * written by something else must go to the dead-letter topic, not stop the partition.
+ * Why a value is not a record as the tracking API writes it, or undefined. Checked by hand: it
+ * runs for every event the consumer reads, and a message written by something else must go to the
+ * dead-letter topic rather than stop the partition.
  */
-const appEventRecord = z.object({
-  id: z.uuid(),
-  time: z.iso.datetime({ offset: true }),
-  name: z.string().min(1).max(64),
-  site: z.string().max(64),
-  user_id: nullableText,
-  visitor: z.string().min(1).max(128),
-  session_id: nullableText,
-  host: nullableText,
-  path: nullableText,
-  referrer_host: nullableText,
-  browser: nullableText,
-  os: nullableText,
-  device: nullableText,
-  properties: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
-  received_at: z.iso.datetime({ offset: true }),
-});
-
-const storable = (value: unknown): boolean => {
-  if (typeof value === 'string') return value.isWellFormed() && !value.includes('\0');
-  if (value && typeof value === 'object') return Object.entries(value).every(([key, item]) => storable(key) && storable(item));
-  return true;
+export const recordProblem = (value: unknown): string | undefined => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object';
+  const record = value as Record<string, unknown>;
+  if (typeof record.id !== 'string' || !UUID.test(record.id)) return 'id: not a UUID';
+  if (!instant(record.time)) return 'time: not an ISO-8601 instant';
+  if (!instant(record.received_at)) return 'received_at: not an ISO-8601 instant';
+  if (!text(record.name, 64) || record.name.length === 0) return 'name: not 1 to 64 characters';
+  if (!text(record.site, 64)) return 'site: not text';
+  if (!text(record.visitor, 128) || record.visitor.length === 0) return 'visitor: not 1 to 128 characters';
+  for (const field of NULLABLE_TEXT) if (record[field] !== null && !text(record[field], 4_096)) return `${field}: not text or null`;
+  const properties = record.properties;
+  if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return 'properties: not an object';
+  for (const [key, item] of Object.entries(properties)) {
+    if (!storable(key)) return 'properties: a key PostgreSQL cannot store';
+    if (item === null || typeof item === 'number' || typeof item === 'boolean') continue;
+    if (!text(item, 4_096)) return `properties.${key}: not a scalar`;
+  }
+  return undefined;
 };
 
-export const appEventFormat: MessageFormat<AppEventRecord> = {
+/** The app-events topic: each message is one key's records of one batch (collector.ts, toMessages). */
+export const appEventFormat: MessageFormat<AppEventRecord[]> = {
   parse(raw) {
     if (!raw || raw.length === 0) return { ok: false, reason: 'empty message' };
     let value: unknown;
@@ -43,15 +48,14 @@ export const appEventFormat: MessageFormat<AppEventRecord> = {
     } catch {
       return { ok: false, reason: 'not JSON' };
     }
-    const result = appEventRecord.safeParse(value);
-    if (!result.success) return { ok: false, reason: `invalid app event: ${result.error.issues[0]?.message ?? 'unknown'}` };
-    // jsonb holds neither NUL nor lone surrogates: such a message would fail its whole batch forever.
-    if (!storable(result.data)) {
-      return { ok: false, reason: 'invalid app event: text PostgreSQL cannot store' };
+    if (!Array.isArray(value) || value.length === 0) return { ok: false, reason: 'invalid app events: not a non-empty array of records' };
+    for (const [index, record] of value.entries()) {
+      const problem = recordProblem(record);
+      if (problem) return { ok: false, reason: `invalid app event [${index}]: ${problem}` };
     }
-    return { ok: true, event: result.data as AppEventRecord };
+    return { ok: true, event: value as AppEventRecord[] };
   },
-  eventName: (record) => `app ${record.name}`,
+  eventName: (records) => `app ${records[0]!.name}${records.length > 1 ? ` +${records.length - 1}` : ''}`,
 };
 
 /** Stores the app-events topic: each batch in one statement, offsets committed after it. */
@@ -65,7 +69,7 @@ export const startAppEventConsumer = (options: {
   dlqTopic: string;
 }): Promise<Subscription> => {
   const { metrics } = options;
-  return startEventConsumer<AppEventRecord>({
+  return startEventConsumer<AppEventRecord[]>({
     bus: options.bus,
     groupId: options.groupId,
     topic: options.topic,
@@ -73,7 +77,7 @@ export const startAppEventConsumer = (options: {
     logger: options.logger,
     format: appEventFormat,
     handle: async (received) => {
-      const result = await options.ingestor.ingest(received.map(({ event }) => event));
+      const result = await options.ingestor.ingest(received.flatMap(({ event }) => event));
       if (result.stored > 0) metrics.appEventsStored.inc(result.stored);
       for (const latency of result.latenciesSeconds) metrics.appEventLatency.observe(latency);
     },

@@ -44,6 +44,42 @@ export interface EventCollectorDeps {
 
 const MINUTE_MS = 60_000;
 
+/** Largest app-events message: well under Kafka's default 1 MB message.max.bytes. */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+
+/**
+ * The records of a batch as Kafka messages: one message per key (user or visitor), holding a JSON
+ * array of that key's records, cut where it would pass MAX_MESSAGE_BYTES. A browser's batch is
+ * one visitor's, so it is usually one message: the per-message cost of the client (encoding,
+ * checksums, partitioning) is paid per batch instead of per event, and one key keeps one order.
+ */
+export const toMessages = (records: AppEventRecord[]): { key: string; value: string }[] => {
+  const byKey = new Map<string, string[]>();
+  for (const record of records) {
+    const key = record.user_id ?? record.visitor;
+    let values = byKey.get(key);
+    if (!values) byKey.set(key, (values = []));
+    values.push(JSON.stringify(record));
+  }
+  const messages: { key: string; value: string }[] = [];
+  for (const [key, values] of byKey) {
+    let chunk: string[] = [];
+    let bytes = 2;
+    for (const value of values) {
+      const size = Buffer.byteLength(value) + 1;
+      if (chunk.length > 0 && bytes + size > MAX_MESSAGE_BYTES) {
+        messages.push({ key, value: `[${chunk.join(',')}]` });
+        chunk = [];
+        bytes = 2;
+      }
+      chunk.push(value);
+      bytes += size;
+    }
+    messages.push({ key, value: `[${chunk.join(',')}]` });
+  }
+  return messages;
+};
+
 export const credentialsMissing = () =>
   unauthorized('credentials_missing', 'Send a bearer access token, or a site’s publishable key as the `key` query parameter.');
 const keyInvalid = () => unauthorized('key_invalid', 'This key is unknown or has been revoked.');
@@ -138,7 +174,7 @@ export class EventCollector {
       if (caller.site) await this.count(`site:${caller.site.id}`, caller.site.eventsPerMinute, records.length, now);
       if (caller.userId) await this.count(`user:${caller.userId}`, this.deps.userEventsPerMinute, records.length, now);
       try {
-        await this.deps.publisher.publish(records.map((record) => ({ key: record.user_id ?? record.visitor, value: JSON.stringify(record) })));
+        await this.deps.publisher.publish(toMessages(records));
       } catch (error) {
         if (error instanceof PublishUnavailable) throw busUnavailable(error);
         throw error;
