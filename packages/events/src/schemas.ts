@@ -21,6 +21,17 @@ export const eventDataSchemas = {
   'user.deleted': z.object({ deleted_by: z.string().optional() }),
   'user.password_changed': z.object({ reason: z.enum(['change', 'reset']) }),
   'user.email_verified': z.object({ email: z.string() }),
+  // The subject follows or stops following `followee_id` (users service).
+  'user.followed': z.object({ followee_id: z.string() }),
+  'user.unfollowed': z.object({ followee_id: z.string() }),
+  // The subject is the post's author (posts service); a deletion by someone else names them.
+  'post.created': z.object({ post_id: z.string(), title: z.string(), published: z.boolean(), tags: z.array(z.string()) }),
+  'post.updated': z.object({ post_id: z.string(), changes: z.array(z.string()), published: z.boolean() }),
+  'post.published': z.object({ post_id: z.string(), title: z.string(), tags: z.array(z.string()) }),
+  'post.deleted': z.object({ post_id: z.string(), deleted_by: z.string().optional() }),
+  // The subject is the comment's author; `post_author_id` lets the feed tell the post's author.
+  'comment.created': z.object({ comment_id: z.string(), post_id: z.string(), post_author_id: z.string() }),
+  'comment.deleted': z.object({ comment_id: z.string(), post_id: z.string(), deleted_by: z.string().optional() }),
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;

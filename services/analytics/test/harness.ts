@@ -109,6 +109,14 @@ export const makeEvent = (type: EventType, subject: string, time: Date | string)
     'user.deleted': {},
     'user.password_changed': { reason: 'change' },
     'user.email_verified': { email: `${subject}@example.com` },
+    'user.followed': { followee_id: 'someone' },
+    'user.unfollowed': { followee_id: 'someone' },
+    'post.created': { post_id: 'p1', title: 'A post', published: true, tags: [] },
+    'post.updated': { post_id: 'p1', changes: ['title'], published: true },
+    'post.published': { post_id: 'p1', title: 'A post', tags: [] },
+    'post.deleted': { post_id: 'p1' },
+    'comment.created': { comment_id: 'c1', post_id: 'p1', post_author_id: 'someone' },
+    'comment.deleted': { comment_id: 'c1', post_id: 'p1' },
   };
   const event = createEvent(type, { source: 'test', subject, data: data[type] as never, time: at });
   // Keep a time given as text exactly (microseconds included).
