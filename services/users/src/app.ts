@@ -1,11 +1,13 @@
 import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type PublicRouteDeclaration } from '@galion/kit';
 import { tokenGuards, type TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
+import type { FollowService } from './domain/follow-service.js';
 import type { ProfileService } from './domain/profile-service.js';
 import { BASE, registerUsersRoutes } from './routes/users-routes.js';
 
 export interface UsersAppDeps extends HttpAppBase {
   profiles: ProfileService;
+  follows: FollowService;
   verifier: TokenVerifier;
 }
 
@@ -21,7 +23,7 @@ export const createUsersApp = (deps: UsersAppDeps): Express => {
         path: `${BASE}/openapi.json`,
         title: 'Galion users',
         version: '1.0.0',
-        description: 'Profiles, roles and admin operations.',
+        description: 'Profiles, roles, follows and admin operations.',
       },
     },
     api,

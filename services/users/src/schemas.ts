@@ -6,6 +6,11 @@ const TIME_ZONE_NAMES = [...new Set(Intl.supportedValuesOf('timeZone').concat('U
 const TIME_ZONES = new Set(TIME_ZONE_NAMES);
 const PREFERENCES_MAX_BYTES = 8_192;
 
+const followCounts = {
+  followers_count: z.number().int().min(0).openapi({ description: 'How many users follow this one (exact, counted when asked).' }),
+  following_count: z.number().int().min(0).openapi({ description: 'How many users this one follows (exact, counted when asked).' }),
+};
+
 export const ProfileView = z
   .object({
     id: z.uuid(),
@@ -21,11 +26,12 @@ export const ProfileView = z
     is_public: z.boolean(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
+    ...followCounts,
   })
   .openapi('Profile');
 
 export const PublicProfileView = z
-  .object({ id: z.uuid(), name: z.string(), bio: z.string().nullable(), avatar_url: z.string().nullable() })
+  .object({ id: z.uuid(), name: z.string(), bio: z.string().nullable(), avatar_url: z.string().nullable(), ...followCounts })
   .openapi('PublicProfile');
 
 export const UpdateMeRequest = z
@@ -84,3 +90,32 @@ export const SearchQuery = z.strictObject({
 });
 
 export const ProfileList = z.object({ items: z.array(ProfileView), next_cursor: z.string().nullable() }).openapi('ProfileList');
+
+export const FollowView = z
+  .object({
+    follower_id: z.uuid(),
+    followee_id: z.uuid(),
+    followed_at: z.iso.datetime().openapi({ description: 'When the follow began; following again keeps it.' }),
+  })
+  .openapi('Follow');
+
+export const FollowListQuery = z.strictObject({
+  limit: queryInteger({ min: 1, max: 100, default: 20 }),
+  cursor: text({ max: MAX_CURSOR_LENGTH }).optional().openapi({ description: 'The next_cursor of the previous page, unchanged.' }),
+});
+
+export const FollowListEntry = z
+  .object({
+    id: z.uuid(),
+    name: z.string().nullable().openapi({ description: 'Null when the caller may not see this profile (private or deactivated).' }),
+    avatar_url: z.string().nullable().openapi({ description: 'Null when there is none, or the caller may not see this profile.' }),
+    followed_at: z.iso.datetime(),
+  })
+  .openapi('FollowListEntry');
+
+export const FollowList = z
+  .object({
+    items: z.array(FollowListEntry).openapi({ description: 'Newest follow first.' }),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi('FollowList');

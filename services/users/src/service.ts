@@ -4,9 +4,11 @@ import { createTokenVerifier, StoreDenylist, type KeySource, type TokenVerifier 
 import { createUsersApp } from './app.js';
 import type { UsersConfig } from './config.js';
 import { HttpAuthAccounts } from './domain/auth-accounts.js';
+import { FollowService } from './domain/follow-service.js';
 import { ProfileCache } from './domain/profile-cache.js';
 import { ProfileService } from './domain/profile-service.js';
 import { usersMigrations } from './migrations/index.js';
+import { FollowRepository } from './repositories/follows.js';
 import { ProfileRepository } from './repositories/profiles.js';
 
 export { loadUsersConfig, type UsersConfig } from './config.js';
@@ -24,6 +26,7 @@ export interface UsersInfrastructure {
 
 export interface ComposedUsers extends ComposedService {
   profiles: ProfileService;
+  follows: FollowService;
   verifier: TokenVerifier;
   relay: OutboxRelay | undefined;
 }
@@ -41,14 +44,23 @@ export const composeUsers = async (config: UsersConfig, infra: UsersInfrastructu
 
   const store = await connectStore({ injected: infra.store, redisUrl: config.redisUrl, logger, health, closers });
   const verifier = createTokenVerifier(config.verifier, { keys: infra.keys, store, logger });
+  const profileRepository = new ProfileRepository(knex);
+  const followRepository = new FollowRepository(knex);
   const profiles = new ProfileService({
     knex,
-    profiles: new ProfileRepository(knex),
+    profiles: profileRepository,
+    follows: followRepository,
     cache: new ProfileCache(store, config.cacheTtlSeconds),
     authAccounts: config.authUrl ? new HttpAuthAccounts(config.authUrl) : undefined,
     denylist: new StoreDenylist(store),
     logger,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+  });
+  const follows = new FollowService({
+    knex,
+    follows: followRepository,
+    profiles: profileRepository,
+    ensureProfile: (claims, bearerToken) => profiles.ensureProfile(claims, bearerToken),
   });
 
   const { relay } = await startTwoWayEventFlow({
@@ -66,8 +78,9 @@ export const composeUsers = async (config: UsersConfig, infra: UsersInfrastructu
     metrics,
     health,
     profiles,
+    follows,
     verifier,
     ...httpSettings(config),
   });
-  return { app, metrics, health, closers, profiles, verifier, relay };
+  return { app, metrics, health, closers, profiles, follows, verifier, relay };
 };

@@ -100,7 +100,7 @@ describe('GET /api/v1/users/{id}', () => {
     expect((await p.users.get(`/api/v1/users/${bob.id}`).set(bearer(alice.token)).expect(404)).body.error).toBe('user_not_found');
     await p.users.patch('/api/v1/users/me').set(bearer(bob.token)).send({ is_public: true, bio: 'hi' }).expect(200);
     const visible = await p.users.get(`/api/v1/users/${bob.id}`).set(bearer(alice.token)).expect(200);
-    expect(visible.body).toEqual({ id: bob.id, name: bob.name, bio: 'hi', avatar_url: null });
+    expect(visible.body).toEqual({ id: bob.id, name: bob.name, bio: 'hi', avatar_url: null, followers_count: 0, following_count: 0 });
     const self = await p.users.get(`/api/v1/users/${alice.id}`).set(bearer(alice.token)).expect(200);
     expect(self.body.email).toBe(alice.email);
   });

@@ -2,12 +2,19 @@ import { appendToOutbox, createEvent, type EventData, type EventEnvelope, type E
 import { conflict, forbidden, notFound, type Knex, type Logger } from '@galion/kit';
 import { decodeCursor, keysetPage, rowsToRead, type CursorShape, type KeysetPage } from '@galion/pagination';
 import type { AccessClaims, Denylist } from '@galion/tokens';
+import type { FollowCounts, FollowRepository } from '../repositories/follows.js';
 import type { Profile, ProfileChanges, ProfileRepository, SearchQuery } from '../repositories/profiles.js';
 import type { AuthAccounts } from './auth-accounts.js';
 import type { ProfileCache } from './profile-cache.js';
 import { leavesNoActiveAdmin, removesAnActiveAdmin } from './admin-rules.js';
+import { timestampOrder } from './timestamps.js';
+import { seesProfile, seesWhole } from './visibility.js';
 
 export type { Profile } from '../repositories/profiles.js';
+export type { FollowCounts } from '../repositories/follows.js';
+
+/** A profile as the API answers it: with its follow counts, counted when asked (never cached). */
+export type CountedProfile = Profile & FollowCounts;
 
 export type ProfilePatch = Pick<ProfileChanges, 'name' | 'bio' | 'avatarUrl' | 'locale' | 'timezone' | 'preferences' | 'isPublic'>;
 export type AdminPatch = Pick<ProfileChanges, 'role' | 'active'>;
@@ -15,23 +22,13 @@ export type AdminPatch = Pick<ProfileChanges, 'role' | 'active'>;
 /** A search as the caller asks for it: `limit` profiles after `cursor`, the next_cursor of the previous page. */
 export type ProfileSearch = Omit<SearchQuery, 'after'> & { cursor?: string | undefined };
 
-// A timestamptz as PostgreSQL renders it as text. A cursor of a name or email order reused with
-// sort=created_at is refused by it, rather than failing the timestamp cast in SQL (a 500).
-const DATABASE_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?([+-](0\d|1[0-4])(:?[0-5]\d)?|Z)?$/;
-const isDatabaseTimestamp = (value: string): boolean => {
-  const match = DATABASE_TIMESTAMP.exec(value);
-  if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
-};
-
 /** Profiles sort by one value (created_at, name or email, as text), then id; created_at's must be a timestamp. */
-const profileOrder = (sort: ProfileSearch['sort']): CursorShape =>
-  sort === 'created_at' ? { values: 1, accepts: ([value]) => isDatabaseTimestamp(value!) } : { values: 1 };
+const profileOrder = (sort: ProfileSearch['sort']): CursorShape => (sort === 'created_at' ? timestampOrder : { values: 1 });
 
 export interface ProfileServiceDeps {
   knex: Knex;
   profiles: ProfileRepository;
+  follows: FollowRepository;
   cache: ProfileCache;
   authAccounts: AuthAccounts | undefined;
   denylist: Denylist;
@@ -47,8 +44,13 @@ const isAdmin = (claims: AccessClaims) => claims.role === 'admin';
 export class ProfileService {
   constructor(private readonly deps: ProfileServiceDeps) {}
 
+  /** The caller's profile, with its counts; created from auth's account if the registration event has not arrived yet. */
+  async me(claims: AccessClaims, bearerToken: string): Promise<CountedProfile> {
+    return this.counted(await this.ensureProfile(claims, bearerToken));
+  }
+
   /** The caller's profile; created from auth's account if the registration event has not arrived yet. */
-  async me(claims: AccessClaims, bearerToken: string): Promise<Profile> {
+  async ensureProfile(claims: AccessClaims, bearerToken: string): Promise<Profile> {
     const existing = await this.read(claims.sub);
     if (existing) return existing;
     if (await this.deps.profiles.isDeleted(claims.sub)) throw notFound('This account no longer exists.', 'account_not_found');
@@ -63,24 +65,24 @@ export class ProfileService {
     return profile;
   }
 
-  /** A profile as `viewer` may see it: whole for self and admins, the public part if public, else 404. */
-  async view(viewer: AccessClaims, id: string): Promise<{ profile: Profile; whole: boolean }> {
+  /** A profile as `viewer` may see it: whole for self and admins, the public part if public and active, else 404. */
+  async view(viewer: AccessClaims, id: string): Promise<{ profile: CountedProfile; whole: boolean }> {
     const profile = await this.read(id);
-    if (profile && (viewer.sub === id || isAdmin(viewer))) return { profile, whole: true };
-    if (profile?.isPublic && profile.active) return { profile, whole: false };
-    throw notFound('No such user.', 'user_not_found');
+    if (!profile || !seesProfile(viewer, profile)) throw notFound('No such user.', 'user_not_found');
+    return { profile: await this.counted(profile), whole: seesWhole(viewer, id) };
   }
 
-  async updateMe(claims: AccessClaims, bearerToken: string, patch: ProfilePatch): Promise<Profile> {
-    await this.me(claims, bearerToken);
+  async updateMe(claims: AccessClaims, bearerToken: string, patch: ProfilePatch): Promise<CountedProfile> {
+    await this.ensureProfile(claims, bearerToken);
     const changes = Object.keys(patch).filter((key) => patch[key as keyof ProfilePatch] !== undefined);
     if (changes.length === 0) return this.me(claims, bearerToken);
-    return this.change(claims.sub, patch, (profile) =>
-      this.event('user.updated', profile.id, { changes: changes.map(snakeCase), ...(patch.name ? { name: patch.name } : {}) }),
+    const profile = await this.change(claims.sub, patch, (updated) =>
+      this.event('user.updated', updated.id, { changes: changes.map(snakeCase), ...(patch.name ? { name: patch.name } : {}) }),
     );
+    return this.counted(profile);
   }
 
-  async adminUpdate(admin: AccessClaims, id: string, patch: AdminPatch): Promise<Profile> {
+  async adminUpdate(admin: AccessClaims, id: string, patch: AdminPatch): Promise<CountedProfile> {
     if (!isAdmin(admin)) throw forbidden('This needs the admin role.');
     const updated = await this.deps.knex.transaction(async (trx) => {
       const current = await this.deps.profiles.findById(id, trx);
@@ -97,9 +99,13 @@ export class ProfileService {
     await this.deps.cache.invalidate(id);
     // Tokens carry the role and stand for an active user: make the user log in again.
     if (updated.changed.length > 0) await this.revokeTokens(id);
-    return updated.profile;
+    return this.counted(updated.profile);
   }
 
+  /**
+   * Deletes the profile and its follows both ways (ON DELETE CASCADE), so every count drops at once;
+   * `user.deleted` is the one event: a copy of the follows (the feed's) drops the user's from it.
+   */
   async delete(actor: AccessClaims, id: string): Promise<void> {
     if (actor.sub !== id && !isAdmin(actor)) throw notFound('No such user.', 'user_not_found');
     await this.deps.knex.transaction(async (trx) => {
@@ -115,14 +121,16 @@ export class ProfileService {
     await this.revokeTokens(id);
   }
 
-  async search({ cursor, ...query }: ProfileSearch): Promise<KeysetPage<Profile>> {
+  async search({ cursor, ...query }: ProfileSearch): Promise<KeysetPage<CountedProfile>> {
     const after = cursor ? decodeCursor(cursor, profileOrder(query.sort)) : undefined;
     const found = await this.deps.profiles.search({
       ...query,
       limit: rowsToRead(query.limit),
       after: after && { value: after.values[0]!, id: after.id },
     });
-    return keysetPage(found.profiles, query.limit, (profile, index) => ({ values: [found.sortValues[index]!], id: profile.id }));
+    const page = keysetPage(found.profiles, query.limit, (profile, index) => ({ values: [found.sortValues[index]!], id: profile.id }));
+    const counts = await this.deps.follows.counts(page.items.map((profile) => profile.id));
+    return { items: page.items.map((profile) => ({ ...profile, ...counts.get(profile.id)! })), nextCursor: page.nextCursor };
   }
 
   /** Applies an event from another service (registrations, and role or email changes made in auth). */
@@ -146,6 +154,12 @@ export class ProfileService {
       return;
     }
     await this.deps.cache.invalidate(event.subject);
+  }
+
+  /** The profile with its follow counts, counted now: exact, so never taken from the cache. */
+  private async counted(profile: Profile): Promise<CountedProfile> {
+    const counts = await this.deps.follows.counts([profile.id]);
+    return { ...profile, ...counts.get(profile.id)! };
   }
 
   private async read(id: string): Promise<Profile | undefined> {

@@ -37,5 +37,31 @@ const profiles: Migration = {
   },
 };
 
+/**
+ * Follows: who follows whom, since when (docs/users.md, "Follows"). A follow goes with either profile
+ * (ON DELETE CASCADE); the counts are counted on the two indexes, which also serve the keyset pages
+ * (newest first) and the cascades.
+ */
+const follows: Migration = {
+  name: '0003_follows',
+  async up(knex) {
+    await knex.raw(`
+      CREATE TABLE follows (
+        follower_id uuid NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
+        followee_id uuid NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT follows_pkey PRIMARY KEY (follower_id, followee_id),
+        CONSTRAINT follows_not_self CHECK (follower_id <> followee_id)
+      )`);
+    // A user's followers, newest first, and their count; the cascade of a followee's deletion.
+    await knex.raw('CREATE INDEX follows_followers_idx ON follows (followee_id, created_at, follower_id)');
+    // Whom a user follows, newest first (the primary key gives their count and the follower's cascade).
+    await knex.raw('CREATE INDEX follows_following_idx ON follows (follower_id, created_at, followee_id)');
+  },
+  async down(knex) {
+    await knex.schema.dropTable('follows');
+  },
+};
+
 /** The users schema, oldest first. Never edit a migration that has shipped; add a new one. */
-export const usersMigrations: Migration[] = [outboxMigration, profiles];
+export const usersMigrations: Migration[] = [outboxMigration, profiles, follows];

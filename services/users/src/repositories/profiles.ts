@@ -132,8 +132,18 @@ export class ProfileRepository {
 
   /** Ids of the active admins, locked until the transaction ends (for the last-admin rule). */
   async lockActiveAdmins(trx: Knex.Transaction): Promise<string[]> {
-    const rows = await trx<ProfileRow>('profiles').where({ role: 'admin', active: true }).forUpdate().select('id');
+    // Locked in id order, as lockShared locks: two transactions never wait on each other in a circle.
+    const rows = await trx<ProfileRow>('profiles').where({ role: 'admin', active: true }).orderBy('id').forUpdate().select('id');
     return rows.map((row) => row.id);
+  }
+
+  /**
+   * Whether each of these profiles is active (a missing one is absent from the answer), their rows
+   * share-locked until the transaction ends: none can be deactivated or deleted meanwhile.
+   */
+  async lockShared(ids: readonly string[], trx: Knex.Transaction): Promise<Map<string, { active: boolean }>> {
+    const rows = await trx<ProfileRow>('profiles').whereIn('id', ids).orderBy('id').forShare().select('id', 'active');
+    return new Map(rows.map((row) => [row.id, { active: row.active }]));
   }
 
   async search(query: SearchQuery, db: Knex = this.knex): Promise<{ profiles: Profile[]; sortValues: string[] }> {

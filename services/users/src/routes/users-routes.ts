@@ -1,13 +1,25 @@
 import type { ApiRouter } from '@galion/kit';
 import { authOf, bearerToken } from '@galion/tokens';
 import type { Request } from 'express';
-import type { Profile, ProfileService } from '../domain/profile-service.js';
-import { AdminUpdateRequest, ProfileList, ProfileView, PublicProfileView, SearchQuery, UpdateMeRequest, UserIdParams } from '../schemas.js';
+import type { Follow, FollowDirection, FollowEntry, FollowService } from '../domain/follow-service.js';
+import type { CountedProfile, ProfileService } from '../domain/profile-service.js';
+import {
+  AdminUpdateRequest,
+  FollowList,
+  FollowListQuery,
+  FollowView,
+  ProfileList,
+  ProfileView,
+  PublicProfileView,
+  SearchQuery,
+  UpdateMeRequest,
+  UserIdParams,
+} from '../schemas.js';
 
 export const BASE = '/api/v1/users';
 const tags = ['users'];
 
-export const toView = (profile: Profile) => ({
+export const toView = (profile: CountedProfile) => ({
   id: profile.id,
   email: profile.email,
   name: profile.name,
@@ -21,13 +33,35 @@ export const toView = (profile: Profile) => ({
   is_public: profile.isPublic,
   created_at: profile.createdAt.toISOString(),
   updated_at: profile.updatedAt.toISOString(),
+  followers_count: profile.followersCount,
+  following_count: profile.followingCount,
 });
 
-const toPublicView = (profile: Profile) => ({ id: profile.id, name: profile.name, bio: profile.bio, avatar_url: profile.avatarUrl });
+const toPublicView = (profile: CountedProfile) => ({
+  id: profile.id,
+  name: profile.name,
+  bio: profile.bio,
+  avatar_url: profile.avatarUrl,
+  followers_count: profile.followersCount,
+  following_count: profile.followingCount,
+});
+
+const toFollowView = (follow: Follow) => ({
+  follower_id: follow.followerId,
+  followee_id: follow.followeeId,
+  followed_at: follow.followedAt.toISOString(),
+});
+
+const toEntryView = (entry: FollowEntry) => ({
+  id: entry.id,
+  name: entry.name,
+  avatar_url: entry.avatarUrl,
+  followed_at: entry.followedAt.toISOString(),
+});
 
 const tokenOf = (req: Request) => bearerToken(req.get('authorization')) ?? '';
 
-export const registerUsersRoutes = (api: ApiRouter, { profiles }: { profiles: ProfileService }): void => {
+export const registerUsersRoutes = (api: ApiRouter, { profiles, follows }: { profiles: ProfileService; follows: FollowService }): void => {
   const gone = 'The account no longer exists or has no profile yet (account_not_found, profile_not_found, user_not_found)';
 
   api.route({
@@ -151,4 +185,70 @@ export const registerUsersRoutes = (api: ApiRouter, { profiles }: { profiles: Pr
       return { status: 204 };
     },
   });
+
+  // Follows (docs/users.md, "Follows"): the caller's follow of {id} is a resource of its own.
+  api.route({
+    method: 'put',
+    path: `${BASE}/{id}/follow`,
+    summary: 'Follow a user (idempotent: following again keeps the first follow and publishes nothing)',
+    tags,
+    access: 'bearer',
+    params: UserIdParams,
+    responses: {
+      200: { description: 'The follow', schema: FollowView },
+      404: 'No such user, or a deactivated one (user_not_found); or the caller’s own account is gone or has no profile yet (account_not_found, profile_not_found)',
+      409: 'A user cannot follow themself (cannot_follow_self)',
+    },
+    handler: async ({ params, req, res }) => ({ body: toFollowView(await follows.follow(authOf(res), tokenOf(req), params.id)) }),
+  });
+
+  api.route({
+    method: 'delete',
+    path: `${BASE}/{id}/follow`,
+    summary: 'Stop following a user (idempotent: 204 whether or not the caller followed them)',
+    tags,
+    access: 'bearer',
+    params: UserIdParams,
+    responses: { 204: { description: 'The caller does not follow this user' } },
+    handler: async ({ params, res }) => {
+      await follows.unfollow(authOf(res), params.id);
+      return { status: 204 };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: `${BASE}/{id}/follow`,
+    summary: 'Whether I follow a user: the follow, or 404',
+    tags,
+    access: 'bearer',
+    params: UserIdParams,
+    responses: {
+      200: { description: 'The caller follows this user', schema: FollowView },
+      404: 'The caller does not follow this user (not_following)',
+    },
+    handler: async ({ params, res }) => ({ body: toFollowView(await follows.followOf(authOf(res), params.id)) }),
+  });
+
+  const listRoute = (direction: FollowDirection, summary: string) =>
+    api.route({
+      method: 'get',
+      path: `${BASE}/{id}/${direction}`,
+      summary,
+      tags,
+      access: 'bearer',
+      params: UserIdParams,
+      query: FollowListQuery,
+      responses: {
+        200: { description: 'A page, newest follow first', schema: FollowList },
+        400: 'Invalid input (validation_failed), or a cursor this API did not give out (invalid_cursor)',
+        404: 'No such user, or one whose profile the caller may not see: private or deactivated, and not self or admin (user_not_found)',
+      },
+      handler: async ({ params, query, res }) => {
+        const page = await follows.list(authOf(res), params.id, direction, { limit: query.limit, cursor: query.cursor });
+        return { body: { items: page.items.map(toEntryView), next_cursor: page.nextCursor } };
+      },
+    });
+  listRoute('followers', 'Who follows a user, newest first (self, admins, or anyone if the profile is public)');
+  listRoute('following', 'Whom a user follows, newest first (self, admins, or anyone if the profile is public)');
 };
