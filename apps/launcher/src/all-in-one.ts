@@ -19,6 +19,7 @@ import {
 } from '@galion/kit';
 import { mailpitAvailable, startMailpit, startPostgres } from '@galion/localdeps';
 import { envPrefix, GATEWAY, manifest, REPO_ROOT } from '@galion/manifest';
+import { composePosts, loadPostsConfig } from '@galion/posts';
 import { StaticKeySource, type KeySource } from '@galion/tokens';
 import { composeUsers, loadUsersConfig } from '@galion/users';
 import { ensureSigningKeyFile, firstAdmin } from './data-dir.js';
@@ -42,6 +43,7 @@ interface SharedInfrastructure {
 const composers: Record<string, (env: NodeJS.ProcessEnv, infra: SharedInfrastructure) => Promise<ComposedService>> = {
   users: (env, infra) => composeUsers(loadUsersConfig(env), infra),
   analytics: (env, infra) => composeAnalytics(loadAnalyticsConfig(env), infra),
+  posts: (env, infra) => composePosts(loadPostsConfig(env), infra),
 };
 
 /**

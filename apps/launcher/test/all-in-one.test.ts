@@ -75,6 +75,12 @@ describe('npm start (all-in-one)', () => {
     const token = login.body.access_token as string;
     expect((await call(`${api}/users/me`, { token })).body).toMatchObject({ email: user.email, name: 'Walk Through' });
     expect((await call(`${api}/users/me`, { method: 'PATCH', token, body: { bio: 'Hello from the walkthrough' } })).status).toBe(200);
+    const post = await call(`${api}/posts`, {
+      token,
+      body: { title: 'Walkthrough', body: 'Posted from the walkthrough.', published: true },
+    });
+    expect(post.status).toBe(201);
+    expect((await call(`${api}/posts/${post.body.id}`)).body).toMatchObject({ title: 'Walkthrough', author_id: registered.body.id });
 
     const admin = await call(`${api}/auth/login`, { body: { email: 'admin@galion.local', password: adminPassword } });
     expect(admin.status).toBe(200);
@@ -94,7 +100,7 @@ describe('npm start (all-in-one)', () => {
     expect(docs.status).toBe(200);
     const openapi = await call(`${api}/openapi.json`);
     expect(Object.keys(openapi.body.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/auth/login', '/api/v1/users/me', '/api/v1/analytics/summary']),
+      expect.arrayContaining(['/api/v1/auth/login', '/api/v1/users/me', '/api/v1/analytics/summary', '/api/v1/posts/{id}']),
     );
 
     const refreshed = await call(`${api}/auth/refresh`, { body: { refresh_token: login.body.refresh_token } });
@@ -113,6 +119,7 @@ describe('npm start (all-in-one)', () => {
       const me = await call(`${api}/users/me`, { token: kept.body.access_token });
       expect(me.status).toBe(200);
       expect(me.body.bio).toBe('Hello from the walkthrough');
+      expect((await call(`${api}/posts/${post.body.id}`)).status).toBe(200);
     } finally {
       expect(await stop(second)).toBe(0);
     }

@@ -81,6 +81,42 @@ describe('the platform in distributed mode, through the gateway, on real Postgre
     await eventually(async () => (await eventTypes(id, adminToken)).includes('user.deleted'), 30_000, 'user.deleted in analytics');
   }, 120_000);
 
+  it('when a user writes posts and comments through the gateway, then anyone reads what is published, analytics counts it, and deleting the user removes it', async () => {
+    const adminToken = (await call(`${api}/auth/login`, { body: admin })).body.access_token as string;
+    const user = { email: `poster.${Date.now()}@example.com`, password: 'a long enough passphrase', name: 'Poster' };
+    const id = (await call(`${api}/auth/register`, { body: user })).body.id as string;
+    const token = (await call(`${api}/auth/login`, { body: { email: user.email, password: user.password } })).body.access_token as string;
+
+    const post = await call(`${api}/posts`, { token, body: { title: 'Distributed words', body: 'Written end to end.', published: true } });
+    expect(post.status).toBe(201);
+    const draft = await call(`${api}/posts`, { token, body: { title: 'Not yet', body: 'A draft.' } });
+    expect((await call(`${api}/posts/${post.body.id}/comments`, { token, body: { body: 'A comment.' } })).status).toBe(201);
+
+    // Public reads pass the gateway without a token; a draft is not found by anyone else.
+    const read = await call(`${api}/posts/${post.body.id}`);
+    expect(read.status).toBe(200);
+    expect(read.headers.get('cache-control')).toBe('public, max-age=60');
+    const again = await fetch(`${api}/posts/${post.body.id}`, { headers: { 'if-none-match': read.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    expect((await call(`${api}/posts/${draft.body.id}`)).status).toBe(404);
+    expect((await call(`${api}/posts/${draft.body.id}`, { token })).status).toBe(200);
+    expect((await call(`${api}/posts/search?q=distributed`)).body.items.map((item: { id: string }) => item.id)).toEqual([post.body.id]);
+    expect((await call(`${api}/posts/mine`)).status).toBe(401);
+    expect((await call(`${api}/posts`, { body: { title: 'x', body: 'x' } })).status).toBe(401);
+
+    await eventually(
+      async () => {
+        const types = await eventTypes(id, adminToken);
+        return ['post.created', 'post.published', 'comment.created'].every((type) => types.includes(type));
+      },
+      30_000,
+      'the post events in analytics',
+    );
+
+    expect((await call(`${api}/users/${id}`, { method: 'DELETE', token: adminToken })).status).toBe(204);
+    await eventually(async () => (await call(`${api}/posts/${post.body.id}`)).status === 404, 30_000, 'the post erased');
+  }, 120_000);
+
   it('when a user reads someone else’s analytics, then 403; without a token the gateway answers 401 itself', async () => {
     const a = await call(`${api}/auth/register`, {
       body: { email: `a.${Date.now()}@example.com`, password: 'a long enough passphrase', name: 'A' },

@@ -41,6 +41,14 @@ const templatePattern = (template: string): RegExp =>
  * 256 random bits, JWKS and discovery) under `ip`.
  */
 export const PUBLIC_ROUTES: readonly PublicRoute[] = [
+  // Each service's own OpenAPI document, served by the kit beside the routes. First, as each service
+  // serves it before its routes: `/api/v1/posts/openapi.json` is the document, not the post `{id}`.
+  ...UPSTREAMS.map(({ prefix }) => ({
+    methods: new Set(['GET', 'HEAD']),
+    path: templatePattern(`${prefix}/openapi.json`),
+    policy: 'ip' as const,
+    optionalToken: false,
+  })),
   ...(publicRoutes as { method: string; path: string; policy: RateLimitPolicy; token?: 'optional'; bodyLimit?: string }[]).map(
     (route) => ({
       methods: new Set(route.method === 'GET' ? ['GET', 'HEAD'] : [route.method]),
@@ -50,13 +58,6 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
       ...(route.bodyLimit ? { bodyLimit: route.bodyLimit } : {}),
     }),
   ),
-  // Each service's own OpenAPI document, served by the kit beside the routes.
-  ...UPSTREAMS.map(({ prefix }) => ({
-    methods: new Set(['GET', 'HEAD']),
-    path: templatePattern(`${prefix}/openapi.json`),
-    policy: 'ip' as const,
-    optionalToken: false,
-  })),
 ];
 
 /** CORS preflights and `Allow` discovery carry no credentials and touch no data. */

@@ -23,6 +23,7 @@ export const gatewayEnvSchema = z.object({
     .describe('where auth answers `/api/v1/auth/...` (paths are not rewritten); also the default JWKS location'),
   USERS_URL: env.url(['http', 'https']).describe('where users answers `/api/v1/users/...`'),
   ANALYTICS_URL: env.url(['http', 'https']).describe('where analytics answers `/api/v1/analytics/...`'),
+  POSTS_URL: env.url(['http', 'https']).describe('where posts answers `/api/v1/posts/...`'),
   ...redisEnv,
   RATE_LIMIT_ENABLED: env.bool().default(true).describe('rate limiting on or off'),
   RATE_LIMIT_WINDOW_SECONDS: env.int(1, 86_400).default(60).describe('window of the per-IP and per-user limits'),
@@ -51,6 +52,10 @@ export const gatewayEnvSchema = z.object({
     .int(100, 600_000)
     .optional()
     .meta({ description: "analytics' own `UPSTREAM_TIMEOUT_MS`", unset: '`UPSTREAM_TIMEOUT_MS`' }),
+  POSTS_UPSTREAM_TIMEOUT_MS: env
+    .int(100, 600_000)
+    .optional()
+    .meta({ description: "posts' own `UPSTREAM_TIMEOUT_MS`", unset: '`UPSTREAM_TIMEOUT_MS`' }),
   // At a healthy 20 ms an answer, 128 at once is 6,400 requests/s, more than a gateway process
   // sends: the bound only bites when the upstream slows down, and then keeps its queue short.
   UPSTREAM_MAX_IN_FLIGHT: env
@@ -71,6 +76,10 @@ export const gatewayEnvSchema = z.object({
     .int(0, 1_000_000)
     .optional()
     .meta({ description: "analytics' own `UPSTREAM_MAX_IN_FLIGHT`", unset: '`UPSTREAM_MAX_IN_FLIGHT`' }),
+  POSTS_UPSTREAM_MAX_IN_FLIGHT: env
+    .int(0, 1_000_000)
+    .optional()
+    .meta({ description: "posts' own `UPSTREAM_MAX_IN_FLIGHT`", unset: '`UPSTREAM_MAX_IN_FLIGHT`' }),
   UPSTREAM_MAX_SOCKETS: env.int(1, 100_000).optional().meta({ description: 'connections to one upstream at most', unset: 'unlimited' }),
   UPSTREAM_MAX_FREE_SOCKETS: env.int(1, 100_000).default(256).describe('idle keep-alive connections kept per upstream'),
   BREAKER_ENABLED: env.bool().default(true).describe('per-upstream circuit breakers on or off'),

@@ -18,6 +18,8 @@ describe('gateway route access', () => {
         '/api/v1/auth/openapi.json',
         '/api/v1/users/openapi.json',
         '/api/v1/analytics/openapi.json',
+        // Not the post `{id}` of GET /api/v1/posts/{id}.
+        '/api/v1/posts/openapi.json',
       ]) {
         expect({ method, path, access: routeAccess(method, path) }).toEqual({ method, path, access: PUBLIC_IP });
       }
@@ -35,7 +37,7 @@ describe('gateway route access', () => {
     for (const [method, path] of [
       ['GET', '/api/v1/auth/.well-known/keys/extra'],
       ['GET', '/api/v1/auth/.well-known/'],
-      ['GET', '/api/v1/posts/openapi.json'],
+      ['GET', '/api/v1/billing/openapi.json'],
       ['GET', '/api/v1/users/openapi.jsonx'],
       ['GET', '/api/v2/auth/openapi.json'],
       ['POST', '/api/v1/auth/loginx'],
@@ -45,6 +47,17 @@ describe('gateway route access', () => {
     ] as const) {
       expect({ method, path, access: routeAccess(method, path) }).toEqual({ method, path, access: NEEDS_TOKEN });
     }
+  });
+
+  test('when posts are read (a post, a list, search, comments), then they are public and a token is optional; writes need one', () => {
+    for (const path of ['/api/v1/posts', '/api/v1/posts/search', '/api/v1/posts/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/comments']) {
+      expect({ path, access: routeAccess('GET', path) }).toEqual({ path, access: { ...PUBLIC_IP, optionalToken: true } });
+    }
+    expect(routeAccess('POST', '/api/v1/posts')).toEqual(NEEDS_TOKEN);
+    expect(routeAccess('PATCH', '/api/v1/posts/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b')).toEqual(NEEDS_TOKEN);
+    expect(
+      routeAccess('DELETE', '/api/v1/posts/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/comments/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c'),
+    ).toEqual(NEEDS_TOKEN);
   });
 
   test('when a credential route is called with another method than POST, then it needs a token', () => {

@@ -6,7 +6,7 @@ import { createLogger, createRedis, RedisStore, waitForRedis, type KeyValueStore
 import { freePort, startTestServer, testDatabase, testRedis } from '@galion/localdeps';
 import express from 'express';
 import supertest from 'supertest';
-import { loadGatewayConfig } from '../src/config';
+import { loadGatewayConfig, UPSTREAMS, upstreamSetting, type UpstreamName } from '../src/config';
 import { composeGateway, type ComposedGateway } from '../src/service';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
@@ -165,20 +165,33 @@ export interface GatewayHarness {
   close(): Promise<void>;
 }
 
+/**
+ * A gateway in front of the given upstreams. A service of services.json the test does not name
+ * gets a stub of its own (closed with the gateway), so a test names only the upstreams it looks at.
+ */
 export const startGateway = async (
-  upstreams: { auth: string; users: string; analytics: string },
+  upstreams: { auth: string; users: string; analytics: string } & Partial<Record<UpstreamName, string>>,
   store: KeyValueStore,
   env: Record<string, string> = {},
 ): Promise<GatewayHarness> => {
-  const config = loadGatewayConfig({
-    AUTH_URL: upstreams.auth,
-    USERS_URL: upstreams.users,
-    ANALYTICS_URL: upstreams.analytics,
-    LOG_LEVEL: 'silent',
-    API_CHECK_RESPONSES: 'true',
-    ...env,
+  const stubs: StubUpstream[] = [];
+  const urls: Record<string, string> = {};
+  for (const { name } of UPSTREAMS) {
+    const given = upstreams[name];
+    if (given !== undefined) urls[upstreamSetting(name, 'URL')] = given;
+    else {
+      const stub = await startStubUpstream(name);
+      stubs.push(stub);
+      urls[upstreamSetting(name, 'URL')] = stub.url;
+    }
+  }
+  const service = await composeGateway(loadGatewayConfig({ ...urls, LOG_LEVEL: 'silent', API_CHECK_RESPONSES: 'true', ...env }), {
+    logger,
+    store,
+  }).catch(async (error: unknown) => {
+    await Promise.all(stubs.map((stub) => stub.close()));
+    throw error;
   });
-  const service = await composeGateway(config, { logger, store });
   const server = await startTestServer(service.app);
   const http = supertest(server.url);
   return {
@@ -197,6 +210,7 @@ export const startGateway = async (
     async close() {
       await server.close();
       for (const closer of [...service.closers].reverse()) await closer.close();
+      await Promise.all(stubs.map((stub) => stub.close()));
     },
   };
 };

@@ -7,7 +7,12 @@ import { isValidTraceparent, newTraceparent } from '../src/headers';
 import { mergeOpenApi } from '../src/openapi';
 import type { Request, RequestHandler, Response } from 'express';
 
-const UPSTREAMS = { AUTH_URL: 'http://auth:8080', USERS_URL: 'http://users:8080', ANALYTICS_URL: 'http://analytics:8080' };
+const UPSTREAMS = {
+  AUTH_URL: 'http://auth:8080',
+  USERS_URL: 'http://users:8080',
+  ANALYTICS_URL: 'http://analytics:8080',
+  POSTS_URL: 'http://posts:8080',
+};
 
 describe('configuration', () => {
   it('when an upstream URL is missing, then start-up fails naming the variable', () => {
@@ -32,6 +37,7 @@ describe('configuration', () => {
       ['auth', 'http://auth:8080', '/api/v1/auth'],
       ['users', 'http://users:8080', '/api/v1/users'],
       ['analytics', 'http://analytics:8080', '/api/v1/analytics'],
+      ['posts', 'http://posts:8080', '/api/v1/posts'],
     ]);
   });
 
@@ -44,18 +50,19 @@ describe('configuration', () => {
       REDIS_PASSWORD: 'p@ss',
       PUBLIC_BASE_URL: 'https://api.example.com',
     });
-    expect(config.upstreams.map((u) => u.timeoutMs)).toEqual([2000, 2000, 30000]);
+    expect(config.upstreams.map((u) => u.timeoutMs)).toEqual([2000, 2000, 30000, 2000]);
     expect(config.redisUrl).toBe('redis://:p%40ss@redis:6379');
     expect(config.verifier.issuer).toBe('https://api.example.com/api/v1/auth');
   });
 
   it("when UPSTREAM_MAX_IN_FLIGHT and one upstream's own bound are set, then that upstream has its own and the others the shared one", () => {
-    expect(loadGatewayConfig(UPSTREAMS).upstreams.map((u) => u.maxInFlight)).toEqual([128, 128, 128]);
+    expect(loadGatewayConfig(UPSTREAMS).upstreams.map((u) => u.maxInFlight)).toEqual([128, 128, 128, 128]);
     const config = loadGatewayConfig({ ...UPSTREAMS, UPSTREAM_MAX_IN_FLIGHT: '100', USERS_UPSTREAM_MAX_IN_FLIGHT: '0' });
     expect(config.upstreams.map((u) => [u.name, u.maxInFlight])).toEqual([
       ['auth', 100],
       ['users', 0],
       ['analytics', 100],
+      ['posts', 100],
     ]);
     expect(() => loadGatewayConfig({ ...UPSTREAMS, UPSTREAM_MAX_IN_FLIGHT: '-1' })).toThrow(/UPSTREAM_MAX_IN_FLIGHT/);
   });
