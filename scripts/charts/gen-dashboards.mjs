@@ -268,6 +268,17 @@ const ownPanels = {
     ),
     panel('Users erased', [[`sum(increase(analytics_user_erasures_total{${sel('analytics')}}[1h]))`, 'erasures / 1h']], { w: 8 }),
   ],
+  posts: () => [
+    row('User events (erasure of deleted accounts)'),
+    panel('Deleted users whose content was removed', [[`sum(increase(posts_user_erasures_total{${sel('posts')}}[1h]))`, 'erasures / 1h']], {
+      w: 12,
+      description: 'user.deleted events applied for the first time: their posts and comments removed',
+    }),
+    panel('User-event batches retried', [[`sum(increase(posts_event_retries_total{${sel('posts')}}[10m]))`, 'retries / 10m']], {
+      w: 12,
+      description: 'Batches whose handling failed and were retried; offsets move only after a batch succeeds',
+    }),
+  ],
 };
 
 /** A service's dashboard: RED, its own panels, then its outbox and database pool if it has them, then the process. */

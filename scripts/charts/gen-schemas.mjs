@@ -298,6 +298,7 @@ const specific = {
   },
   users: {},
   analytics: {},
+  posts: {},
 };
 
 const serviceSchema = (service) => ({

@@ -289,6 +289,24 @@ describe('the API through the Ingress over HTTPS', () => {
     expect(refused.body.error).toBe('token_revoked');
   });
 
+  test('when a user publishes a post through the Ingress, then anyone reads it without a token, publicly cacheable, and search finds it', async () => {
+    const token = await newUserToken('poster', 'Pia');
+    const post = await api('POST', '/api/v1/posts', {
+      token,
+      body: { title: 'Written on the cluster', body: 'Through the Ingress, the gateway and the posts service.', published: true },
+    });
+    expect(post.status).toBe(201);
+    const id = post.body.id as string;
+
+    const read = await api('GET', `/api/v1/posts/${id}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ id, title: 'Written on the cluster', published: true });
+    expect(read.headers['cache-control']).toBe('public, max-age=60');
+    const found = await api('GET', '/api/v1/posts/search?q=cluster');
+    expect(found.status).toBe(200);
+    expect((found.body.items as { id: string }[]).map((item) => item.id)).toContain(id);
+  });
+
   test('when a browser opens the public host, then the gateway image serves the web app: the page never cached, under a strict CSP, its assets cached for a year', async () => {
     const page = await api('GET', '/verify-email?token=abc');
     const html = String(page.body.text ?? '');

@@ -4,7 +4,8 @@
  * service with the alert rules the chart renders, and a real Alertmanager routes to a webhook this
  * test runs. Then: a user flow's trace crosses gateway, auth, the outbox relay, Kafka and the
  * analytics insert; every dashboard panel has data; the metrics the rules and the contract name
- * exist; target-down, error-ratio and DLQ alerts fire (and resolve) end to end.
+ * exist, for every service of services.json; target-down, error-ratio and DLQ alerts fire (and
+ * resolve) end to end.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -228,7 +229,7 @@ const traceId = randomBytes(16).toString('hex');
 const clientSpanId = randomBytes(8).toString('hex');
 
 describe('a user flow through the gateway', () => {
-  test('register, log in, read and update the profile, query analytics as admin, send app events, erase a deleted user (and trip the auth rate limit from another address)', async () => {
+  test('register, log in, read and update the profile, write and read posts, query analytics as admin, send app events, erase a deleted user (and trip the auth rate limit from another address)', async () => {
     const admin = await call('/api/v1/auth/login', { body: { email: ADMIN.email, password: ADMIN.password } });
     expect(admin.status).toBe(200);
     adminToken = admin.body.access_token;
@@ -259,6 +260,17 @@ describe('a user flow through the gateway', () => {
     expect(patched.status).toBe(200);
     expect((await call('/api/v1/users/me', { token: userToken })).body.bio).toBe('Followed end to end');
     expect((await call('/api/v1/users/me')).status).toBe(401);
+
+    // Posts: a published post, read and found without a token, commented on.
+    const post = await call('/api/v1/posts', {
+      token: userToken,
+      body: { title: 'Observed end to end', body: 'A post written through the gateway.', tags: ['observability'], published: true },
+    });
+    expect(post.status).toBe(201);
+    expect((await call(`/api/v1/posts/${post.body.id}`)).body).toMatchObject({ id: post.body.id, author_id: userId });
+    const comment = await call(`/api/v1/posts/${post.body.id}/comments`, { token: userToken, body: { body: 'Seen in Grafana.' } });
+    expect(comment.status).toBe(201);
+    expect((await call('/api/v1/posts/search?q=observed')).body.items.map((item: { id: string }) => item.id)).toContain(post.body.id);
 
     await until(
       async () => {
@@ -292,6 +304,12 @@ describe('a user flow through the gateway', () => {
     const leaving = { email: `leaving.${Date.now()}@example.com`, password: 'a passphrase to leave with', name: 'Leaving' };
     expect((await call('/api/v1/auth/register', { body: leaving })).status).toBe(201);
     const leavingToken = (await call('/api/v1/auth/login', { body: { email: leaving.email, password: leaving.password } })).body.access_token;
+    // ... and their posts removed (posts_user_erasures_total).
+    const leavingPost = await call('/api/v1/posts', {
+      token: leavingToken,
+      body: { title: 'Soon gone', body: 'Written before leaving.', published: true },
+    });
+    expect(leavingPost.status).toBe(201);
     // Until users has made the profile from the registration event (404 profile_not_found before).
     await until(async () => (await call('/api/v1/users/me', { method: 'DELETE', token: leavingToken })).status === 204, 30_000, 'the account deleted');
     await until(
@@ -299,6 +317,12 @@ describe('a user flow through the gateway', () => {
       30_000,
       'the erasure of the deleted user',
     );
+    await until(
+      async () => /^posts_user_erasures_total [1-9]/m.test(await (await fetch(metricsUrl('posts'))).text()),
+      30_000,
+      "the erasure of the deleted user's posts",
+    );
+    expect((await call(`/api/v1/posts/${leavingPost.body.id}`)).status).toBe(404);
     expect((await call(`/api/v1/users?q=trace`, { token: adminToken })).status).toBe(200);
 
     // A client hammering the credential routes from its own address meets the gateway's per-IP
@@ -549,22 +573,20 @@ describe('Grafana dashboards', () => {
       'analytics through the gateway',
       1_000,
     );
+    await until(async () => (await call('/api/v1/posts?limit=5')).status === 200, 60_000, 'posts through the gateway', 1_000);
     for (let i = 0; i < 3; i++) {
       await call('/api/v1/users/me', { token });
       await call('/api/v1/analytics/summary', { token: adminToken });
+      await call('/api/v1/posts?limit=5');
+      await call('/api/v1/posts/search?q=observed');
     }
     await new Promise((resolve) => setTimeout(resolve, 4 * SCRAPE_SECONDS * 1000));
   }, 150_000);
 
   test('the chart ships the overview, event pipeline and one dashboard per service, and the namespace variable finds the namespace', async () => {
-    expect(dashboards.map((d) => d.uid).sort()).toEqual([
-      'galion-analytics',
-      'galion-auth',
-      'galion-event-pipeline',
-      'galion-gateway',
-      'galion-overview',
-      'galion-users',
-    ]);
+    expect(dashboards.map((d) => d.uid).sort()).toEqual(
+      [...SERVICE_NAMES, 'event-pipeline', 'overview'].map((name) => `galion-${name}`).sort(),
+    );
     const namespaces = await prom().query('count by (namespace) (http_server_request_duration_seconds_count)');
     expect(namespaces.map((s) => s.metric.namespace)).toEqual([NAMESPACE]);
   });
