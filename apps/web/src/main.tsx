@@ -1,8 +1,11 @@
 import { lazy, StrictMode, Suspense, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
+import { Link, Redirect, Route, Switch, useLocation, useSearchParams } from 'wouter';
 import { ChangePasswordPage, DeleteAccountPage, ProfilePage } from './pages/profile';
 import { ForgotPasswordPage, LoginPage, RegisterPage, ResetPasswordPage, VerifyEmailPage } from './pages/account';
+import { GlobalFeedPage, HomeFeedPage } from './pages/feed';
+import { FollowsPage, UserPage } from './pages/people';
+import { EditPostPage, MyPostsPage, NewPostPage, PostPage, PostsPage, SearchPage } from './pages/posts';
 import { SessionProvider, useSession } from './session';
 import type { AuthUser } from './types';
 import { Loading, Page } from './ui';
@@ -20,6 +23,32 @@ const SignedIn = ({ page }: { page: (user: AuthUser) => ReactNode }) => {
   return <>{page(state.user)}</>;
 };
 
+/** The search box of every page: it opens /search?q=…, and shows the words of the search open. */
+const SearchBox = () => {
+  const [location, navigate] = useLocation();
+  const [params] = useSearchParams();
+  const current = location === '/search' ? (params.get('q') ?? '') : '';
+  return (
+    <form
+      role="search"
+      aria-label="Search posts"
+      className="search"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const q = String(new FormData(event.currentTarget).get('q') ?? '').trim();
+        if (q) navigate(`/search?q=${encodeURIComponent(q)}`);
+      }}
+    >
+      <label htmlFor="search-q" className="visually-hidden">
+        Search posts
+      </label>
+      <input id="search-q" key={current} name="q" type="search" defaultValue={current} maxLength={200} placeholder="Search posts" />
+      {/* Not "Search": the admin console's users table has a Search button of its own. */}
+      <button type="submit">Find</button>
+    </form>
+  );
+};
+
 const Header = () => {
   const { state, logout } = useSession();
   const [, navigate] = useLocation();
@@ -28,9 +57,14 @@ const Header = () => {
       <Link href="/" className="brand">
         Galion
       </Link>
+      <SearchBox />
       <nav aria-label="Main">
         {state.status === 'signed-in' ? (
           <>
+            <Link href="/feed">Home feed</Link>
+            <Link href="/posts">Posts</Link>
+            <Link href="/posts/new">Write a post</Link>
+            <Link href="/posts/mine">My posts</Link>
             <Link href="/profile">My profile</Link>
             {state.user.role === 'admin' ? <Link href="/admin">Admin console</Link> : null}
             <button
@@ -43,6 +77,8 @@ const Header = () => {
           </>
         ) : state.status === 'signed-out' ? (
           <>
+            <Link href="/posts">Posts</Link>
+            <Link href="/feed/global">Global feed</Link>
             <Link href="/login">Log in</Link>
             <Link href="/register">Create an account</Link>
           </>
@@ -74,6 +110,23 @@ const App = () => (
         <Route path="/delete-account">
           <SignedIn page={(user) => <DeleteAccountPage user={user} />} />
         </Route>
+        <Route path="/feed">
+          <SignedIn page={() => <HomeFeedPage />} />
+        </Route>
+        <Route path="/feed/global" component={GlobalFeedPage} />
+        <Route path="/posts" component={PostsPage} />
+        <Route path="/posts/new">
+          <SignedIn page={() => <NewPostPage />} />
+        </Route>
+        <Route path="/posts/mine">
+          <SignedIn page={() => <MyPostsPage />} />
+        </Route>
+        <Route path="/posts/:id/edit">{({ id }) => <SignedIn page={(user) => <EditPostPage key={id} id={id} user={user} />} />}</Route>
+        <Route path="/posts/:id">{({ id }) => <PostPage key={id} id={id} />}</Route>
+        <Route path="/search" component={SearchPage} />
+        <Route path="/users/:id/followers">{({ id }) => <SignedIn page={() => <FollowsPage key={id} id={id} direction="followers" />} />}</Route>
+        <Route path="/users/:id/following">{({ id }) => <SignedIn page={() => <FollowsPage key={id} id={id} direction="following" />} />}</Route>
+        <Route path="/users/:id">{({ id }) => <UserPage key={id} id={id} />}</Route>
         <Route path="/admin/*?">
           <SignedIn
             page={(user) => (

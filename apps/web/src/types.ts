@@ -21,6 +21,118 @@ export interface Profile {
   is_public: boolean;
   created_at: string;
   updated_at: string;
+  followers_count: number;
+  following_count: number;
+}
+
+/** `GET /api/v1/users/{id}` of another user's public profile (the whole Profile for oneself and admins). */
+export interface PublicProfile {
+  id: string;
+  name: string;
+  bio: string | null;
+  avatar_url: string | null;
+  followers_count: number;
+  following_count: number;
+}
+
+/** The caller's follow of a user (`PUT`/`GET /api/v1/users/{id}/follow`). */
+export interface Follow {
+  follower_id: string;
+  followee_id: string;
+  followed_at: string;
+}
+
+/** One entry of `/followers` or `/following`: name and avatar are null for a profile the caller may not see. */
+export interface FollowEntry {
+  id: string;
+  name: string | null;
+  avatar_url: string | null;
+  followed_at: string;
+}
+
+export interface FollowList {
+  items: FollowEntry[];
+  next_cursor: string | null;
+}
+
+interface PostFields {
+  id: string;
+  author_id: string;
+  title: string;
+  tags: string[];
+  published: boolean;
+  /** When it was first published (kept when it goes back to draft); null for a draft never published. */
+  published_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A whole post (`GET /api/v1/posts/{id}`). */
+export interface Post extends PostFields {
+  body: string;
+}
+
+/** A post in a list: the first 280 characters of the body in place of it. */
+export interface PostSummary extends PostFields {
+  excerpt: string;
+}
+
+export interface PostList {
+  items: PostSummary[];
+  next_cursor: string | null;
+}
+
+/** A search result: best match first. */
+export interface SearchHit extends PostSummary {
+  rank: number;
+}
+
+export interface SearchResults {
+  items: SearchHit[];
+  next_cursor: string | null;
+}
+
+/** The body of `POST /api/v1/posts`; `PATCH` takes any of its fields. */
+export interface PostInput {
+  title: string;
+  body: string;
+  tags: string[];
+  published: boolean;
+}
+
+export interface Comment {
+  id: string;
+  post_id: string;
+  author_id: string;
+  body: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CommentList {
+  items: Comment[];
+  next_cursor: string | null;
+}
+
+/** One entry of a feed (`GET /api/v1/feed/home`, `/global`): a post published, or a comment on a post. */
+export interface FeedEntry {
+  id: string;
+  kind: 'post' | 'comment';
+  /** The post's author, or the commenter. */
+  actor_id: string;
+  post_id: string;
+  /** The post's title when it was published (posts only). */
+  title: string | null;
+  tags: string[];
+  comment_id: string | null;
+  /** The commented post's author (comments only). */
+  post_author_id: string | null;
+  time: string;
+}
+
+export interface FeedPage {
+  items: FeedEntry[];
+  next_cursor: string | null;
 }
 
 /** A site that sends app events with a publishable key (`GET /api/v1/analytics/sites`). */

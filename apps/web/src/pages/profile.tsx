@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Link, useLocation, useSearchParams } from 'wouter';
 import { api } from '../api';
+import { forgetNames } from '../names';
 import { useSession } from '../session';
 import type { AuthUser, Profile } from '../types';
 import { ActionForm, ErrorMessage, Field, FormError, Loading, Page } from '../ui';
@@ -24,6 +25,9 @@ export const ProfilePage = ({ user }: { user: AuthUser }) => {
   return (
     <Page title="My profile">
       {params.get('welcome') ? <p role="status">Welcome to Galion. A link to confirm your address is in your mail.</p> : null}
+      <p className="next-step">
+        <Link href="/feed">Go to your home feed</Link>: new posts of the people you follow, and comments on your posts.
+      </p>
       <dl className="facts">
         <dt>Email</dt>
         <dd>
@@ -33,7 +37,24 @@ export const ProfilePage = ({ user }: { user: AuthUser }) => {
         <dd>{user.role}</dd>
         <dt>Member since</dt>
         <dd>{new Date(user.created_at).toLocaleDateString()}</dd>
+        {profile ? (
+          <>
+            <dt>Follows</dt>
+            <dd>
+              <Link href={`/users/${user.id}/followers`}>
+                {profile.followers_count} {profile.followers_count === 1 ? 'follower' : 'followers'}
+              </Link>
+              {' · '}
+              <Link href={`/users/${user.id}/following`}>
+                follows {profile.following_count} {profile.following_count === 1 ? 'person' : 'people'}
+              </Link>
+            </dd>
+          </>
+        ) : null}
       </dl>
+      <p>
+        <Link href={`/users/${user.id}`}>My page as others see it</Link> · <Link href="/posts/mine">My posts</Link>
+      </p>
       {!user.email_verified ? (
         mailSent ? (
           <p role="status">A new confirmation link is on its way to {user.email}.</p>
@@ -70,6 +91,7 @@ export const ProfilePage = ({ user }: { user: AuthUser }) => {
             });
             setProfile(updated);
             setSaved(true);
+            forgetNames();
             await reload();
           }}
         >
