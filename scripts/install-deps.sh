@@ -8,30 +8,13 @@ source "$(dirname "$0")/lib.sh"
 kafka_pom="$GALION_ROOT/packages/localdeps/kafka/pom.xml"
 kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$kafka_pom")"
 kafka_dir="$GALION_CACHE_DIR/kafka-${kafka_version}"
-apt_log="$GALION_CACHE_DIR/install-deps-apt.log"
 
 mkdir -p "$GALION_CACHE_DIR"
 # Several engineers and CI jobs may run this at once: one installer at a time.
 exec 9>"$GALION_CACHE_DIR/install-deps.lock"
 flock 9
 
-# Installs a Debian package when its command is missing. The package index is refreshed only when
-# the first attempt fails, since that costs a download.
-ensure_debian_package() {
-  local command_name="$1" package="$2"
-  if command -v "$command_name" >/dev/null 2>&1; then return; fi
-  if [ "$(id -u)" != 0 ]; then
-    echo "install-deps: '$command_name' is missing; install the Debian package '$package' as root (apt-get install -y $package)" >&2
-    exit 1
-  fi
-  log "installing $package (apt-get)"
-  export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -q --no-install-recommends "$package" >"$apt_log" 2>&1; then
-    apt-get update -q >>"$apt_log" 2>&1 || { cat "$apt_log" >&2; exit 1; }
-    apt-get install -y -q --no-install-recommends "$package" >>"$apt_log" 2>&1 || { cat "$apt_log" >&2; exit 1; }
-  fi
-}
-
+# ensure_debian_package (scripts/lib.sh) installs each missing command's package; a failure stops here.
 ensure_debian_package redis-server redis-server
 # nginx: the gateway benchmark proxies the same upstream through it, for comparison.
 ensure_debian_package nginx nginx-light

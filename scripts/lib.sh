@@ -11,6 +11,24 @@ PNPM_VERSION=10.34.9
 
 log() { printf '\033[1m[galion]\033[0m %s\n' "$*" >&2; }
 
+# Installs a Debian package when its command is missing (as root, with apt-get). The package index is
+# refreshed only when the first attempt fails, since that costs a download. Returns 1, saying what to
+# install, when it cannot. Callers hold $GALION_CACHE_DIR/install-deps.lock (one installer at a time).
+ensure_debian_package() {
+  local command_name="$1" package="$2" apt_log="$GALION_CACHE_DIR/install-deps-apt.log"
+  if command -v "$command_name" >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: '$command_name' is missing; install the Debian package '$package' as root (apt-get install -y $package)" >&2
+    return 1
+  fi
+  mkdir -p "$GALION_CACHE_DIR"
+  log "installing $package (apt-get)"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$package" >"$apt_log" 2>&1; then
+    apt-get update -q >>"$apt_log" 2>&1 || { cat "$apt_log" >&2; return 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$package" >>"$apt_log" 2>&1 || { cat "$apt_log" >&2; return 1; }
+  fi
+}
+
 ensure_node() {
   if node --version 2>/dev/null | grep -q "^v${NODE_MAJOR}\."; then return; fi
   local tools="$GALION_CACHE_DIR/node${NODE_MAJOR}"

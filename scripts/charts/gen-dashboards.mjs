@@ -279,6 +279,50 @@ const ownPanels = {
       description: 'Batches whose handling failed and were retried; offsets move only after a batch succeeds',
     }),
   ],
+  feed: () => [
+    row('Read model (user events into Redis)'),
+    panel('Events by outcome', [[`sum by (outcome) (rate(feed_events_total{${sel('feed')}}[5m]))`, '{{outcome}}']], {
+      unit: 'ops',
+      w: 8,
+      description:
+        'applied, duplicate (applied before), stale, gone (deleted), timeline-only (a big account), expired, not-feed, self-follow',
+    }),
+    panel('Consumer lag by partition', [[`max by (topic, partition) (feed_consumer_lag{${sel('feed')}})`, '{{topic}}/{{partition}}']], {
+      w: 8,
+      description: "What the feed's consumer group has not committed yet, read from the broker at scrape time",
+    }),
+    panel(
+      'Dead-lettered / batches retried',
+      [
+        [`sum(increase(feed_dlq_total{${sel('feed')}}[10m]))`, 'DLQ / 10m'],
+        [`sum(increase(feed_processing_errors_total{${sel('feed')}}[10m]))`, 'retries / 10m'],
+      ],
+      { w: 8, description: 'Retries: batches whose handling failed (Redis down); offsets move only after a batch succeeds' },
+    ),
+    panel(
+      'Fan-out, copies on follow, removals',
+      [
+        [`sum(rate(feed_fanout_entries_total{${sel('feed')}}[5m]))`, 'home feeds written'],
+        [`sum(rate(feed_fanout_skipped_total{${sel('feed')}}[5m]))`, 'posts of big accounts (timeline only)'],
+        [`sum(rate(feed_follow_backfilled_entries_total{${sel('feed')}}[5m]))`, 'entries copied by follows'],
+        [`sum(rate(feed_entries_removed_total{${sel('feed')}}[5m]))`, 'entries removed'],
+      ],
+      { unit: 'ops', w: 8 },
+    ),
+    panel(
+      'Batch duration p50 / p95',
+      [0.5, 0.95].map((q) => [
+        `histogram_quantile(${q}, sum by (le) (rate(feed_batch_duration_seconds_bucket{${sel('feed')}}[5m])))`,
+        `p${q * 100}`,
+      ]),
+      { unit: 's', w: 8, description: 'Time to apply one batch of events to Redis (one pipeline of Lua scripts)' },
+    ),
+    panel(
+      'Timelines merged per home read p95',
+      [[`histogram_quantile(0.95, sum by (le) (rate(feed_home_merged_timelines_bucket{${sel('feed')}}[5m])))`, 'p95']],
+      { w: 8, description: 'Big accounts (more followers than FEED_FANOUT_MAX_FOLLOWERS) whose timelines a home read merges in' },
+    ),
+  ],
 };
 
 /** A service's dashboard: RED, its own panels, then its outbox and database pool if it has them, then the process. */
@@ -384,6 +428,17 @@ const pipeline = [
       `p${Math.round(q * 100)}`,
     ]),
     { unit: 's', w: 24 },
+  ),
+  row('Consumer (feed)'),
+  panel('Consumer lag', [[`sum by (topic) (max by (topic, partition) (feed_consumer_lag{${sel('feed')}}))`, '{{topic}}']], { w: 8 }),
+  panel('Events applied', [[`sum(rate(feed_events_total{${sel('feed', 'outcome="applied"')}}[5m]))`, 'applied']], { unit: 'ops', w: 8 }),
+  panel(
+    'DLQ and retried batches',
+    [
+      [`sum(increase(feed_dlq_total{${sel('feed')}}[10m]))`, 'DLQ / 10m'],
+      [`sum(increase(feed_processing_errors_total{${sel('feed')}}[10m]))`, 'retries / 10m'],
+    ],
+    { w: 8 },
   ),
 ];
 

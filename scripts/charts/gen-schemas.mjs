@@ -299,6 +299,7 @@ const specific = {
   users: {},
   analytics: {},
   posts: {},
+  feed: {},
 };
 
 const serviceSchema = (service) => ({

@@ -307,6 +307,31 @@ describe('the API through the Ingress over HTTPS', () => {
     expect((found.body.items as { id: string }[]).map((item) => item.id)).toContain(id);
   });
 
+  test('when a user follows an author through the Ingress, then the author’s new post reaches their home feed (posts → Kafka → feed → Redis), and the global feed is public', async () => {
+    const authorToken = await newUserToken('author', 'Ada');
+    const readerToken = await newUserToken('reader', 'Rui');
+    const authorId = JSON.parse(Buffer.from(authorToken.split('.')[1] ?? '', 'base64url').toString('utf8')).sub as string;
+    // Once users has made both profiles from the registration events.
+    await eventually('the follow', async () =>
+      (await api('PUT', `/api/v1/users/${authorId}/follow`, { token: readerToken })).status === 200 ? true : undefined,
+    );
+    const post = await api('POST', '/api/v1/posts', {
+      token: authorToken,
+      body: { title: 'Fanned out on the cluster', body: 'Through Kafka into the feed’s Redis.', published: true },
+    });
+    expect(post.status).toBe(201);
+    const id = post.body.id as string;
+
+    const home = await eventually('the post in the home feed', async () => {
+      const page = await api('GET', '/api/v1/feed/home', { token: readerToken });
+      return ((page.body.items ?? []) as { post_id: string }[]).some((item) => item.post_id === id) ? page : undefined;
+    });
+    expect((home.body.items as unknown[])[0]).toMatchObject({ kind: 'post', actor_id: authorId, post_id: id, title: 'Fanned out on the cluster' });
+    const global = await api('GET', '/api/v1/feed/global');
+    expect(global.status).toBe(200);
+    expect((global.body.items as { post_id: string }[]).map((item) => item.post_id)).toContain(id);
+  });
+
   test('when a browser opens the public host, then the gateway image serves the web app: the page never cached, under a strict CSP, its assets cached for a year', async () => {
     const page = await api('GET', '/verify-email?token=abc');
     const html = String(page.body.text ?? '');

@@ -3,7 +3,8 @@
  * service), Redis and Kafka, exporting traces to a real Jaeger v2; a real Prometheus scrapes every
  * service with the alert rules the chart renders, and a real Alertmanager routes to a webhook this
  * test runs. Then: a user flow's trace crosses gateway, auth, the outbox relay, Kafka and the
- * analytics insert; every dashboard panel has data; the metrics the rules and the contract name
+ * analytics insert; a follow and a post reach a home feed through Kafka and the feed's Redis;
+ * every dashboard panel has data; the metrics the rules and the contract name
  * exist, for every service of services.json; target-down, error-ratio and DLQ alerts fire (and
  * resolve) end to end.
  */
@@ -229,7 +230,7 @@ const traceId = randomBytes(16).toString('hex');
 const clientSpanId = randomBytes(8).toString('hex');
 
 describe('a user flow through the gateway', () => {
-  test('register, log in, read and update the profile, write and read posts, query analytics as admin, send app events, erase a deleted user (and trip the auth rate limit from another address)', async () => {
+  test('register, log in, read and update the profile, be followed, write and read posts and see them in a home feed, query analytics as admin, send app events, erase a deleted user (and trip the auth rate limit from another address)', async () => {
     const admin = await call('/api/v1/auth/login', { body: { email: ADMIN.email, password: ADMIN.password } });
     expect(admin.status).toBe(200);
     adminToken = admin.body.access_token;
@@ -261,6 +262,27 @@ describe('a user flow through the gateway', () => {
     expect((await call('/api/v1/users/me', { token: userToken })).body.bio).toBe('Followed end to end');
     expect((await call('/api/v1/users/me')).status).toBe(401);
 
+    // A reader follows the user before they post: the post is fanned out to the reader's home feed
+    // (feed_fanout_entries_total) through Kafka and the feed's Redis.
+    const reader = { email: `reader-${randomBytes(4).toString('hex')}@example.com`, password: 'a long enough passphrase', name: 'Reader' };
+    expect((await call('/api/v1/auth/register', { body: reader })).status).toBe(201);
+    const readerToken = (await call('/api/v1/auth/login', { body: { email: reader.email, password: reader.password } })).body.access_token;
+    // Until users has made the reader's profile from the registration event.
+    await until(
+      async () => (await call(`/api/v1/users/${userId}/follow`, { method: 'PUT', token: readerToken })).status === 200,
+      30_000,
+      'the follow',
+    );
+    // Applied by the feed before the post, so the post is fanned out, not copied by the follow.
+    await until(
+      async () =>
+        /^feed_events_total\{(?=[^}]*type="user\.followed")(?=[^}]*outcome="applied")[^}]*\} [1-9]/m.test(
+          await (await fetch(metricsUrl('feed'))).text(),
+        ),
+      30_000,
+      'the follow in the feed',
+    );
+
     // Posts: a published post, read and found without a token, commented on.
     const post = await call('/api/v1/posts', {
       token: userToken,
@@ -271,6 +293,24 @@ describe('a user flow through the gateway', () => {
     const comment = await call(`/api/v1/posts/${post.body.id}/comments`, { token: userToken, body: { body: 'Seen in Grafana.' } });
     expect(comment.status).toBe(201);
     expect((await call('/api/v1/posts/search?q=observed')).body.items.map((item: { id: string }) => item.id)).toContain(post.body.id);
+    // The feed: the post in the reader's home feed, the comment in the global feed (public).
+    await until(
+      async () =>
+        ((await call('/api/v1/feed/home', { token: readerToken })).body?.items ?? []).some(
+          (item: { post_id: string }) => item.post_id === post.body.id,
+        ),
+      30_000,
+      "the post in the reader's home feed",
+    );
+    await until(
+      async () =>
+        ((await call('/api/v1/feed/global')).body?.items ?? []).some(
+          (item: { comment_id: string | null }) => item.comment_id === comment.body.id,
+        ),
+      30_000,
+      'the comment in the global feed',
+    );
+    expect(await (await fetch(metricsUrl('feed'))).text()).toMatch(/^feed_fanout_entries_total [1-9]/m);
 
     await until(
       async () => {
@@ -323,6 +363,15 @@ describe('a user flow through the gateway', () => {
       "the erasure of the deleted user's posts",
     );
     expect((await call(`/api/v1/posts/${leavingPost.body.id}`)).status).toBe(404);
+    // ... and their entries taken out of the feeds (feed_entries_removed_total).
+    await until(
+      async () => /^feed_entries_removed_total [1-9]/m.test(await (await fetch(metricsUrl('feed'))).text()),
+      30_000,
+      "the deleted user's entries out of the feeds",
+    );
+    expect(((await call('/api/v1/feed/global?limit=100')).body.items as { post_id: string }[]).map((item) => item.post_id)).not.toContain(
+      leavingPost.body.id,
+    );
     expect((await call(`/api/v1/users?q=trace`, { token: adminToken })).status).toBe(200);
 
     // A client hammering the credential routes from its own address meets the gateway's per-IP
@@ -574,11 +623,15 @@ describe('Grafana dashboards', () => {
       1_000,
     );
     await until(async () => (await call('/api/v1/posts?limit=5')).status === 200, 60_000, 'posts through the gateway', 1_000);
+    await until(async () => (await call('/api/v1/feed/global?limit=5')).status === 200, 60_000, 'the feed through the gateway', 1_000);
     for (let i = 0; i < 3; i++) {
       await call('/api/v1/users/me', { token });
       await call('/api/v1/analytics/summary', { token: adminToken });
       await call('/api/v1/posts?limit=5');
       await call('/api/v1/posts/search?q=observed');
+      // Home reads feed the merged-timelines histogram; the login above gave the feed's consumer a batch.
+      await call('/api/v1/feed/home', { token });
+      await call('/api/v1/feed/global?limit=5');
     }
     await new Promise((resolve) => setTimeout(resolve, 4 * SCRAPE_SECONDS * 1000));
   }, 150_000);

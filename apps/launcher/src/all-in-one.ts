@@ -5,9 +5,14 @@ import path from 'node:path';
 import { composeAnalytics, loadAnalyticsConfig } from '@galion/analytics';
 import { composeAuth, loadAuthConfig } from '@galion/auth';
 import { InProcessEventBus, type EventBus } from '@galion/events';
+import { composeFeed, loadFeedConfig } from '@galion/feed';
 import { composeGateway, loadGatewayConfig } from '@galion/gateway';
 import {
+  AppError,
+  createHttpApp,
   createLogger,
+  createMetrics,
+  Health,
   Lifecycle,
   listen,
   MemoryStore,
@@ -17,7 +22,7 @@ import {
   type KeyValueStore,
   type Logger,
 } from '@galion/kit';
-import { mailpitAvailable, startMailpit, startPostgres } from '@galion/localdeps';
+import { mailpitAvailable, redisAvailable, startMailpit, startPostgres, startRedis } from '@galion/localdeps';
 import { envPrefix, GATEWAY, manifest, REPO_ROOT } from '@galion/manifest';
 import { composePosts, loadPostsConfig } from '@galion/posts';
 import { StaticKeySource, type KeySource } from '@galion/tokens';
@@ -44,13 +49,39 @@ const composers: Record<string, (env: NodeJS.ProcessEnv, infra: SharedInfrastruc
   users: (env, infra) => composeUsers(loadUsersConfig(env), infra),
   analytics: (env, infra) => composeAnalytics(loadAnalyticsConfig(env), infra),
   posts: (env, infra) => composePosts(loadPostsConfig(env), infra),
+  feed: (env, infra) => composeFeed(loadFeedConfig(env), infra),
+};
+
+/**
+ * The services that need a real Redis: the in-process store has no Lua scripts and no sorted sets,
+ * which the feed's read model is made of. They get REDIS_URL of a redis-server kept in the data
+ * folder; the others keep the in-process store.
+ */
+const NEEDS_REDIS = new Set(['feed']);
+
+/**
+ * What the gateway routes to in place of a service that cannot run here: alive, so the gateway stays
+ * ready, and answering every call of its API 503, saying why.
+ */
+const standIn = (name: string, prefix: string, reason: string, logger: Logger): ComposedService => {
+  const metrics = createMetrics({ defaultMetrics: false });
+  const health = new Health();
+  const app = createHttpApp({
+    service: name,
+    logger,
+    metrics,
+    health,
+    mount: (app) => app.use(prefix, (_req, _res, next) => next(new AppError(503, 'dependency_unavailable', reason))),
+  });
+  return { app, metrics, health, closers: [] };
 };
 
 /**
  * The whole platform in one process: an embedded PostgreSQL kept in the data folder (a database
- * per service), the in-process event bus and store in place of Kafka and Redis, and the same
- * service code as in the cluster. The gateway listens on the public port; the services listen
- * on loopback ports of their own behind it.
+ * per service), the in-process event bus and store in place of Kafka and Redis (a real
+ * redis-server, also kept in the data folder, for the feed alone), and the same service code as in
+ * the cluster. The gateway listens on the public port; the services listen on loopback ports of
+ * their own behind it.
  */
 runMain(async () => {
   const settings = loadAllInOneSettings(REPO_ROOT);
@@ -75,6 +106,13 @@ runMain(async () => {
         AUTH_MAIL_FROM: 'Galion <no-reply@localhost>',
       }
     : {};
+  // The feed's Redis, persisted beside the database: the in-process bus keeps no events to rebuild
+  // the feeds from. Without redis-server the platform runs without the feed.
+  const redisWanted = manifest.names.some((name) => NEEDS_REDIS.has(name));
+  const redis = redisWanted && redisAvailable() ? await startRedis({ dataDir: path.join(settings.dataDir, 'redis') }) : undefined;
+  const noRedis =
+    'npm start found no redis-server: install it (Debian: apt-get install redis-server; macOS: brew install redis) and start again';
+  if (redisWanted && !redis) logger.warn(`the feed is not running: ${noRedis}`);
   const publicUrl = settings.publicUrl ?? `http://localhost:${settings.port}`;
   const store = new MemoryStore();
   const bus = new InProcessEventBus();
@@ -114,15 +152,23 @@ runMain(async () => {
   // The other services, each after those it calls and given their URLs (the gateway is given all of them).
   const urls: Record<string, string> = { [ISSUER]: authUrl };
   const urlSettings = (names: string[]) => Object.fromEntries(names.map((name) => [`${envPrefix(name)}_URL`, urls[name] ?? '']));
-  for (const { name, dependencies } of manifest.startStages().flat()) {
+  for (const { name, prefix, dependencies } of manifest.startStages().flat()) {
     if (name === ISSUER || name === GATEWAY) continue;
     const compose = composers[name];
     if (!compose)
       throw new Error(`services.json lists ${name}, which the all-in-one mode does not compose: add it to apps/launcher/src/all-in-one.ts`);
+    const serviceLogger = logger.child({ service: name });
+    if (NEEDS_REDIS.has(name) && !redis) {
+      urls[name] = await serveInternally(
+        standIn(name, prefix ?? `/api/v1/${name}`, `The ${name} service is not running: ${noRedis}.`, serviceLogger),
+      );
+      continue;
+    }
     const database = dependencies.includes('postgres') ? { DATABASE_URL: postgres.urlFor(localDatabaseName(name)) } : {};
+    const ownRedis = NEEDS_REDIS.has(name) && redis ? { REDIS_URL: redis.url } : {};
     const service = await compose(
-      { ...common, ...database, ...urlSettings(manifest.callsOf(name)) },
-      { ...infra, keys, logger: logger.child({ service: name }) },
+      { ...common, ...database, ...ownRedis, ...urlSettings(manifest.callsOf(name)) },
+      { ...infra, keys, logger: serviceLogger },
     );
     urls[name] = await serveInternally(service);
   }
@@ -134,6 +180,7 @@ runMain(async () => {
   const shutdown = new Lifecycle({ logger, health: gateway.health, shutdownTimeoutMs: 10_000 });
   shutdown.onShutdown('embedded postgres', () => postgres.stop());
   if (mailpit) shutdown.onShutdown('mailpit', () => mailpit.stop());
+  if (redis) shutdown.onShutdown('redis', () => redis.stop());
   shutdown.onShutdown('memory store', () => store.close());
   shutdown.onShutdown('event bus', () => bus.close());
   for (const service of services) for (const closer of service.closers) shutdown.onShutdown(closer.name, closer.close);
@@ -146,6 +193,13 @@ runMain(async () => {
     `Galion is running at ${publicUrl}`,
     `  Web app:    ${publicUrl}   (sign up, your profile; the admin console at ${publicUrl}/admin)`,
     `  API:        ${publicUrl}/api/v1/{${manifest.routed().map((service) => service.prefix.slice('/api/v1/'.length))}}`,
+    ...(redisWanted
+      ? [
+          redis
+            ? `  Feed:       Redis ${redis.url}   (home feeds and the global feed, kept in ${path.join(settings.dataDir, 'redis')})`
+            : `  Feed:       not running: ${noRedis}`,
+        ]
+      : []),
     `  API docs:   ${publicUrl}/docs   (OpenAPI: ${publicUrl}/api/v1/openapi.json)`,
     `  Health:     ${publicUrl}/readyz`,
     mailpit

@@ -127,20 +127,26 @@ export type ClusterProfile = 'production-like' | 'dev';
  */
 export const clusterValues = (profile: ClusterProfile, cluster: LocalClusterInfo, deps: ClusterDependencies, imageTag: string): Record<string, unknown> => {
   const node = [{ ipBlock: { cidr: `${cluster.nodeIp}/32` } }];
-  const resources = {
-    requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
+  // CPU requests sized for two cores (2,000m, of which the cluster's own pods ask 150m: CoreDNS,
+  // metrics-server, Traefik). The gateway asks 100m, since its HPA scales on CPU relative to the
+  // request (the autoscaling test); the other services 60m. With six services of 3 pods: 300m + 15 ×
+  // 60m = 1,200m at rest (plus the migration Jobs' 4 × 100m before an upgrade). A rolling upgrade
+  // of every Deployment at once adds one pod to each (maxSurge 25% of 3): with the gateway scaled
+  // out to 4, 5 × 100m + 20 × 60m = 1,700m, which still fits; at 100m each it would not.
+  const resources = (service: string) => ({
+    requests: { cpu: service === GATEWAY ? '100m' : '60m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
     limits: { cpu: '1', memory: '320Mi', 'ephemeral-storage': '128Mi' },
-  };
-  const scaled =
+  });
+  const scaled = (service: string) =>
     profile === 'production-like'
       ? {
           replicaCount: 3,
-          // Two cores hold about 18 pods of these requests: room for a rolling surge beside a scale-out.
+          // Room for a rolling surge of every service beside a scale-out of the gateway (above).
           autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 4 },
           podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
-          resources,
+          resources: resources(service),
         }
-      : { replicaCount: 1, resources };
+      : { replicaCount: 1, resources: resources(service) };
   const database = (service: string): object => {
     const db = deps.databases.find((d) => d.database === service);
     if (!db) throw new Error(`no database for ${service}`);
@@ -178,10 +184,10 @@ export const clusterValues = (profile: ClusterProfile, cluster: LocalClusterInfo
     },
     // Every service alike, its database where it has one; then what the gateway and auth add.
     ...Object.fromEntries(
-      services.map((service) => [service, { ...scaled, ...(databaseServices.includes(service) && { postgres: database(service) }) }]),
+      services.map((service) => [service, { ...scaled(service), ...(databaseServices.includes(service) && { postgres: database(service) }) }]),
     ),
     [GATEWAY]: {
-      ...scaled,
+      ...scaled(GATEWAY),
       // One step out and one back in, quickly: the autoscaling test watches both within minutes.
       ...(profile === 'production-like'
         ? {
@@ -196,7 +202,7 @@ export const clusterValues = (profile: ClusterProfile, cluster: LocalClusterInfo
         : {}),
       ingress: { className: cluster.ingressClass, tls: { enabled: true, secretName: 'galion-tls' } },
     },
-    auth: { ...scaled, postgres: database('auth'), bootstrapAdmin: { existingSecret: 'galion-admin' } },
+    auth: { ...scaled('auth'), postgres: database('auth'), bootstrapAdmin: { existingSecret: 'galion-admin' } },
   };
 };
 

@@ -63,6 +63,8 @@ describe('npm start (all-in-one)', () => {
     const first = await startPlatform(env);
     expect(first.url).toBe(`http://localhost:${port}`);
     const adminPassword = /Admin: +admin@galion\.local \/ (\S+)/.exec(first.output())?.[1];
+    expect(first.output()).toContain(`API:        http://localhost:${port}/api/v1/{auth,users,analytics,posts,feed}`);
+    expect(first.output()).toMatch(/Feed: +Redis redis:\/\/127\.0\.0\.1:\d+ /);
     expect(adminPassword).toBeDefined();
     const api = `http://127.0.0.1:${port}/api/v1`;
 
@@ -81,6 +83,41 @@ describe('npm start (all-in-one)', () => {
     });
     expect(post.status).toBe(201);
     expect((await call(`${api}/posts/${post.body.id}`)).body).toMatchObject({ title: 'Walkthrough', author_id: registered.body.id });
+
+    // The feed, on its own redis-server: a reader follows the walkthrough user, who posts again;
+    // both posts reach the reader's home feed (the follow copies the first), and the global feed.
+    const reader = { email: 'reader@example.com', password: 'a long enough passphrase', name: 'Reader' };
+    expect((await call(`${api}/auth/register`, { body: reader })).status).toBe(201);
+    const readerToken = (await call(`${api}/auth/login`, { body: { email: reader.email, password: reader.password } })).body
+      .access_token as string;
+    // Once users has made both profiles from the registration events.
+    await eventually(
+      async () => (await call(`${api}/users/${registered.body.id}/follow`, { method: 'PUT', token: readerToken })).status === 200,
+      20_000,
+      'the follow',
+    );
+    const secondPost = await call(`${api}/posts`, {
+      token,
+      body: { title: 'For my readers', body: 'Seen in a home feed.', published: true },
+    });
+    expect(secondPost.status).toBe(201);
+    const homeFeed = async () =>
+      ((await call(`${api}/feed/home`, { token: readerToken })).body?.items ?? []).map((item: { post_id: string }) => item.post_id);
+    await eventually(
+      async () => {
+        const ids = await homeFeed();
+        return ids.includes(secondPost.body.id) && ids.includes(post.body.id);
+      },
+      20_000,
+      'both posts in the home feed',
+    );
+    expect(await homeFeed()).toEqual([secondPost.body.id, post.body.id]);
+    expect((await call(`${api}/feed/home`)).status).toBe(401);
+    const global = await call(`${api}/feed/global`);
+    expect(global.status).toBe(200);
+    expect(global.body.items.map((item: { post_id: string }) => item.post_id)).toEqual(
+      expect.arrayContaining([secondPost.body.id, post.body.id]),
+    );
 
     const admin = await call(`${api}/auth/login`, { body: { email: 'admin@galion.local', password: adminPassword } });
     expect(admin.status).toBe(200);
@@ -120,8 +157,13 @@ describe('npm start (all-in-one)', () => {
       expect(me.status).toBe(200);
       expect(me.body.bio).toBe('Hello from the walkthrough');
       expect((await call(`${api}/posts/${post.body.id}`)).status).toBe(200);
+      // The feed's Redis is kept in the data folder too.
+      expect(second.output()).toMatch(/Feed: +Redis redis:\/\/127\.0\.0\.1:\d+ /);
+      const readerAgain = await call(`${api}/auth/login`, { body: { email: reader.email, password: reader.password } });
+      const home = await call(`${api}/feed/home`, { token: readerAgain.body.access_token });
+      expect(home.body.items.map((item: { post_id: string }) => item.post_id)).toEqual([secondPost.body.id, post.body.id]);
     } finally {
       expect(await stop(second)).toBe(0);
     }
-  }, 120_000);
+  }, 150_000);
 });

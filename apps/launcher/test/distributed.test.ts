@@ -25,7 +25,15 @@ const eventTypes = async (userId: string, token: string): Promise<string[]> => {
 };
 
 beforeAll(async () => {
-  platform = await startPlatform({ dataDir, admin, output: 'ignore', env: { LOG_LEVEL: 'warn', OUTBOX_POLL_INTERVAL_MS: '50' } });
+  platform = await startPlatform({
+    dataDir,
+    admin,
+    output: 'ignore',
+    env: { LOG_LEVEL: 'warn', OUTBOX_POLL_INTERVAL_MS: '50' },
+    // The suite registers and logs in more often from this one address than the gateway's per-IP
+    // limit of credential calls allows (20 a minute); that limit is tested in services/gateway.
+    serviceEnv: { gateway: { RATE_LIMIT_AUTH_PER_IP: '200' } },
+  });
   api = `${platform.gatewayUrl.replace('localhost', '127.0.0.1')}/api/v1`;
 }, 180_000);
 
@@ -115,6 +123,49 @@ describe('the platform in distributed mode, through the gateway, on real Postgre
 
     expect((await call(`${api}/users/${id}`, { method: 'DELETE', token: adminToken })).status).toBe(204);
     await eventually(async () => (await call(`${api}/posts/${post.body.id}`)).status === 404, 30_000, 'the post erased');
+  }, 120_000);
+
+  it('when a user follows an author who then publishes, then the post reaches their home feed and the global feed through the gateway, and leaves them when deleted', async () => {
+    const register = async (name: string) => {
+      const user = { email: `${name.toLowerCase()}.${Date.now()}@example.com`, password: 'a long enough passphrase', name };
+      const id = (await call(`${api}/auth/register`, { body: user })).body.id as string;
+      const token = (await call(`${api}/auth/login`, { body: { email: user.email, password: user.password } })).body.access_token as string;
+      return { id, token };
+    };
+    const author = await register('Author');
+    const reader = await register('Reader');
+    // Once users has made the profiles from the registration events.
+    await eventually(
+      async () => (await call(`${api}/users/${author.id}/follow`, { method: 'PUT', token: reader.token })).status === 200,
+      30_000,
+      'the follow',
+    );
+    const post = await call(`${api}/posts`, {
+      token: author.token,
+      body: { title: 'Fanned out', body: 'From posts through Kafka to the feed.', tags: ['feed'], published: true },
+    });
+    expect(post.status).toBe(201);
+
+    const home = async (token: string) => (await call(`${api}/feed/home`, { token })).body as { items: { post_id: string }[] };
+    await eventually(
+      async () => (await home(reader.token)).items.some((item) => item.post_id === post.body.id),
+      30_000,
+      'the post in the home feed',
+    );
+    expect((await home(reader.token)).items[0]).toMatchObject({ kind: 'post', actor_id: author.id, title: 'Fanned out', tags: ['feed'] });
+    // The author's own home feed has not their post; the global feed, public, has it.
+    expect((await home(author.token)).items.map((item) => item.post_id)).not.toContain(post.body.id);
+    const global = await call(`${api}/feed/global?limit=100`);
+    expect(global.status).toBe(200);
+    expect(global.body.items.map((item: { post_id: string }) => item.post_id)).toContain(post.body.id);
+    expect((await call(`${api}/feed/home`)).status).toBe(401);
+
+    expect((await call(`${api}/posts/${post.body.id}`, { method: 'DELETE', token: author.token })).status).toBe(204);
+    await eventually(
+      async () => !(await home(reader.token)).items.some((item) => item.post_id === post.body.id),
+      30_000,
+      'the deleted post out of the home feed',
+    );
   }, 120_000);
 
   it('when a user reads someone else’s analytics, then 403; without a token the gateway answers 401 itself', async () => {

@@ -167,14 +167,17 @@ spec:
             {{- include "galion-lib.alertAnnotations" (list . "GalionOutboxBacklogGrowing") | nindent 12 }}
         {{- end }}
         {{- if has "consumer" $sets }}
+        {{- /* The service's own consumer metrics, named after it: analytics_consumer_lag, feed_dlq_total. */}}
+        {{- $consumerLag := printf "%s_consumer_lag" ($svc | replace "-" "_") }}
+        {{- $dlqTotal := printf "%s_dlq_total" ($svc | replace "-" "_") }}
         - alert: GalionConsumerLagGrowing
           expr: |-
             (
-              sum by (job, namespace, topic) (max by (job, namespace, topic, partition) (analytics_consumer_lag{{ "{" }}{{ $sel }}})) > {{ $a.consumerLag.threshold }}
+              sum by (job, namespace, topic) (max by (job, namespace, topic, partition) ({{ $consumerLag }}{{ "{" }}{{ $sel }}})) > {{ $a.consumerLag.threshold }}
             )
             and
             (
-              sum by (job, namespace, topic) (max by (job, namespace, topic, partition) (delta(analytics_consumer_lag{{ "{" }}{{ $sel }}}[{{ $a.consumerLag.window }}]))) > 0
+              sum by (job, namespace, topic) (max by (job, namespace, topic, partition) (delta({{ $consumerLag }}{{ "{" }}{{ $sel }}}[{{ $a.consumerLag.window }}]))) > 0
             )
           for: {{ $a.consumerLag.for }}
           labels:
@@ -185,13 +188,13 @@ spec:
             {{- include "galion-lib.alertAnnotations" (list . "GalionConsumerLagGrowing") | nindent 12 }}
         - alert: GalionDLQReceiving
           expr: |-
-            sum by (job, namespace) (increase(analytics_dlq_total{{ "{" }}{{ $sel }}}[{{ $a.dlq.window }}])) > 0
+            sum by (job, namespace) (increase({{ $dlqTotal }}{{ "{" }}{{ $sel }}}[{{ $a.dlq.window }}])) > 0
           for: {{ $a.dlq.for }}
           labels:
             {{- include "galion-lib.alertLabels" (list . $a.dlq.severity) | nindent 12 }}
           annotations:
             summary: {{ printf "%s: events go to the dead-letter topic" $svc | quote }}
-            description: {{ printf "%s sent %s messages to a dead-letter topic (user-events.dlq or app-events.dlq) in %s." (include "galion-lib.promLabel" "job") "{{ $value | humanize }}" $a.dlq.window | quote }}
+            description: {{ printf "%s sent %s messages to a dead-letter topic (user-events.dlq, or analytics' app-events.dlq) in %s." (include "galion-lib.promLabel" "job") "{{ $value | humanize }}" $a.dlq.window | quote }}
             {{- include "galion-lib.alertAnnotations" (list . "GalionDLQReceiving") | nindent 12 }}
         {{- end }}
         {{- if has "circuitBreaker" $sets }}

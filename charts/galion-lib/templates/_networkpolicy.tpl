@@ -1,8 +1,9 @@
 {{/*
 NetworkPolicy of a service: it selects the service's pods and lists every allowed flow, so
 everything else, in and out, is denied. Who talks to whom:
-  ingress controller -> gateway; gateway -> auth, users, analytics, posts; users, analytics, posts ->
-  auth (JWKS); auth, users, analytics, posts -> Postgres and Kafka; all -> Redis; Prometheus -> metrics port;
+  ingress controller -> gateway; gateway -> auth, users, analytics, posts, feed; users, analytics,
+  posts, feed -> auth (JWKS); auth, users, analytics, posts -> Postgres; auth, users, analytics, posts,
+  feed -> Kafka; all -> Redis; Prometheus -> metrics port;
   all -> DNS and the OTLP collector.
 Peers of the same release are matched by labels (app.kubernetes.io/instance and /component);
 external dependencies by the peers and ports in global.networkPolicy (an empty `to` allows

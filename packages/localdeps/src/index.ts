@@ -1,7 +1,7 @@
 export { freePort } from './ports';
 export { stopWithThisProcess } from './processes';
 export { startPostgres, type PostgresHandle, type PostgresOptions } from './postgres';
-export { startRedis, type RedisHandle, type RedisOptions } from './redis';
+export { redisAvailable, startRedis, type RedisHandle, type RedisOptions } from './redis';
 export { startKafka, type KafkaHandle, type KafkaOptions } from './kafka';
 export { mailpitAvailable, mailpitClient, startMailpit, type MailpitHandle, type MailpitOptions, type ReceivedMail } from './mailpit';
 export { eventually, pollFor, startTestServer, testDatabase, testEnv, testKafkaBrokers, testRedis, type PollOptions, type TestDatabase } from './testing';

@@ -95,11 +95,11 @@ describe('reading services.json', () => {
 });
 
 describe("the repository's services.json", () => {
-  it('when it is read, then it names the gateway, auth, users, analytics and posts, and starts auth first and the gateway last', () => {
-    expect(manifest.names).toEqual(['gateway', 'auth', 'users', 'analytics', 'posts']);
+  it('when it is read, then it names the gateway, auth, users, analytics, posts and feed, and starts auth first and the gateway last', () => {
+    expect(manifest.names).toEqual(['gateway', 'auth', 'users', 'analytics', 'posts', 'feed']);
     expect(manifest.startStages().map((stage) => stage.map((service) => service.name))).toEqual([
       ['auth'],
-      ['users', 'analytics', 'posts'],
+      ['users', 'analytics', 'posts', 'feed'],
       ['gateway'],
     ]);
   });

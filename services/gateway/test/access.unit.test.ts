@@ -20,6 +20,7 @@ describe('gateway route access', () => {
         '/api/v1/analytics/openapi.json',
         // Not the post `{id}` of GET /api/v1/posts/{id}.
         '/api/v1/posts/openapi.json',
+        '/api/v1/feed/openapi.json',
       ]) {
         expect({ method, path, access: routeAccess(method, path) }).toEqual({ method, path, access: PUBLIC_IP });
       }
@@ -58,6 +59,13 @@ describe('gateway route access', () => {
     expect(
       routeAccess('DELETE', '/api/v1/posts/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/comments/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c'),
     ).toEqual(NEEDS_TOKEN);
+  });
+
+  test('when the global feed is read, then it is public under the per-IP policy; the home feed and writes to either need a token', () => {
+    for (const method of ['GET', 'HEAD']) expect(routeAccess(method, '/api/v1/feed/global')).toEqual(PUBLIC_IP);
+    expect(routeAccess('GET', '/api/v1/feed/home')).toEqual(NEEDS_TOKEN);
+    expect(routeAccess('POST', '/api/v1/feed/global')).toEqual(NEEDS_TOKEN);
+    expect(routeAccess('GET', '/api/v1/feed/global/extra')).toEqual(NEEDS_TOKEN);
   });
 
   test('when a credential route is called with another method than POST, then it needs a token', () => {

@@ -279,7 +279,13 @@ describe('OpenAPI and docs', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/v1/auth/login', '/api/v1/auth/me', '/api/v1/users/me', '/api/v1/analytics/me']),
     );
-    expect(doc['x-galion-services']).toEqual({ auth: 'included', users: 'included', analytics: 'included', posts: 'included' });
+    expect(doc['x-galion-services']).toEqual({
+      auth: 'included',
+      users: 'included',
+      analytics: 'included',
+      posts: 'included',
+      feed: 'included',
+    });
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     // users' Thing and analytics' Thing differ: the later one is renamed and its $refs follow.
     const analyticsRef = doc.paths['/api/v1/analytics/me'].get.responses['200'].content['application/json'].schema.$ref;
@@ -353,7 +359,7 @@ describe('OpenAPI and docs', () => {
 describe('probes and metrics', () => {
   it('when every upstream is up, then /readyz is 200 with a check per upstream', async () => {
     const ready = await gw.http.get('/readyz').expect(200);
-    expect(ready.body.checks).toEqual({ auth: 'ok', users: 'ok', analytics: 'ok', posts: 'ok' });
+    expect(ready.body.checks).toEqual({ auth: 'ok', users: 'ok', analytics: 'ok', posts: 'ok', feed: 'ok' });
     await gw.http.get('/livez').expect(200);
   });
 
