@@ -3,6 +3,7 @@ import { benchAuth } from './auth.js';
 const SUITES: Record<string, (options: { seconds: number; concurrency: number }) => Promise<void>> = {
   auth: benchAuth,
   analytics: (options) => import('./analytics.js').then((suite) => suite.benchAnalytics(options)),
+  content: (options) => import('./content.js').then((suite) => suite.benchContent(options)),
   // The proxy's cost, and beside it the platform under 1,000 connections through the same gateway.
   gateway: async (options) => {
     await import('./gateway.js').then((suite) => suite.benchGateway(options));
