@@ -30,9 +30,33 @@ export interface ResponseHeaderSpec {
   schema?: { type: 'string' | 'integer' };
 }
 
+/**
+ * An OpenAPI link: where a value of this answer can be used next, e.g. the id of a created post in
+ * `GET /api/v1/posts/{id}`. `operation` is `<method> <path>` of a route of the same service;
+ * each parameter is a runtime expression such as `$response.body#/id`.
+ */
+export interface ResponseLink {
+  operation: `${HttpMethod} ${string}`;
+  parameters: Record<string, string>;
+  description?: string;
+}
+
 /** A response of a route: a success with its schema, or an error status with what it means. */
 export type ResponseSpec =
-  { description: string; schema?: z.ZodType; contentType?: string; headers?: Record<string, ResponseHeaderSpec> } | string;
+  | {
+      description: string;
+      schema?: z.ZodType;
+      contentType?: string;
+      headers?: Record<string, ResponseHeaderSpec>;
+      links?: Record<string, ResponseLink>;
+    }
+  | string;
+
+/** `get /api/v1/posts/{id}` → `#/paths/~1api~1v1~1posts~1%7Bid%7D/get`, a JSON pointer into the document. */
+const operationRef = (operation: string): string => {
+  const [method, path] = operation.split(' ') as [string, string];
+  return `#/paths/${encodeURIComponent(path.replaceAll('~', '~0').replaceAll('/', '~1'))}/${method}`;
+};
 
 /**
  * Who may call a route, said once: it gives the route its guard, the document its security entry,
@@ -56,13 +80,16 @@ export interface AccessGuards {
   role(role: string): RequestHandler;
 }
 
-/** A route anyone may call, as the gateway's table of public routes lists it. */
-export interface PublicRouteDeclaration {
+/**
+ * What the gateway must know of a route before it proxies it: whether it passes without a token
+ * (and under which per-address policy), and its own body limit.
+ */
+export interface GatewayRouteDeclaration {
   method: string;
   /** OpenAPI-style path, e.g. `/api/v1/auth/login`. */
   path: string;
-  /** The gateway's per-address rate-limit policy for it. */
-  policy: 'ip' | 'auth';
+  /** A public route: the gateway's per-address rate-limit policy for it. Absent: a token is needed. */
+  policy?: 'ip' | 'auth';
   /** A bearer token, when sent, is verified and the request counts as its user's. */
   token?: 'optional';
   /** The route's own body limit, when it differs from BODY_LIMIT. */
@@ -188,6 +215,17 @@ const routeBodyParsers = (options: BodyOptions): RequestHandler[] => {
   ];
 };
 
+/** Whether template `a` is more concrete than `b`: at the first segment where they differ in kind, `a` has the literal. */
+const moreConcrete = (a: string, b: string): boolean => {
+  const isParameter = (segment: string | undefined) => segment?.startsWith('{') ?? false;
+  const [left, right] = [a.split('/'), b.split('/')];
+  for (let index = 0; index < Math.max(left.length, right.length); index += 1) {
+    const [leftParameter, rightParameter] = [isParameter(left[index]), isParameter(right[index])];
+    if (leftParameter !== rightParameter) return rightParameter;
+  }
+  return false;
+};
+
 const toExpressPath = (openApiPath: string): string => openApiPath.replace(/\{(\w+)\}/g, ':$1');
 
 /** A route answered in a way its declaration does not describe: a bug, so a 500 while checks are on. */
@@ -208,8 +246,9 @@ interface DeclaredResponse {
 export class ApiRouter {
   readonly router: Router = express.Router();
   readonly registry = new OpenAPIRegistry();
-  private readonly routes: { method: string; matches: MatchFunction<object>; ownBody: boolean }[] = [];
-  private readonly publicDeclarations: PublicRouteDeclaration[] = [];
+  private readonly routes: { method: string; template: string; matches: MatchFunction<object>; ownBody: boolean }[] = [];
+  private readonly gatewayDeclarations: GatewayRouteDeclaration[] = [];
+  private readonly links: { from: string; operation: string }[] = [];
   private checkResponses = false;
 
   /** `guards` enforce the routes' access; a router with only public routes needs none. */
@@ -230,16 +269,19 @@ export class ApiRouter {
     P extends z.ZodType | undefined = undefined,
   >(spec: RouteSpec<B, Q, P>): this {
     const expressPath = toExpressPath(spec.path);
-    this.routes.push({ method: spec.method.toUpperCase(), matches: match(expressPath), ownBody: spec.bodyOptions !== undefined });
-    if (!needsToken(spec.access)) {
-      this.publicDeclarations.push({
-        method: spec.method.toUpperCase(),
-        path: spec.path,
-        policy: (spec.access as PublicAccess).public,
-        ...(optionalToken(spec.access) ? { token: 'optional' as const } : {}),
-        ...(spec.bodyOptions ? { bodyLimit: spec.bodyOptions.limit } : {}),
-      });
-    }
+    this.routes.push({
+      method: spec.method.toUpperCase(),
+      template: spec.path,
+      matches: match(expressPath),
+      ownBody: spec.bodyOptions !== undefined,
+    });
+    this.gatewayDeclarations.push({
+      method: spec.method.toUpperCase(),
+      path: spec.path,
+      ...(needsToken(spec.access) ? {} : { policy: (spec.access as PublicAccess).public }),
+      ...(optionalToken(spec.access) ? { token: 'optional' as const } : {}),
+      ...(spec.bodyOptions ? { bodyLimit: spec.bodyOptions.limit } : {}),
+    });
     const declared = this.registerOpenApi(spec);
     const label = `${spec.method.toUpperCase()} ${spec.path}`;
     const checkError = (error: unknown): unknown => {
@@ -301,7 +343,11 @@ export class ApiRouter {
       if (reply.body === undefined) res.end();
       else res.json(reply.body);
     };
-    const markRoute: RequestHandler = (_req, res, next) => {
+    // A concrete path shadows a template that also matches it (/posts/mine over /posts/{id}), as
+    // OpenAPI says: PATCH /posts/mine is a 405, not an update of a post whose id is "mine".
+    const templated = spec.path.includes('{');
+    const markRoute: RequestHandler = (req, res, next) => {
+      if (templated && this.templateFor(req.path) !== spec.path) return next('route');
       res.locals.routeTemplate = spec.path;
       next();
     };
@@ -317,7 +363,18 @@ export class ApiRouter {
 
   /** True when the route serving this request parses its own body (`bodyOptions`): the service-wide parser leaves it alone. */
   parsesOwnBody(method: string, path: string): boolean {
-    return this.routes.some((route) => route.ownBody && route.method === method && route.matches(path));
+    const template = this.templateFor(path);
+    return this.routes.some((route) => route.ownBody && route.method === method && route.template === template);
+  }
+
+  /** The path template that serves this path: of those that match it, the most concrete. */
+  private templateFor(path: string): string | undefined {
+    let best: string | undefined;
+    for (const route of this.routes) {
+      if (route.template === best || !route.matches(path)) continue;
+      if (best === undefined || moreConcrete(route.template, best)) best = route.template;
+    }
+    return best;
   }
 
   private accessGuards(spec: { access: RouteAccess; method: string; path: string }): RequestHandler[] {
@@ -333,19 +390,29 @@ export class ApiRouter {
       : [this.guards.bearer];
   }
 
-  /** The routes declared public, in declaration order. */
-  publicRoutes(): PublicRouteDeclaration[] {
-    return [...this.publicDeclarations];
+  /**
+   * Every route as the gateway must know it, concrete paths before the templates that also match
+   * them, so that the first match is the one that serves.
+   */
+  gatewayRoutes(): GatewayRouteDeclaration[] {
+    return [...this.gatewayDeclarations].sort((a, b) => (moreConcrete(a.path, b.path) ? -1 : moreConcrete(b.path, a.path) ? 1 : 0));
   }
 
   /** The methods some route serves at this path; empty when no route knows the path. */
   allowedMethods(path: string): string[] {
-    const methods = this.routes.filter((route) => route.matches(path)).map((route) => route.method);
+    const template = this.templateFor(path);
+    const methods = this.routes.filter((route) => route.template === template).map((route) => route.method);
     if (methods.includes('GET')) methods.push('HEAD');
     return [...new Set(methods)];
   }
 
   openApiDocument(info: { title: string; version: string; description?: string }): object {
+    for (const { from, operation } of this.links) {
+      const [method, path] = operation.split(' ');
+      if (!this.routes.some((route) => route.method === method?.toUpperCase() && route.template === path)) {
+        throw new Error(`${from} links to ${operation}, which this router does not declare`);
+      }
+    }
     return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
       openapi: '3.1.0',
       info,
@@ -370,10 +437,22 @@ export class ApiRouter {
         continue;
       }
       const json = (response.contentType ?? 'application/json') === 'application/json';
+      // Checked when the document is made: a link's target may be declared after it.
+      for (const { operation } of Object.values(response.links ?? {})) this.links.push({ from: `${spec.method.toUpperCase()} ${spec.path}`, operation });
       declared.set(Number(status), { schema: json ? response.schema : undefined });
       responses[status] = {
         description: response.description,
         ...(response.headers ? { headers: response.headers } : {}),
+        ...(response.links
+          ? {
+              links: Object.fromEntries(
+                Object.entries(response.links).map(([name, { operation, parameters, description }]) => [
+                  name,
+                  { operationRef: operationRef(operation), parameters, ...(description ? { description } : {}) },
+                ]),
+              ),
+            }
+          : {}),
         ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: response.schema } } } : {}),
       };
     }

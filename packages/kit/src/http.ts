@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import cors from 'cors';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { ApiRouter } from './api-router.js';
 import type { CommonConfig } from './config.js';
 import { runWithContext } from './context.js';
@@ -193,10 +193,14 @@ export const createHttpApp = (options: HttpAppOptions, api?: ApiRouter): Express
         res.json(document);
       });
     }
+    // OPTIONS is answered here, not by Express's router, whose Allow would name the methods of
+    // every template matching the path, shadowed ones included.
+    app.use((req, res, next) => (req.method === 'OPTIONS' ? unrouted(req, res, next) : next()));
     app.use(api.router);
   }
 
-  app.use((req, res, next) => {
+  /** A request no route served: 404 for an unknown path, else its Allow, and 204 for OPTIONS or 405. */
+  const unrouted: RequestHandler = (req, res, next) => {
     const methods = api?.allowedMethods(req.path) ?? [];
     if (methods.length === 0) {
       next(new AppError(404, 'not_found', `No route matches ${req.method} ${req.path}.`));
@@ -208,7 +212,8 @@ export const createHttpApp = (options: HttpAppOptions, api?: ApiRouter): Express
       return;
     }
     next(new AppError(405, 'method_not_allowed', `${req.method} is not allowed here; use ${methods.join(', ')}.`));
-  });
+  };
+  app.use(unrouted);
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const appError = toAppError(error, bodyLimit);

@@ -38,7 +38,13 @@ const routes = () =>
       access: { public: 'ip' },
       summary: 'create',
       body: z.strictObject({ name: text({ min: 1, max: 5, nonBlank: true, trim: true }) }),
-      responses: { 201: { description: 'created', schema: Thing } },
+      responses: {
+        201: {
+          description: 'created',
+          schema: Thing,
+          links: { ReadThing: { operation: 'get /things/{id}', parameters: { id: '$response.body#/id' } } },
+        },
+      },
       handler: ({ body }) => ({ status: 201, body: { id: 't1', name: body.name } }),
     })
     .route({
@@ -118,6 +124,34 @@ const routes = () =>
       responses: { 204: { description: 'done' } },
       handler: () => ({ status: 204 }),
     })
+    // Declared before the concrete /things/mine on purpose: precedence does not hang on order.
+    .route({
+      method: 'get',
+      path: '/things/{id}',
+      access: { public: 'ip' },
+      summary: 'read one',
+      params: z.object({ id: z.string() }),
+      responses: { 200: { description: 'a thing', schema: Thing } },
+      handler: ({ params }) => ({ body: { id: params.id, name: 'by id' } }),
+    })
+    .route({
+      method: 'patch',
+      path: '/things/{id}',
+      access: { public: 'ip' },
+      summary: 'rename one',
+      params: z.object({ id: z.string() }),
+      body: z.strictObject({ name: z.string() }),
+      responses: { 200: { description: 'a thing', schema: Thing } },
+      handler: ({ params, body }) => ({ body: { id: params.id, name: body.name } }),
+    })
+    .route({
+      method: 'get',
+      path: '/things/mine',
+      access: { public: 'ip' },
+      summary: 'the caller’s',
+      responses: { 200: { description: 'a thing', schema: Thing } },
+      handler: () => ({ body: { id: 'mine', name: 'concrete' } }),
+    })
     .route({
       method: 'post',
       path: '/beacon',
@@ -190,6 +224,23 @@ describe('what the document says of every route', () => {
     expect(Object.keys(options.responses).sort()).toEqual(['204', '400', '401', '408', '413', '415', '503']);
   });
 
+  it('when an answer links to another operation, then the document points at it; a link to an undeclared one fails the document', async () => {
+    const create = (await operation('/things', 'post')) as unknown as { responses: Record<string, { links: object }> };
+    const dangling = new ApiRouter(guards).route({
+      method: 'post',
+      path: '/orphans',
+      access: { public: 'ip' },
+      summary: 'links to nothing',
+      responses: { 201: { description: 'made', links: { Gone: { operation: 'get /orphans/{id}', parameters: { id: '$response.body#/id' } } } } },
+      handler: () => ({ status: 201 }),
+    });
+
+    expect(create.responses['201']!.links).toEqual({
+      ReadThing: { operationRef: '#/paths/~1things~1%7Bid%7D/get', parameters: { id: '$response.body#/id' } },
+    });
+    expect(() => dangling.openApiDocument({ title: 't', version: '1' })).toThrow('POST /orphans links to get /orphans/{id}, which this router does not declare');
+  });
+
   it('when every field of a body is optional, then the body is not required; otherwise it is', async () => {
     expect((await operation('/options', 'post')).requestBody?.required).toBe(false);
     expect((await operation('/things', 'post')).requestBody?.required).toBe(true);
@@ -256,6 +307,20 @@ describe('access: one declaration for the guard and the document', () => {
     await http.post('/things').set('Content-Type', 'text/plain').send(JSON.stringify({ name: 'x' })).expect(415);
     const beacon = await operation('/beacon', 'post');
     expect(Object.keys((beacon.requestBody as unknown as { content: object }).content)).toEqual(['application/json', 'text/plain']);
+  });
+
+  it('when a concrete path and a template both match, then the concrete one serves it and its methods alone are allowed', async () => {
+    const http = build(true);
+
+    expect((await http.get('/things/mine').expect(200)).body.name).toBe('concrete');
+    expect((await http.get('/things/t7').expect(200)).body.name).toBe('by id');
+    expect((await http.patch('/things/t7').send({ name: 'renamed' }).expect(200)).body.name).toBe('renamed');
+    const wrong = await http.patch('/things/mine').send({ name: 'renamed' }).expect(405);
+    expect(wrong.body.error).toBe('method_not_allowed');
+    expect(wrong.headers.allow).toBe('GET, HEAD');
+    const options = await http.options('/things/mine').expect(204);
+    expect(options.headers.allow).toBe('GET, HEAD');
+    expect((await http.options('/things/t7').expect(204)).headers.allow).toBe('GET, PATCH, HEAD');
   });
 
   it('when a route needs a token and its router has no guards, then declaring it fails at once', () => {

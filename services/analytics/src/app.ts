@@ -1,4 +1,4 @@
-import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type PublicRouteDeclaration } from '@galion/kit';
+import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type GatewayRouteDeclaration } from '@galion/kit';
 import { tokenGuards, type TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
 import type { AppEventQueries } from './domain/app-queries.js';
@@ -46,8 +46,8 @@ export const createAnalyticsApp = (deps: AnalyticsAppDeps): Express => {
 };
 
 /**
- * The routes of analytics anyone may call, read from their declarations (handlers never run, so the
- * dependencies are placeholders): the gateway's table of public routes is generated from these.
+ * The routes of analytics as the gateway must know them (public or not, body limits), read from their declarations (handlers never run, so the
+ * dependencies are placeholders): the gateway.s route table is generated from these.
  */
-export const analyticsPublicRoutes = (): PublicRouteDeclaration[] =>
-  declarationsOf((api) => registerRoutes(api, {} as AnalyticsAppDeps)).publicRoutes();
+export const analyticsGatewayRoutes = (): GatewayRouteDeclaration[] =>
+  declarationsOf((api) => registerRoutes(api, {} as AnalyticsAppDeps)).gatewayRoutes();

@@ -1,4 +1,4 @@
-import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type PublicRouteDeclaration } from '@galion/kit';
+import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type GatewayRouteDeclaration } from '@galion/kit';
 import { tokenGuards, type TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
 import type { AccountRecovery } from './domain/account-recovery.js';
@@ -34,8 +34,8 @@ export const createAuthApp = (deps: AuthAppDeps): Express => {
 };
 
 /**
- * The routes of auth anyone may call, read from their declarations (handlers never run, so the
- * dependencies are placeholders): the gateway's table of public routes is generated from these.
+ * The routes of auth as the gateway must know them (public or not, body limits), read from their declarations (handlers never run, so the
+ * dependencies are placeholders): the gateway.s route table is generated from these.
  */
-export const authPublicRoutes = (): PublicRouteDeclaration[] =>
-  declarationsOf((api) => registerAuthRoutes(api, { passwordMinLength: 8 } as AuthRouteDeps)).publicRoutes();
+export const authGatewayRoutes = (): GatewayRouteDeclaration[] =>
+  declarationsOf((api) => registerAuthRoutes(api, { passwordMinLength: 8 } as AuthRouteDeps)).gatewayRoutes();

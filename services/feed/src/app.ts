@@ -1,4 +1,4 @@
-import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type PublicRouteDeclaration } from '@galion/kit';
+import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type GatewayRouteDeclaration } from '@galion/kit';
 import { tokenGuards, type TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
 import type { FeedReader } from './domain/feed-reader.js';
@@ -34,8 +34,8 @@ export const createFeedApp = (deps: FeedAppDeps): Express => {
 };
 
 /**
- * The routes of the feed anyone may call, read from their declarations (handlers never run, so the
- * dependencies are placeholders): the gateway's table of public routes is generated from these.
+ * The routes of the feed as the gateway must know them (public or not, body limits), read from their declarations (handlers never run, so the
+ * dependencies are placeholders): the gateway.s route table is generated from these.
  */
-export const feedPublicRoutes = (): PublicRouteDeclaration[] =>
-  declarationsOf((api) => registerRoutes(api, {} as FeedAppDeps)).publicRoutes();
+export const feedGatewayRoutes = (): GatewayRouteDeclaration[] =>
+  declarationsOf((api) => registerRoutes(api, {} as FeedAppDeps)).gatewayRoutes();

@@ -22,7 +22,7 @@ import type { FeedStore } from './repositories/feed-store.js';
 import { connectFeedRedis, feedStoreOf } from './store.js';
 
 export { feedEnvSchema, loadFeedConfig, type FeedConfig } from './config.js';
-export { feedPublicRoutes } from './app.js';
+export { feedGatewayRoutes } from './app.js';
 export { rebuildFeed, type RebuildReport } from './replay.js';
 
 export interface FeedInfrastructure {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { feedPublicRoutes } from '../src/app';
+import { feedGatewayRoutes } from '../src/app';
 import { events, startFeed, userId, type FeedHarness } from './harness';
 
 describe('the feed API', () => {
@@ -80,7 +80,10 @@ describe('the feed API', () => {
   });
 
   it('when the routes are declared, then /global is public (per-address limit) and /home needs a token, in the document and for the gateway', async () => {
-    expect(feedPublicRoutes()).toEqual([{ method: 'GET', path: '/api/v1/feed/global', policy: 'ip' }]);
+    expect(feedGatewayRoutes()).toEqual([
+      { method: 'GET', path: '/api/v1/feed/home' },
+      { method: 'GET', path: '/api/v1/feed/global', policy: 'ip' },
+    ]);
     const document = (await h.http.get('/api/v1/feed/openapi.json').expect(200)).body;
     expect(document.paths['/api/v1/feed/home'].get.security).toEqual([{ bearerAuth: [] }]);
     expect(document.paths['/api/v1/feed/global'].get.security).toBeUndefined();

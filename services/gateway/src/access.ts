@@ -1,5 +1,5 @@
 import { UPSTREAMS } from './config.js';
-import publicRoutes from './public-routes.json';
+import gatewayRoutes from './gateway-routes.json';
 import type { RateLimitPolicy } from './rate-limit.js';
 
 /** What the gateway asks of a request before it reaches an upstream. */
@@ -14,10 +14,11 @@ export interface RouteAccess {
   bodyLimit?: string;
 }
 
-interface PublicRoute {
+interface KnownRoute {
   methods: ReadonlySet<string>;
   path: RegExp;
-  policy: RateLimitPolicy;
+  /** Absent: the route needs a token. */
+  policy?: RateLimitPolicy;
   optionalToken: boolean;
   bodyLimit?: string;
 }
@@ -34,13 +35,17 @@ const templatePattern = (template: string): RegExp =>
   );
 
 /**
- * The routes that pass without a token. Everything else under a service prefix needs a valid
- * bearer token at the gateway (secure by default). The table is generated from the routes' own
- * declarations (`access: { public: 'auth' | 'ip' }`, scripts/gen-public-routes.mjs): credentials
- * and mailed tokens count under the stricter per-IP `auth` policy, the rest (refresh tokens are
- * 256 random bits, JWKS and discovery) under `ip`.
+ * The services' routes, as the gateway must know them before it proxies: which pass without a
+ * token, and which have their own body limit. A route not declared public, and any path under a
+ * service prefix that no route serves, needs a valid bearer token at the gateway (secure by
+ * default); a route without its own limit has the gateway's BODY_LIMIT. The table is generated
+ * from the routes' own declarations (scripts/gen-gateway-routes.mjs), each service's concrete
+ * paths before the templates that also match them (`/posts/mine` before `/posts/{id}`), so the
+ * first match is the route that serves. Credentials and mailed tokens count under the stricter
+ * per-IP `auth` policy, the other public routes (refresh tokens are 256 random bits, JWKS and
+ * discovery) under `ip`.
  */
-export const PUBLIC_ROUTES: readonly PublicRoute[] = [
+export const KNOWN_ROUTES: readonly KnownRoute[] = [
   // Each service's own OpenAPI document, served by the kit beside the routes. First, as each service
   // serves it before its routes: `/api/v1/posts/openapi.json` is the document, not the post `{id}`.
   ...UPSTREAMS.map(({ prefix }) => ({
@@ -49,11 +54,11 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
     policy: 'ip' as const,
     optionalToken: false,
   })),
-  ...(publicRoutes as { method: string; path: string; policy: RateLimitPolicy; token?: 'optional'; bodyLimit?: string }[]).map(
+  ...(gatewayRoutes as { method: string; path: string; policy?: RateLimitPolicy; token?: 'optional'; bodyLimit?: string }[]).map(
     (route) => ({
       methods: new Set(route.method === 'GET' ? ['GET', 'HEAD'] : [route.method]),
       path: templatePattern(route.path),
-      policy: route.policy,
+      ...(route.policy ? { policy: route.policy } : {}),
       optionalToken: route.token === 'optional',
       ...(route.bodyLimit ? { bodyLimit: route.bodyLimit } : {}),
     }),
@@ -65,8 +70,8 @@ const ALWAYS_PUBLIC_METHODS = new Set(['OPTIONS']);
 
 export const routeAccess = (method: string, path: string): RouteAccess => {
   if (ALWAYS_PUBLIC_METHODS.has(method)) return { public: true, policy: 'ip' };
-  const route = PUBLIC_ROUTES.find((candidate) => candidate.methods.has(method) && candidate.path.test(path));
-  if (!route) return { public: false, policy: 'user' };
+  const route = KNOWN_ROUTES.find((candidate) => candidate.methods.has(method) && candidate.path.test(path));
+  if (!route?.policy) return { public: false, policy: 'user', ...(route?.bodyLimit ? { bodyLimit: route.bodyLimit } : {}) };
   return {
     public: true,
     policy: route.policy,

@@ -4,7 +4,7 @@ import upstreams from './upstreams.json';
 
 /**
  * The services behind the gateway, each with the prefix it serves under: those of services.json,
- * written to upstreams.json by scripts/gen-public-routes.mjs (the image carries that file). Each
+ * written to upstreams.json by scripts/gen-gateway-routes.mjs (the image carries that file). Each
  * has its settings in the schema below, named after it: AUTH_URL, AUTH_UPSTREAM_TIMEOUT_MS, ...
  */
 export const UPSTREAMS: readonly { name: string; prefix: string }[] = upstreams;

@@ -54,8 +54,23 @@ describe('gateway route access', () => {
     for (const path of ['/api/v1/posts', '/api/v1/posts/search', '/api/v1/posts/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/comments']) {
       expect({ path, access: routeAccess('GET', path) }).toEqual({ path, access: { ...PUBLIC_IP, optionalToken: true } });
     }
-    expect(routeAccess('POST', '/api/v1/posts')).toEqual(NEEDS_TOKEN);
-    expect(routeAccess('PATCH', '/api/v1/posts/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b')).toEqual(NEEDS_TOKEN);
+    // A concrete path before the template that also matches it: "my posts" is not the post "mine".
+    expect(routeAccess('GET', '/api/v1/posts/mine')).toEqual(NEEDS_TOKEN);
+    expect(
+      routeAccess('DELETE', '/api/v1/posts/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/comments/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c'),
+    ).toEqual(NEEDS_TOKEN);
+  });
+
+  test('when a route declares its own body limit, then the gateway applies it, with or without a token', () => {
+    // A post is up to 100,000 characters of up to 4 bytes each: more than the gateway's BODY_LIMIT.
+    expect(routeAccess('POST', '/api/v1/posts')).toEqual({ ...NEEDS_TOKEN, bodyLimit: '1280kb' });
+    expect(routeAccess('PATCH', '/api/v1/posts/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b')).toEqual({ ...NEEDS_TOKEN, bodyLimit: '1280kb' });
+    expect(routeAccess('POST', '/api/v1/analytics/events')).toEqual(expect.objectContaining({ public: true, bodyLimit: '1mb' }));
+    expect(routeAccess('POST', '/api/v1/posts/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/comments')).toEqual(NEEDS_TOKEN);
+  });
+
+  test('when a post is deleted or a comment is written, then a token is needed and the body limit is the gateway\'s', () => {
+    expect(routeAccess('DELETE', '/api/v1/posts/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b')).toEqual(NEEDS_TOKEN);
     expect(
       routeAccess('DELETE', '/api/v1/posts/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/comments/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c'),
     ).toEqual(NEEDS_TOKEN);

@@ -19,25 +19,32 @@ let store: RedisStore;
 let auth: RealAuth;
 let users: StubUpstream;
 let analytics: StubUpstream;
+let posts: StubUpstream;
 let gw: GatewayHarness;
 let session: { id: string; accessToken: string; refreshToken: string };
 
 beforeAll(async () => {
   store = await newTestStore();
-  [auth, users, analytics] = await Promise.all([startRealAuth(store), startStubUpstream('users'), startStubUpstream('analytics')]);
-  gw = await startGateway({ auth: auth.url, users: users.url, analytics: analytics.url }, store);
+  [auth, users, analytics, posts] = await Promise.all([
+    startRealAuth(store),
+    startStubUpstream('users'),
+    startStubUpstream('analytics'),
+    startStubUpstream('posts'),
+  ]);
+  gw = await startGateway({ auth: auth.url, users: users.url, analytics: analytics.url, posts: posts.url }, store);
   session = await loginAt(auth.url);
 });
 
 afterAll(async () => {
   await gw.close();
-  await Promise.all([auth.close(), users.close(), analytics.close()]);
+  await Promise.all([auth.close(), users.close(), analytics.close(), posts.close()]);
   await store.close();
 });
 
 beforeEach(() => {
   users.requests.length = 0;
   analytics.requests.length = 0;
+  posts.requests.length = 0;
 });
 
 const bearer = () => `Bearer ${session.accessToken}`;
@@ -248,6 +255,21 @@ describe('body size limit', () => {
       .expect(413);
     expect(response.body.error).toBe('payload_too_large');
     expect(users.requests).toHaveLength(0);
+  });
+
+  it('when a route declares its own limit (a post: 1280kb), then a body over BODY_LIMIT within it passes, with a token; over it, 413', async () => {
+    const post = (bytes: number) =>
+      gw.http
+        .patch('/api/v1/posts/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b')
+        .set('Authorization', bearer())
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ body: 'é'.repeat(bytes / 2) }));
+
+    await post(1_000 * 1024).expect(200);
+    const tooLarge = await post(1_400 * 1024).expect(413);
+
+    expect(tooLarge.body.message).toMatch(/1280kb/);
+    expect(posts.requests).toHaveLength(1);
   });
 
   it('when a chunked body grows over the limit, then 413 and the upstream is not called; a small one passes whole', async () => {

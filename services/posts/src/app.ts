@@ -1,4 +1,4 @@
-import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type PublicRouteDeclaration } from '@galion/kit';
+import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type GatewayRouteDeclaration } from '@galion/kit';
 import { tokenGuards, type TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
 import type { CommentService } from './domain/comment-service.js';
@@ -39,8 +39,8 @@ export const createPostsApp = (deps: PostsAppDeps): Express => {
 };
 
 /**
- * The routes of posts anyone may call, read from their declarations (handlers never run, so the
- * dependencies are placeholders): the gateway's table of public routes is generated from these.
+ * The routes of posts as the gateway must know them (public or not, body limits), read from their declarations (handlers never run, so the
+ * dependencies are placeholders): the gateway.s route table is generated from these.
  */
-export const postsPublicRoutes = (): PublicRouteDeclaration[] =>
-  declarationsOf((api) => registerRoutes(api, { publicMaxAgeSeconds: 0 } as PostsAppDeps)).publicRoutes();
+export const postsGatewayRoutes = (): GatewayRouteDeclaration[] =>
+  declarationsOf((api) => registerRoutes(api, { publicMaxAgeSeconds: 0 } as PostsAppDeps)).gatewayRoutes();

@@ -35,6 +35,12 @@ export const postsEnvSchema = z.object({
     .describe(
       'the PostgreSQL text search configuration of search (`english`, `french`, `simple`, …; checked against `pg_ts_config` at start): posts are indexed with it when written, queries are parsed with it',
     ),
+  POSTS_SEARCH_RANKED_MATCHES: env
+    .int(100, 100_000)
+    .default(1_000)
+    .describe(
+      'how many matches of a search are ranked: the newest published posts that match, so a common word costs the same as a rare one; older matches are not found',
+    ),
   POSTS_PUBLIC_MAX_AGE_SECONDS: env
     .int(0, 86_400)
     .default(60)
@@ -49,6 +55,8 @@ export interface PostsConfig extends CommonConfig, DatabaseConfig {
   verifier: VerifierConfig;
   /** A PostgreSQL text search configuration (regconfig), checked against pg_ts_config at start. */
   searchLanguage: string;
+  /** How many of the newest matches of a search are ranked. */
+  searchRankedMatches: number;
   publicMaxAgeSeconds: number;
   consumerGroup: string;
 }
@@ -67,6 +75,7 @@ export const loadPostsConfig = (source: NodeJS.ProcessEnv = process.env): PostsC
       jwksUrl: verifier.jwksUrl ?? (e.AUTH_URL ? `${e.AUTH_URL.replace(/\/+$/, '')}/api/v1/auth/.well-known/jwks.json` : undefined),
     },
     searchLanguage: e.POSTS_SEARCH_LANGUAGE,
+    searchRankedMatches: e.POSTS_SEARCH_RANKED_MATCHES,
     publicMaxAgeSeconds: e.POSTS_PUBLIC_MAX_AGE_SECONDS,
     consumerGroup: e.POSTS_CONSUMER_GROUP,
   };

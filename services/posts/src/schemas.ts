@@ -7,8 +7,11 @@ export const TAGS_MAX = 10;
 export const TAG_MAX = 32;
 export const COMMENT_MAX = 10_000;
 export const QUERY_MAX = 200;
-/** A request carrying the longest post: 100,000 characters of up to 4 bytes each, the title and the tags. */
-export const POST_BODY_LIMIT = '512kb';
+/**
+ * A request carrying the longest post: 100,000 characters, each up to 12 bytes of JSON when sent
+ * escaped (`\ud83d\ude00`), the title (500 more) and the tags; anything larger cannot be valid.
+ */
+export const POST_BODY_LIMIT = '1280kb';
 
 const Tag = z
   .string()

@@ -66,7 +66,7 @@ export const composePosts = async (config: PostsConfig, infra: PostsInfrastructu
     const store = await connectStore({ injected: infra.store, redisUrl: config.redisUrl, logger, health, closers });
     const verifier = infra.verifier ?? createTokenVerifier(config.verifier, { keys: infra.keys, store, logger });
     const repositories = { knex, posts: postRepository, comments: new CommentRepository(knex), authors: new AuthorRepository(knex) };
-    const posts = new PostService({ ...repositories, searchLanguage: config.searchLanguage });
+    const posts = new PostService({ ...repositories, searchLanguage: config.searchLanguage, searchRankedMatches: config.searchRankedMatches });
     const comments = new CommentService(repositories);
     const erasure = new AuthorErasure({ ...repositories, logger });
 

@@ -3,9 +3,21 @@ import { loadPostsConfig } from '../src/config';
 import { CreatePostRequest, ListQuery, UpdatePostRequest } from '../src/schemas';
 
 describe('the posts configuration', () => {
-  it('when nothing is set, then search is in English, public reads are cached 60 s and the consumer group is posts', () => {
+  it('when nothing is set, then search is in English over the newest 1,000 matches, public reads are cached 60 s and the consumer group is posts', () => {
     const config = loadPostsConfig({ DATABASE_URL: 'postgres://localhost/posts' });
-    expect(config).toMatchObject({ port: 8084, searchLanguage: 'english', publicMaxAgeSeconds: 60, consumerGroup: 'posts' });
+    expect(config).toMatchObject({
+      port: 8084,
+      searchLanguage: 'english',
+      searchRankedMatches: 1_000,
+      publicMaxAgeSeconds: 60,
+      consumerGroup: 'posts',
+    });
+  });
+
+  it.each([['99'], ['100001'], ['1e3']])('when POSTS_SEARCH_RANKED_MATCHES is %j, then it is refused, naming it', (value) => {
+    expect(() => loadPostsConfig({ DATABASE_URL: 'postgres://localhost/posts', POSTS_SEARCH_RANKED_MATCHES: value })).toThrow(
+      /POSTS_SEARCH_RANKED_MATCHES/,
+    );
   });
 
   it('when AUTH_URL is set, then the JWKS is fetched from auth', () => {

@@ -100,6 +100,26 @@ describe('GET /api/v1/posts/search', () => {
   });
 });
 
+describe('POSTS_SEARCH_RANKED_MATCHES', () => {
+  it('when more posts match than it ranks, then the newest are ranked and found, and an older match is not, however well it ranks', async () => {
+    const bounded = await startPosts({ env: { POSTS_SEARCH_RANKED_MATCHES: '100' } });
+    try {
+      const author = await bounded.caller();
+      const oldest = await writePost(bounded, author, { title: 'Needle needle needle', body: 'needle in the title, thrice' });
+      const newer: string[] = [];
+      for (let i = 0; i < 100; i += 1) newer.push((await writePost(bounded, author, { title: `Haystack ${i}`, body: 'a needle in the body' })).id);
+
+      const found = await everyPage(bounded, '/api/v1/posts/search', { q: 'needle', limit: 50 });
+
+      expect(found).toHaveLength(100);
+      expect(new Set(found)).toEqual(new Set(newer));
+      expect(found).not.toContain(oldest.id);
+    } finally {
+      await bounded.close();
+    }
+  }, 60_000);
+});
+
 describe('POSTS_SEARCH_LANGUAGE', () => {
   it('when it names no text search configuration of the database, then the service refuses to start, naming the setting', async () => {
     await expect(startPosts({ env: { POSTS_SEARCH_LANGUAGE: 'klingon' } })).rejects.toThrow(ConfigError);

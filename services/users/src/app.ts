@@ -1,4 +1,4 @@
-import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type PublicRouteDeclaration } from '@galion/kit';
+import { ApiRouter, createHttpApp, declarationsOf, httpAppBase, type HttpAppBase, type GatewayRouteDeclaration } from '@galion/kit';
 import { tokenGuards, type TokenVerifier } from '@galion/tokens';
 import type { Express } from 'express';
 import type { FollowService } from './domain/follow-service.js';
@@ -31,8 +31,8 @@ export const createUsersApp = (deps: UsersAppDeps): Express => {
 };
 
 /**
- * The routes of users anyone may call, read from their declarations (handlers never run, so the
- * dependencies are placeholders): the gateway's table of public routes is generated from these.
+ * The routes of users as the gateway must know them (public or not, body limits), read from their declarations (handlers never run, so the
+ * dependencies are placeholders): the gateway.s route table is generated from these.
  */
-export const usersPublicRoutes = (): PublicRouteDeclaration[] =>
-  declarationsOf((api) => registerUsersRoutes(api, {} as Parameters<typeof registerUsersRoutes>[1])).publicRoutes();
+export const usersGatewayRoutes = (): GatewayRouteDeclaration[] =>
+  declarationsOf((api) => registerUsersRoutes(api, {} as Parameters<typeof registerUsersRoutes>[1])).gatewayRoutes();

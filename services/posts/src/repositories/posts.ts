@@ -47,6 +47,8 @@ export interface PostListQuery {
 
 export interface SearchQuery {
   language: string;
+  /** Only the newest this many published matches are ranked. */
+  rankedMatches: number;
   text: string;
   limit: number;
   after?: { rank: string; id: string };
@@ -185,21 +187,35 @@ export class PostRepository {
 
   /**
    * Published posts matching a web-search style query (websearch_to_tsquery), best first by
-   * (ts_rank_cd, id), strictly after `after`. The rank's text (a real, which PostgreSQL prints
-   * exactly) is each row's sort value.
+   * (ts_rank_cd, id), strictly after `after`, among the newest `rankedMatches` matches. The
+   * bound lets the planner choose: a rare word is found through the GIN index, a common one by
+   * walking the newest published posts (posts_published_idx) until enough match, and either
+   * way at most `rankedMatches` rows are ranked. The rank's text (a real, which PostgreSQL
+   * prints exactly) is each row's sort value.
    */
   async search(query: SearchQuery): Promise<SortedRows<SearchHit>> {
     const after = query.after ? 'WHERE (rank, id) < (?::real, ?::uuid)' : '';
+    // Ranked in a subquery of its own over the bounded matches, and only the page's rows are
+    // joined back for their columns: no body is read for a row that is not shown.
     const { rows } = await this.knex.raw<{ rows: (SummaryRow & { rank: number })[] }>(
-      `SELECT *, rank::text AS sort_value FROM (
-         SELECT ${SUMMARY_COLUMNS}, ts_rank_cd(search_vector, query) AS rank
-         FROM posts, websearch_to_tsquery(?::regconfig, ?) AS query
-         WHERE published AND search_vector @@ query
-       ) AS found
-       ${after}
-       ORDER BY rank DESC, id DESC
-       LIMIT ?`,
-      [query.language, query.text, ...(query.after ? [query.after.rank, query.after.id] : []), query.limit],
+      `SELECT ${SUMMARY_COLUMNS}, page.rank, page.rank::text AS sort_value
+       FROM (
+         SELECT id, rank FROM (
+           SELECT id, ts_rank_cd(search_vector, query) AS rank FROM (
+             SELECT id, search_vector, query
+             FROM posts, websearch_to_tsquery(?::regconfig, ?) AS query
+             WHERE published AND search_vector @@ query
+             ORDER BY published_at DESC, id DESC
+             LIMIT ?
+           ) AS newest
+         ) AS ranked
+         ${after}
+         ORDER BY rank DESC, id DESC
+         LIMIT ?
+       ) AS page
+       JOIN posts USING (id)
+       ORDER BY page.rank DESC, page.id DESC`,
+      [query.language, query.text, query.rankedMatches, ...(query.after ? [query.after.rank, query.after.id] : []), query.limit],
     );
     return { rows: rows.map((row) => ({ ...toSummary(row), rank: row.rank })), sortValues: rows.map((row) => row.sort_value) };
   }

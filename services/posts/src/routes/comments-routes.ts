@@ -1,4 +1,4 @@
-import type { ApiRouter } from '@galion/kit';
+import type { ApiRouter, ResponseLink } from '@galion/kit';
 import type { Comment, CommentService } from '../domain/comment-service.js';
 import { CommentIdParams, CommentList, CommentRequest, CommentView, PageQuery, PostIdParams } from '../schemas.js';
 import { CACHE_HEADERS, cachedRead, IF_NONE_MATCH, notModified, noStoreUntilAnswered, written } from './caching.js';
@@ -23,6 +23,13 @@ export interface CommentsRouteDeps {
   publicMaxAgeSeconds: number;
 }
 
+const byCommentId = { id: '$response.body#/post_id', commentId: '$response.body#/id' };
+/** What a written comment's ids serve next. */
+const commentLinks: Record<string, ResponseLink> = {
+  EditComment: { operation: `patch ${BASE}/{id}/comments/{commentId}`, parameters: byCommentId },
+  DeleteComment: { operation: `delete ${BASE}/{id}/comments/{commentId}`, parameters: byCommentId },
+};
+
 export const registerCommentsRoutes = (api: ApiRouter, { comments, publicMaxAgeSeconds: maxAge }: CommentsRouteDeps): void => {
   api.route({
     method: 'post',
@@ -33,7 +40,7 @@ export const registerCommentsRoutes = (api: ApiRouter, { comments, publicMaxAgeS
     params: PostIdParams,
     body: CommentRequest,
     responses: {
-      201: { description: 'The comment', schema: CommentView, headers: CACHE_HEADERS },
+      201: { description: 'The comment', schema: CommentView, headers: CACHE_HEADERS, links: commentLinks },
       403: 'The post is a draft you may read (an admin) but not comment on (forbidden)',
       404: `${hidden}; your account was deleted (account_not_found)`,
     },

@@ -1,4 +1,4 @@
-import type { ApiRouter } from '@galion/kit';
+import type { ApiRouter, ResponseLink } from '@galion/kit';
 import { authOf, type AccessClaims } from '@galion/tokens';
 import type { Response } from 'express';
 import type { Actor, Post, PostService, PostSummary, SearchHit } from '../domain/post-service.js';
@@ -54,6 +54,16 @@ export interface PostsRouteDeps {
   publicMaxAgeSeconds: number;
 }
 
+const byPostId = { id: '$response.body#/id' };
+/** What a written post's id serves next. */
+const postLinks: Record<string, ResponseLink> = {
+  ReadPost: { operation: `get ${BASE}/{id}`, parameters: byPostId },
+  UpdatePost: { operation: `patch ${BASE}/{id}`, parameters: byPostId },
+  DeletePost: { operation: `delete ${BASE}/{id}`, parameters: byPostId },
+  CommentOnPost: { operation: `post ${BASE}/{id}/comments`, parameters: byPostId },
+  ReadComments: { operation: `get ${BASE}/{id}/comments`, parameters: byPostId },
+};
+
 export const registerPostsRoutes = (api: ApiRouter, { posts, publicMaxAgeSeconds: maxAge }: PostsRouteDeps): void => {
   api.route({
     method: 'post',
@@ -68,6 +78,7 @@ export const registerPostsRoutes = (api: ApiRouter, { posts, publicMaxAgeSeconds
         description: 'The post',
         schema: PostView,
         headers: { ...CACHE_HEADERS, Location: { description: 'The post’s URL.', schema: { type: 'string' } } },
+        links: postLinks,
       },
       404: 'Your account was deleted (account_not_found)',
     },
@@ -77,7 +88,7 @@ export const registerPostsRoutes = (api: ApiRouter, { posts, publicMaxAgeSeconds
     },
   });
 
-  // Before `{id}`: these paths would otherwise be read as a post id.
+  // Concrete paths: the kit serves them before the `{id}` template that also matches them.
   api.route({
     method: 'get',
     path: `${BASE}/mine`,

@@ -1,4 +1,4 @@
-import type { ApiRouter } from '@galion/kit';
+import type { ApiRouter, ResponseLink } from '@galion/kit';
 import { authOf, bearerToken } from '@galion/tokens';
 import type { Request } from 'express';
 import type { Follow, FollowDirection, FollowEntry, FollowService } from '../domain/follow-service.js';
@@ -61,6 +61,14 @@ const toEntryView = (entry: FollowEntry) => ({
 
 const tokenOf = (req: Request) => bearerToken(req.get('authorization')) ?? '';
 
+const byUserId = { id: '$response.body#/id' };
+/** What a profile's id serves next (as others see it, and its follows). */
+const profileLinks: Record<string, ResponseLink> = {
+  ReadProfile: { operation: `get ${BASE}/{id}`, parameters: byUserId },
+  ReadFollowers: { operation: `get ${BASE}/{id}/followers`, parameters: byUserId },
+  ReadFollowing: { operation: `get ${BASE}/{id}/following`, parameters: byUserId },
+};
+
 export const registerUsersRoutes = (api: ApiRouter, { profiles, follows }: { profiles: ProfileService; follows: FollowService }): void => {
   const gone = 'The account no longer exists or has no profile yet (account_not_found, profile_not_found, user_not_found)';
 
@@ -70,7 +78,7 @@ export const registerUsersRoutes = (api: ApiRouter, { profiles, follows }: { pro
     summary: 'My profile (created on first access if needed)',
     tags,
     access: 'bearer',
-    responses: { 200: { description: 'The profile', schema: ProfileView }, 404: gone },
+    responses: { 200: { description: 'The profile', schema: ProfileView, links: profileLinks }, 404: gone },
     handler: async ({ req, res }) => ({ body: toView(await profiles.me(authOf(res), tokenOf(req))) }),
   });
 

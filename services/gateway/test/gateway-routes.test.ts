@@ -4,8 +4,8 @@ import path from 'node:path';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 describe("the gateway's table of public routes", () => {
-  it('when the services declare their routes, then the committed table is what scripts/gen-public-routes.mjs makes of them', () => {
-    const check = spawnSync(process.execPath, [path.join(ROOT, 'scripts/gen-public-routes.mjs'), '--check'], { encoding: 'utf8' });
+  it('when the services declare their routes, then the committed table is what scripts/gen-gateway-routes.mjs makes of them', () => {
+    const check = spawnSync(process.execPath, [path.join(ROOT, 'scripts/gen-gateway-routes.mjs'), '--check'], { encoding: 'utf8' });
 
     expect(check.stderr).toBe('');
     expect(check.status).toBe(0);
