@@ -494,13 +494,20 @@ describe('Kubernetes operations', () => {
   test('when the node is drained of the release’s pods under load, then the drain evicts them pod by pod within each budget, no request fails, and every Deployment is whole again', async () => {
     // The drain's list is every pod of the release: start from 3 Running, Ready pods per service
     // and none starting or shutting down, so that list and this one are the same.
+    let lastSeen = '';
     const before = await eventually('3 settled pods of every service', async () => {
       const pods = await releasePods();
       // Completed hook and test pods are no Deployment's and no drain's concern.
-      const settled = pods.filter((p) => p.phase !== 'Succeeded' && p.phase !== 'Failed').every((p) => p.phase === 'Running' && p.ready && !p.terminating);
+      const live = pods.filter((p) => p.phase !== 'Succeeded' && p.phase !== 'Failed');
+      lastSeen = live.map((p) => `${p.name} ${p.phase}${p.ready ? ' ready' : ''}${p.terminating ? ' terminating' : ''}`).join('; ');
+      const settled = live.every((p) => p.phase === 'Running' && p.ready && !p.terminating);
       const perService = await servicePods();
       return settled && services.every((service) => of(perService, service).length === 3) ? perService : undefined;
-    }, 120_000);
+      // Eighteen pods on two loaded cores: the previous test's replacement, or a pod the gateway's
+      // HPA added and is removing, can take minutes to settle.
+    }, 300_000).catch((error: Error) => {
+      throw new Error(`${error.message}; last seen: ${lastSeen}`);
+    });
     const original = new Set(services.flatMap((service) => of(before, service).map((pod) => pod.name)));
     const load = startLoad(target(), { clients: 4, maxMs: 600_000, maxRequests: 100_000, pauseMs: 100, next: () => ({ method: 'GET', path: '/api/v1/auth/.well-known/jwks.json' }) });
     // Ready pods per service, sampled through the drain: the budget allows one fewer than three.

@@ -1,3 +1,4 @@
+export * from './background-consumer.js';
 export * from './bus.js';
 export * from './coalescing-publisher.js';
 export * from './config.js';

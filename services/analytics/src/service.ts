@@ -1,4 +1,4 @@
-import { CoalescingPublisher, connectEventBus, ensureTopicsInBackground, type EventBus, type Subscription } from '@galion/events';
+import { CoalescingPublisher, connectEventBus, ensureTopicsInBackground, type EventBus, startConsumerInBackground, type ConsumerHandle } from '@galion/events';
 import {
   ConfigError,
   connectStore,
@@ -53,13 +53,6 @@ export interface AnalyticsInfrastructure {
   now?: () => Date;
 }
 
-export interface AnalyticsConsumerHandle {
-  /** The subscription once the consumer has started; undefined before, or when disabled. */
-  readonly subscription: Subscription | undefined;
-  /** Resolves once the consumer has subscribed (or given up because the service is stopping). */
-  readonly started: Promise<void>;
-}
-
 export interface ComposedAnalytics extends ComposedService {
   knex: Knex;
   ingestor: EventIngestor;
@@ -72,13 +65,12 @@ export interface ComposedAnalytics extends ComposedService {
   analyticsMetrics: AnalyticsMetrics;
   verifier: TokenVerifier;
   /** The platform-event consumer; undefined when disabled. */
-  consumer: AnalyticsConsumerHandle | undefined;
+  consumer: ConsumerHandle | undefined;
   /** The application-event consumer; undefined when disabled. */
-  appConsumer: AnalyticsConsumerHandle | undefined;
+  appConsumer: ConsumerHandle | undefined;
 }
 
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Composes the analytics service from its configuration: clients, domain, consumer, app, health, shutdown hooks. */
 export const composeAnalytics = async (config: AnalyticsConfig, infra: AnalyticsInfrastructure): Promise<ComposedAnalytics> => {
@@ -160,8 +152,8 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
     now,
   });
 
-  let consumer: AnalyticsConsumerHandle | undefined;
-  let appConsumer: AnalyticsConsumerHandle | undefined;
+  let consumer: ConsumerHandle | undefined;
+  let appConsumer: ConsumerHandle | undefined;
   if (config.consumerEnabled) {
     registerConsumerLagMetric(metrics.registry, {
       bus,
@@ -227,46 +219,5 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
     verifier,
     consumer,
     appConsumer,
-  };
-};
-
-/**
- * Subscribes in the background, retrying while the broker or the topic is not there yet, so the
- * service starts (and answers queries) while Kafka is still coming up; readiness waits for the group.
- */
-const startConsumerInBackground = (
-  start: () => Promise<Subscription>,
-  context: { topic: string; logger: Logger },
-  closers: ComposedService['closers'],
-): AnalyticsConsumerHandle => {
-  const { topic, logger } = context;
-  let subscription: Subscription | undefined;
-  let stopping = false;
-  const started = (async () => {
-    for (let attempt = 1; !stopping; attempt += 1) {
-      try {
-        const started = await start();
-        if (stopping) await started.stop();
-        else subscription = started;
-        return;
-      } catch (error) {
-        logger.warn({ err: error, attempt, topic }, 'starting the event consumer failed; retrying');
-        await sleep(Math.min(5_000, 250 * attempt));
-      }
-    }
-  })();
-  closers.push({
-    name: `${topic} consumer`,
-    // Not waiting for a start still under way (it may be waiting for the broker): it sees `stopping` and stops.
-    close: async () => {
-      stopping = true;
-      await subscription?.stop();
-    },
-  });
-  return {
-    get subscription() {
-      return subscription;
-    },
-    started,
   };
 };

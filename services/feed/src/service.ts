@@ -1,4 +1,4 @@
-import { connectEventBus, type EventBus, type Subscription } from '@galion/events';
+import { connectEventBus, type EventBus, startConsumerInBackground, type ConsumerHandle } from '@galion/events';
 import {
   ConfigError,
   createMetrics,
@@ -41,13 +41,6 @@ export interface FeedInfrastructure {
   now?: () => Date;
 }
 
-export interface FeedConsumerHandle {
-  /** The subscription once the consumer has started; undefined before, or when disabled. */
-  readonly subscription: Subscription | undefined;
-  /** Resolves once the consumer has subscribed (or given up because the service is stopping). */
-  readonly started: Promise<void>;
-}
-
 export interface ComposedFeed extends ComposedService {
   store: FeedStore;
   updater: FeedUpdater;
@@ -55,10 +48,9 @@ export interface ComposedFeed extends ComposedService {
   feedMetrics: FeedMetrics;
   verifier: TokenVerifier;
   /** The consumer; undefined when disabled (FEED_CONSUMER_ENABLED=false). */
-  consumer: FeedConsumerHandle | undefined;
+  consumer: ConsumerHandle | undefined;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const invalid = (line: string) => new ConfigError(`Invalid configuration, fix these environment variables:\n  ${line}`);
 
@@ -93,7 +85,7 @@ export const composeFeed = async (config: FeedConfig, infra: FeedInfrastructure)
     onMerge: (timelines) => feedMetrics.mergedTimelines.observe(timelines),
   });
 
-  let consumer: FeedConsumerHandle | undefined;
+  let consumer: ConsumerHandle | undefined;
   if (config.consumerEnabled) {
     const bus = connectEventBus({ injected: infra.bus, kafka: config.kafka, logger, closers })!;
     const { consumerGroup: groupId, topic, dlqTopic } = config;
@@ -112,44 +104,4 @@ export const composeFeed = async (config: FeedConfig, infra: FeedInfrastructure)
 
   const app = createFeedApp({ logger, metrics, health, reader, verifier, ...httpSettings(config) });
   return { app, metrics, health, closers, store, updater, reader, feedMetrics, verifier, consumer };
-};
-
-/**
- * Subscribes in the background, retrying while the broker or the topic is not there yet, so the
- * service starts (and answers reads) while Kafka is still coming up; readiness waits for the group.
- */
-const startConsumerInBackground = (
-  start: () => Promise<Subscription>,
-  context: { topic: string; logger: Logger },
-  closers: Closers,
-): FeedConsumerHandle => {
-  const { topic, logger } = context;
-  let subscription: Subscription | undefined;
-  let stopping = false;
-  const started = (async () => {
-    for (let attempt = 1; !stopping; attempt += 1) {
-      try {
-        const started = await start();
-        if (stopping) await started.stop();
-        else subscription = started;
-        return;
-      } catch (error) {
-        logger.warn({ err: error, attempt, topic }, 'starting the event consumer failed; retrying');
-        await sleep(Math.min(5_000, 250 * attempt));
-      }
-    }
-  })();
-  closers.push({
-    name: `${topic} consumer`,
-    close: async () => {
-      stopping = true;
-      await subscription?.stop();
-    },
-  });
-  return {
-    get subscription() {
-      return subscription;
-    },
-    started,
-  };
 };
