@@ -1,11 +1,12 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createDatabase, createRedis, waitForRedis } from '@galion/kit';
 import { startPlatform, type Platform } from '@galion/launcher';
-import { parseResponse } from './gateway-load.js';
-import { fmt, percentile, row } from './load.js';
+import { KeepAliveConnection, type Answer } from './keep-alive.js';
+import { fmt, percentile, pooled, row, sleep, tally } from './load.js';
+import { call, signUp, sumOf, type SignedIn } from './platform-api.js';
+import { machineCoresBetween, machineCpu, serverCpu, serverCpuBetween, type ServerCpu } from './process-cpu.js';
 
 /**
  * The content benchmark (`npm run bench content`): posts, the home feed, fan-out and search on the
@@ -29,7 +30,6 @@ const FEED_DEPTH = 1_000;
 const PAGE = 50;
 
 const log = (line: string) => process.stderr.write(`[content bench] ${line}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Text: a Zipf-like word distribution over a small vocabulary, the same in TypeScript (the posts
@@ -104,103 +104,8 @@ const postPayload = (n: number): string => {
 // HTTP: set-up calls through fetch; measured load over bare keep-alive sockets (as the other
 // benches), so the load generator, which shares the two cores with the platform, costs little.
 
-interface SignedIn {
-  id: string;
-  token: string;
-}
-
-const call = async (
-  url: string,
-  init: { method?: string; token?: string; body?: unknown },
-  expected: number[],
-): Promise<{ status: number; body: unknown }> => {
-  const method = init.method ?? (init.body === undefined ? 'GET' : 'POST');
-  const response = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json', ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
-    ...(init.body === undefined ? {} : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
-  });
-  const text = await response.text();
-  if (!expected.includes(response.status)) throw new Error(`${method} ${url} answered ${response.status}: ${text.slice(0, 300)}`);
-  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
-};
-
-/** Runs `work` over `items`, `parallelism` at a time. */
-const pooled = async <T, R>(items: T[], parallelism: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> => {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(parallelism, items.length) }, async () => {
-      for (let index = next++; index < items.length; index = next++) results[index] = await work(items[index]!, index);
-    }),
-  );
-  return results;
-};
-
-interface Answer {
-  ms: number;
-  status?: number;
-  body?: Buffer;
-  failure?: string;
-}
-
-const EMPTY = Buffer.alloc(0);
-
-class Connection {
-  private readonly socket: Socket;
-  private buffer: Buffer = EMPTY;
-  private error: string | undefined;
-  private waiter: { data: () => void; closed: (reason: string) => void } | undefined;
-  dead = false;
-
-  constructor(port: number) {
-    this.socket = connect({ host: '127.0.0.1', port, noDelay: true });
-    this.socket.on('data', (chunk: Buffer) => {
-      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-      this.waiter?.data();
-    });
-    this.socket.on('error', (error: NodeJS.ErrnoException) => (this.error ??= error.code ?? error.message));
-    this.socket.on('close', () => {
-      this.dead = true;
-      this.waiter?.closed(this.error ?? 'closed by the server');
-    });
-  }
-
-  exchange(request: string): Promise<Answer> {
-    const started = performance.now();
-    return new Promise((resolve) => {
-      const finish = (answer: Omit<Answer, 'ms'>) => {
-        this.waiter = undefined;
-        clearTimeout(timer);
-        resolve({ ...answer, ms: performance.now() - started });
-      };
-      const timer = setTimeout(() => {
-        this.dead = true;
-        finish({ failure: 'timeout' });
-        this.socket.destroy();
-      }, ANSWER_TIMEOUT_MS);
-      this.waiter = {
-        data: () => {
-          const response = parseResponse(this.buffer);
-          if (!response) return;
-          this.buffer = this.buffer.subarray(response.size);
-          if (response.close) {
-            this.dead = true;
-            this.socket.end();
-          }
-          finish({ status: response.status, body: response.body });
-        },
-        closed: (reason) => finish({ failure: reason }),
-      };
-      this.socket.write(request);
-    });
-  }
-
-  close(): void {
-    this.dead = true;
-    this.socket.destroy();
-  }
-}
+/** A connection of the measured load: an answer not back within ANSWER_TIMEOUT_MS is a timeout. */
+const connectTo = (port: number) => new KeepAliveConnection(port, ANSWER_TIMEOUT_MS);
 
 const getRequest = (port: number, target: string, token?: string): string =>
   `GET ${target} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n${token ? `authorization: Bearer ${token}\r\n` : ''}\r\n`;
@@ -229,9 +134,9 @@ const closedLoop = async (port: number, clients: LoopClient[], seconds: number):
   const deadline = started + seconds * 1000;
   await Promise.all(
     clients.map(async (client) => {
-      let connection = new Connection(port);
+      let connection = connectTo(port);
       while (performance.now() < deadline) {
-        if (connection.dead) connection = new Connection(port);
+        if (connection.dead) connection = connectTo(port);
         const { request, kind } = client.next();
         const answer = await connection.exchange(request);
         probes.push({ kind, ms: answer.ms, status: answer.status, failure: answer.failure });
@@ -262,81 +167,18 @@ const statsOf = (values: number[]): Stats => {
   };
 };
 
-const statusesOf = (probes: Probe[]): string => {
-  const counts = new Map<string, number>();
-  for (const probe of probes) {
-    const key = probe.failure ?? String(probe.status);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return [...counts]
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, count]) => `${name} ×${fmt(count)}`)
-    .join(', ');
-};
+const statusesOf = (probes: Probe[]): string => tally(probes.map((probe) => probe.failure ?? String(probe.status)));
 
 // ---------------------------------------------------------------------------------------------
 // Where the CPU goes: each service's process_cpu_seconds_total, the servers this process started
 // (from /proc), the load generator's own, and the whole machine's.
-
-/** The samples of a Prometheus exposition named `name` whose line contains every one of `having`, summed. */
-const sumOf = (text: string, name: string, having: string[] = []): number =>
-  text
-    .split('\n')
-    .filter((line) => (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) && having.every((part) => line.includes(part)))
-    .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-
-/** CPU seconds of PostgreSQL (with its backends), Kafka and Redis among this process's descendants. */
-const infraCpu = (): Map<string, { kind: string; seconds: number }> => {
-  // By process (pid and start time): PostgreSQL's backends come and go with the pools, so only each
-  // process's own growth counts (one that exits between two snapshots takes its last seconds with it).
-  const processes = new Map<string, { kind: string; seconds: number }>();
-  const walk = (pid: string, depth: number) => {
-    if (depth > 6) return;
-    let children: string[] = [];
-    try {
-      for (const task of readdirSync(`/proc/${pid}/task`)) {
-        children.push(...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
-      }
-    } catch {
-      return;
-    }
-    children = [...new Set(children)];
-    for (const child of children) {
-      try {
-        const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
-        const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
-        const kind = command.startsWith('postgres')
-          ? 'postgres'
-          : command === 'java'
-            ? 'kafka'
-            : command.startsWith('redis')
-              ? 'redis'
-              : undefined;
-        if (kind) processes.set(`${child}@${fields[19]}`, { kind, seconds });
-      } catch {
-        // Gone already.
-      }
-      walk(child, depth + 1);
-    }
-  };
-  walk(String(process.pid), 0);
-  return processes;
-};
-
-const machineCpu = (): { busy: number; total: number } => {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
-  return { busy: (total - fields[3]! - fields[4]!) / 100, total: total / 100 };
-};
 
 interface Snapshot {
   at: number;
   texts: Record<string, string>;
   /** CPU seconds so far of each service (its process_cpu_seconds_total) and of the load generator. */
   cpu: Record<string, number>;
-  infra: Map<string, { kind: string; seconds: number }>;
+  servers: ServerCpu;
   machine: { busy: number; total: number };
 }
 
@@ -356,7 +198,7 @@ const snapshot = async (platform: Platform): Promise<Snapshot> => {
       ...Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, sumOf(text, 'process_cpu_seconds_total')])),
       'load generator': (own.user + own.system) / 1e6,
     },
-    infra: infraCpu(),
+    servers: serverCpu(),
     machine: machineCpu(),
   };
 };
@@ -377,12 +219,9 @@ const usageBetween = (before: Snapshot, after: Snapshot): Usage => ({
         return [name, delta < 0 ? after.cpu[name]! : delta];
       }),
     ),
-    ...[...after.infra].reduce<Record<string, number>>((totals, [key, { kind, seconds }]) => {
-      totals[kind] = (totals[kind] ?? 0) + seconds - (before.infra.get(key)?.seconds ?? 0);
-      return totals;
-    }, {}),
+    ...serverCpuBetween(before.servers, after.servers),
   },
-  machineCores: ((after.machine.busy - before.machine.busy) / (after.machine.total - before.machine.total)) * cpus().length,
+  machineCores: machineCoresBetween(before.machine, after.machine),
 });
 
 const busiest = (usage: Usage): [string, number][] =>
@@ -422,13 +261,6 @@ interface Env {
   redis: ReturnType<typeof createRedis>;
   clients: number;
 }
-
-const signUp = async (api: string, label: string, stamp: number): Promise<SignedIn> => {
-  const credentials = { email: `${label}.${stamp}@example.com`, password: 'benchmark passphrase' };
-  const registered = (await call(`${api}/auth/register`, { body: { ...credentials, name: label } }, [201])).body as { id: string };
-  const login = (await call(`${api}/auth/login`, { body: credentials }, [200])).body as { access_token: string };
-  return { id: registered.id, token: login.access_token };
-};
 
 /** Follows `followee`, waiting out the moment users has not made the followee's profile yet. */
 const follow = async (api: string, follower: SignedIn, followee: string): Promise<void> => {
@@ -1032,7 +864,7 @@ const benchSearch = async (env: Env, count: number, seconds: number, maxRequests
     const request = (q: string) => getRequest(port, `/api/v1/posts/search?q=${encodeURIComponent(q)}`);
     // The public list (keyset on an index) through the same gateway and service: the floor of a posts read.
     {
-      const connection = new Connection(port);
+      const connection = connectTo(port);
       const times: number[] = [];
       const until = performance.now() + Math.min(seconds, 5) * 1000;
       while (performance.now() < until) {
@@ -1062,7 +894,7 @@ const benchSearch = async (env: Env, count: number, seconds: number, maxRequests
         );
         matches.push(Number(rows[0]!.n));
       }
-      const connection = new Connection(port);
+      const connection = connectTo(port);
       let current = connection;
       // One warm-up request per query.
       for (const q of kind.queries) await current.exchange(request(q));
@@ -1072,7 +904,7 @@ const benchSearch = async (env: Env, count: number, seconds: number, maxRequests
       const failures: Probe[] = [];
       const until = performance.now() + seconds * 1000;
       for (let i = 0; (performance.now() < until || times.length < 20) && times.length < maxRequests; i += 1) {
-        if (current.dead) current = new Connection(port);
+        if (current.dead) current = connectTo(port);
         const answer = await current.exchange(request(kind.queries[i % kind.queries.length]!));
         if (answer.status === 200) times.push(answer.ms);
         else failures.push({ kind: kind.kind, ms: answer.ms, status: answer.status, failure: answer.failure });

@@ -1,10 +1,11 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startPlatform } from '@galion/launcher';
-import { fmt, percentile, row } from './load.js';
+import { KeepAliveConnection, type Answer } from './keep-alive.js';
+import { fmt, percentile, pooled, row, tally } from './load.js';
+import { call, signUp, sumOf, type SignedIn } from './platform-api.js';
 
 /** Past this a request counts as unanswered (a timeout): the client gives up and reconnects. */
 const ANSWER_TIMEOUT_MS = 5_000;
@@ -16,10 +17,7 @@ export interface GatewayLoadOptions {
   concurrency: number;
 }
 
-interface VirtualUser {
-  id: string;
-  token: string;
-}
+type VirtualUser = SignedIn;
 
 interface Outcome {
   /** Which kind of request (Operation.kind). */
@@ -55,21 +53,6 @@ interface RunResult {
   generatorDelayP99Ms: number;
 }
 
-/** Runs `work` over `items`, `parallelism` at a time. */
-const pooled = async <T, R>(items: T[], parallelism: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> => {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(parallelism, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await work(items[index]!, index);
-      }
-    }),
-  );
-  return results;
-};
-
 /** The soft limit on open files of this process (the services it starts inherit it). */
 const openFileLimit = (): number => {
   const line = readFileSync('/proc/self/limits', 'utf8')
@@ -79,162 +62,47 @@ const openFileLimit = (): number => {
   return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft);
 };
 
-/** Set-up calls (JSON through the gateway) must succeed: a failure stops the run with what it got. */
-const call = async (url: string, init: { method?: string; token?: string; body?: unknown }, expected: number): Promise<unknown> => {
-  const response = await fetch(url, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers: { 'content-type': 'application/json', ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
-  const text = await response.text();
-  if (response.status !== expected) throw new Error(`${init.method ?? 'POST'} ${url} answered ${response.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-};
-
 /** The gateway's counters that explain a run: requests shed by each bound, and rate-limited. */
 const gatewayCounters = async (gatewayUrl: string): Promise<Record<string, number>> => {
   const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
-  const sum = (pattern: RegExp) =>
-    text
-      .split('\n')
-      .filter((line) => pattern.test(line))
-      .reduce((total, line) => total + Number(line.split(' ').pop()), 0);
   return {
-    shedByProcess: sum(/^http_server_shed_total /),
-    shedByUpstream: sum(/^gateway_upstream_shed_total\{/),
-    rateLimited: sum(/^gateway_rate_limited_total\{/),
+    shedByProcess: sumOf(text, 'http_server_shed_total'),
+    shedByUpstream: sumOf(text, 'gateway_upstream_shed_total'),
+    rateLimited: sumOf(text, 'gateway_rate_limited_total'),
   };
 };
 
 /** CPU seconds a service process has used, from its own /metrics. */
-const cpuSeconds = async (base: string): Promise<number> => {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  return Number(/^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1] ?? NaN);
-};
+const cpuSeconds = async (base: string): Promise<number> =>
+  sumOf(await (await fetch(`${base}/metrics`)).text(), 'process_cpu_seconds_total');
 
 const readCpu = async (services: Record<string, string>): Promise<Record<string, number>> =>
   Object.fromEntries(await Promise.all(Object.entries(services).map(async ([name, url]) => [name, await cpuSeconds(url)] as const)));
 
-const EMPTY: Buffer = Buffer.alloc(0);
-
-export interface Response {
-  status: number;
-  body: Buffer;
-  /** Bytes of the buffer the response took. */
-  size: number;
-  /** The server said Connection: close. */
-  close: boolean;
-}
-
-/**
- * The complete response at the start of `buffer`, or undefined while bytes are missing. The
- * gateway answers with a Content-Length (or chunks, for a streamed upstream answer).
- */
-export const parseResponse = (buffer: Buffer): Response | undefined => {
-  const end = buffer.indexOf('\r\n\r\n');
-  if (end < 0) return undefined;
-  const head = buffer.toString('latin1', 0, end);
-  const status = Number(head.slice(9, 12));
-  const close = /\r\nconnection:[ \t]*close/i.test(head);
-  const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head)?.[1];
-  if (length !== undefined) {
-    const size = end + 4 + Number(length);
-    return buffer.length < size ? undefined : { status, body: buffer.subarray(end + 4, size), size, close };
-  }
-  if (!/\r\ntransfer-encoding:[ \t]*chunked/i.test(head)) return { status, body: EMPTY, size: end + 4, close };
-  const chunks: Buffer[] = [];
-  let offset = end + 4;
-  for (;;) {
-    const lineEnd = buffer.indexOf('\r\n', offset);
-    if (lineEnd < 0) return undefined;
-    const chunkSize = parseInt(buffer.toString('latin1', offset, lineEnd), 16);
-    if (chunkSize === 0) {
-      // The last chunk, no trailers: "0\r\n\r\n".
-      return buffer.length < lineEnd + 4 ? undefined : { status, body: Buffer.concat(chunks), size: lineEnd + 4, close };
+/** A request's outcome from its answer: which bound shed a 503, and a timeout told apart from a connection error. */
+const outcomeOf = (kind: string, answer: Answer, connected: boolean): Outcome => {
+  const { ms } = answer;
+  // Never connected: a connection error; connected but unanswered: a timeout.
+  if (answer.timedOut) return connected ? { kind, ms, timedOut: true } : { kind, ms, failure: 'connect timed out' };
+  if (answer.status === undefined) return { kind, ms, failure: answer.failure };
+  let code: string | undefined;
+  // A 503 says in its body which bound shed the request.
+  if (answer.status === 503) {
+    try {
+      code = (JSON.parse(answer.body?.toString('utf8') ?? '') as { error?: string }).error;
+    } catch {
+      code = 'unreadable';
     }
-    if (buffer.length < lineEnd + 2 + chunkSize + 2) return undefined;
-    chunks.push(buffer.subarray(lineEnd + 2, lineEnd + 2 + chunkSize));
-    offset = lineEnd + 2 + chunkSize + 2;
   }
+  return { kind, ms, status: answer.status, code };
 };
 
-/**
- * A virtual user's keep-alive connection: a bare socket speaking HTTP/1.1, one request at a time.
- * Far cheaper than node:http's client, so the load generator, which shares the machine with the
- * platform, adds as little of its own delay to the figures as it can.
- */
-class Connection {
-  private readonly socket: Socket;
-  private buffer: Buffer = EMPTY;
-  private error: string | undefined;
-  private waiter: { data: () => void; closed: (reason: string) => void } | undefined;
-  /** No further request may use it: closed, cut after a timeout, or the server said close. */
-  dead = false;
-  /** No request has been sent on it yet. */
-  fresh = true;
-  /** The TCP connection is established. */
-  connected = false;
-
-  constructor(port: number) {
-    this.socket = connect({ host: '127.0.0.1', port, noDelay: true });
-    this.socket.once('connect', () => (this.connected = true));
-    this.socket.on('data', (chunk: Buffer) => {
-      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-      this.waiter?.data();
-    });
-    this.socket.on('error', (error: NodeJS.ErrnoException) => (this.error ??= error.code ?? error.message));
-    this.socket.on('close', () => {
-      this.dead = true;
-      this.waiter?.closed(this.error ?? 'closed by the server');
-    });
-  }
-
-  /** Sends one request and resolves with its outcome; no answer within ANSWER_TIMEOUT_MS is a timeout. */
-  exchange(head: string, operation: Operation): Promise<Outcome> {
-    return new Promise((resolve) => {
-      const started = performance.now();
-      const finish = (outcome: Omit<Outcome, 'ms' | 'kind'>) => {
-        this.waiter = undefined;
-        clearTimeout(timer);
-        resolve({ kind: operation.kind, ms: performance.now() - started, ...outcome });
-      };
-      const timer = setTimeout(() => {
-        this.dead = true;
-        // Never connected: a connection error; connected but unanswered: a timeout.
-        finish(this.connected ? { timedOut: true } : { failure: 'connect timed out' });
-        this.socket.destroy();
-      }, ANSWER_TIMEOUT_MS);
-      this.waiter = {
-        data: () => {
-          const response = parseResponse(this.buffer);
-          if (!response) return;
-          this.buffer = this.buffer.subarray(response.size);
-          if (response.close) {
-            this.dead = true;
-            this.socket.end();
-          }
-          let code: string | undefined;
-          // A 503 says in its body which bound shed the request.
-          if (response.status === 503) {
-            try {
-              code = (JSON.parse(response.body.toString('utf8')) as { error?: string }).error;
-            } catch {
-              code = 'unreadable';
-            }
-          }
-          finish({ status: response.status, code });
-        },
-        closed: (reason) => finish({ failure: reason }),
-      };
-      this.socket.write(operation.body === undefined ? head + '\r\n' : `${head}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(operation.body)}\r\n\r\n${operation.body}`);
-    });
-  }
-
-  close(): void {
-    this.dead = true;
-    this.socket.destroy();
-  }
-}
+const requestOf = (operation: Operation, port: number, token: string): string => {
+  const head = `${operation.method} ${operation.path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nauthorization: Bearer ${token}\r\n`;
+  return operation.body === undefined
+    ? head + '\r\n'
+    : `${head}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(operation.body)}\r\n\r\n${operation.body}`;
+};
 
 /**
  * Every virtual user on a keep-alive connection of its own, all opened at once (a burst of
@@ -261,19 +129,19 @@ const runConnections = async (
   const deadline = started + seconds * 1000;
   await Promise.all(
     users.map(async (user, index) => {
-      let connection: Connection | undefined;
+      let connection: KeepAliveConnection | undefined;
       // Each user starts at another place in the mix, so the kinds of request are spread in time.
       for (let n = index; performance.now() < deadline; n += 1) {
+        let fresh = false;
         if (!connection || connection.dead) {
-          connection = new Connection(port);
+          connection = new KeepAliveConnection(port, ANSWER_TIMEOUT_MS);
           connections += 1;
+          fresh = true;
         }
         const operation = operations(user, n);
-        const head = `${operation.method} ${operation.path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nauthorization: Bearer ${user.token}\r\n`;
-        const fresh = connection.fresh;
+        const request = requestOf(operation, port, user.token);
         const at = (performance.now() - started) / 1000;
-        connection.fresh = false;
-        const outcome = await connection.exchange(head, operation);
+        const outcome = outcomeOf(operation.kind, await connection.exchange(request), connection.connected);
         if (fresh) outcome.fresh = true;
         outcome.at = at;
         outcomes.push(outcome);
@@ -337,17 +205,7 @@ interface Summary {
 const summarize = (run: RunResult): Summary => {
   const answered = run.outcomes.filter((outcome) => outcome.status !== undefined);
   const times = answered.map((outcome) => outcome.ms).sort((a, b) => a - b);
-  const count = (key: (outcome: Outcome) => string | undefined) => {
-    const counts = new Map<string, number>();
-    for (const outcome of run.outcomes) {
-      const name = key(outcome);
-      if (name !== undefined) counts.set(name, (counts.get(name) ?? 0) + 1);
-    }
-    return [...counts]
-      .sort((a, b) => b[1] - a[1])
-      .map(([name, n]) => `${name} ×${fmt(n)}`)
-      .join(', ');
-  };
+  const count = (key: (outcome: Outcome) => string | undefined) => tally(run.outcomes.map(key));
   return {
     requests: run.outcomes.length,
     answered: answered.length,
@@ -418,16 +276,15 @@ export const benchGatewayLoad = async ({ seconds }: GatewayLoadOptions): Promise
 
     // One user more than connections: the shared token of the second run has a budget of its own.
     const setupStarted = performance.now();
-    const users = await pooled(Array.from({ length: connections + 1 }, (_, i) => i), setupParallelism, async (i) => {
-      const credentials = { email: `load${i}.${stamp}@example.com`, password: 'benchmark passphrase' };
-      const registered = (await call(`${api}/auth/register`, { body: { ...credentials, name: `Load ${i}` } }, 201)) as { id: string };
-      const login = (await call(`${api}/auth/login`, { body: credentials }, 200)) as { access_token: string };
-      return { id: registered.id, token: login.access_token };
-    });
+    const users = await pooled(
+      Array.from({ length: connections + 1 }, (_, i) => i),
+      setupParallelism,
+      (i) => signUp(api, `load${i}`, stamp, `Load ${i}`),
+    );
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     // Profiles exist and are public (so others may read them), as for users who have been here before.
     const warmStarted = performance.now();
-    await pooled(users, 50, (user) => call(`${api}/users/me`, { method: 'PATCH', token: user.token, body: { is_public: true } }, 200));
+    await pooled(users, 50, (user) => call(`${api}/users/me`, { method: 'PATCH', token: user.token, body: { is_public: true } }, [200]));
     const warmSeconds = (performance.now() - warmStarted) / 1000;
 
     const distinct = users.slice(0, connections);

@@ -12,6 +12,23 @@ export interface LoadResult {
 export const percentile = (sorted: number[], p: number): number =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `work` over `items`, `parallelism` at a time. */
+export const pooled = async <T, R>(items: T[], parallelism: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> => {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(parallelism, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index]!, index);
+      }
+    }),
+  );
+  return results;
+};
+
 /**
  * Closed-loop load: `concurrency` clients each send the next request as soon as the last one
  * answers, for `seconds`. A warm-up runs first and is not counted.
@@ -91,7 +108,7 @@ export const startProcess = async (
         .catch(() => 0)) === 200
     )
       return child;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   child.kill('SIGKILL');
   throw new Error(`${script} was not ready within ${timeoutMs} ms: ${output}`);
@@ -112,3 +129,13 @@ export const fmt = (value: number, digits = 0): string =>
 
 export const row = (cells: (string | number)[], widths: number[]): string =>
   cells.map((cell, i) => String(cell).padEnd(widths[i] ?? 12)).join(' ');
+
+/** How often each name occurs, most frequent first (`201 ×950, 503 overloaded ×3`); undefined ones are not counted. */
+export const tally = (names: Iterable<string | undefined>): string => {
+  const counts = new Map<string, number>();
+  for (const name of names) if (name !== undefined) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, count]) => `${name} ×${fmt(count)}`)
+    .join(', ');
+};

@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -9,8 +8,10 @@ import { createDatabase } from '@galion/kit';
 import { startPlatform, type Platform } from '@galion/launcher';
 import { freePort, startPostgres } from '@galion/localdeps';
 import { manifest, serviceMain } from '@galion/manifest';
-import { parseResponse } from './gateway-load.js';
-import { fmt, percentile, row, startProcess, stopProcess } from './load.js';
+import { KeepAliveConnection, type Answer } from './keep-alive.js';
+import { fmt, percentile, row, sleep, startProcess, stopProcess, tally } from './load.js';
+import { call, signUp, sumOf, type SignedIn } from './platform-api.js';
+import { machineCoresBetween, machineCpu, serverCpu, serverCpuBetween, type ServerCpu } from './process-cpu.js';
 
 /** Past this a request counts as unanswered: the client gives up on it and reconnects. */
 const ANSWER_TIMEOUT_MS = 10_000;
@@ -25,11 +26,6 @@ export interface TrackingBenchOptions {
   concurrency: number;
 }
 
-interface SignedIn {
-  id: string;
-  token: string;
-}
-
 /** One request's outcome, as the client saw it. */
 interface Outcome {
   ms: number;
@@ -42,87 +38,28 @@ interface Outcome {
   refused: number;
 }
 
-const EMPTY: Buffer = Buffer.alloc(0);
-
-/**
- * A keep-alive connection to the gateway speaking HTTP/1.1 on a bare socket, one request at a
- * time (as gateway-load's): far cheaper than node:http's client, so the load generator, which
- * shares the two cores with the platform, takes as little of them as it can.
- */
-class Connection {
-  private readonly socket: Socket;
-  private buffer: Buffer = EMPTY;
-  private error: string | undefined;
-  private waiter: { data: () => void; closed: (reason: string) => void } | undefined;
-  dead = false;
-  busy = false;
-
-  constructor(port: number) {
-    this.socket = connect({ host: '127.0.0.1', port, noDelay: true });
-    this.socket.on('data', (chunk: Buffer) => {
-      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-      this.waiter?.data();
-    });
-    this.socket.on('error', (error: NodeJS.ErrnoException) => (this.error ??= error.code ?? error.message));
-    this.socket.on('close', () => {
-      this.dead = true;
-      this.waiter?.closed(this.error ?? 'closed by the server');
-    });
+/** A request's outcome from its answer: a 202 tells how many of the batch's events it took in. */
+const outcomeOf = (answer: Answer): Outcome => {
+  const { ms, status, failure } = answer;
+  if (status === undefined) return { ms, failure, accepted: 0, refused: 0 };
+  if (status === 202) {
+    // The answer starts {"accepted":N,"refused":M,...}: no need to parse the 50 results.
+    const head = answer.body?.toString('latin1', 0, 80) ?? '';
+    return {
+      ms,
+      status,
+      accepted: Number(/"accepted":(\d+)/.exec(head)?.[1] ?? 0),
+      refused: Number(/"refused":(\d+)/.exec(head)?.[1] ?? 0),
+    };
   }
-
-  /** Sends a whole request; `started` is when it was due (open loop) or sent (closed loop). */
-  exchange(request: string, started: number): Promise<Outcome> {
-    this.busy = true;
-    return new Promise((resolve) => {
-      const finish = (outcome: Omit<Outcome, 'ms' | 'accepted' | 'refused'> & Partial<Outcome>) => {
-        this.waiter = undefined;
-        this.busy = false;
-        clearTimeout(timer);
-        resolve({ accepted: 0, refused: 0, ...outcome, ms: performance.now() - started });
-      };
-      const timer = setTimeout(() => {
-        this.dead = true;
-        finish({ failure: 'timeout' });
-        this.socket.destroy();
-      }, ANSWER_TIMEOUT_MS);
-      this.waiter = {
-        data: () => {
-          const response = parseResponse(this.buffer);
-          if (!response) return;
-          this.buffer = this.buffer.subarray(response.size);
-          if (response.close) {
-            this.dead = true;
-            this.socket.end();
-          }
-          if (response.status === 202) {
-            // The answer starts {"accepted":N,"refused":M,...}: no need to parse the 50 results.
-            const head = response.body.toString('latin1', 0, 80);
-            finish({
-              status: 202,
-              accepted: Number(/"accepted":(\d+)/.exec(head)?.[1] ?? 0),
-              refused: Number(/"refused":(\d+)/.exec(head)?.[1] ?? 0),
-            });
-            return;
-          }
-          let code: string | undefined;
-          try {
-            code = (JSON.parse(response.body.toString('utf8')) as { error?: string }).error;
-          } catch {
-            code = undefined;
-          }
-          finish({ status: response.status, code });
-        },
-        closed: (reason) => finish({ failure: reason }),
-      };
-      this.socket.write(request);
-    });
+  let code: string | undefined;
+  try {
+    code = (JSON.parse(answer.body?.toString('utf8') ?? '') as { error?: string }).error;
+  } catch {
+    // Not JSON: no code to show.
   }
-
-  close(): void {
-    this.dead = true;
-    this.socket.destroy();
-  }
-}
+  return { ms, status, code, accepted: 0, refused: 0 };
+};
 
 const PAGES = ['/', '/pricing', '/docs/start', '/projects/42', '/blog/release-notes', '/account/billing'];
 const NAMES = ['page_view', 'page_view', 'page_view', 'button_click', 'search', 'signup_started', 'checkout.completed'];
@@ -147,27 +84,6 @@ const batchBody = (size: number, n: number): string => {
 const requestOf = (port: number, token: string, body: string): string =>
   `POST ${TRACK_PATH} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
-/** Set-up calls (JSON through the gateway) must succeed: a failure stops the run with what it got. */
-const call = async (url: string, init: { method?: string; token?: string; body?: unknown }, expected: number): Promise<unknown> => {
-  const response = await fetch(url, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers: { 'content-type': 'application/json', ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
-  const text = await response.text();
-  if (response.status !== expected) throw new Error(`${init.method ?? 'POST'} ${url} answered ${response.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-};
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The samples of a Prometheus text exposition whose line starts with `name` and matches `filter`, summed. */
-const sumOf = (text: string, name: string, filter: RegExp = /./): number =>
-  text
-    .split('\n')
-    .filter((line) => (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) && filter.test(line))
-    .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-
 interface Scrape {
   accepted: number;
   stored: number;
@@ -181,10 +97,13 @@ interface Scrape {
   gatewayCount: number;
   upstreamSum: number;
   upstreamCount: number;
+  /** Each source's process_cpu_seconds_total. */
   cpu: Record<string, number>;
+  servers: ServerCpu;
 }
 
-const ROUTE_202 = /route="\/api\/v1\/analytics\/events".*status_code="202"|status_code="202".*route="\/api\/v1\/analytics\/events"/;
+const ROUTE_202 = [`route="${TRACK_PATH}"`, 'status_code="202"'];
+const GATEWAY_POST_202 = ['method="POST"', 'status_code="202"'];
 
 /** The processes whose /metrics are read, by name: the platform's services, and a separate analytics consumer when there is one. */
 type Sources = Record<string, string>;
@@ -200,70 +119,19 @@ const scrape = async (sources: Sources): Promise<Scrape> => {
     .join('\n');
   const gateway = texts.gateway!;
   return {
-    accepted: sumOf(analytics, 'analytics_tracked_events_total', /outcome="accepted"/),
+    accepted: sumOf(analytics, 'analytics_tracked_events_total', ['outcome="accepted"']),
     stored: sumOf(analytics, 'analytics_app_events_stored_total'),
-    withinSecond: sumOf(analytics, 'analytics_app_event_latency_seconds_bucket', /le="1"/),
+    withinSecond: sumOf(analytics, 'analytics_app_event_latency_seconds_bucket', ['le="1"']),
     latencyCount: sumOf(analytics, 'analytics_app_event_latency_seconds_count'),
     analyticsSum: sumOf(analytics, 'http_server_request_duration_seconds_sum', ROUTE_202),
     analyticsCount: sumOf(analytics, 'http_server_request_duration_seconds_count', ROUTE_202),
-    gatewaySum: sumOf(gateway, 'http_server_request_duration_seconds_sum', /method="POST".*status_code="202"/),
-    gatewayCount: sumOf(gateway, 'http_server_request_duration_seconds_count', /method="POST".*status_code="202"/),
-    upstreamSum: sumOf(gateway, 'gateway_upstream_request_duration_seconds_sum', /analytics/),
-    upstreamCount: sumOf(gateway, 'gateway_upstream_request_duration_seconds_count', /analytics/),
-    cpu: {
-      ...Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, sumOf(text, 'process_cpu_seconds_total')])),
-      ...infraCpu(),
-    },
+    gatewaySum: sumOf(gateway, 'http_server_request_duration_seconds_sum', GATEWAY_POST_202),
+    gatewayCount: sumOf(gateway, 'http_server_request_duration_seconds_count', GATEWAY_POST_202),
+    upstreamSum: sumOf(gateway, 'gateway_upstream_request_duration_seconds_sum', ['analytics']),
+    upstreamCount: sumOf(gateway, 'gateway_upstream_request_duration_seconds_count', ['analytics']),
+    cpu: Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, sumOf(text, 'process_cpu_seconds_total')])),
+    servers: serverCpu(),
   };
-};
-
-/**
- * CPU seconds of the servers this process started (PostgreSQL with its backends, Kafka, Redis),
- * from /proc: only descendants of this process are read, by their command.
- */
-const infraCpu = (): Record<string, number> => {
-  const totals: Record<string, number> = { postgres: 0, kafka: 0, redis: 0 };
-  const walk = (pid: string, depth: number) => {
-    if (depth > 6) return;
-    let children: string[] = [];
-    try {
-      for (const task of readdirSync(`/proc/${pid}/task`)) {
-        children.push(...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
-      }
-    } catch {
-      return;
-    }
-    children = [...new Set(children)];
-    for (const child of children) {
-      try {
-        const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
-        const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
-        const kind = command.startsWith('postgres')
-          ? 'postgres'
-          : command === 'java'
-            ? 'kafka'
-            : command.startsWith('redis')
-              ? 'redis'
-              : undefined;
-        if (kind) totals[kind]! += seconds;
-      } catch {
-        // Gone already.
-      }
-      walk(child, depth + 1);
-    }
-  };
-  walk(String(process.pid), 0);
-  return totals;
-};
-
-/** Busy and total CPU time of the whole machine so far (s), from /proc/stat: other work on the machine shows beside the platform's. */
-const machineCpu = (): { busy: number; total: number } => {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
-  // idle and iowait are not busy.
-  return { busy: (total - fields[3]! - fields[4]!) / 100, total: total / 100 };
 };
 
 interface Phase {
@@ -334,7 +202,7 @@ const runPhase = async (
   const deadline = started + options.seconds * 1000;
   const open = () => {
     connections += 1;
-    return new Connection(port);
+    return new KeepAliveConnection(port, ANSWER_TIMEOUT_MS);
   };
   if (options.closed) {
     await Promise.all(
@@ -344,14 +212,14 @@ const runPhase = async (
         while (performance.now() < deadline) {
           if (connection.dead) connection = open();
           const request = requestOf(port, token, batchBody(options.batch, n++));
-          outcomes.push(await connection.exchange(request, performance.now()));
+          outcomes.push(outcomeOf(await connection.exchange(request)));
         }
         connection.close();
       }),
     );
   } else if (options.open) {
     const { batchesPerSecond, maxConnections } = options.open;
-    const pool: Connection[] = [];
+    const pool: KeepAliveConnection[] = [];
     const inFlight = new Set<Promise<void>>();
     const interval = 1000 / batchesPerSecond;
     let due = started;
@@ -364,8 +232,8 @@ const runPhase = async (
           unsent += 1;
         } else {
           const request = requestOf(port, users[n % users.length]!.token, batchBody(options.batch, n++));
-          const sending = connection.exchange(request, due).then((outcome) => {
-            outcomes.push(outcome);
+          const sending = connection.exchange(request, due).then((answer) => {
+            outcomes.push(outcomeOf(answer));
             inFlight.delete(sending);
           });
           inFlight.add(sending);
@@ -383,8 +251,7 @@ const runPhase = async (
   delay.disable();
   const ownCpu = process.cpuUsage(ownCpuBefore);
   const monotonic = [monotonicStart, process.hrtime.bigint() / 1000n] as const;
-  const machine = machineCpu();
-  const machineCores = ((machine.busy - machineBefore.busy) / (machine.total - machineBefore.total)) * cpus().length;
+  const machineCores = machineCoresBetween(machineBefore, machineCpu());
   const after = await scrape(sources);
   const drained = options.record ? await drain(sources, options.drainTimeoutMs) : { seconds: undefined, scrape: after };
   return {
@@ -455,16 +322,14 @@ const summarize = (phase: Phase): PhaseSummary => {
   const answered = phase.outcomes.filter((outcome) => outcome.status === 202);
   const times = answered.map((outcome) => outcome.ms).sort((a, b) => a - b);
   const accepted = phase.outcomes.reduce((sum, outcome) => sum + outcome.accepted, 0);
-  const counts = new Map<string, number>();
-  for (const outcome of phase.outcomes) {
-    const key = outcome.failure ?? `${outcome.status}${outcome.code ? ` ${outcome.code}` : ''}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
   const { before, after } = phase;
   const mean = (sum: keyof Scrape, count: keyof Scrape) =>
     (((after[sum] as number) - (before[sum] as number)) / ((after[count] as number) - (before[count] as number))) * 1000;
-  const cpu = Object.fromEntries(Object.keys(after.cpu).map((name) => [name, after.cpu[name]! - (before.cpu[name] ?? 0)]));
-  cpu['load generator'] = phase.generatorCpu;
+  const cpu: Record<string, number> = {
+    ...Object.fromEntries(Object.keys(after.cpu).map((name) => [name, after.cpu[name]! - (before.cpu[name] ?? 0)])),
+    ...serverCpuBetween(before.servers, after.servers),
+    'load generator': phase.generatorCpu,
+  };
   return {
     requests: phase.outcomes.length,
     perSecond: answered.length / phase.seconds,
@@ -475,10 +340,7 @@ const summarize = (phase: Phase): PhaseSummary => {
     p99: percentile(times, 99),
     max: times.at(-1) ?? 0,
     errors: phase.outcomes.length - answered.length,
-    statuses: [...counts]
-      .sort((a, b) => b[1] - a[1])
-      .map(([name, count]) => `${name} ×${fmt(count)}`)
-      .join(', '),
+    statuses: tally(phase.outcomes.map((outcome) => outcome.failure ?? `${outcome.status}${outcome.code ? ` ${outcome.code}` : ''}`)),
     storedPerSecond: (after.stored - before.stored) / phase.seconds,
     lagEvents: after.accepted - after.stored,
     means: {
@@ -582,19 +444,10 @@ export const benchTracking = async ({ seconds, concurrency }: TrackingBenchOptio
     const stamp = Date.now();
     log(`signing in ${clients} users through the gateway`);
     const users: SignedIn[] = [];
-    for (let i = 0; i < clients; i += 1) {
-      const credentials = { email: `track${i}.${stamp}@example.com`, password: 'benchmark passphrase' };
-      const registered = (await call(`${api}/auth/register`, { body: { ...credentials, name: `Tracker ${i}` } }, 201)) as { id: string };
-      const login = (await call(`${api}/auth/login`, { body: credentials }, 200)) as { access_token: string };
-      users.push({ id: registered.id, token: login.access_token });
-    }
-    const adminLogin = (await call(
-      `${api}/auth/login`,
-      { body: { email: 'admin@galion.local', password: 'change-me-admin-password' } },
-      200,
-    )) as {
-      access_token: string;
-    };
+    for (let i = 0; i < clients; i += 1) users.push(await signUp(api, `track${i}`, stamp, `Tracker ${i}`));
+    const adminLogin = (
+      await call(`${api}/auth/login`, { body: { email: 'admin@galion.local', password: 'change-me-admin-password' } }, [200])
+    ).body as { access_token: string };
     const commitTimestamps = (
       (await analyticsDb.raw("SELECT current_setting('track_commit_timestamp') AS on")) as { rows: { on: string }[] }
     ).rows[0]?.on;
@@ -641,7 +494,7 @@ export const benchTracking = async ({ seconds, concurrency }: TrackingBenchOptio
 
     // Every accepted event a row, and the query API counts them (its default range is the last 7 days).
     const rows = Number(((await analyticsDb('app_events').count({ n: '*' }).first()) as { n: string } | undefined)?.n ?? 0);
-    const uniques = (await call(`${api}/analytics/app/uniques`, { token: adminLogin.access_token }, 200)) as {
+    const uniques = (await call(`${api}/analytics/app/uniques`, { token: adminLogin.access_token }, [200])).body as {
       events: number;
       users: number;
     };
