@@ -45,6 +45,8 @@ bash "$(dirname "${BASH_SOURCE[0]}")/install-chart-tools.sh"
 bash "$(dirname "${BASH_SOURCE[0]}")/install-observability-tools.sh"
 # Mailpit: the SMTP server the mail tests and `npm start` deliver to.
 bash "$(dirname "${BASH_SOURCE[0]}")/install-mailpit.sh"
+# versitygw: the S3-compatible server the media tests store their files in (MinIO is AGPL: not used).
+bash "$(dirname "${BASH_SOURCE[0]}")/install-versitygw.sh"
 # schemathesis: the contract test of the OpenAPI document (tests/contract).
 bash "$(dirname "${BASH_SOURCE[0]}")/install-schemathesis.sh"
 # The local Kubernetes cluster's components (tests/cluster, scripts/cluster/cluster.sh).

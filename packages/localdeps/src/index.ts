@@ -4,6 +4,7 @@ export { startPostgres, type PostgresHandle, type PostgresOptions } from './post
 export { redisAvailable, startRedis, type RedisHandle, type RedisOptions } from './redis';
 export { startKafka, type KafkaHandle, type KafkaOptions } from './kafka';
 export { mailpitAvailable, mailpitClient, startMailpit, type MailpitHandle, type MailpitOptions, type ReceivedMail } from './mailpit';
+export { s3Available, startS3, type S3Handle, type S3Options } from './s3';
 export { eventually, pollFor, startTestServer, testDatabase, testEnv, testKafkaBrokers, testRedis, type PollOptions, type TestDatabase } from './testing';
 export {
   jaegerBinary,

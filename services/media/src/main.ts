@@ -1,0 +1,8 @@
+// Tracing first, so that http, express, pg, ioredis and kafkajs are instrumented when they load.
+import '@galion/kit/tracing';
+import { runService } from '@galion/kit';
+import { shutdownTracing } from '@galion/kit/tracing';
+import { loadMediaConfig } from './config.js';
+import { composeMedia } from './service.js';
+
+runService('media', loadMediaConfig, composeMedia, [{ name: 'tracing', close: shutdownTracing }]);

@@ -1,0 +1,78 @@
+import { queryInteger, text, z } from '@galion/kit';
+import { MAX_CURSOR_LENGTH } from '@galion/pagination';
+
+const Cursor = text({ max: MAX_CURSOR_LENGTH }).optional().openapi({ description: 'The `next_cursor` of the previous page, unchanged.' });
+const Time = z.iso.datetime();
+const Size = z.enum(['original', 'small', 'medium', 'large']);
+
+const VariantView = z
+  .object({
+    content_type: z.string().openapi({ example: 'image/webp' }),
+    width: z.number().int(),
+    height: z.number().int(),
+    bytes: z.number().int(),
+  })
+  .openapi('MediaVariant');
+
+export const MediaView = z
+  .object({
+    id: z.uuid(),
+    owner_id: z.uuid(),
+    content_type: z.string().openapi({ description: 'The original’s type, told by its bytes.', example: 'image/jpeg' }),
+    width: z.number().int().openapi({ description: 'Pixels, upright (its EXIF orientation applied).' }),
+    height: z.number().int(),
+    bytes: z.number().int().openapi({ description: 'The stored original’s size (re-encoded, metadata stripped).' }),
+    stored_bytes: z.number().int().openapi({ description: 'Everything stored for it, thumbnails included: what the quota counts.' }),
+    sizes: z.object({ original: VariantView, small: VariantView, medium: VariantView, large: VariantView }).openapi({
+      description: 'Each stored variant: the original and the WebP thumbnails of at most 128, 512 and 1024 pixels on their longest side.',
+    }),
+    created_at: Time,
+  })
+  .openapi('Media');
+
+export const MediaList = z.object({ items: z.array(MediaView), next_cursor: z.string().nullable() }).openapi('MediaList');
+
+const UsageView = z.object({ files: z.number().int(), bytes: z.number().int() });
+
+export const MediaStats = z
+  .object({
+    files: z.number().int().openapi({ description: 'Images you keep, uploads in progress included.' }),
+    bytes: z.number().int().openapi({ description: 'Bytes stored for them, thumbnails included.' }),
+    quota: UsageView.openapi({ description: 'What you may keep (MEDIA_QUOTA_FILES, MEDIA_QUOTA_BYTES).' }),
+  })
+  .openapi('MediaStats');
+
+export const PresignedUrl = z
+  .object({
+    url: z.string().openapi({
+      description:
+        'Reads the image without a token until `expires_at`: an S3 presigned URL, or with disk storage a signed URL of this service (a path when MEDIA_PUBLIC_URL is not set).',
+    }),
+    size: Size,
+    content_type: z.string(),
+    expires_at: Time,
+  })
+  .openapi('PresignedUrl');
+
+export const MediaIdParams = z.object({ id: z.uuid({ message: 'must be an image id (UUID)' }) });
+
+export const PageQuery = z.strictObject({ limit: queryInteger({ min: 1, max: 100, default: 20 }), cursor: Cursor });
+
+export const SizeQuery = z.strictObject({
+  size: Size.default('original').openapi({
+    description: 'The original, or a WebP thumbnail of at most 128 (small), 512 (medium) or 1024 (large) pixels on its longest side.',
+  }),
+});
+
+export const SignedQuery = z.strictObject({
+  key: text({ max: 200 }),
+  expires: z
+    .string()
+    .regex(/^\d{1,12}$/, 'must be a whole number (Unix seconds)')
+    .transform(Number)
+    .openapi({ type: 'integer', minimum: 0, pattern: undefined, description: 'When the URL expires, in Unix seconds.' }),
+  signature: text({ max: 100 }),
+});
+
+/** The raw body types the upload takes (the image's own type is read from its bytes, whatever is declared). */
+export const UPLOAD_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif'];
