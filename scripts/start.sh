@@ -5,9 +5,7 @@ ensure_workspace
 # Mailpit gives the local platform a mail page (verification and reset links); without Go the
 # mail goes to the log instead.
 bash "$GALION_ROOT/scripts/install-mailpit.sh" || log "Mailpit could not be built: mails will be written to the log"
-# versitygw, the local S3-compatible server for media (Apache-2.0; MinIO is AGPL and not used), built
-# like Mailpit; without Go there is no local S3 server.
-bash "$GALION_ROOT/scripts/install-versitygw.sh" || log "versitygw could not be built: no local S3 server"
+# No S3 server here: media keeps its images in a folder of the data folder (start:distributed runs versitygw).
 # The feed keeps its read model in a real Redis (Lua scripts, sorted sets): Debian's redis-server,
 # installed as the tests' is; without it the platform runs without the feed.
 if ! command -v redis-server >/dev/null 2>&1; then

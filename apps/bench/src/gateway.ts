@@ -280,6 +280,7 @@ export const benchGateway = async ({ seconds, concurrency }: GatewayBenchOptions
           ANALYTICS_URL: upstream.url,
           POSTS_URL: upstream.url,
           FEED_URL: upstream.url,
+          MEDIA_URL: upstream.url,
           REDIS_URL: redis.url,
           RATE_LIMIT_PER_USER: '10000000',
           RATE_LIMIT_PER_IP: '10000000',

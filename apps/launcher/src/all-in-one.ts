@@ -24,11 +24,12 @@ import {
 } from '@galion/kit';
 import { mailpitAvailable, redisAvailable, startMailpit, startPostgres, startRedis } from '@galion/localdeps';
 import { envPrefix, GATEWAY, manifest, REPO_ROOT } from '@galion/manifest';
+import { composeMedia, loadMediaConfig } from '@galion/media';
 import { composePosts, loadPostsConfig } from '@galion/posts';
 import { StaticKeySource, type KeySource } from '@galion/tokens';
 import { composeUsers, loadUsersConfig } from '@galion/users';
 import { ensureSigningKeyFile, firstAdmin } from './data-dir.js';
-import { ISSUER, localDatabaseName } from './platform.js';
+import { ISSUER, localDatabaseName, objectStoreEnv, urlSigningKey } from './platform.js';
 import { loadAllInOneSettings, sharedTokenLifetime } from './settings.js';
 
 /** What this mode hands each service it composes: one store, one bus and auth's keys for all. */
@@ -50,6 +51,7 @@ const composers: Record<string, (env: NodeJS.ProcessEnv, infra: SharedInfrastruc
   analytics: (env, infra) => composeAnalytics(loadAnalyticsConfig(env), infra),
   posts: (env, infra) => composePosts(loadPostsConfig(env), infra),
   feed: (env, infra) => composeFeed(loadFeedConfig(env), infra),
+  media: (env, infra) => composeMedia(loadMediaConfig(env), infra),
 };
 
 /**
@@ -79,8 +81,8 @@ const standIn = (name: string, prefix: string, reason: string, logger: Logger): 
 /**
  * The whole platform in one process: an embedded PostgreSQL kept in the data folder (a database
  * per service), the in-process event bus and store in place of Kafka and Redis (a real
- * redis-server, also kept in the data folder, for the feed alone), and the same service code as in
- * the cluster. The gateway listens on the public port; the services listen on loopback ports of
+ * redis-server, also kept in the data folder, for the feed alone), a folder of the data folder in
+ * place of S3 (media's images), and the same service code as in the cluster. The gateway listens on the public port; the services listen on loopback ports of
  * their own behind it.
  */
 runMain(async () => {
@@ -166,8 +168,17 @@ runMain(async () => {
     }
     const database = dependencies.includes('postgres') ? { DATABASE_URL: postgres.urlFor(localDatabaseName(name)) } : {};
     const ownRedis = NEEDS_REDIS.has(name) && redis ? { REDIS_URL: redis.url } : {};
+    // A folder of the data folder, unless <NAME>_STORAGE says where else (a bucket of yours: MEDIA_STORAGE=s3 and MEDIA_S3_*).
+    const objects =
+      dependencies.includes('s3') && !process.env[`${envPrefix(name)}_STORAGE`]
+        ? objectStoreEnv(name, {
+            dir: path.join(settings.dataDir, name),
+            signingKey: await urlSigningKey(settings.dataDir, name),
+            publicUrl,
+          })
+        : {};
     const service = await compose(
-      { ...common, ...database, ...ownRedis, ...urlSettings(manifest.callsOf(name)) },
+      { ...common, ...database, ...ownRedis, ...objects, ...urlSettings(manifest.callsOf(name)) },
       { ...infra, keys, logger: serviceLogger },
     );
     urls[name] = await serveInternally(service);

@@ -18,6 +18,19 @@ export const ensureSigningKeyFile = async (dataDir: string): Promise<{ file: str
 };
 
 /**
+ * A secret of this installation (`name`: a file under keys/), made once of 32 random bytes and kept
+ * readable by its owner only, so what it signs stays valid across restarts: media's signed URLs.
+ */
+export const ensureSecretFile = async (dataDir: string, name: string): Promise<string> => {
+  const file = path.join(dataDir, 'keys', name);
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const secret = randomBytes(32).toString('base64url');
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+};
+
+/**
  * The first admin: the configured one, or on the very first start a generated one whose
  * password is shown once. Only the email is remembered, never the password.
  */

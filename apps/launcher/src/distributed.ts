@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createLogger, env, loadConfig, runMain, z } from '@galion/kit';
-import { REPO_ROOT } from '@galion/manifest';
+import { manifest, REPO_ROOT } from '@galion/manifest';
 import { startPlatform } from './platform.js';
 
 const settingsSchema = z.object({
@@ -30,6 +30,10 @@ runMain(async () => {
       void platform.stop().then(() => process.exit(0));
     });
   }
+  const objectStores = manifest.services
+    .filter((service) => service.dependencies.includes('s3'))
+    .map((service) => service.name)
+    .join(', ');
   const lines = [
     '',
     `Galion (distributed mode) is running at ${platform.gatewayUrl}`,
@@ -38,6 +42,9 @@ runMain(async () => {
     `  Redis      ${platform.redis.url}`,
     `  Kafka      ${platform.kafka.brokers.join(',')}`,
     `  Mail       ${platform.mailpit.webUrl}   (Mailpit: every mail auth sends)`,
+    platform.s3
+      ? `  S3         ${platform.s3.endpoint}   (versitygw: the buckets galion-<service> of ${objectStores}, kept in ${platform.s3.dataDir})`
+      : `  Objects    ${objectStores} on disk, in the data folder (scripts/install-versitygw.sh builds an S3 server)`,
     `  Admin      ${settings.GALION_ADMIN_EMAIL}`,
     '',
     'Press Ctrl-C to stop.',

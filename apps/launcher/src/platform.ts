@@ -4,18 +4,21 @@ import path from 'node:path';
 import { ensureDatabaseExists } from '@galion/kit';
 import {
   freePort,
+  s3Available,
   startKafka,
   startMailpit,
   startPostgres,
   startRedis,
+  startS3,
   stopWithThisProcess,
   type KafkaHandle,
   type MailpitHandle,
   type PostgresHandle,
   type RedisHandle,
+  type S3Handle,
 } from '@galion/localdeps';
 import { envPrefix, GATEWAY, manifest, serviceMain } from '@galion/manifest';
-import { ensureSigningKeyFile } from './data-dir.js';
+import { ensureSecretFile, ensureSigningKeyFile } from './data-dir.js';
 import { sharedTokenLifetime } from './settings.js';
 
 /** Every service of services.json, in the order they start (auth first, the gateway last). */
@@ -27,6 +30,36 @@ export const ISSUER = 'auth';
 
 /** The database of a service on the local PostgreSQL (a cluster's are named by the chart values). */
 export const localDatabaseName = (service: ServiceName): string => `galion_${service}`;
+
+/** Where a service with `s3` among its dependencies keeps its objects locally: a bucket of an S3 server, or a folder. */
+export type LocalObjectStore = { s3: S3Handle } | { dir: string; signingKey: string; publicUrl: string };
+
+/**
+ * The settings of a service with `s3` among its dependencies for a local object store, named after
+ * it (MEDIA_STORAGE, MEDIA_S3_*, MEDIA_DISK_DIR, ...): a bucket of its own (`galion-<name>`) on the
+ * S3 server, or a folder, whose signed URLs keep their key across restarts and name the public URL.
+ */
+export const objectStoreEnv = (name: ServiceName, store: LocalObjectStore): Record<string, string> => {
+  const prefix = envPrefix(name);
+  if ('s3' in store)
+    return {
+      [`${prefix}_STORAGE`]: 's3',
+      [`${prefix}_S3_ENDPOINT`]: store.s3.endpoint,
+      [`${prefix}_S3_REGION`]: store.s3.region,
+      [`${prefix}_S3_ACCESS_KEY_ID`]: store.s3.accessKey,
+      [`${prefix}_S3_SECRET_ACCESS_KEY`]: store.s3.secretKey,
+      [`${prefix}_S3_BUCKET`]: `galion-${name}`,
+    };
+  return {
+    [`${prefix}_STORAGE`]: 'disk',
+    [`${prefix}_DISK_DIR`]: store.dir,
+    [`${prefix}_URL_SIGNING_KEY`]: store.signingKey,
+    [`${prefix}_PUBLIC_URL`]: store.publicUrl,
+  };
+};
+
+/** The key of a service's signed URLs, kept in the data folder. */
+export const urlSigningKey = (dataDir: string, name: ServiceName): Promise<string> => ensureSecretFile(dataDir, `${name}-url-signing-key`);
 
 export interface RunningService {
   name: ServiceName;
@@ -63,6 +96,11 @@ export interface Platform {
   kafka: KafkaHandle;
   /** The SMTP server auth sends its mail to, with the page and API to read it. */
   mailpit: MailpitHandle;
+  /**
+   * The S3 server (versitygw) of the services with `s3` among their dependencies, when
+   * scripts/install-versitygw.sh has built it; without it they keep their objects on disk.
+   */
+  s3: S3Handle | undefined;
   /** A service by name; throws for one the platform does not run. */
   service(name: ServiceName): RunningService;
   /** The URL of a service's own database. */
@@ -134,8 +172,9 @@ const serviceProcess = (
 
 /**
  * The platform as it runs in a cluster: each service of services.json its own process, against
- * real PostgreSQL, Redis and a Kafka broker on loopback, started stage by stage after the services
- * it calls. Used by `npm run start:distributed` and by the live tests.
+ * real PostgreSQL, Redis, a Kafka broker and an S3 server (versitygw, when built) on loopback,
+ * started stage by stage after the services it calls. Used by `npm run start:distributed` and by
+ * the live tests.
  */
 export const startPlatform = async (options: PlatformOptions): Promise<Platform> => {
   await mkdir(options.dataDir, { recursive: true });
@@ -163,14 +202,18 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
   let redis: RedisHandle;
   let kafka: KafkaHandle;
   let mailpit: MailpitHandle;
+  let s3: S3Handle | undefined;
+  const objectStores = manifest.services.filter((service) => service.dependencies.includes('s3'));
   try {
-    const [shared, startedRedis, startedKafka, startedMailpit] = await Promise.all([
+    const [shared, startedRedis, startedKafka, startedMailpit, startedS3] = await Promise.all([
       options.postgresPerService ? undefined : track(postgresFor('shared')),
       track(startRedis()),
       track(startKafka()),
       track(startMailpit()),
+      // Its buckets are kept in the data folder, as the databases are.
+      objectStores.length > 0 && s3Available() ? track(startS3({ dataDir: path.join(options.dataDir, 's3') })) : undefined,
     ]);
-    [redis, kafka, mailpit] = [startedRedis, startedKafka, startedMailpit];
+    [redis, kafka, mailpit, s3] = [startedRedis, startedKafka, startedMailpit, startedS3];
     for (const { name } of manifest.withDatabase()) {
       const server = shared ?? (await track(postgresFor(name)));
       postgres[name] = server;
@@ -194,7 +237,13 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
       ...options.env,
     };
     const admin = options.admin ?? { email: 'admin@galion.local', password: 'change-me-admin-password' };
-    /** What a service is given for what services.json says it needs: its database, mail, the services it calls. */
+    const stores: Record<ServiceName, LocalObjectStore> = {};
+    for (const { name } of objectStores) {
+      stores[name] = s3
+        ? { s3 }
+        : { dir: path.join(options.dataDir, name), signingKey: await urlSigningKey(options.dataDir, name), publicUrl };
+    }
+    /** What a service is given for what services.json says it needs: its database, mail, object store, the services it calls. */
     const ownEnv = (name: ServiceName): Record<string, string> => {
       const service = manifest.get(name);
       const prefix = envPrefix(name);
@@ -211,6 +260,7 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
           [`${prefix}_SMTP_TLS`]: 'none',
           [`${prefix}_MAIL_FROM`]: 'Galion <no-reply@localhost>',
         }),
+        ...(service.dependencies.includes('s3') && objectStoreEnv(name, byName(stores, name, 'object store'))),
         ...Object.fromEntries(manifest.callsOf(name).map((callee) => [`${envPrefix(callee)}_URL`, urlOf(callee)])),
       };
     };
@@ -234,6 +284,7 @@ export const startPlatform = async (options: PlatformOptions): Promise<Platform>
     redis,
     kafka,
     mailpit,
+    s3,
     service: (name) => byName(services, name, 'service'),
     databaseUrl: (name) => byName(databases, name, 'database'),
     stop,

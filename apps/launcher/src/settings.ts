@@ -6,7 +6,7 @@ export const allInOneEnvSchema = z.object({
   GALION_PORT: env.int(0, 65_535).default(8080).describe('port of the public API'),
   GALION_HOST: env.string().default('127.0.0.1').describe('address to listen on (`0.0.0.0` to reach it from other machines)'),
   GALION_DATA_DIR: env.string().optional().meta({
-    description: "database files, the feed's Redis, the signing key and the admin marker",
+    description: "database files, the feed's Redis, media's images, the signing keys and the admin marker",
     unset: '`.galion/data` in the repository',
   }),
   GALION_ADMIN_EMAIL: z

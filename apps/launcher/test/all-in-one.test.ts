@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eventually, freePort } from '@galion/localdeps';
@@ -49,6 +49,10 @@ const call = async (url: string, init: { method?: string; token?: string; body?:
 
 const started: Running[] = [];
 
+/** A 1 × 1 PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+const PNG_SIGNATURE = PNG.subarray(0, 8);
+
 describe('npm start (all-in-one)', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'galion-aio-'));
   afterAll(() => {
@@ -63,7 +67,7 @@ describe('npm start (all-in-one)', () => {
     const first = await startPlatform(env);
     expect(first.url).toBe(`http://localhost:${port}`);
     const adminPassword = /Admin: +admin@galion\.local \/ (\S+)/.exec(first.output())?.[1];
-    expect(first.output()).toContain(`API:        http://localhost:${port}/api/v1/{auth,users,analytics,posts,feed}`);
+    expect(first.output()).toContain(`API:        http://localhost:${port}/api/v1/{auth,users,analytics,posts,feed,media}`);
     expect(first.output()).toMatch(/Feed: +Redis redis:\/\/127\.0\.0\.1:\d+ /);
     expect(adminPassword).toBeDefined();
     const api = `http://127.0.0.1:${port}/api/v1`;
@@ -83,6 +87,23 @@ describe('npm start (all-in-one)', () => {
     });
     expect(post.status).toBe(201);
     expect((await call(`${api}/posts/${post.body.id}`)).body).toMatchObject({ title: 'Walkthrough', author_id: registered.body.id });
+
+    // An image, kept in a folder of the data folder: uploaded through the gateway, and read with a
+    // signed URL that needs no token (on the public URL).
+    const upload = await fetch(`${api}/media`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
+      body: PNG,
+    });
+    expect(upload.status).toBe(201);
+    const image = (await upload.json()) as { id: string; content_type: string; width: number };
+    expect(image).toMatchObject({ content_type: 'image/png', width: 1 });
+    expect(existsSync(path.join(dataDir, 'media', 'objects', 'media', image.id))).toBe(true);
+    const signed = (await call(`${api}/media/${image.id}/url`, { token })).body.url as string;
+    expect(signed).toMatch(new RegExp(`^http://localhost:${port}/api/v1/media/signed\\?`));
+    const viaSigned = await fetch(signed.replace('localhost', '127.0.0.1'));
+    expect(viaSigned.status).toBe(200);
+    expect(Buffer.from(await viaSigned.arrayBuffer()).subarray(0, 8)).toEqual(PNG_SIGNATURE);
 
     // The feed, on its own redis-server: a reader follows the walkthrough user, who posts again;
     // both posts reach the reader's home feed (the follow copies the first), and the global feed.
@@ -157,6 +178,11 @@ describe('npm start (all-in-one)', () => {
       expect(me.status).toBe(200);
       expect(me.body.bio).toBe('Hello from the walkthrough');
       expect((await call(`${api}/posts/${post.body.id}`)).status).toBe(200);
+      // The image is kept, and so is the key of its signed URLs: the one from before the restart still reads it.
+      expect((await call(`${api}/media/${image.id}`, { token: kept.body.access_token })).body.id).toBe(image.id);
+      const signedAgain = await fetch(signed.replace('localhost', '127.0.0.1'));
+      expect(signedAgain.status).toBe(200);
+      expect(Buffer.from(await signedAgain.arrayBuffer()).subarray(0, 8)).toEqual(PNG_SIGNATURE);
       // The feed's Redis is kept in the data folder too.
       expect(second.output()).toMatch(/Feed: +Redis redis:\/\/127\.0\.0\.1:\d+ /);
       const readerAgain = await call(`${api}/auth/login`, { body: { email: reader.email, password: reader.password } });

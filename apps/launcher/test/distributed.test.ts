@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createDatabase } from '@galion/kit';
 import { eventually } from '@galion/localdeps';
 import { startPlatform, type Platform } from '../src/platform';
 
@@ -18,6 +19,9 @@ const call = async (url: string, init: { method?: string; token?: string; body?:
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
 };
+
+/** A 1 × 1 PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 
 const eventTypes = async (userId: string, token: string): Promise<string[]> => {
   const response = await call(`${api}/analytics/users/${userId}/events?limit=100`, { token });
@@ -166,6 +170,52 @@ describe('the platform in distributed mode, through the gateway, on real Postgre
       30_000,
       'the deleted post out of the home feed',
     );
+  }, 120_000);
+
+  it('when a user uploads images through the gateway, then media keeps them (in versitygw when built), serves them and their thumbnails, analytics counts its events, and deleting the user removes them', async () => {
+    const adminToken = (await call(`${api}/auth/login`, { body: admin })).body.access_token as string;
+    const user = { email: `pictures.${Date.now()}@example.com`, password: 'a long enough passphrase', name: 'Pictures' };
+    const id = (await call(`${api}/auth/register`, { body: user })).body.id as string;
+    const token = (await call(`${api}/auth/login`, { body: { email: user.email, password: user.password } })).body.access_token as string;
+    const upload = (body: Buffer, type = 'image/png') =>
+      fetch(`${api}/media`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
+
+    const stored = await upload(PNG);
+    expect(stored.status).toBe(201);
+    const image = (await stored.json()) as { id: string };
+    const kept = (await (await upload(PNG)).json()) as { id: string };
+    const thumbnail = await fetch(`${api}/media/${image.id}/content?size=small`, { headers: { authorization: `Bearer ${token}` } });
+    expect(thumbnail.status).toBe(200);
+    expect(thumbnail.headers.get('content-type')).toBe('image/webp');
+    // A URL that reads it without a token: the S3 server's own (presigned), or media's signed one on disk.
+    const url = (await call(`${api}/media/${image.id}/url`, { token })).body.url as string;
+    if (platform.s3) expect(url.startsWith(platform.s3.endpoint)).toBe(true);
+    expect((await fetch(url.replace('localhost', '127.0.0.1'))).status).toBe(200);
+    // Past the gateway's BODY_LIMIT yet within the upload's own limit: the body reaches media, which reads its bytes.
+    const junk = await upload(Buffer.alloc(300_000, 0x41));
+    expect({ status: junk.status, error: ((await junk.json()) as { error: string }).error }).toEqual({
+      status: 415,
+      error: 'unsupported_image',
+    });
+    expect((await call(`${api}/media`)).status).toBe(401);
+
+    expect((await call(`${api}/media/${image.id}`, { method: 'DELETE', token })).status).toBe(204);
+    await eventually(
+      async () => {
+        const types = await eventTypes(id, adminToken);
+        return types.filter((type) => type === 'media.uploaded').length === 2 && types.includes('media.deleted');
+      },
+      30_000,
+      'the media events in analytics',
+    );
+
+    expect((await call(`${api}/users/${id}`, { method: 'DELETE', token: adminToken })).status).toBe(204);
+    const db = createDatabase({ url: platform.databaseUrl('media'), poolMax: 1 });
+    try {
+      await eventually(async () => (await db('media').where({ id: kept.id })).length === 0, 30_000, 'the images erased');
+    } finally {
+      await db.destroy();
+    }
   }, 120_000);
 
   it('when a user reads someone else’s analytics, then 403; without a token the gateway answers 401 itself', async () => {

@@ -32,6 +32,15 @@ export const eventDataSchemas = {
   // The subject is the comment's author; `post_author_id` lets the feed tell the post's author.
   'comment.created': z.object({ comment_id: z.string(), post_id: z.string(), post_author_id: z.string() }),
   'comment.deleted': z.object({ comment_id: z.string(), post_id: z.string(), deleted_by: z.string().optional() }),
+  // The subject is the image's owner (media service).
+  'media.uploaded': z.object({
+    media_id: z.string(),
+    content_type: z.string(),
+    bytes: z.number().int(),
+    width: z.number().int(),
+    height: z.number().int(),
+  }),
+  'media.deleted': z.object({ media_id: z.string() }),
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;

@@ -26,6 +26,17 @@ describe('event schemas', () => {
     expect(parseEvent(Buffer.alloc(0))).toEqual({ ok: false, reason: 'empty message' });
   });
 
+  it('when media announces an upload and a deletion, then both validate; an upload without its dimensions does not', () => {
+    const upload = { media_id: 'm1', content_type: 'image/jpeg', bytes: 48_213, width: 640, height: 480 };
+    const uploaded = createEvent('media.uploaded', { source: 'media', subject: 'u1', data: upload });
+    expect(validateEvent(uploaded)).toEqual({ ok: true, event: uploaded });
+    expect(validateEvent(createEvent('media.deleted', { source: 'media', subject: 'u1', data: { media_id: 'm1' } })).ok).toBe(true);
+    expect(parseEvent(JSON.stringify({ ...uploaded, data: { ...upload, width: undefined } }))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/invalid media.uploaded data: width/),
+    });
+  });
+
   it('when many UUIDv7 are made in one millisecond, then they are unique', () => {
     const now = Date.now();
     const ids = new Set(Array.from({ length: 1000 }, () => uuidv7(now)));

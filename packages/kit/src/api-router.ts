@@ -107,6 +107,24 @@ export interface BodyOptions {
   types: ('application/json' | 'text/plain')[];
 }
 
+/**
+ * A body the kit does not parse (an image, a file), for a route whose handler reads `req` as a
+ * stream. Before the handler runs, the kit refuses another content type (415) and a Content-Length
+ * past the limit (413, before a byte is read; the connection closes); a body of unknown length
+ * (chunked) is the handler's to stop reading past the limit. The document shows each type, a
+ * `format: binary` string unless `schemas` describes it; the gateway's table carries the limit.
+ */
+export interface RawBody {
+  /** Largest body in bytes, as the gateway reads it: `<n>b`, `<n>kb` or `<n>mb` (1kb = 1024 bytes). */
+  limit: string;
+  /** The content types taken, as `req.is` matches them (`image/*`, `multipart/form-data`); the document lists each. */
+  types: string[];
+  /** What the body is, for the document. */
+  description: string;
+  /** The document's schema of a type whose body is not one binary string: the parts of a multipart body. */
+  schemas?: Record<string, z.ZodType>;
+}
+
 export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType | undefined, P extends z.ZodType | undefined> {
   method: HttpMethod;
   /** OpenAPI-style path, e.g. `/api/v1/users/{id}`. */
@@ -120,6 +138,8 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType 
   body?: B;
   /** Parse the body with these options instead of the service-wide JSON parser. */
   bodyOptions?: BodyOptions;
+  /** Leave the body unparsed for the handler to stream (not with `body` or `bodyOptions`). */
+  rawBody?: RawBody;
   query?: Q;
   params?: P;
   /** Request headers the route reads (documented as optional header parameters). */
@@ -144,6 +164,9 @@ export const ErrorResponseSchema = z
   })
   .openapi('Error');
 
+/** A body of bytes, as the document shows a raw body's type. */
+const BINARY = z.string().openapi({ format: 'binary' });
+
 const RETRY_AFTER: Record<string, ResponseHeaderSpec> = {
   'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } },
 };
@@ -155,7 +178,14 @@ const RETRY_AFTER: Record<string, ResponseHeaderSpec> = {
 const needsToken = (access: RouteAccess): boolean => access === 'bearer' || 'role' in access;
 const optionalToken = (access: RouteAccess): boolean => typeof access === 'object' && 'public' in access && access.token === 'optional';
 
-const commonResponses = (spec: { body?: unknown; query?: unknown; params?: unknown; access: RouteAccess; bodyOptions?: BodyOptions }) => {
+const commonResponses = (spec: {
+  body?: unknown;
+  query?: unknown;
+  params?: unknown;
+  access: RouteAccess;
+  bodyOptions?: BodyOptions;
+  rawBody?: RawBody;
+}) => {
   const responses: Record<number, { description: string; headers?: Record<string, ResponseHeaderSpec>; bare?: true }> = {
     // Written by Node's HTTP server itself, before any route runs.
     408: {
@@ -172,6 +202,10 @@ const commonResponses = (spec: { body?: unknown; query?: unknown; params?: unkno
     responses[415] = {
       description: `The request body is not ${spec.bodyOptions ? spec.bodyOptions.types.join(' or ') : 'JSON'} (unsupported_media_type).`,
     };
+  }
+  if (spec.rawBody) {
+    responses[413] = { description: `The request body is larger than the limit of ${spec.rawBody.limit} (payload_too_large).` };
+    responses[415] = { description: `The request body is not ${spec.rawBody.types.join(' or ')} (unsupported_media_type).` };
   }
   if (optionalToken(spec.access)) {
     responses[401] = { description: 'A bearer token was sent and is invalid, expired or revoked (token_invalid, token_revoked).' };
@@ -213,6 +247,34 @@ const routeBodyParsers = (options: BodyOptions): RequestHandler[] => {
         next(error);
       }),
   ];
+};
+
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1_024, mb: 1_048_576 };
+
+/** Bytes in a limit such as `10mb`; undefined for one the gateway could not read either. */
+const bytesOf = (limit: string): number | undefined => {
+  const match = /^(\d+)(b|kb|mb)$/i.exec(limit);
+  return match ? Number(match[1]) * BYTE_UNITS[match[2]!.toLowerCase()]! : undefined;
+};
+
+/**
+ * The checks of a route with a `rawBody`, before its handler streams the body: 415 for another
+ * type, 413 for a declared length past the limit. Nothing of the body is read.
+ */
+const rawBodyChecks = (options: RawBody, limit: number): RequestHandler => {
+  const tooLarge = () =>
+    new AppError(413, 'payload_too_large', `The request body is larger than the limit of ${options.limit}.`, {
+      // The body stays unread: the connection cannot carry another request.
+      headers: { Connection: 'close' },
+    });
+  return (req, _res, next) => {
+    const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+    if (hasBody && !req.is(options.types)) {
+      next(new AppError(415, 'unsupported_media_type', `Send the request body as ${options.types.join(' or ')} (Content-Type).`));
+      return;
+    }
+    next(Number(req.get('content-length') ?? 0) > limit ? tooLarge() : undefined);
+  };
 };
 
 /** Whether template `a` is more concrete than `b`: at the first segment where they differ in kind, `a` has the literal. */
@@ -269,11 +331,16 @@ export class ApiRouter {
     P extends z.ZodType | undefined = undefined,
   >(spec: RouteSpec<B, Q, P>): this {
     const expressPath = toExpressPath(spec.path);
+    const rawLimit = spec.rawBody ? bytesOf(spec.rawBody.limit) : undefined;
+    if (spec.rawBody && (spec.body || spec.bodyOptions))
+      throw new Error(`${spec.method.toUpperCase()} ${spec.path} declares rawBody with body or bodyOptions: a streamed body is not parsed`);
+    if (spec.rawBody && rawLimit === undefined)
+      throw new Error(`${spec.method.toUpperCase()} ${spec.path}: rawBody.limit "${spec.rawBody.limit}" is not <n>b, <n>kb or <n>mb`);
     this.routes.push({
       method: spec.method.toUpperCase(),
       template: spec.path,
       matches: match(expressPath),
-      ownBody: spec.bodyOptions !== undefined,
+      ownBody: spec.bodyOptions !== undefined || spec.rawBody !== undefined,
     });
     this.gatewayDeclarations.push({
       method: spec.method.toUpperCase(),
@@ -281,6 +348,7 @@ export class ApiRouter {
       ...(needsToken(spec.access) ? {} : { policy: (spec.access as PublicAccess).public }),
       ...(optionalToken(spec.access) ? { token: 'optional' as const } : {}),
       ...(spec.bodyOptions ? { bodyLimit: spec.bodyOptions.limit } : {}),
+      ...(spec.rawBody ? { bodyLimit: spec.rawBody.limit } : {}),
     });
     const declared = this.registerOpenApi(spec);
     const label = `${spec.method.toUpperCase()} ${spec.path}`;
@@ -351,7 +419,11 @@ export class ApiRouter {
       res.locals.routeTemplate = spec.path;
       next();
     };
-    const bodyParsers = spec.bodyOptions ? routeBodyParsers(spec.bodyOptions) : [];
+    const bodyParsers = spec.bodyOptions
+      ? routeBodyParsers(spec.bodyOptions)
+      : spec.rawBody
+        ? [rawBodyChecks(spec.rawBody, rawLimit!)]
+        : [];
     this.router[spec.method](
       expressPath,
       markRoute,
@@ -361,7 +433,7 @@ export class ApiRouter {
     return this;
   }
 
-  /** True when the route serving this request parses its own body (`bodyOptions`): the service-wide parser leaves it alone. */
+  /** True when the route serving this request reads its own body (`bodyOptions`, `rawBody`): the service-wide parser leaves it alone. */
   parsesOwnBody(method: string, path: string): boolean {
     const template = this.templateFor(path);
     return this.routes.some((route) => route.ownBody && route.method === method && route.template === template);
@@ -458,6 +530,7 @@ export class ApiRouter {
     }
     // A body whose every field is optional may be left out altogether.
     const bodyRequired = spec.body ? !(spec.body as z.ZodType).safeParse({}).success : false;
+    const raw = spec.rawBody;
     const extraParameters = [
       ...Object.entries(spec.headers ?? {}).map(([name, description]) => ({ name, in: 'header', description, schema: { type: 'string' } })),
       ...Object.entries(spec.cookies ?? {}).map(([name, description]) => ({ name, in: 'cookie', description, schema: { type: 'string' } })),
@@ -485,6 +558,15 @@ export class ApiRouter {
                   (spec.bodyOptions?.types ?? ['application/json']).map((type) => [type, { schema: spec.body as z.ZodType }]),
                 ),
                 required: bodyRequired,
+              },
+            }
+          : {}),
+        ...(raw
+          ? {
+              body: {
+                description: raw.description,
+                content: Object.fromEntries(raw.types.map((type) => [type, { schema: raw.schemas?.[type] ?? BINARY }])),
+                required: true,
               },
             }
           : {}),

@@ -171,7 +171,7 @@ export const createHttpApp = (options: HttpAppOptions, api?: ApiRouter): Express
 
   const jsonBody = express.json({ limit: bodyLimit, type: ['application/json', 'application/*+json'] });
   app.use((req, res, next) => {
-    // A route declaring `bodyOptions` checks and parses its body itself.
+    // A route declaring `bodyOptions` or `rawBody` checks and reads its body itself.
     if (api?.parsesOwnBody(req.method, req.path)) return next();
     const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
     if (BODY_METHODS.has(req.method) && hasBody && !req.is(['application/json', 'application/*+json'])) {

@@ -12,6 +12,8 @@ import {
   z,
   type AccessGuards,
 } from '@galion/kit';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { RequestHandler } from 'express';
 import supertest from 'supertest';
 
@@ -161,11 +163,28 @@ const routes = () =>
       bodyOptions: { limit: '2kb', types: ['application/json', 'text/plain'] },
       responses: { 202: { description: 'counted', schema: z.object({ items: z.number(), role: z.string().nullable() }) } },
       handler: ({ body, res }) => ({ status: 202, body: { items: body.items.length, role: (res.locals.role as string | undefined) ?? null } }),
+    })
+    .route({
+      method: 'post',
+      path: '/uploads',
+      access: { public: 'ip' },
+      summary: 'streams an image or a multipart body of up to 1 kB, unparsed',
+      rawBody: {
+        limit: '1kb',
+        types: ['image/*', 'multipart/form-data'],
+        description: 'The file.',
+        schemas: { 'multipart/form-data': z.object({ file: z.string().openapi({ format: 'binary' }) }) },
+      },
+      responses: { 200: { description: 'what was read', schema: z.object({ bytes: z.number(), parsed: z.boolean() }) } },
+      handler: async ({ req }) => {
+        let bytes = 0;
+        for await (const chunk of req) bytes += (chunk as Buffer).length;
+        return { body: { bytes, parsed: req.body !== undefined } };
+      },
     });
 
-const build = (checkResponses: boolean) => {
-  const api = routes();
-  const app = createHttpApp(
+const appOf = (checkResponses: boolean) =>
+  createHttpApp(
     {
       service: 't',
       logger: createLogger({ service: 't', level: 'silent' }),
@@ -174,9 +193,32 @@ const build = (checkResponses: boolean) => {
       checkResponses,
       openapi: { path: '/openapi.json', title: 't', version: '1' },
     },
-    api,
+    routes(),
   );
-  return supertest(app);
+const build = (checkResponses: boolean) => supertest(appOf(checkResponses));
+
+/** The answer to a request whose headers alone are sent: its body is never written. */
+const headersOnly = async (path: string, headers: Record<string, string | number>) => {
+  const server = appOf(true).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const request = httpRequest({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path, method: 'POST', headers });
+    const answer = new Promise<{ response: IncomingMessage; body: string }>((resolve, reject) => {
+      request.once('response', (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.once('end', () => resolve({ response, body: Buffer.concat(chunks).toString() }));
+      });
+      request.once('error', reject);
+    });
+    request.flushHeaders();
+    const result = await answer;
+    request.destroy();
+    return result;
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
 };
 
 type Operation = {
@@ -307,6 +349,69 @@ describe('access: one declaration for the guard and the document', () => {
     await http.post('/things').set('Content-Type', 'text/plain').send(JSON.stringify({ name: 'x' })).expect(415);
     const beacon = await operation('/beacon', 'post');
     expect(Object.keys((beacon.requestBody as unknown as { content: object }).content)).toEqual(['application/json', 'text/plain']);
+  });
+
+  it('when a route takes a raw body, then its handler streams it unparsed; another type is 415 before the handler runs', async () => {
+    const http = build(true);
+
+    const image = await http.post('/uploads').set('Content-Type', 'image/png').send(Buffer.alloc(700, 1)).expect(200);
+    expect(image.body).toEqual({ bytes: 700, parsed: false });
+    // JSON too stays unparsed here: the service-wide parser leaves the route alone.
+    await http.post('/uploads').set('Content-Type', 'multipart/form-data; boundary=x').send('{"a":1}').expect(200);
+    const wrong = await http.post('/uploads').set('Content-Type', 'application/json').send({ a: 1 }).expect(415);
+    expect(wrong.body.error).toBe('unsupported_media_type');
+    expect(wrong.body.message).toContain('image/* or multipart/form-data');
+  });
+
+  it('when a raw body’s Content-Length is past its limit, then 413 comes before a byte is sent, and the connection closes', async () => {
+    const { response, body } = await headersOnly('/uploads', { 'Content-Type': 'image/png', 'Content-Length': 1_025 });
+
+    expect(response.statusCode).toBe(413);
+    expect(response.headers.connection).toBe('close');
+    expect(JSON.parse(body)).toMatchObject({ error: 'payload_too_large', message: expect.stringContaining('1kb') });
+  });
+
+  it('when a route takes a raw body, then the document shows each type as binary or its own schema, with 413 and 415, and the gateway table has its limit', async () => {
+    const uploads = (await operation('/uploads', 'post')) as unknown as {
+      requestBody: { description: string; required: boolean; content: Record<string, { schema: object }> };
+      responses: Record<string, unknown>;
+    };
+
+    expect(uploads.requestBody).toEqual({
+      description: 'The file.',
+      required: true,
+      content: {
+        'image/*': { schema: { type: 'string', format: 'binary' } },
+        'multipart/form-data': {
+          schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } }, required: ['file'] },
+        },
+      },
+    });
+    expect(Object.keys(uploads.responses).sort()).toEqual(['200', '408', '413', '415', '503']);
+    const declared = routes().gatewayRoutes();
+    expect(declared.find((route) => route.path === '/uploads')).toEqual({
+      method: 'POST',
+      path: '/uploads',
+      policy: 'ip',
+      bodyLimit: '1kb',
+    });
+  });
+
+  it('when a raw body is declared with a body schema, or with a limit the gateway cannot read, then declaring it fails at once', () => {
+    const declare = (extra: object) => () =>
+      new ApiRouter().route({
+        method: 'post',
+        path: '/x',
+        summary: 'x',
+        access: { public: 'ip' },
+        rawBody: { limit: '1mb', types: ['image/*'], description: 'x' },
+        responses: {},
+        handler: () => undefined,
+        ...extra,
+      });
+
+    expect(declare({ body: z.object({}) })).toThrow(/rawBody with body/);
+    expect(declare({ rawBody: { limit: '1.5mb', types: ['image/*'], description: 'x' } })).toThrow(/is not <n>b, <n>kb or <n>mb/);
   });
 
   it('when a concrete path and a template both match, then the concrete one serves it and its methods alone are allowed', async () => {

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** What a service needs besides other services; the launcher and the cluster install provide these. */
-export const DEPENDENCIES = ['postgres', 'redis', 'kafka', 'smtp'] as const;
+/**
+ * What a service needs besides other services; the launcher and the cluster install provide these.
+ * `s3` is an S3-compatible object store (a bucket of its own).
+ */
+export const DEPENDENCIES = ['postgres', 'redis', 'kafka', 'smtp', 's3'] as const;
 export type Dependency = (typeof DEPENDENCIES)[number];
 
 /** One service of services.json (docs/architecture.md, "The services manifest"). */

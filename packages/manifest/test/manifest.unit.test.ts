@@ -61,7 +61,7 @@ describe('reading services.json', () => {
     [
       'a dependency is unknown',
       [gateway, { ...issuer, dependencies: ['mysql'] }],
-      /dependencies must be some of postgres, redis, kafka, smtp/,
+      /dependencies must be some of postgres, redis, kafka, smtp, s3/,
     ],
     ['a field is misspelt', [gateway, { ...issuer, prefx: '/api/v1/auth' }], /unknown field "prefx"/],
     ['a prefix is not under /api/v1', [gateway, { ...issuer, prefix: '/auth' }], /prefix must look like/],
@@ -95,11 +95,11 @@ describe('reading services.json', () => {
 });
 
 describe("the repository's services.json", () => {
-  it('when it is read, then it names the gateway, auth, users, analytics, posts and feed, and starts auth first and the gateway last', () => {
-    expect(manifest.names).toEqual(['gateway', 'auth', 'users', 'analytics', 'posts', 'feed']);
+  it('when it is read, then it names the gateway, auth, users, analytics, posts, feed and media, and starts auth first and the gateway last', () => {
+    expect(manifest.names).toEqual(['gateway', 'auth', 'users', 'analytics', 'posts', 'feed', 'media']);
     expect(manifest.startStages().map((stage) => stage.map((service) => service.name))).toEqual([
       ['auth'],
-      ['users', 'analytics', 'posts', 'feed'],
+      ['users', 'analytics', 'posts', 'feed', 'media'],
       ['gateway'],
     ]);
   });

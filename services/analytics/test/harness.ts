@@ -117,6 +117,8 @@ export const makeEvent = (type: EventType, subject: string, time: Date | string)
     'post.deleted': { post_id: 'p1' },
     'comment.created': { comment_id: 'c1', post_id: 'p1', post_author_id: 'someone' },
     'comment.deleted': { comment_id: 'c1', post_id: 'p1' },
+    'media.uploaded': { media_id: 'm1', content_type: 'image/jpeg', bytes: 48_213, width: 640, height: 480 },
+    'media.deleted': { media_id: 'm1' },
   };
   const event = createEvent(type, { source: 'test', subject, data: data[type] as never, time: at });
   // Keep a time given as text exactly (microseconds included).

@@ -88,6 +88,10 @@ describe('what an event does to the feed', () => {
     expect(planEvent(make('post.created', 'a', { post_id: 'p', title: 't', published: true, tags: [] }), context)).toEqual({
       ignored: 'not-feed',
     });
+    // Media's events are valid events of another service: ignored, never dead-lettered.
+    const upload = { media_id: 'm', content_type: 'image/png', bytes: 10, width: 1, height: 1 };
+    expect(planEvent(make('media.uploaded', 'a', upload), context)).toEqual({ ignored: 'not-feed' });
+    expect(planEvent(make('media.deleted', 'a', { media_id: 'm' }), context)).toEqual({ ignored: 'not-feed' });
   });
 
   it('when an event time has an offset or an upper-case id, then the entry has the UTC time and the lower-case id, the same on every delivery', () => {

@@ -25,6 +25,7 @@ export const gatewayEnvSchema = z.object({
   ANALYTICS_URL: env.url(['http', 'https']).describe('where analytics answers `/api/v1/analytics/...`'),
   POSTS_URL: env.url(['http', 'https']).describe('where posts answers `/api/v1/posts/...`'),
   FEED_URL: env.url(['http', 'https']).describe('where feed answers `/api/v1/feed/...`'),
+  MEDIA_URL: env.url(['http', 'https']).describe('where media answers `/api/v1/media/...`'),
   ...redisEnv,
   RATE_LIMIT_ENABLED: env.bool().default(true).describe('rate limiting on or off'),
   RATE_LIMIT_WINDOW_SECONDS: env.int(1, 86_400).default(60).describe('window of the per-IP and per-user limits'),
@@ -61,6 +62,11 @@ export const gatewayEnvSchema = z.object({
     .int(100, 600_000)
     .optional()
     .meta({ description: "feed's own `UPSTREAM_TIMEOUT_MS`", unset: '`UPSTREAM_TIMEOUT_MS`' }),
+  MEDIA_UPSTREAM_TIMEOUT_MS: env.int(100, 600_000).optional().meta({
+    description:
+      "media's own `UPSTREAM_TIMEOUT_MS`: it runs from when a request is forwarded, so it includes the time an upload takes to send its body",
+    unset: '`UPSTREAM_TIMEOUT_MS`',
+  }),
   // At a healthy 20 ms an answer, 128 at once is 6,400 requests/s, more than a gateway process
   // sends: the bound only bites when the upstream slows down, and then keeps its queue short.
   UPSTREAM_MAX_IN_FLIGHT: env
@@ -89,6 +95,10 @@ export const gatewayEnvSchema = z.object({
     .int(0, 1_000_000)
     .optional()
     .meta({ description: "feed's own `UPSTREAM_MAX_IN_FLIGHT`", unset: '`UPSTREAM_MAX_IN_FLIGHT`' }),
+  MEDIA_UPSTREAM_MAX_IN_FLIGHT: env
+    .int(0, 1_000_000)
+    .optional()
+    .meta({ description: "media's own `UPSTREAM_MAX_IN_FLIGHT`", unset: '`UPSTREAM_MAX_IN_FLIGHT`' }),
   UPSTREAM_MAX_SOCKETS: env.int(1, 100_000).optional().meta({ description: 'connections to one upstream at most', unset: 'unlimited' }),
   UPSTREAM_MAX_FREE_SOCKETS: env.int(1, 100_000).default(256).describe('idle keep-alive connections kept per upstream'),
   BREAKER_ENABLED: env.bool().default(true).describe('per-upstream circuit breakers on or off'),

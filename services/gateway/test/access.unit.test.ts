@@ -21,6 +21,8 @@ describe('gateway route access', () => {
         // Not the post `{id}` of GET /api/v1/posts/{id}.
         '/api/v1/posts/openapi.json',
         '/api/v1/feed/openapi.json',
+        // Not the image `{id}` of GET /api/v1/media/{id}.
+        '/api/v1/media/openapi.json',
       ]) {
         expect({ method, path, access: routeAccess(method, path) }).toEqual({ method, path, access: PUBLIC_IP });
       }
@@ -81,6 +83,21 @@ describe('gateway route access', () => {
     expect(routeAccess('GET', '/api/v1/feed/home')).toEqual(NEEDS_TOKEN);
     expect(routeAccess('POST', '/api/v1/feed/global')).toEqual(NEEDS_TOKEN);
     expect(routeAccess('GET', '/api/v1/feed/global/extra')).toEqual(NEEDS_TOKEN);
+  });
+
+  test('when an image is uploaded, then a token is needed and the limit is the upload route’s own: MEDIA_MAX_UPLOAD_BYTES (10 MiB) and a multipart body’s framing', () => {
+    expect(routeAccess('POST', '/api/v1/media')).toEqual({ ...NEEDS_TOKEN, bodyLimit: `${10 * 1_048_576 + 16_384}b` });
+    // The other media routes take no body beyond the gateway's BODY_LIMIT.
+    expect(routeAccess('DELETE', '/api/v1/media/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b')).toEqual(NEEDS_TOKEN);
+  });
+
+  test('when images are read, then a token is needed, except through a signed URL, which is public under the per-IP policy', () => {
+    for (const path of ['/api/v1/media', '/api/v1/media/stats', '/api/v1/media/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/content']) {
+      expect({ path, access: routeAccess('GET', path) }).toEqual({ path, access: NEEDS_TOKEN });
+    }
+    // A concrete path before the template that also matches it: the signed URLs are not the image "signed".
+    expect(routeAccess('GET', '/api/v1/media/signed')).toEqual(PUBLIC_IP);
+    expect(routeAccess('DELETE', '/api/v1/media/signed')).toEqual(NEEDS_TOKEN);
   });
 
   test('when a credential route is called with another method than POST, then it needs a token', () => {

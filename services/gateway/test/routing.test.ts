@@ -307,6 +307,7 @@ describe('OpenAPI and docs', () => {
       analytics: 'included',
       posts: 'included',
       feed: 'included',
+      media: 'included',
     });
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     // users' Thing and analytics' Thing differ: the later one is renamed and its $refs follow.
@@ -381,7 +382,7 @@ describe('OpenAPI and docs', () => {
 describe('probes and metrics', () => {
   it('when every upstream is up, then /readyz is 200 with a check per upstream', async () => {
     const ready = await gw.http.get('/readyz').expect(200);
-    expect(ready.body.checks).toEqual({ auth: 'ok', users: 'ok', analytics: 'ok', posts: 'ok', feed: 'ok' });
+    expect(ready.body.checks).toEqual({ auth: 'ok', users: 'ok', analytics: 'ok', posts: 'ok', feed: 'ok', media: 'ok' });
     await gw.http.get('/livez').expect(200);
   });
 

@@ -13,6 +13,7 @@ const UPSTREAMS = {
   ANALYTICS_URL: 'http://analytics:8080',
   POSTS_URL: 'http://posts:8080',
   FEED_URL: 'http://feed:8080',
+  MEDIA_URL: 'http://media:8080',
 };
 
 describe('configuration', () => {
@@ -40,6 +41,7 @@ describe('configuration', () => {
       ['analytics', 'http://analytics:8080', '/api/v1/analytics'],
       ['posts', 'http://posts:8080', '/api/v1/posts'],
       ['feed', 'http://feed:8080', '/api/v1/feed'],
+      ['media', 'http://media:8080', '/api/v1/media'],
     ]);
   });
 
@@ -52,13 +54,13 @@ describe('configuration', () => {
       REDIS_PASSWORD: 'p@ss',
       PUBLIC_BASE_URL: 'https://api.example.com',
     });
-    expect(config.upstreams.map((u) => u.timeoutMs)).toEqual([2000, 2000, 30000, 2000, 2000]);
+    expect(config.upstreams.map((u) => u.timeoutMs)).toEqual([2000, 2000, 30000, 2000, 2000, 2000]);
     expect(config.redisUrl).toBe('redis://:p%40ss@redis:6379');
     expect(config.verifier.issuer).toBe('https://api.example.com/api/v1/auth');
   });
 
   it("when UPSTREAM_MAX_IN_FLIGHT and one upstream's own bound are set, then that upstream has its own and the others the shared one", () => {
-    expect(loadGatewayConfig(UPSTREAMS).upstreams.map((u) => u.maxInFlight)).toEqual([128, 128, 128, 128, 128]);
+    expect(loadGatewayConfig(UPSTREAMS).upstreams.map((u) => u.maxInFlight)).toEqual([128, 128, 128, 128, 128, 128]);
     const config = loadGatewayConfig({ ...UPSTREAMS, UPSTREAM_MAX_IN_FLIGHT: '100', USERS_UPSTREAM_MAX_IN_FLIGHT: '0' });
     expect(config.upstreams.map((u) => [u.name, u.maxInFlight])).toEqual([
       ['auth', 100],
@@ -66,6 +68,7 @@ describe('configuration', () => {
       ['analytics', 100],
       ['posts', 100],
       ['feed', 100],
+      ['media', 100],
     ]);
     expect(() => loadGatewayConfig({ ...UPSTREAMS, UPSTREAM_MAX_IN_FLIGHT: '-1' })).toThrow(/UPSTREAM_MAX_IN_FLIGHT/);
   });

@@ -74,5 +74,10 @@ export const SignedQuery = z.strictObject({
   signature: text({ max: 100 }),
 });
 
-/** The raw body types the upload takes (the image's own type is read from its bytes, whatever is declared). */
-export const UPLOAD_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif'];
+/**
+ * The parts of a multipart upload, for the document: the image in `file` (its declared type and
+ * name are ignored: the format is read from its bytes), other text fields ignored.
+ */
+export const UploadParts = z
+  .object({ file: z.string().openapi({ format: 'binary', description: 'The image: JPEG, PNG, WebP, GIF or AVIF.' }) })
+  .openapi('MediaUploadParts');

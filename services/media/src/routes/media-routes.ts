@@ -6,8 +6,18 @@ import { EXTENSIONS, type ImageFormat } from '../domain/formats.js';
 import type { MediaMetrics } from '../domain/metrics.js';
 import type { Actor, Download, MediaRecord, MediaService } from '../domain/media-service.js';
 import { VARIANTS } from '../domain/media-service.js';
-import { MediaIdParams, MediaList, MediaStats, MediaView, PageQuery, PresignedUrl, SignedQuery, SizeQuery } from '../schemas.js';
-import { readUpload } from './upload-body.js';
+import {
+  MediaIdParams,
+  MediaList,
+  MediaStats,
+  MediaView,
+  PageQuery,
+  PresignedUrl,
+  SignedQuery,
+  SizeQuery,
+  UploadParts,
+} from '../schemas.js';
+import { MULTIPART_OVERHEAD_BYTES, readUpload } from './upload-body.js';
 import { overloaded, type UploadGate } from './upload-gate.js';
 
 export const BASE = '/api/v1/media';
@@ -114,6 +124,13 @@ export const registerMediaRoutes = (api: ApiRouter, deps: MediaRouteDeps): void 
     description: `The format is told by the bytes, never by a name or a declared type. The image is re-encoded in its own format with its EXIF orientation applied and all metadata stripped (EXIF, GPS, XMP, IPTC), and WebP thumbnails of at most 128, 512 and 1024 pixels are made. At most ${deps.maxUploadBytes} bytes (MEDIA_MAX_UPLOAD_BYTES) and MEDIA_MAX_PIXELS pixels; within the owner’s quota (MEDIA_QUOTA_FILES, MEDIA_QUOTA_BYTES).`,
     tags,
     access: 'bearer',
+    rawBody: {
+      // What the gateway lets through too: the largest image, and the framing of a multipart body.
+      limit: `${deps.maxUploadBytes + MULTIPART_OVERHEAD_BYTES}b`,
+      types: ['image/*', 'multipart/form-data'],
+      description: 'The image: the body itself with its image type, or the part `file` of a multipart/form-data body.',
+      schemas: { 'multipart/form-data': UploadParts },
+    },
     responses: {
       201: {
         description: 'The image, stored',
