@@ -197,7 +197,16 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
       exchange.upstreamReq?.destroy();
     }, upstream.timeoutMs);
     exchange.timer.unref();
-    const upstreamReq = request({ agent, hostname, port, method: req.method, path: exchange.path, headers: exchange.headers });
+    // The retry goes on a connection of its own, never a pooled one: when an upstream pod shuts
+    // down, every idle socket to it breaks at once, and a second pooled socket is as stale as the first.
+    const upstreamReq = request({
+      agent: exchange.attempt > 1 ? false : agent,
+      hostname,
+      port,
+      method: req.method,
+      path: exchange.path,
+      headers: exchange.headers,
+    });
     exchange.upstreamReq = upstreamReq;
     upstreamReq.on('response', (upstreamRes) => onUpstreamResponse(exchange, upstreamRes));
     upstreamReq.on('error', (error) => onUpstreamError(exchange, error));

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { eventually } from '@galion/localdeps';
 import { deadUpstreamUrl, gatewayPerTest, startFlakyUpstream, startStubUpstream } from './harness';
 
@@ -54,6 +56,37 @@ describe('retry on connection failure', () => {
     await gw.http.put('/api/v1/users/things/1').set('Authorization', `Bearer ${suite.token}`).send({ name: 'same body' }).expect(200);
     expect(flaky.requests).toHaveLength(1);
     expect(JSON.parse(flaky.requests[0]!.body)).toEqual({ name: 'same body' });
+  });
+
+  it('when every pooled connection went stale at once (the upstream pod shut down), then the retry opens a new connection and the GET succeeds', async () => {
+    // An upstream whose connections opened before `stale` break on their next request, as the
+    // idle sockets to a pod that has just exited do; connections opened after it answer.
+    let stale = false;
+    const old = new Set<Socket>();
+    const server: Server = createServer((req, res) => {
+      if (stale && old.has(req.socket)) {
+        req.socket.destroy();
+        return;
+      }
+      res.setHeader('content-type', 'application/json');
+      // Slow enough that the warm-up's requests overlap and open sockets of their own.
+      setTimeout(() => res.end(JSON.stringify({ upstream: 'users' })), 50);
+    });
+    server.on('connection', (socket) => {
+      if (!stale) old.add(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    suite.closeAfterTest({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    const gw = await gatewayFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const get = () => gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${suite.token}`);
+    await Promise.all([get().expect(200), get().expect(200), get().expect(200)]);
+    expect(old.size).toBeGreaterThanOrEqual(2);
+    stale = true;
+
+    const response = await get().expect(200);
+
+    expect(response.body.upstream).toBe('users');
+    expect(await gw.metric('gateway_upstream_retries_total', { upstream: 'users' })).toBe(1);
   });
 
   it('when both attempts of a GET break, then the client gets 502 after exactly one retry', async () => {
