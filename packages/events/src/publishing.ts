@@ -53,8 +53,18 @@ export const startOutboxRelay = (options: {
 };
 
 /**
+ * Applies one event in the batch's transaction; what it returns, if anything, runs once the
+ * transaction has committed (such as dropping a cached copy, which a reader could otherwise fill
+ * again from the rows not yet committed).
+ */
+export type ApplyEvent = (event: EventEnvelope, trx: Knex.Transaction) => Promise<void | AfterCommit>;
+export type AfterCommit = () => Promise<void>;
+
+/**
  * Subscribes a service to user events and applies each batch in one database transaction, event
- * by event, so a failure retries the whole batch and no offset moves past unapplied events.
+ * by event, so a failure retries the whole batch and no offset moves past unapplied events. The
+ * batch's after-commit steps run after it; one that fails is logged, not retried (what it
+ * tidies, such as a cache, has its own expiry).
  */
 export const consumeEventsInTransaction = async (options: {
   bus: EventBus | undefined;
@@ -62,17 +72,25 @@ export const consumeEventsInTransaction = async (options: {
   knex: Knex;
   logger: Logger;
   closers: Closers;
-  apply: (event: EventEnvelope, trx: Knex.Transaction) => Promise<void>;
+  apply: ApplyEvent;
 }): Promise<void> => {
   if (!options.bus) return;
   const subscription = await startEventConsumer({
     bus: options.bus,
     groupId: options.groupId,
     logger: options.logger,
-    handle: (events) =>
-      options.knex.transaction(async (trx) => {
-        for (const { event } of events) await options.apply(event, trx);
-      }),
+    handle: async (events) => {
+      const afterCommit: AfterCommit[] = [];
+      await options.knex.transaction(async (trx) => {
+        for (const { event } of events) {
+          const after = await options.apply(event, trx);
+          if (after) afterCommit.push(after);
+        }
+      });
+      for (const after of afterCommit) {
+        await after().catch((error: unknown) => options.logger.warn({ err: error }, 'a step after an applied event failed'));
+      }
+    },
   });
   options.closers.push({ name: 'event consumer', close: () => subscription.stop() });
 };
@@ -88,7 +106,7 @@ export const startTwoWayEventFlow = async (options: {
   logger: Logger;
   registry: Registry;
   closers: Closers;
-  apply: (event: EventEnvelope, trx: Knex.Transaction) => Promise<void>;
+  apply: ApplyEvent;
 }): Promise<{ bus: EventBus | undefined; relay: OutboxRelay | undefined }> => {
   const { knex, logger, closers } = options;
   const bus = connectEventBus({ injected: options.injected, kafka: options.config.kafka, logger, closers });

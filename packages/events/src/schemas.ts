@@ -41,6 +41,15 @@ export const eventDataSchemas = {
     height: z.number().int(),
   }),
   'media.deleted': z.object({ media_id: z.string() }),
+  // The owner's profile picture is now `media_id` (null: none). `avatar_path` is its public path on
+  // the gateway; `previous_media_id` the picture it replaces; `revision` grows with every change of
+  // one owner's, so a consumer keeps the newest whatever order the events come in.
+  'media.avatar_changed': z.object({
+    media_id: z.string().nullable(),
+    previous_media_id: z.string().nullable(),
+    avatar_path: z.string().nullable(),
+    revision: z.number().int().positive(),
+  }),
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;

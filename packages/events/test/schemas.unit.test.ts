@@ -37,6 +37,18 @@ describe('event schemas', () => {
     });
   });
 
+  it('when media announces a new avatar and a cleared one, then both validate; a revision of 0 does not', () => {
+    const set = { media_id: 'm2', previous_media_id: 'm1', avatar_path: '/api/v1/media/avatars/m2', revision: 2 };
+    const changed = createEvent('media.avatar_changed', { source: 'media', subject: 'u1', data: set });
+    expect(validateEvent(changed)).toEqual({ ok: true, event: changed });
+    const cleared = { media_id: null, previous_media_id: 'm2', avatar_path: null, revision: 3 };
+    expect(validateEvent(createEvent('media.avatar_changed', { source: 'media', subject: 'u1', data: cleared })).ok).toBe(true);
+    expect(parseEvent(JSON.stringify({ ...changed, data: { ...set, revision: 0 } }))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/invalid media.avatar_changed data: revision/),
+    });
+  });
+
   it('when many UUIDv7 are made in one millisecond, then they are unique', () => {
     const now = Date.now();
     const ids = new Set(Array.from({ length: 1000 }, () => uuidv7(now)));

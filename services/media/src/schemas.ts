@@ -81,3 +81,24 @@ export const SignedQuery = z.strictObject({
 export const UploadParts = z
   .object({ file: z.string().openapi({ format: 'binary', description: 'The image: JPEG, PNG, WebP, GIF or AVIF.' }) })
   .openapi('MediaUploadParts');
+
+export const SetAvatarRequest = z
+  .strictObject({ image_id: z.uuid({ message: 'must be an image id (UUID)' }).openapi({ description: 'One of your images.' }) })
+  .openapi('SetAvatarRequest');
+
+export const AvatarView = z
+  .object({
+    image_id: z.uuid(),
+    url: z.string().openapi({
+      description: 'Where anyone reads it without a token: a path on the gateway, which the profile’s `avatar_url` becomes too.',
+      example: '/api/v1/media/avatars/01938f3c-5d1e-7a4b-9c2d-3e4f5a6b7c8d',
+    }),
+  })
+  .openapi('Avatar');
+
+export const AvatarSizeQuery = z.strictObject({
+  size: z
+    .enum(['small', 'medium', 'large'])
+    .default('medium')
+    .openapi({ description: 'A WebP thumbnail of at most 128 (small), 512 (medium) or 1024 (large) pixels on its longest side.' }),
+});

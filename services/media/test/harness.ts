@@ -183,6 +183,13 @@ export interface MediaBody {
 export const uploaded = async (h: MediaHarness, caller: Caller, bytes: Buffer, type = 'image/jpeg'): Promise<MediaBody> =>
   (await h.upload(caller, bytes, type).expect(201)).body as MediaBody;
 
+/** A supertest parser that keeps a binary body as a Buffer (image/* bodies are left unparsed otherwise). */
+export const binaryBody = (res: NodeJS.ReadableStream, done: (error: Error | null, body: Buffer) => void): void => {
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => chunks.push(chunk));
+  res.on('end', () => done(null, Buffer.concat(chunks)));
+};
+
 /** Downloads a variant's bytes. */
 export const download = async (h: MediaHarness, caller: Caller, id: string, size = 'original'): Promise<Buffer> => {
   const response = await h.http
@@ -190,11 +197,7 @@ export const download = async (h: MediaHarness, caller: Caller, id: string, size
     .query({ size })
     .set(caller.headers)
     .buffer(true)
-    .parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => done(null, Buffer.concat(chunks)));
-    })
+    .parse(binaryBody)
     .expect(200);
   return response.body as Buffer;
 };

@@ -39,6 +39,17 @@ export const quotaExceeded = (which: keyof Usage, usage: Usage, quota: Usage): A
     { details: [{ path: `quota.${which}`, message: `the quota of ${which} is ${quota[which]}`, code: 'quota_exceeded' }] },
   );
 
+export const avatarNotSet = () => notFound('You have no avatar.', 'avatar_not_set');
+
+/** Where an avatar is read without a token, on the gateway: the path the profiles hold (media.avatar_changed). */
+export const avatarPath = (id: string): string => `/api/v1/media/avatars/${id}`;
+
+/** The owner's avatar: the image and its public path. */
+export interface Avatar {
+  media: MediaRecord;
+  path: string;
+}
+
 export const signatureInvalid = () => new AppError(403, 'signature_invalid', 'This URL is not one the service signed.');
 export const urlExpired = () => new AppError(403, 'url_expired', 'This URL has expired; ask for a new one.');
 
@@ -246,16 +257,69 @@ export class MediaService {
     return this.open(media, parsed.variant);
   }
 
+  /** The actor's avatar. */
+  async avatar(actor: Actor): Promise<Avatar> {
+    const id = await this.deps.owners.avatarOf(actor.id);
+    const media = id ? await this.deps.media.findReady(id, actor.id) : undefined;
+    if (!media) throw avatarNotSet();
+    return { media, path: avatarPath(media.id) };
+  }
+
+  /**
+   * Makes an image of the actor's their avatar, with its `media.avatar_changed` event in the same
+   * transaction; setting the one already set changes nothing and says nothing.
+   */
+  async setAvatar(actor: Actor, id: string): Promise<Avatar> {
+    return this.deps.knex.transaction(async (trx) => {
+      await this.deps.owners.lock(actor.id, trx);
+      const media = await this.deps.media.findReady(id, actor.id, { db: trx, lock: true });
+      if (!media) throw mediaNotFound();
+      await this.changeAvatar(actor.id, id, trx);
+      return { media, path: avatarPath(id) };
+    });
+  }
+
+  /** The actor has no avatar any more (idempotent: none set is no change). */
+  async clearAvatar(actor: Actor): Promise<void> {
+    await this.deps.knex.transaction(async (trx) => {
+      await this.deps.owners.lock(actor.id, trx);
+      await this.changeAvatar(actor.id, null, trx);
+    });
+  }
+
+  private async changeAvatar(ownerId: string, mediaId: string | null, trx: Knex.Transaction): Promise<void> {
+    const change = await this.deps.owners.setAvatar(ownerId, mediaId, trx);
+    if (!change) return;
+    await appendToOutbox(
+      trx,
+      mediaEvent('media.avatar_changed', ownerId, {
+        media_id: mediaId,
+        previous_media_id: change.previous,
+        avatar_path: mediaId ? avatarPath(mediaId) : null,
+        revision: change.revision,
+      }),
+    );
+  }
+
+  /** A variant of an image that is someone's avatar now: public, as profile pictures are. */
+  async downloadAvatar(id: string, variant: Variant): Promise<Download> {
+    const media = await this.deps.media.findAvatar(id);
+    if (!media) throw mediaNotFound();
+    return this.open(media, variant);
+  }
+
   /**
    * Deletes an image of the actor's: its row, its room in the quota and its `media.deleted` event
-   * in one transaction, then its objects. When the store fails then, the image is gone all the same
-   * and its objects, which no row knows any more, are removed by the sweep.
+   * (and, when it was the avatar, the avatar's clearing) in one transaction, then its objects. When
+   * the store fails then, the image is gone all the same and its objects, which no row knows any
+   * more, are removed by the sweep.
    */
   async delete(actor: Actor, id: string): Promise<void> {
     await this.deps.knex.transaction(async (trx) => {
       await this.deps.owners.lock(actor.id, trx);
       const media = await this.deps.media.findReady(id, actor.id, { db: trx, lock: true });
       if (!media) throw mediaNotFound();
+      if ((await this.deps.owners.avatarOf(actor.id, trx)) === id) await this.changeAvatar(actor.id, null, trx);
       await this.deps.media.delete(id, trx);
       await this.deps.owners.release(actor.id, { files: 1, bytes: media.storedBytes }, trx);
       await appendToOutbox(trx, mediaEvent('media.deleted', actor.id, { media_id: id }));

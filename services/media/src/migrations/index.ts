@@ -49,5 +49,22 @@ const media: Migration = {
   },
 };
 
+const avatars: Migration = {
+  name: '0003_avatars',
+  async up(knex) {
+    // The owner's profile picture, one of their ready images; its revision grows with every change,
+    // so the users service keeps the newest whatever order the events reach it in. Deleting the
+    // image clears it (the service does, with its event; the foreign key is the backstop).
+    await knex.raw(`
+      ALTER TABLE media_owners
+        ADD COLUMN avatar_id uuid REFERENCES media (id) ON DELETE SET NULL,
+        ADD COLUMN avatar_revision bigint NOT NULL DEFAULT 0`);
+    await knex.raw('CREATE UNIQUE INDEX media_owners_avatar_idx ON media_owners (avatar_id) WHERE avatar_id IS NOT NULL');
+  },
+  async down(knex) {
+    await knex.raw('ALTER TABLE media_owners DROP COLUMN avatar_id, DROP COLUMN avatar_revision');
+  },
+};
+
 /** The media schema, oldest first. Never edit a migration that has shipped; add a new one. */
-export const mediaMigrations: Migration[] = [outboxMigration, media];
+export const mediaMigrations: Migration[] = [outboxMigration, media, avatars];

@@ -164,6 +164,16 @@ export class MediaRepository {
     return row ? toRecord(row) : undefined;
   }
 
+  /** A ready image that is its owner's avatar now (the public read of a profile picture). */
+  async findAvatar(id: string): Promise<MediaRecord | undefined> {
+    const row = (await this.knex('media as m')
+      .join('media_owners as o', 'o.avatar_id', 'm.id')
+      .where({ 'm.id': id, 'm.state': 'ready' })
+      .whereNull('o.deleted_at')
+      .first(COLUMNS.map((column) => `m.${column}`))) as MediaRow | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
   /** Deletes the row (in any state); the deleted record, or undefined when there was none. */
   async delete(id: string, trx: Knex.Transaction, state?: MediaState): Promise<MediaRecord | undefined> {
     const [row] = await trx('media')

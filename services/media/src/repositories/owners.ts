@@ -12,6 +12,12 @@ export interface Owner extends Usage {
   deletedAt: Date | null;
 }
 
+/** A change of an owner's avatar: the one it replaced, and the owner's new avatar revision. */
+export interface AvatarChange {
+  previous: string | null;
+  revision: number;
+}
+
 interface OwnerRow {
   id: string;
   files: number;
@@ -71,8 +77,31 @@ export class OwnerRepository {
     await trx('media_owners').where({ id }).forUpdate().select('id');
   }
 
-  /** An erased owner keeps nothing. */
+  /** The owner's avatar: the image id, or undefined when none is set. */
+  async avatarOf(id: string, db: Knex = this.knex): Promise<string | undefined> {
+    const row = (await db('media_owners').where({ id }).whereNull('deleted_at').first('avatar_id')) as
+      | { avatar_id: string | null }
+      | undefined;
+    return row?.avatar_id ?? undefined;
+  }
+
+  /**
+   * Makes `mediaId` (null: none) the owner's avatar, on a row the transaction holds; the avatar it
+   * replaced and the new revision, or undefined when it was that already.
+   */
+  async setAvatar(id: string, mediaId: string | null, trx: Knex.Transaction): Promise<AvatarChange | undefined> {
+    const row = (await trx('media_owners').where({ id }).first('avatar_id')) as { avatar_id: string | null } | undefined;
+    const previous = row?.avatar_id ?? null;
+    if (previous === mediaId) return undefined;
+    const [updated] = (await trx('media_owners')
+      .where({ id })
+      .update({ avatar_id: mediaId, avatar_revision: trx.raw('avatar_revision + 1') })
+      .returning('avatar_revision')) as { avatar_revision: string }[];
+    return { previous, revision: Number(updated!.avatar_revision) };
+  }
+
+  /** An erased owner keeps nothing, an avatar neither. */
   async clear(id: string, trx: Knex.Transaction): Promise<void> {
-    await trx('media_owners').where({ id }).update({ files: 0, bytes: 0 });
+    await trx('media_owners').where({ id }).update({ files: 0, bytes: 0, avatar_id: null });
   }
 }

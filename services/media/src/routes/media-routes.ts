@@ -4,15 +4,18 @@ import { authOf } from '@galion/tokens';
 import type { Request, RequestHandler, Response } from 'express';
 import { EXTENSIONS, type ImageFormat } from '../domain/formats.js';
 import type { MediaMetrics } from '../domain/metrics.js';
-import type { Actor, Download, MediaRecord, MediaService } from '../domain/media-service.js';
+import type { Actor, Avatar, Download, MediaRecord, MediaService } from '../domain/media-service.js';
 import { VARIANTS } from '../domain/media-service.js';
 import {
+  AvatarSizeQuery,
+  AvatarView,
   MediaIdParams,
   MediaList,
   MediaStats,
   MediaView,
   PageQuery,
   PresignedUrl,
+  SetAvatarRequest,
   SignedQuery,
   SizeQuery,
   UploadParts,
@@ -44,6 +47,8 @@ export const toMediaView = (media: MediaRecord) => ({
   ) as Record<(typeof VARIANTS)[number], { content_type: string; width: number; height: number; bytes: number }>,
   created_at: media.createdAt.toISOString(),
 });
+
+const toAvatarView = (avatar: Avatar) => ({ image_id: avatar.media.id, url: avatar.path });
 
 /** JSON reads and every error: the caller's own data, never stored by a cache. */
 const noStore: RequestHandler = (_req, res, next) => {
@@ -94,6 +99,12 @@ const sendDownload = async (req: Request, res: Response, download: Download, cac
 const ETAG: Record<string, ResponseHeaderSpec> = {
   ETag: { description: 'The SHA-256 of the bytes (they never change); send it back in If-None-Match.', schema: { type: 'string' } },
   'Cache-Control': { description: '`private, max-age=31536000, immutable`: the image of an id never changes.', schema: { type: 'string' } },
+};
+/** An avatar can be cleared, so caches keep it only briefly. */
+const AVATAR_MAX_AGE_SECONDS = 300;
+const AVATAR_HEADERS: Record<string, ResponseHeaderSpec> = {
+  ETag: ETAG.ETag!,
+  'Cache-Control': { description: '`public, max-age=300`: a cleared avatar goes from caches soon.', schema: { type: 'string' } },
 };
 const IF_NONE_MATCH = { 'If-None-Match': 'The ETag of a copy already held: 304 Not Modified.' };
 const binary = z.string().openapi({ format: 'binary' });
@@ -189,6 +200,74 @@ export const registerMediaRoutes = (api: ApiRouter, deps: MediaRouteDeps): void 
     handler: async ({ res }) => {
       const { usage, quota } = await media.usage(actorOf(res));
       return { body: { files: usage.files, bytes: usage.bytes, quota } };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: `${BASE}/avatar`,
+    summary: 'My avatar: which image, and where anyone reads it',
+    tags,
+    access: 'bearer',
+    before: [noStore],
+    responses: {
+      200: { description: 'My avatar (`private, no-store`)', schema: AvatarView },
+      404: 'You have set none, or cleared it, or deleted its image (avatar_not_set)',
+    },
+    handler: async ({ res }) => ({ body: toAvatarView(await media.avatar(actorOf(res))) }),
+  });
+
+  api.route({
+    method: 'put',
+    path: `${BASE}/avatar`,
+    summary: 'Make one of my images my avatar',
+    description:
+      'Its thumbnails become readable by anyone at the avatar’s URL (a path on the gateway), and the profile’s `avatar_url` becomes that path shortly after (the users service reads the `media.avatar_changed` event). Deleting the image clears the avatar.',
+    tags,
+    access: 'bearer',
+    before: [noStore],
+    body: SetAvatarRequest,
+    responses: {
+      200: { description: 'My avatar now (`private, no-store`)', schema: AvatarView },
+      400: 'Invalid input (validation_failed)',
+      404: hidden,
+    },
+    handler: async ({ body, res }) => ({ body: toAvatarView(await media.setAvatar(actorOf(res), body.image_id)) }),
+  });
+
+  api.route({
+    method: 'delete',
+    path: `${BASE}/avatar`,
+    summary: 'Clear my avatar (the image stays)',
+    tags,
+    access: 'bearer',
+    before: [noStore],
+    responses: { 204: { description: 'Cleared, or there was none' } },
+    handler: async ({ res }) => {
+      await media.clearAvatar(actorOf(res));
+      return { status: 204 };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: `${BASE}/avatars/{id}`,
+    summary: 'Someone’s avatar, a thumbnail, read without a token',
+    description:
+      'Only an image that is its owner’s avatar now is found here; when they change or clear it, or delete the image, its URL finds nothing. Cached for at most five minutes, so a cleared avatar goes soon.',
+    tags,
+    access: { public: 'ip' },
+    params: MediaIdParams,
+    query: AvatarSizeQuery,
+    headers: IF_NONE_MATCH,
+    responses: {
+      200: { description: 'The thumbnail (`public, max-age=300`)', schema: binary, contentType: 'image/webp', headers: AVATAR_HEADERS },
+      304: { description: 'Not modified: If-None-Match names the thumbnail.', headers: AVATAR_HEADERS },
+      404: 'No image of this id is someone’s avatar now (media_not_found)',
+    },
+    handler: async ({ params, query, req, res }) => {
+      const download = await media.downloadAvatar(params.id, query.size);
+      await sendDownload(req, res, download, `public, max-age=${AVATAR_MAX_AGE_SECONDS}`);
     },
   });
 

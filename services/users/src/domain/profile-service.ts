@@ -1,4 +1,4 @@
-import { appendToOutbox, createEvent, type EventData, type EventEnvelope, type EventType } from '@galion/events';
+import { appendToOutbox, createEvent, type AfterCommit, type EventData, type EventEnvelope, type EventType } from '@galion/events';
 import { conflict, forbidden, notFound, type Knex, type Logger } from '@galion/kit';
 import { decodeCursor, keysetPage, rowsToRead, type CursorShape, type KeysetPage } from '@galion/pagination';
 import type { AccessClaims, Denylist } from '@galion/tokens';
@@ -133,11 +133,14 @@ export class ProfileService {
     return { items: page.items.map((profile) => ({ ...profile, ...counts.get(profile.id)! })), nextCursor: page.nextCursor };
   }
 
-  /** Applies an event from another service (registrations, and role or email changes made in auth). */
-  async applyEvent(event: EventEnvelope, db: Knex): Promise<void> {
-    if (event.source === SOURCE) return;
+  /**
+   * Applies an event from another service (registrations, role or email changes made in auth,
+   * avatars set in media); what to do once the transaction has committed.
+   */
+  async applyEvent(event: EventEnvelope, db: Knex): Promise<AfterCommit | undefined> {
+    if (event.source === SOURCE) return undefined;
     if (event.type === 'user.registered') {
-      if (await this.deps.profiles.isDeleted(event.subject, db)) return;
+      if (await this.deps.profiles.isDeleted(event.subject, db)) return undefined;
       const data = event.data as EventData<'user.registered'>;
       const { created } = await this.deps.profiles.insertIfAbsent(
         { id: event.subject, email: data.email, name: data.name, role: data.role },
@@ -150,10 +153,15 @@ export class ProfileService {
     } else if (event.type === 'user.email_verified') {
       const data = event.data as EventData<'user.email_verified'>;
       await this.deps.profiles.update(event.subject, { email: data.email }, db);
+    } else if (event.type === 'media.avatar_changed') {
+      const data = event.data as EventData<'media.avatar_changed'>;
+      const change = { mediaId: data.media_id, previousMediaId: data.previous_media_id, path: data.avatar_path, revision: data.revision };
+      await this.deps.profiles.applyMediaAvatar(event.subject, change, db);
     } else {
-      return;
+      return undefined;
     }
-    await this.deps.cache.invalidate(event.subject);
+    // Once committed: a read before then would put the old profile back in the cache.
+    return () => this.deps.cache.invalidate(event.subject);
   }
 
   /** The profile with its follow counts, counted now: exact, so never taken from the cache. */

@@ -63,5 +63,20 @@ const follows: Migration = {
   },
 };
 
+/**
+ * Avatars from the media service: the image the profile's avatar_url comes from (null: a URL set by
+ * hand, or none), and the revision of the owner's last media.avatar_changed applied, so an older
+ * event that comes later changes nothing.
+ */
+const mediaAvatars: Migration = {
+  name: '0004_media_avatars',
+  async up(knex) {
+    await knex.raw('ALTER TABLE profiles ADD COLUMN avatar_media_id uuid, ADD COLUMN avatar_revision bigint NOT NULL DEFAULT 0');
+  },
+  async down(knex) {
+    await knex.raw('ALTER TABLE profiles DROP COLUMN avatar_media_id, DROP COLUMN avatar_revision');
+  },
+};
+
 /** The users schema, oldest first. Never edit a migration that has shipped; add a new one. */
-export const usersMigrations: Migration[] = [outboxMigration, profiles, follows];
+export const usersMigrations: Migration[] = [outboxMigration, profiles, follows, mediaAvatars];

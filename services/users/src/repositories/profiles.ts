@@ -66,6 +66,15 @@ const COLUMNS: Record<keyof ProfileChanges, keyof ProfileRow> = {
   isPublic: 'is_public',
 };
 
+/** A change of a user's avatar in the media service (media.avatar_changed). */
+export interface MediaAvatarChange {
+  /** The new avatar's image, or null when it was cleared. */
+  mediaId: string | null;
+  previousMediaId: string | null;
+  path: string | null;
+  revision: number;
+}
+
 export type SortField = 'created_at' | 'name' | 'email';
 
 export interface SearchQuery {
@@ -112,11 +121,32 @@ export class ProfileRepository {
       const column = COLUMNS[field as keyof ProfileChanges];
       columns[column] = column === 'preferences' ? JSON.stringify(value) : value;
     }
+    // An avatar URL set by hand is no media image: clearing that image later leaves it alone.
+    if (changes.avatarUrl !== undefined) columns.avatar_media_id = null;
     const [row] = await db<ProfileRow>('profiles')
       .where({ id })
       .update({ ...columns, updated_at: db.fn.now() } as never)
       .returning('*');
     return row ? toProfile(row) : undefined;
+  }
+
+  /**
+   * Applies a change of the avatar made in the media service, unless a newer one was applied: a new
+   * image sets the URL; a cleared one removes it only if it still comes from that image. True when
+   * the profile changed.
+   */
+  async applyMediaAvatar(id: string, change: MediaAvatarChange, db: Knex = this.knex): Promise<boolean> {
+    const update = change.mediaId
+      ? { avatar_url: change.path, avatar_media_id: change.mediaId }
+      : {
+          avatar_url: db.raw('CASE WHEN avatar_media_id = ? THEN NULL ELSE avatar_url END', [change.previousMediaId]),
+          avatar_media_id: db.raw('CASE WHEN avatar_media_id = ? THEN NULL ELSE avatar_media_id END', [change.previousMediaId]),
+        };
+    const updated = await db('profiles')
+      .where({ id })
+      .where('avatar_revision', '<', change.revision)
+      .update({ ...update, avatar_revision: change.revision, updated_at: db.fn.now() });
+    return updated > 0;
   }
 
   /** Deletes the profile and leaves a tombstone; false when there was no profile. */
