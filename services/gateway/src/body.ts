@@ -1,5 +1,5 @@
 import { toAppError } from '@galion/kit';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
 
@@ -32,15 +32,28 @@ const readBody = (req: Request, limit: number): Promise<Buffer | undefined> =>
     req.once('error', reject);
   });
 
+/** 413 for a body over `bodyLimit` (as `100kb`), in Express's body parser's words. */
+export const payloadTooLarge = (bodyLimit: string) => toAppError({ type: 'entity.too.large' }, bodyLimit);
+
+/** A chunked body streamed upstream, counted on its way: past `bytes`, the proxy answers 413 and cuts the upstream request. */
+export interface StreamedBodyLimit {
+  bytes: number;
+  label: string;
+}
+
+export const streamedBodyLimitOf = (res: Response): StreamedBodyLimit | undefined =>
+  res.locals.streamedBodyLimit as StreamedBodyLimit | undefined;
+
 /**
  * The body limit, enforced before any upstream is contacted: a Content-Length over the limit is
- * answered 413 at once. Bodies stream through unparsed, except two kinds read ahead (bounded by
- * the limit): chunked bodies, whose size is only known at the end, and bodies of idempotent
- * methods, which a retry may need to send again.
+ * answered 413 at once. Bodies stream through unparsed, except those of idempotent methods, which
+ * a retry may need to send again: those are read ahead, bounded by the limit. A chunked body of
+ * another method, whose size is known only at its end, streams too and is counted by the proxy
+ * on its way (an upload of megabytes is never held whole in memory).
  */
 export const bodyLimitGuard = (bodyLimit: string): RequestHandler => {
   const limit = parseByteLimit(bodyLimit);
-  const tooLarge = () => toAppError({ type: 'entity.too.large' }, bodyLimit);
+  const tooLarge = () => payloadTooLarge(bodyLimit);
   return async (req, res, next) => {
     const declared = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
@@ -55,6 +68,10 @@ export const bodyLimitGuard = (bodyLimit: string): RequestHandler => {
         return;
       }
     } else if (!chunked) {
+      next();
+      return;
+    } else if (!RETRYABLE.has(req.method)) {
+      res.locals.streamedBodyLimit = { bytes: limit, label: bodyLimit } satisfies StreamedBodyLimit;
       next();
       return;
     }

@@ -41,7 +41,7 @@ export const gatewayEnvSchema = z.object({
     .default(true)
     .describe('when Redis is down, let requests through (counted in `gateway_rate_limit_store_errors_total`) instead of answering 503'),
   RATE_LIMIT_HEADERS: z.enum(['draft-7', 'draft-8']).default('draft-8').describe('`RateLimit` header style: `draft-7` or `draft-8`'),
-  UPSTREAM_TIMEOUT_MS: env.int(100, 600_000).default(10_000).describe('time an upstream gets to send its response headers (504 after)'),
+  UPSTREAM_TIMEOUT_MS: env.int(100, 600_000).default(10_000).describe('time an upstream gets to send its response headers, counted from the last byte of the request body sent to it (504 after)'),
   AUTH_UPSTREAM_TIMEOUT_MS: env
     .int(100, 600_000)
     .optional()
@@ -62,11 +62,10 @@ export const gatewayEnvSchema = z.object({
     .int(100, 600_000)
     .optional()
     .meta({ description: "feed's own `UPSTREAM_TIMEOUT_MS`", unset: '`UPSTREAM_TIMEOUT_MS`' }),
-  MEDIA_UPSTREAM_TIMEOUT_MS: env.int(100, 600_000).optional().meta({
-    description:
-      "media's own `UPSTREAM_TIMEOUT_MS`: it runs from when a request is forwarded, so it includes the time an upload takes to send its body",
-    unset: '`UPSTREAM_TIMEOUT_MS`',
-  }),
+  MEDIA_UPSTREAM_TIMEOUT_MS: env
+    .int(100, 600_000)
+    .optional()
+    .meta({ description: "media's own `UPSTREAM_TIMEOUT_MS`", unset: '`UPSTREAM_TIMEOUT_MS`' }),
   // At a healthy 20 ms an answer, 128 at once is 6,400 requests/s, more than a gateway process
   // sends: the bound only bites when the upstream slows down, and then keeps its queue short.
   UPSTREAM_MAX_IN_FLIGHT: env

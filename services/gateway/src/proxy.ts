@@ -10,6 +10,7 @@ import { request as httpsRequest } from 'node:https';
 import { AppError, sendError, type Logger } from '@galion/kit';
 import type { Request, RequestHandler, Response } from 'express';
 import type { CircuitBreaker, Permit } from './breaker.js';
+import { payloadTooLarge, streamedBodyLimitOf } from './body.js';
 import { connectionOptions } from './headers.js';
 import type { UpstreamConfig } from './config.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -212,7 +213,37 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
     upstreamReq.on('error', (error) => onUpstreamError(exchange, error));
     if (exchange.body) upstreamReq.end(exchange.body);
     else if (req.readableEnded || !hasBody(req)) upstreamReq.end();
-    else req.pipe(upstreamReq);
+    else streamBody(exchange, upstreamReq);
+  };
+
+  /**
+   * Streams the client's body upstream. The time limit counts from the last byte sent, not from
+   * the start: a large upload on a slow link is not cut while it is still arriving (the server
+   * bounds a request's whole receipt: HTTP_REQUEST_TIMEOUT_MS). A chunked body is counted on its
+   * way: past its limit the client gets 413 and the upstream request is cut.
+   */
+  const streamBody = (exchange: Exchange, upstreamReq: ClientRequest) => {
+    const { req, res } = exchange;
+    const limit = streamedBodyLimitOf(res);
+    let received = 0;
+    req.on('data', (chunk: Buffer) => {
+      exchange.timer?.refresh();
+      received += chunk.length;
+      if (limit && received > limit.bytes && !exchange.done) {
+        // The client's doing, not the upstream's: no outcome for the breaker. The rest of the body
+        // is still read (this listener keeps it flowing), so the client gets the answer.
+        finish(exchange, 'release');
+        req.unpipe(upstreamReq);
+        upstreamReq.destroy();
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        res.set('Connection', 'close');
+        sendError(req, res, payloadTooLarge(limit.label));
+      }
+    });
+    req.pipe(upstreamReq);
   };
 
   return (req, res) => {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { eventually } from '@galion/localdeps';
 import { deadUpstreamUrl, gatewayPerTest, startFlakyUpstream, startStubUpstream } from './harness';
@@ -209,5 +209,109 @@ describe('circuit breaker', () => {
     for (let i = 0; i < 4; i += 1) await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${suite.token}`).expect(503);
     await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${suite.token}`).expect(503);
     expect(await gw.metric('gateway_circuit_breaker_rejections_total', { upstream: 'users' })).toBe(1);
+  });
+});
+
+/** An upstream that takes a body as it arrives, counting its bytes, and answers once it ends (`answer: false`: never). */
+const startCountingUpstream = async (answer = true) => {
+  const seen = { bytes: 0, ended: false, cut: false };
+  const server: Server = createServer((req, res) => {
+    req.on('data', (chunk: Buffer) => (seen.bytes += chunk.length));
+    req.once('end', () => {
+      seen.ended = true;
+      if (answer) res.end(JSON.stringify({ received: seen.bytes }));
+    });
+    req.once('close', () => (seen.cut = !seen.ended));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+};
+
+/**
+ * A POST to the gateway whose body the test writes piece by piece, chunked or (with `length`) with
+ * a Content-Length; its answer's status and body.
+ */
+const chunkedUpload = (gatewayUrl: string, token: string, length?: number) => {
+  const url = new URL('/api/v1/users/uploads', gatewayUrl);
+  const headers = {
+    authorization: `Bearer ${token}`,
+    'content-type': 'application/octet-stream',
+    ...(length === undefined ? {} : { 'content-length': String(length) }),
+  };
+  const req = request(url, { method: 'POST', headers });
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.once('response', (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('error', reject);
+  });
+  return { write: (bytes: number) => req.write(Buffer.alloc(bytes, 0x61)), end: () => req.end(), answer };
+};
+
+describe('streamed uploads', () => {
+  it('when a chunked upload is sent, then it reaches the upstream while it is still arriving, not once it has all been read', async () => {
+    const upstream = suite.closeAfterTest(await startCountingUpstream());
+    const gw = await gatewayFor(upstream.url, { BODY_LIMIT: '1mb' });
+    const upload = chunkedUpload(gw.url, suite.token);
+
+    upload.write(64 * 1024);
+    await eventually(async () => upstream.seen.bytes >= 64 * 1024, 5_000, 'the first 64 KiB upstream before the rest is sent');
+    upload.write(512 * 1024);
+    upload.end();
+
+    const { status, body } = await upload.answer;
+    expect(status).toBe(200);
+    expect(JSON.parse(body)).toEqual({ received: 576 * 1024 });
+  });
+
+  it('when a chunked upload grows past the body limit on its way, then 413 payload_too_large and the upstream request is cut', async () => {
+    const upstream = suite.closeAfterTest(await startCountingUpstream());
+    const gw = await gatewayFor(upstream.url, { BODY_LIMIT: '256kb' });
+    const upload = chunkedUpload(gw.url, suite.token);
+
+    upload.write(200 * 1024);
+    await eventually(async () => upstream.seen.bytes > 0, 5_000, 'the upload under way upstream');
+    upload.write(200 * 1024);
+    upload.end();
+
+    const { status, body } = await upload.answer;
+    expect(status).toBe(413);
+    expect(JSON.parse(body).error).toBe('payload_too_large');
+    await eventually(async () => upstream.seen.cut, 5_000, 'the upstream request cut');
+    expect(upstream.seen.bytes).toBeLessThanOrEqual(256 * 1024);
+    expect(await gw.metric('gateway_circuit_breaker_state', { upstream: 'users' })).toBe(0);
+  });
+
+  it('when an upload takes longer to send than the upstream timeout, then it is not cut; the timeout counts from its last byte', async () => {
+    const upstream = suite.closeAfterTest(await startCountingUpstream());
+    const gw = await gatewayFor(upstream.url, { UPSTREAM_TIMEOUT_MS: '300' });
+    const upload = chunkedUpload(gw.url, suite.token, 6 * 8 * 1024);
+
+    for (let i = 0; i < 6; i += 1) {
+      upload.write(8 * 1024);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    upload.end();
+
+    expect((await upload.answer).status).toBe(200);
+  });
+
+  it('when the upstream does not answer after the last byte of an upload, then 504 upstream_timeout', async () => {
+    const upstream = suite.closeAfterTest(await startCountingUpstream(false));
+    const gw = await gatewayFor(upstream.url, { UPSTREAM_TIMEOUT_MS: '300' });
+    const upload = chunkedUpload(gw.url, suite.token);
+
+    upload.write(8 * 1024);
+    upload.end();
+
+    const { status, body } = await upload.answer;
+    expect(status).toBe(504);
+    expect(JSON.parse(body).error).toBe('upstream_timeout');
   });
 });
