@@ -433,10 +433,17 @@ export class ApiRouter {
     return this;
   }
 
-  /** True when the route serving this request reads its own body (`bodyOptions`, `rawBody`): the service-wide parser leaves it alone. */
-  parsesOwnBody(method: string, path: string): boolean {
+  /**
+   * Who reads this request's body: the route that serves it (`own`: it declares `bodyOptions` or
+   * `rawBody`), the service-wide JSON parser (`json`), or no one (`unrouted`: no route serves this
+   * method here, and the answer is 404 or 405 whatever the body).
+   */
+  bodyReader(method: string, path: string): 'own' | 'json' | 'unrouted' {
     const template = this.templateFor(path);
-    return this.routes.some((route) => route.ownBody && route.method === method && route.template === template);
+    const served = method === 'HEAD' ? 'GET' : method;
+    const route = this.routes.find((candidate) => candidate.method === served && candidate.template === template);
+    if (!route) return 'unrouted';
+    return route.ownBody ? 'own' : 'json';
   }
 
   /** The path template that serves this path: of those that match it, the most concrete. */

@@ -171,8 +171,9 @@ export const createHttpApp = (options: HttpAppOptions, api?: ApiRouter): Express
 
   const jsonBody = express.json({ limit: bodyLimit, type: ['application/json', 'application/*+json'] });
   app.use((req, res, next) => {
-    // A route declaring `bodyOptions` or `rawBody` checks and reads its body itself.
-    if (api?.parsesOwnBody(req.method, req.path)) return next();
+    // A route declaring `bodyOptions` or `rawBody` checks and reads its body itself; a request no
+    // route serves is answered 404 or 405, never 415 for a body that is not read.
+    if (api && api.bodyReader(req.method, req.path) !== 'json') return next();
     const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
     if (BODY_METHODS.has(req.method) && hasBody && !req.is(['application/json', 'application/*+json'])) {
       next(new AppError(415, 'unsupported_media_type', 'Send the request body as JSON (Content-Type: application/json).'));

@@ -428,6 +428,19 @@ describe('access: one declaration for the guard and the document', () => {
     expect((await http.options('/things/t7').expect(204)).headers.allow).toBe('GET, PATCH, HEAD');
   });
 
+  it('when a method no route serves comes with a body that is not JSON, then 405 with Allow, not 415 for a body never read', async () => {
+    const http = build(true);
+
+    const wrong = await http.put('/things/t7').set('Content-Type', 'image/gif').send(Buffer.from('GIF87a')).expect(405);
+
+    expect(wrong.body.error).toBe('method_not_allowed');
+    expect(wrong.headers.allow).toBe('GET, PATCH, HEAD');
+    // A method that is served still has its body checked.
+    expect((await http.patch('/things/t7').set('Content-Type', 'image/gif').send(Buffer.from('GIF87a')).expect(415)).body.error).toBe(
+      'unsupported_media_type',
+    );
+  });
+
   it('when a route needs a token and its router has no guards, then declaring it fails at once', () => {
     const declare = () =>
       new ApiRouter().route({ method: 'get', path: '/x', summary: 'x', access: 'bearer', responses: {}, handler: () => undefined });

@@ -3,6 +3,18 @@ import sharp from 'sharp';
 import { download, outboxEvents, rowsOf, startMedia, uploaded, type Caller, type MediaHarness } from './harness';
 import { animatedGif, elfBinary, exifHasGps, IMAGE_MAKERS, jpeg, photoWithGps, png, pngBomb } from './images';
 
+/** Six text parts, one with a name of control bytes and broken UTF-8 (a fuzzer's case). */
+const MALFORMED_MULTIPART =
+  'LS05ZjM1MDc3NTczY2MzZWM0ZTA0ZTEwM2EyOTI0NGJhZA0KQ29udGVudC1EaXNwb3NpdGlvbjogZm9ybS1kYXRhOyBuYW1lPSLD' +
+  'hz8mQvOFi4xEwolAIg0KDQpbXQ0KLS05ZjM1MDc3NTczY2MzZWM0ZTA0ZTEwM2EyOTI0NGJhZA0KQ29udGVudC1EaXNwb3NpdGlv' +
+  'bjogZm9ybS1kYXRhOyBuYW1lPSLwkI+Pw5wfIg0KDQpbZmFsc2UsIC02LjM1OTQ3NTY0MzM1MzMyNGUrMTZdDQotLTlmMzUwNzc1' +
+  'NzNjYzNlYzRlMDRlMTAzYTI5MjQ0YmFkDQpDb250ZW50LURpc3Bvc2l0aW9uOiBmb3JtLWRhdGE7IG5hbWU9IvCQj4/DnB8iDQoN' +
+  'Cnt9DQotLTlmMzUwNzc1NzNjYzNlYzRlMDRlMTAzYTI5MjQ0YmFkDQpDb250ZW50LURpc3Bvc2l0aW9uOiBmb3JtLWRhdGE7IG5h' +
+  'bWU9IvCQj4/DnB8iDQoNCnt9DQotLTlmMzUwNzc1NzNjYzNlYzRlMDRlMTAzYTI5MjQ0YmFkDQpDb250ZW50LURpc3Bvc2l0aW9u' +
+  'OiBmb3JtLWRhdGE7IG5hbWU9IsONIg0KDQrwsrSQTfGjmJYNCi0tOWYzNTA3NzU3M2NjM2VjNGUwNGUxMDNhMjkyNDRiYWQNCkNv' +
+  'bnRlbnQtRGlzcG9zaXRpb246IGZvcm0tZGF0YTsgbmFtZT0iw40iDQoNCnRydWUNCi0tOWYzNTA3NzU3M2NjM2VjNGUwNGUxMDNh' +
+  'MjkyNDRiYWQtLQ0K';
+
 jest.setTimeout(60_000);
 
 const MAX_UPLOAD = 524_288;
@@ -135,6 +147,24 @@ describe('POST /api/v1/media: what is refused, and that nothing is left of it', 
       .attach('image', await png(), 'a.png')
       .expect(400);
     expect(otherPart.body.details).toEqual([expect.objectContaining({ path: 'body.image' })]);
+  });
+
+  it('when a multipart part header is malformed (control bytes in a name), then 400 malformed_multipart and the service carries on', async () => {
+    const caller = await h.caller();
+    // As the contract run's fuzzer sent it: busboy reports the malformed header twice, and the
+    // second report, unheard, ended the process.
+    const body = Buffer.from(MALFORMED_MULTIPART, 'base64');
+
+    const response = await h.http
+      .post('/api/v1/media')
+      .set(caller.headers)
+      .set('Content-Type', 'multipart/form-data; boundary=9f35077573cc3ec4e04e103a29244bad')
+      .send(body)
+      .expect(400);
+
+    expect(response.body.error).toBe('malformed_multipart');
+    await new Promise((resolve) => setImmediate(resolve));
+    await uploaded(h, caller, await png());
   });
 
   it('when there is no token, then 401, and the body is not taken', async () => {

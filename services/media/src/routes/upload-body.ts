@@ -104,6 +104,9 @@ const readMultipart = (req: Request, maxBytes: number): Promise<Buffer> =>
       req.unpipe(parser);
       stopReading(req);
       parser.removeAllListeners();
+      // The parser may still report what it held (busboy emits a malformed part's error again):
+      // unheard, an 'error' event would end the process.
+      parser.on('error', () => undefined);
       settle(() => reject(error));
     };
     const onClose = () => {
