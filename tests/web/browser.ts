@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
+import { pollFor } from '@galion/localdeps';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startAllInOne, type AllInOne } from './all-in-one';
 
@@ -39,6 +40,26 @@ export const screenshot = async (page: Page, name: string): Promise<void> => {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 };
+
+/**
+ * Reloads `page` until `check` holds, each time once its loading notes are gone: what the services
+ * learn through events (a post in a feed, an avatar on a profile) shows a moment later.
+ */
+export const reloadUntil = (what: string, page: Page, check: () => Promise<boolean>): Promise<true> =>
+  pollFor(
+    what,
+    async () => {
+      await page.reload();
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await page
+        .getByRole('status')
+        .filter({ hasText: /^Loading/ })
+        .first()
+        .waitFor({ state: 'detached' });
+      return (await check()) || undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 500 },
+  );
 
 /**
  * One platform (as `npm start` runs it) and one browser for a test file, started before its tests

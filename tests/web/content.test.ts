@@ -5,29 +5,16 @@
  * one), search, tags, the follow lists and unfollowing. Every page is checked with axe-core and
  * photographed (.galion/screenshots).
  */
-import { pollFor } from '@galion/localdeps';
 import type { BrowserContext, Page } from 'playwright-core';
-import { webSuite } from './browser';
+import { newAccount, register as registerThrough, type Account } from './accounts';
+import { reloadUntil, webSuite } from './browser';
 
 jest.setTimeout(240_000);
 
 const suite = webSuite();
 const { look, violations } = suite;
 
-const newAccount = (first: string) => {
-  const tag = `${Date.now()}-${Math.random().toString(36).slice(2, 7)}`;
-  return { name: `${first} ${tag}`, email: `${first.toLowerCase()}-${tag}@example.com`, password: 'correct horse battery staple' };
-};
-type Account = ReturnType<typeof newAccount>;
-
-const register = async (page: Page, account: Account): Promise<void> => {
-  await page.goto(`${suite.platform.url}/register`);
-  await page.getByLabel('Name', { exact: true }).fill(account.name);
-  await page.getByLabel('Email', { exact: true }).fill(account.email);
-  await page.getByLabel('Password', { exact: true }).fill(account.password);
-  await page.getByRole('button', { name: 'Create the account' }).click();
-  await page.getByRole('heading', { name: 'My profile' }).waitFor();
-};
+const register = (page: Page, account: Account): Promise<void> => registerThrough(page, suite.platform.url, account);
 
 /** Lets other signed-in users see the name (profiles are private by default). */
 const makePublic = async (page: Page): Promise<void> => {
@@ -38,23 +25,6 @@ const makePublic = async (page: Page): Promise<void> => {
 };
 
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
-
-/** Reloads `page` until `check` holds: the feed learns of posts and follows through the events, a moment later. */
-const reloadUntil = (what: string, page: Page, check: () => Promise<boolean>): Promise<true> =>
-  pollFor(
-    what,
-    async () => {
-      await page.reload();
-      await page.getByRole('heading', { level: 1 }).waitFor();
-      await page
-        .getByRole('status')
-        .filter({ hasText: /^Loading/ })
-        .first()
-        .waitFor({ state: 'detached' });
-      return (await check()) || undefined;
-    },
-    { timeoutMs: 20_000, intervalMs: 500 },
-  );
 
 const withContexts = async (count: number, run: (...contexts: BrowserContext[]) => Promise<void>): Promise<void> => {
   const contexts = await Promise.all(Array.from({ length: count }, () => suite.browser.newContext()));

@@ -5,6 +5,7 @@
  */
 import { mailpitClient, pollFor, type ReceivedMail } from '@galion/localdeps';
 import type { BrowserContext, Page } from 'playwright-core';
+import { newAccount, register as registerThrough, type Account } from './accounts';
 import { webSuite } from './browser';
 
 jest.setTimeout(180_000);
@@ -21,19 +22,7 @@ const mailTo = (email: string, purpose: string): Promise<ReceivedMail> =>
 /** The link in a mail. */
 const linkIn = (message: ReceivedMail): string => /https?:\/\/\S+/.exec(message.text)![0];
 
-const newAccount = () => {
-  const tag = `${Date.now()}-${Math.random().toString(36).slice(2, 7)}`;
-  return { name: `Ada ${tag}`, email: `ada-${tag}@example.com`, password: 'correct horse battery staple' };
-};
-
-const register = async (page: Page, account: ReturnType<typeof newAccount>): Promise<void> => {
-  await page.goto(`${suite.platform.url}/register`);
-  await page.getByLabel('Name', { exact: true }).fill(account.name);
-  await page.getByLabel('Email', { exact: true }).fill(account.email);
-  await page.getByLabel('Password', { exact: true }).fill(account.password);
-  await page.getByRole('button', { name: 'Create the account' }).click();
-  await page.getByRole('heading', { name: 'My profile' }).waitFor();
-};
+const register = (page: Page, account: Account): Promise<void> => registerThrough(page, suite.platform.url, account);
 
 const logIn = async (page: Page, email: string, password: string): Promise<void> => {
   await page.goto(`${suite.platform.url}/login`);

@@ -59,20 +59,24 @@ const errorFrom = async (response: Response): Promise<ApiError> => {
  * Reads always revalidate (`no-cache`): public reads of posts are `Cache-Control: public, max-age=60`
  * with a strong ETag, so the browser asks again with `If-None-Match` and a 304 costs no body, but a
  * comment just written or a post just published shows at once instead of a minute later.
+ * A body is sent as JSON, except a file (a Blob), sent as its own bytes with its own type: an upload
+ * (docs/media.md); unlike a stream, a Blob can be sent again after a refresh.
  */
-const send = (method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
-  fetch(path, {
+const send = (method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> => {
+  const file = body instanceof Blob ? body : undefined;
+  return fetch(path, {
     method,
     credentials: 'same-origin',
     cache: method === 'GET' ? 'no-cache' : 'default',
     headers: {
       accept: 'application/json',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(body === undefined ? {} : { 'content-type': file ? file.type : 'application/json' }),
       ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
       ...headers,
     },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: file ?? (body === undefined ? undefined : JSON.stringify(body)),
   });
+};
 
 /**
  * Swaps the refresh cookie for a new access token (and a rotated cookie). One refresh at a time in
@@ -97,7 +101,7 @@ export const refreshSession = (): Promise<boolean> => {
   return refreshing;
 };
 
-/** A JSON request to the API; throws ApiError on an error answer. */
+/** A request to the API (a JSON body, or a file's bytes); throws ApiError on an error answer. */
 export const api = async <T>(method: string, path: string, body?: unknown, options: { csrf?: boolean } = {}): Promise<T> => {
   const headers = options.csrf ? { 'x-csrf-protection': '1' } : undefined;
   let response = await send(method, path, body, headers);

@@ -11,8 +11,9 @@ import type { AuthUser } from './types';
 import { Loading, Page } from './ui';
 import './styles.css';
 
-// The console is a script of its own, fetched only when an admin page is opened.
+// The console is a script of its own, fetched only when an admin page is opened; so is the images page.
 const AdminConsole = lazy(() => import('./pages/admin'));
+const ImagesPage = lazy(() => import('./pages/images'));
 
 /** A page for a signed-in user; anyone else is sent to log in and brought back after. */
 const SignedIn = ({ page }: { page: (user: AuthUser) => ReactNode }) => {
@@ -65,6 +66,7 @@ const Header = () => {
             <Link href="/posts">Posts</Link>
             <Link href="/posts/new">Write a post</Link>
             <Link href="/posts/mine">My posts</Link>
+            <Link href="/images">My images</Link>
             <Link href="/profile">My profile</Link>
             {state.user.role === 'admin' ? <Link href="/admin">Admin console</Link> : null}
             <button
@@ -103,6 +105,15 @@ const App = () => (
         <Route path="/verify-email" component={VerifyEmailPage} />
         <Route path="/profile">
           <SignedIn page={(user) => <ProfilePage user={user} />} />
+        </Route>
+        <Route path="/images">
+          <SignedIn
+            page={() => (
+              <Suspense fallback={<Loading what="your images" />}>
+                <ImagesPage />
+              </Suspense>
+            )}
+          />
         </Route>
         <Route path="/password">
           <SignedIn page={() => <ChangePasswordPage />} />

@@ -135,6 +135,59 @@ export interface FeedPage {
   next_cursor: string | null;
 }
 
+/** A stored variant of an image: the original, or a WebP thumbnail. */
+export interface MediaVariant {
+  content_type: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+/** One of my images (`POST /api/v1/media`, `GET /api/v1/media/{id}`); docs/media.md. */
+export interface Media {
+  id: string;
+  owner_id: string;
+  /** The original's type, told by its bytes. */
+  content_type: string;
+  width: number;
+  height: number;
+  /** The stored original's size. */
+  bytes: number;
+  /** Everything stored for it, thumbnails included: what the quota counts. */
+  stored_bytes: number;
+  sizes: Record<MediaSize, MediaVariant>;
+  created_at: string;
+}
+
+/** The original, or the thumbnails of at most 128, 512 and 1,024 pixels on their longest side. */
+export type MediaSize = 'original' | 'small' | 'medium' | 'large';
+
+export interface MediaList {
+  items: Media[];
+  next_cursor: string | null;
+}
+
+/** `GET /api/v1/media/stats`: what I keep and may keep (bytes count the thumbnails). */
+export interface MediaStats {
+  files: number;
+  bytes: number;
+  quota: { files: number; bytes: number };
+}
+
+/** `GET /api/v1/media/{id}/url`: a URL that reads the image without a token until `expires_at`. */
+export interface PresignedUrl {
+  url: string;
+  size: MediaSize;
+  content_type: string;
+  expires_at: string;
+}
+
+/** `GET`/`PUT /api/v1/media/avatar`: my avatar, and the public path that serves it. */
+export interface Avatar {
+  image_id: string;
+  url: string;
+}
+
 /** A site that sends app events with a publishable key (`GET /api/v1/analytics/sites`). */
 export interface Site {
   id: string;

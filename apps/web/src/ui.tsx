@@ -1,4 +1,14 @@
-import { useEffect, useId, useState, type FormEvent, type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes } from 'react';
+import {
+  useEffect,
+  useId,
+  useRef,
+  useState,
+  type DragEvent,
+  type FormEvent,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type TextareaHTMLAttributes,
+} from 'react';
 import { ApiError } from './api';
 
 /** A mistake in what the user typed, found before anything is sent. */
@@ -106,5 +116,125 @@ export const Page = ({ title, children }: { title: string; children: ReactNode }
       <h1 id="page-title">{title}</h1>
       {children}
     </section>
+  );
+};
+
+/** A count and its noun: "1 follower", "1,204 followers". */
+export const plural = (count: number, one: string, many: string): string => `${count.toLocaleString()} ${count === 1 ? one : many}`;
+
+/**
+ * A button that asks first: a click shows the question, and "Yes" runs `action`. The focus follows
+ * the question, to its Cancel when it opens (the button clicked is gone) and back to the button
+ * when it is cancelled.
+ */
+export const ConfirmButton = ({
+  label,
+  question,
+  yes,
+  action,
+}: {
+  label: string;
+  question: string;
+  yes: string;
+  action: () => Promise<void>;
+}) => {
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const opener = useRef<HTMLButtonElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
+  const asked = useRef(false);
+  useEffect(() => {
+    if (asking) cancel.current?.focus();
+    else if (asked.current) opener.current?.focus();
+    asked.current ||= asking;
+  }, [asking]);
+  if (!asking) {
+    return (
+      <button type="button" className="danger" ref={opener} onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <div className="confirm" role="group" aria-label={question}>
+      <p>{question}</p>
+      <div className="buttons">
+        <button
+          type="button"
+          className="danger"
+          disabled={busy}
+          onClick={() => {
+            setBusy(true);
+            setError(undefined);
+            action().catch((caught: unknown) => {
+              setError(caught);
+              setBusy(false);
+            });
+          }}
+        >
+          {busy ? 'Please wait…' : yes}
+        </button>
+        <button type="button" className="secondary" ref={cancel} onClick={() => setAsking(false)} disabled={busy}>
+          Cancel
+        </button>
+      </div>
+      <ErrorMessage error={error} />
+    </div>
+  );
+};
+
+/**
+ * A file input that is also a drop zone: a file chosen or dropped on it goes to `onFile`. The input
+ * is emptied after each choice, so that the same file can be chosen again (after an error, say), and
+ * never disabled, which would take the focus away from a keyboard user.
+ */
+export const FilePicker = ({
+  label,
+  hint,
+  accept,
+  onFile,
+}: {
+  label: string;
+  hint: string;
+  accept: string;
+  onFile: (file: File) => void;
+}) => {
+  const id = useId();
+  const [over, setOver] = useState(false);
+  const dragging = (event: DragEvent<HTMLDivElement>) => {
+    event.preventDefault();
+    setOver(true);
+  };
+  return (
+    <div
+      className={over ? 'drop-zone over' : 'drop-zone'}
+      onDragEnter={dragging}
+      onDragOver={dragging}
+      // Leaving for one of its own children is no leaving.
+      onDragLeave={(event) => !event.currentTarget.contains(event.relatedTarget as Node | null) && setOver(false)}
+      onDrop={(event) => {
+        event.preventDefault();
+        setOver(false);
+        const file = event.dataTransfer.files[0];
+        if (file) onFile(file);
+      }}
+    >
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type="file"
+        accept={accept}
+        aria-describedby={`${id}-hint`}
+        onChange={(event) => {
+          const file = event.currentTarget.files?.[0];
+          event.currentTarget.value = '';
+          if (file) onFile(file);
+        }}
+      />
+      <p className="hint" id={`${id}-hint`}>
+        {hint}
+      </p>
+    </div>
   );
 };

@@ -6,18 +6,17 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'wouter';
 import { ApiError } from '../api';
+import { Avatar } from '../avatar';
 import { follow, followOf, paths, unfollow } from '../content-api';
 import { GrowingItems, useApi, useGrowingList } from '../data';
 import { UNNAMED, useSessionKnown, useUserName } from '../names';
 import { useSession } from '../session';
 import type { FollowEntry, FollowList, PostList, PostSummary, PublicProfile } from '../types';
-import { ErrorMessage, Loading, Page } from '../ui';
+import { ErrorMessage, Loading, Page, plural } from '../ui';
 import { PostCards, When } from './posts';
 
 const pickPosts = (answer: PostList): PostSummary[] => answer.items;
 const pickEntries = (answer: FollowList): FollowEntry[] => answer.items;
-
-const plural = (count: number, one: string, many: string): string => `${count.toLocaleString()} ${count === 1 ? one : many}`;
 
 /** Follow or Unfollow, from whether the caller follows `userId` now. */
 const FollowButton = ({ userId, onChange }: { userId: string; onChange: () => void }) => {
@@ -92,7 +91,7 @@ export const UserPage = ({ id }: { id: string }) => {
       {profile.loading && !data ? <Loading what="the profile" /> : null}
       {data ? (
         <div className="person">
-          {data.avatar_url ? <img className="avatar" src={data.avatar_url} alt="" width={96} height={96} /> : null}
+          <Avatar url={data.avatar_url} name={data.name} large />
           <div>
             {data.bio ? <p className="bio">{data.bio}</p> : <p className="hint">No bio.</p>}
             <ul className="counts" aria-label="Follows">
@@ -154,11 +153,7 @@ export const FollowsPage = ({ id, direction }: { id: string; direction: 'followe
           <ul className="people">
             {entries.map((entry) => (
               <li key={entry.id}>
-                {entry.avatar_url ? (
-                  <img className="avatar small" src={entry.avatar_url} alt="" width={40} height={40} />
-                ) : (
-                  <span className="avatar small" aria-hidden="true" />
-                )}
+                <Avatar url={entry.avatar_url} name={entry.name} />
                 <Link href={`/users/${entry.id}`}>{entry.name ?? 'A private profile'}</Link>
                 <span className="hint">
                   since <When at={entry.followed_at} />

@@ -9,7 +9,7 @@ import { GrowingItems, useApi, useGrowingList } from '../data';
 import { useSessionKnown, UserLink } from '../names';
 import { useSession } from '../session';
 import type { AuthUser, Comment, CommentList, Post, PostInput, PostList, PostSummary, SearchResults } from '../types';
-import { ActionForm, ErrorMessage, Field, Loading, Page, TextArea } from '../ui';
+import { ActionForm, ConfirmButton, ErrorMessage, Field, Loading, Page, TextArea } from '../ui';
 
 const pickPosts = (answer: PostList | SearchResults): PostSummary[] => answer.items;
 const pickComments = (answer: CommentList): Comment[] => answer.items;
@@ -132,46 +132,6 @@ export const SearchPage = () => {
 /** May `user` change or delete this post? Its author and admins. */
 const mayChange = (user: AuthUser | undefined, post: Post): boolean =>
   user !== undefined && (user.id === post.author_id || user.role === 'admin');
-
-/** A button that asks first: a click shows the question, and "Yes" runs `action`. */
-const ConfirmButton = ({ label, question, yes, action }: { label: string; question: string; yes: string; action: () => Promise<void> }) => {
-  const [asking, setAsking] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  if (!asking) {
-    return (
-      <button type="button" className="danger" onClick={() => setAsking(true)}>
-        {label}
-      </button>
-    );
-  }
-  return (
-    <div className="confirm" role="group" aria-label={question}>
-      <p>{question}</p>
-      <div className="buttons">
-        <button
-          type="button"
-          className="danger"
-          disabled={busy}
-          onClick={() => {
-            setBusy(true);
-            setError(undefined);
-            action().catch((caught: unknown) => {
-              setError(caught);
-              setBusy(false);
-            });
-          }}
-        >
-          {busy ? 'Please wait…' : yes}
-        </button>
-        <button type="button" className="secondary" onClick={() => setAsking(false)} disabled={busy}>
-          Cancel
-        </button>
-      </div>
-      <ErrorMessage error={error} />
-    </div>
-  );
-};
 
 /** Changed after it was published (or, a draft, after it was written): publishing itself is no edit. */
 const edited = (post: Post): boolean =>

@@ -1,14 +1,105 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, useLocation, useSearchParams } from 'wouter';
 import { api } from '../api';
+import { Avatar } from '../avatar';
+import { formatBytes, IMAGE_FORMATS, IMAGE_TYPES, MAX_UPLOAD_BYTES, removeAvatar, setAvatar, uploadImage } from '../media-api';
 import { forgetNames } from '../names';
 import { useSession } from '../session';
 import type { AuthUser, Profile } from '../types';
-import { ActionForm, ErrorMessage, Field, FormError, Loading, Page } from '../ui';
+import { ActionForm, ErrorMessage, Field, FilePicker, FormError, Loading, Page } from '../ui';
 
 const optional = (value: FormDataEntryValue | null): string | null => {
   const text = String(value ?? '').trim();
   return text === '' ? null : text;
+};
+
+/**
+ * The avatar: a new picture uploaded from here becomes it at once (it is kept in my images), or it
+ * is removed. Media tells the users service, which sets the profile's `avatar_url` a moment later
+ * (docs/media.md); this page shows the new one meanwhile.
+ */
+const AvatarSection = ({ profile, onChange }: { profile: Profile; onChange: (avatarUrl: string | null) => void }) => {
+  const [busy, setBusy] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const [note, setNote] = useState<string>();
+  const heading = useRef<HTMLHeadingElement>(null);
+  /** Runs one change at a time; true when it was made. */
+  const run = async (doing: string, change: () => Promise<string | null>, done: string): Promise<boolean> => {
+    setNote(undefined);
+    if (busy) {
+      setError(new FormError('Wait a moment: the last change is not finished.'));
+      return false;
+    }
+    setError(undefined);
+    setBusy(doing);
+    try {
+      onChange(await change());
+      setNote(done);
+      return true;
+    } catch (caught) {
+      setError(caught);
+      return false;
+    } finally {
+      setBusy(undefined);
+    }
+  };
+  return (
+    <section aria-labelledby="avatar-title">
+      <h2 id="avatar-title" ref={heading} tabIndex={-1}>
+        My avatar
+      </h2>
+      <div className="person">
+        <Avatar url={profile.avatar_url} name={profile.name} alt="My avatar" large />
+        <div>
+          {profile.avatar_url ? null : <p>No avatar yet: people see your initials.</p>}
+          <FilePicker
+            label="Upload a new avatar"
+            hint={`Choose a file, or drop it here: ${IMAGE_FORMATS}, up to ${formatBytes(MAX_UPLOAD_BYTES)}. It is kept in your images.`}
+            accept={IMAGE_TYPES.join(',')}
+            onFile={(file) =>
+              void run(
+                `Uploading ${file.name}…`,
+                async () => (await setAvatar((await uploadImage(file)).id)).url,
+                'Your new avatar is set.',
+              )
+            }
+          />
+          <p className="buttons">
+            {profile.avatar_url ? (
+              <button
+                type="button"
+                className="secondary"
+                onClick={() =>
+                  // The button goes with the avatar: the focus goes to the heading.
+                  void run('Removing your avatar…', removeAvatarEverywhere, 'Your avatar is removed.').then(
+                    (removed) => removed && heading.current?.focus(),
+                  )
+                }
+              >
+                Remove avatar
+              </button>
+            ) : null}
+            <Link href="/images">Choose one of my images</Link>
+          </p>
+        </div>
+      </div>
+      <div role="status" aria-live="polite">
+        {busy ? <p className="loading">{busy}</p> : note ? <p>{note}</p> : null}
+      </div>
+      <ErrorMessage error={error} />
+    </section>
+  );
+};
+
+/**
+ * Clears media's avatar, and the profile's `avatar_url` at once: that also removes an address set
+ * by hand through the API, which is no image of media's (the event of the clearing then finds the
+ * profile cleared already).
+ */
+const removeAvatarEverywhere = async (): Promise<null> => {
+  await removeAvatar();
+  await api<Profile>('PATCH', '/api/v1/users/me', { avatar_url: null });
+  return null;
 };
 
 export const ProfilePage = ({ user }: { user: AuthUser }) => {
@@ -31,7 +122,8 @@ export const ProfilePage = ({ user }: { user: AuthUser }) => {
       <dl className="facts">
         <dt>Email</dt>
         <dd>
-          {user.email} <span className={user.email_verified ? 'badge ok' : 'badge'}>{user.email_verified ? 'verified' : 'not verified'}</span>
+          {user.email}{' '}
+          <span className={user.email_verified ? 'badge ok' : 'badge'}>{user.email_verified ? 'verified' : 'not verified'}</span>
         </dd>
         <dt>Role</dt>
         <dd>{user.role}</dd>
@@ -72,6 +164,8 @@ export const ProfilePage = ({ user }: { user: AuthUser }) => {
         )
       ) : null}
 
+      {profile ? <AvatarSection profile={profile} onChange={(avatarUrl) => setProfile({ ...profile, avatar_url: avatarUrl })} /> : null}
+
       <h2>About me</h2>
       {loadError ? <ErrorMessage error={loadError} /> : null}
       {!profile && !loadError ? <Loading what="your profile" /> : null}
@@ -84,7 +178,6 @@ export const ProfilePage = ({ user }: { user: AuthUser }) => {
             const updated = await api<Profile>('PATCH', '/api/v1/users/me', {
               name: String(data.get('name') ?? '').trim(),
               bio: optional(data.get('bio')),
-              avatar_url: optional(data.get('avatar_url')),
               locale: optional(data.get('locale')),
               timezone: optional(data.get('timezone')),
               is_public: data.get('is_public') === 'on',
@@ -100,7 +193,6 @@ export const ProfilePage = ({ user }: { user: AuthUser }) => {
             <label htmlFor="bio">Bio</label>
             <textarea id="bio" name="bio" defaultValue={profile.bio ?? ''} maxLength={1000} rows={4} />
           </div>
-          <Field label="Avatar URL" name="avatar_url" type="url" defaultValue={profile.avatar_url ?? ''} hint="An https address of an image." />
           <Field label="Language" name="locale" defaultValue={profile.locale ?? ''} hint="A language tag such as en or pt-BR." />
           <Field label="Time zone" name="timezone" defaultValue={profile.timezone ?? ''} hint="Such as Europe/Paris." />
           <div className="field checkbox">
@@ -138,7 +230,15 @@ export const ChangePasswordPage = () => {
         }}
       >
         <Field label="Current password" name="current" type="password" autoComplete="current-password" required />
-        <Field label="New password" name="new" type="password" autoComplete="new-password" required minLength={8} hint="At least 8 characters." />
+        <Field
+          label="New password"
+          name="new"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={8}
+          hint="At least 8 characters."
+        />
       </ActionForm>
     </Page>
   );
