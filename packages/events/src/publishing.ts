@@ -73,6 +73,8 @@ export const consumeEventsInTransaction = async (options: {
   logger: Logger;
   closers: Closers;
   apply: ApplyEvent;
+  /** Runs first in each batch's transaction, with all its events (to take its locks in one order, say). */
+  beforeBatch?: (events: EventEnvelope[], trx: Knex.Transaction) => Promise<void>;
 }): Promise<void> => {
   if (!options.bus) return;
   const subscription = await startEventConsumer({
@@ -82,6 +84,10 @@ export const consumeEventsInTransaction = async (options: {
     handle: async (events) => {
       const afterCommit: AfterCommit[] = [];
       await options.knex.transaction(async (trx) => {
+        await options.beforeBatch?.(
+          events.map(({ event }) => event),
+          trx,
+        );
         for (const { event } of events) {
           const after = await options.apply(event, trx);
           if (after) afterCommit.push(after);
@@ -107,10 +113,19 @@ export const startTwoWayEventFlow = async (options: {
   registry: Registry;
   closers: Closers;
   apply: ApplyEvent;
+  beforeBatch?: (events: EventEnvelope[], trx: Knex.Transaction) => Promise<void>;
 }): Promise<{ bus: EventBus | undefined; relay: OutboxRelay | undefined }> => {
   const { knex, logger, closers } = options;
   const bus = connectEventBus({ injected: options.injected, kafka: options.config.kafka, logger, closers });
   const relay = startOutboxRelay({ bus, outbox: options.config.outbox, knex, logger, registry: options.registry, closers });
-  await consumeEventsInTransaction({ bus, groupId: options.config.consumerGroup, knex, logger, closers, apply: options.apply });
+  await consumeEventsInTransaction({
+    bus,
+    groupId: options.config.consumerGroup,
+    knex,
+    logger,
+    closers,
+    apply: options.apply,
+    beforeBatch: options.beforeBatch,
+  });
   return { bus, relay };
 };

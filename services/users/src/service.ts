@@ -71,6 +71,7 @@ export const composeUsers = async (config: UsersConfig, infra: UsersInfrastructu
     registry: metrics.registry,
     closers,
     apply: (event, trx) => profiles.applyEvent(event, trx),
+    beforeBatch: (events, trx) => profiles.lockSubjects(events, trx),
   });
 
   const app = createUsersApp({

@@ -88,7 +88,7 @@ export class ProfileService {
       const current = await this.deps.profiles.findById(id, trx);
       if (!current) throw notFound('No such user.', 'user_not_found');
       if (removesAnActiveAdmin(current, patch)) {
-        if (leavesNoActiveAdmin(await this.deps.profiles.lockActiveAdmins(trx), id)) throw lastAdmin();
+        if (leavesNoActiveAdmin(await this.deps.profiles.lockActiveAdmins(id, trx), id)) throw lastAdmin();
       }
       const changed = (['role', 'active'] as const).filter((field) => patch[field] !== undefined && patch[field] !== current[field]);
       if (changed.length === 0) return { profile: current, changed };
@@ -112,7 +112,7 @@ export class ProfileService {
       const current = await this.deps.profiles.findById(id, trx);
       if (!current) throw notFound('No such user.', 'user_not_found');
       if (removesAnActiveAdmin(current, 'delete')) {
-        if (leavesNoActiveAdmin(await this.deps.profiles.lockActiveAdmins(trx), id)) throw lastAdmin();
+        if (leavesNoActiveAdmin(await this.deps.profiles.lockActiveAdmins(id, trx), id)) throw lastAdmin();
       }
       await this.deps.profiles.delete(id, trx);
       await appendToOutbox(trx, this.event('user.deleted', id, { deleted_by: actor.sub }));
@@ -131,6 +131,16 @@ export class ProfileService {
     const page = keysetPage(found.profiles, query.limit, (profile, index) => ({ values: [found.sortValues[index]!], id: profile.id }));
     const counts = await this.deps.follows.counts(page.items.map((profile) => profile.id));
     return { items: page.items.map((profile) => ({ ...profile, ...counts.get(profile.id)! })), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * Locks the profiles a batch of events is about, before any is applied: in id order, as every
+   * transaction that locks several profiles does, where applying the events in their own order
+   * would lock them in any order (and could deadlock with an admin's change, say).
+   */
+  async lockSubjects(events: readonly EventEnvelope[], db: Knex.Transaction): Promise<void> {
+    const subjects = [...new Set(events.filter((event) => event.source !== SOURCE).map((event) => event.subject))];
+    await this.deps.profiles.lockAll(subjects, db);
   }
 
   /**

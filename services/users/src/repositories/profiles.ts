@@ -160,11 +160,26 @@ export class ProfileRepository {
     return (await db('deleted_users').where({ id }).first()) !== undefined;
   }
 
-  /** Ids of the active admins, locked until the transaction ends (for the last-admin rule). */
-  async lockActiveAdmins(trx: Knex.Transaction): Promise<string[]> {
-    // Locked in id order, as lockShared locks: two transactions never wait on each other in a circle.
-    const rows = await trx<ProfileRow>('profiles').where({ role: 'admin', active: true }).orderBy('id').forUpdate().select('id');
-    return rows.map((row) => row.id);
+  /**
+   * Ids of the active admins, locked until the transaction ends (for the last-admin rule), with the
+   * profile `changing` locked in the same statement.
+   */
+  async lockActiveAdmins(changing: string, trx: Knex.Transaction): Promise<string[]> {
+    // All in one statement and in id order, as lockShared and lockAll lock: two transactions never
+    // wait on each other in a circle (locking the admins first and the profile after did not keep
+    // to the order when its id sorts before theirs).
+    const rows = await trx<ProfileRow>('profiles')
+      .where((where) => where.where({ role: 'admin', active: true }).orWhere({ id: changing }))
+      .orderBy('id')
+      .forUpdate()
+      .select('id', 'role', 'active');
+    return rows.filter((row) => row.role === 'admin' && row.active).map((row) => row.id);
+  }
+
+  /** Locks these profiles (those that exist) until the transaction ends, in id order. */
+  async lockAll(ids: readonly string[], trx: Knex.Transaction): Promise<void> {
+    if (ids.length === 0) return;
+    await trx('profiles').whereIn('id', ids).orderBy('id').forUpdate().select('id');
   }
 
   /**
