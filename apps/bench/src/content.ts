@@ -3,10 +3,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createDatabase, createRedis, waitForRedis } from '@galion/kit';
 import { startPlatform, type Platform } from '@galion/launcher';
-import { KeepAliveConnection, type Answer } from './keep-alive.js';
-import { fmt, percentile, pooled, row, sleep, tally } from './load.js';
+import { closedLoop, statusesOf, type LoopClient, type Probe } from './closed-loop.js';
+import { getRequest, KeepAliveConnection } from './keep-alive.js';
+import { fmt, pooled, row, sleep, statsOf, waitFor, type Stats } from './load.js';
 import { call, signUp, sumOf, type SignedIn } from './platform-api.js';
-import { machineCoresBetween, machineCpu, serverCpu, serverCpuBetween, type ServerCpu } from './process-cpu.js';
+import { coresText, cpuPerText, meanMs, meanMsOf, snapshot, usageBetween } from './platform-usage.js';
 
 /**
  * The content benchmark (`npm run bench content`): posts, the home feed, fan-out and search on the
@@ -107,150 +108,8 @@ const postPayload = (n: number): string => {
 /** A connection of the measured load: an answer not back within ANSWER_TIMEOUT_MS is a timeout. */
 const connectTo = (port: number) => new KeepAliveConnection(port, ANSWER_TIMEOUT_MS);
 
-const getRequest = (port: number, target: string, token?: string): string =>
-  `GET ${target} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n${token ? `authorization: Bearer ${token}\r\n` : ''}\r\n`;
-
 const postRequest = (port: number, target: string, token: string, body: string): string =>
   `POST ${target} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-
-/** One request's outcome in a load run. */
-interface Probe {
-  kind: string;
-  ms: number;
-  status?: number;
-  failure?: string;
-}
-
-/** A client of a closed loop: what it sends next, and what it learns from the answer. */
-interface LoopClient {
-  next(): { request: string; kind: string };
-  answered?(answer: Answer): void;
-}
-
-/** Each client sends its next request as soon as the last is answered, for `seconds`. */
-const closedLoop = async (port: number, clients: LoopClient[], seconds: number): Promise<{ probes: Probe[]; seconds: number }> => {
-  const probes: Probe[] = [];
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  await Promise.all(
-    clients.map(async (client) => {
-      let connection = connectTo(port);
-      while (performance.now() < deadline) {
-        if (connection.dead) connection = connectTo(port);
-        const { request, kind } = client.next();
-        const answer = await connection.exchange(request);
-        probes.push({ kind, ms: answer.ms, status: answer.status, failure: answer.failure });
-        client.answered?.(answer);
-      }
-      connection.close();
-    }),
-  );
-  return { probes, seconds: (performance.now() - started) / 1000 };
-};
-
-interface Stats {
-  n: number;
-  p50: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
-
-const statsOf = (values: number[]): Stats => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return {
-    n: sorted.length,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    max: sorted.at(-1) ?? NaN,
-    mean: sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length),
-  };
-};
-
-const statusesOf = (probes: Probe[]): string => tally(probes.map((probe) => probe.failure ?? String(probe.status)));
-
-// ---------------------------------------------------------------------------------------------
-// Where the CPU goes: each service's process_cpu_seconds_total, the servers this process started
-// (from /proc), the load generator's own, and the whole machine's.
-
-interface Snapshot {
-  at: number;
-  texts: Record<string, string>;
-  /** CPU seconds so far of each service (its process_cpu_seconds_total) and of the load generator. */
-  cpu: Record<string, number>;
-  servers: ServerCpu;
-  machine: { busy: number; total: number };
-}
-
-const snapshot = async (platform: Platform): Promise<Snapshot> => {
-  const texts = Object.fromEntries(
-    await Promise.all(
-      Object.values(platform.services).map(
-        async (service) => [service.name, await (await fetch(`${service.url}/metrics`)).text().catch(() => '')] as const,
-      ),
-    ),
-  );
-  const own = process.cpuUsage();
-  return {
-    at: performance.now(),
-    texts,
-    cpu: {
-      ...Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, sumOf(text, 'process_cpu_seconds_total')])),
-      'load generator': (own.user + own.system) / 1e6,
-    },
-    servers: serverCpu(),
-    machine: machineCpu(),
-  };
-};
-
-interface Usage {
-  seconds: number;
-  cpu: Record<string, number>;
-  machineCores: number;
-}
-
-const usageBetween = (before: Snapshot, after: Snapshot): Usage => ({
-  seconds: (after.at - before.at) / 1000,
-  cpu: {
-    // A service restarted in between (the feed) counts from zero again.
-    ...Object.fromEntries(
-      Object.keys(after.cpu).map((name) => {
-        const delta = after.cpu[name]! - (before.cpu[name] ?? 0);
-        return [name, delta < 0 ? after.cpu[name]! : delta];
-      }),
-    ),
-    ...serverCpuBetween(before.servers, after.servers),
-  },
-  machineCores: machineCoresBetween(before.machine, after.machine),
-});
-
-const busiest = (usage: Usage): [string, number][] =>
-  Object.entries(usage.cpu)
-    .filter(([, seconds]) => seconds / usage.seconds >= 0.005)
-    .sort((a, b) => b[1] - a[1]);
-
-const coresText = (usage: Usage): string =>
-  `${busiest(usage)
-    .map(([name, seconds]) => `${name} ${fmt(seconds / usage.seconds, 2)}`)
-    .join(', ')}; the whole machine ${fmt(usage.machineCores, 2)} of ${cpus().length}`;
-
-const cpuPerText = (usage: Usage, count: number): string => {
-  const all = Object.values(usage.cpu).reduce((sum, seconds) => sum + seconds, 0);
-  return `${busiest(usage)
-    .filter(([, seconds]) => seconds / usage.seconds >= 0.05)
-    .map(([name, seconds]) => `${name} ${fmt((seconds * 1e6) / Math.max(1, count), 0)}`)
-    .join(', ')}; all processes ${fmt((all * 1e6) / Math.max(1, count), 0)} µs`;
-};
-
-/** The mean (ms) of a histogram's observations between two snapshots, in one service's metrics. */
-const meanMsOf = (before: string, after: string, name: string, having: string[]): number => {
-  const sum = sumOf(after, `${name}_sum`, having) - sumOf(before, `${name}_sum`, having);
-  const count = sumOf(after, `${name}_count`, having) - sumOf(before, `${name}_count`, having);
-  return count > 0 ? (sum / count) * 1000 : NaN;
-};
-
-const meanMs = (before: Snapshot, after: Snapshot, service: string, name: string, having: string[]): number =>
-  meanMsOf(before.texts[service] ?? '', after.texts[service] ?? '', name, having);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -270,16 +129,6 @@ const follow = async (api: string, follower: SignedIn, followee: string): Promis
     if (status === 200) return;
     if (Date.now() > deadline) throw new Error(`PUT /users/${followee}/follow kept answering 404`);
     await sleep(200);
-  }
-};
-
-const waitFor = async <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 100): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(everyMs);
   }
 };
 
@@ -310,7 +159,7 @@ const benchCreation = async (env: Env, stamp: number, runSeconds: number, warmup
     }));
   const bodyBytes = Buffer.byteLength(postPayload(0));
   log(`creation: warm-up ${warmupSeconds} s`);
-  const warm = await closedLoop(port, loopClients(), warmupSeconds);
+  const warm = await closedLoop(port, loopClients(), warmupSeconds, ANSWER_TIMEOUT_MS);
   if (!warm.probes.some((probe) => probe.status === 201)) throw new Error(`the warm-up created nothing: ${statusesOf(warm.probes)}`);
   log(`creation: ${runSeconds} s, ${clients} clients in a closed loop`);
   const before = await snapshot(platform);
@@ -328,7 +177,7 @@ const benchCreation = async (env: Env, stamp: number, runSeconds: number, warmup
       })
       .catch(() => undefined);
   }, 500);
-  const run = await closedLoop(port, loopClients(), runSeconds).finally(() => clearInterval(sampler));
+  const run = await closedLoop(port, loopClients(), runSeconds, ANSWER_TIMEOUT_MS).finally(() => clearInterval(sampler));
   const after = await snapshot(platform);
   const created201 = run.probes.filter((probe) => probe.status === 201);
   const times = statsOf(created201.map((probe) => probe.ms));
@@ -410,9 +259,9 @@ const readRuns = async (env: Env, runs: { name: string; make: () => LoopClient }
   for (const { name, make } of runs) {
     for (const count of [1, clients]) {
       log(`reads: ${name}, ${count} client${count > 1 ? 's' : ''}, ${seconds} s`);
-      await closedLoop(port, Array.from({ length: count }, make), 1);
+      await closedLoop(port, Array.from({ length: count }, make), 1, ANSWER_TIMEOUT_MS);
       const before = await snapshot(platform);
-      const run = await closedLoop(port, Array.from({ length: count }, make), seconds);
+      const run = await closedLoop(port, Array.from({ length: count }, make), seconds, ANSWER_TIMEOUT_MS);
       const after = await snapshot(platform);
       const ok = run.probes.filter((probe) => probe.status === 200);
       const first = statsOf(ok.filter((probe) => probe.kind === 'page 1').map((probe) => probe.ms));

@@ -139,3 +139,33 @@ export const tally = (names: Iterable<string | undefined>): string => {
     .map(([name, count]) => `${name} ×${fmt(count)}`)
     .join(', ');
 };
+
+export interface Stats {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export const statsOf = (values: number[]): Stats => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? NaN,
+    mean: sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length),
+  };
+};
+
+/** Polls `probe` every `everyMs` until it gives a value; fails, naming `what`, after `timeoutMs`. */
+export const waitFor = async <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 100): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(everyMs);
+  }
+};

@@ -10,6 +10,7 @@ const SUITES: Record<string, (options: { seconds: number; concurrency: number })
     await import('./gateway-load.js').then((suite) => suite.benchGatewayLoad(options));
   },
   'gateway-load': (options) => import('./gateway-load.js').then((suite) => suite.benchGatewayLoad(options)),
+  media: (options) => import('./media.js').then((suite) => suite.benchMedia(options)),
   pipeline: (options) => import('./pipeline.js').then((suite) => suite.benchPipeline(options)),
   tracking: (options) => import('./tracking.js').then((suite) => suite.benchTracking(options)),
   web: (options) => import('./web.js').then((suite) => suite.benchWeb(options)),

@@ -1,18 +1,26 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
-/** The servers a bench starts beside the services, named as the figures name them. */
-type ServerKind = 'postgres' | 'kafka' | 'redis';
+/** The servers a bench starts beside the services, named as the figures name them (versitygw: the S3 store). */
+type ServerKind = 'postgres' | 'kafka' | 'redis' | 'versitygw';
 
 const kindOf = (command: string): ServerKind | undefined =>
-  command.startsWith('postgres') ? 'postgres' : command === 'java' ? 'kafka' : command.startsWith('redis') ? 'redis' : undefined;
+  command.startsWith('postgres')
+    ? 'postgres'
+    : command === 'java'
+      ? 'kafka'
+      : command.startsWith('redis')
+        ? 'redis'
+        : command.startsWith('versitygw')
+          ? 'versitygw'
+          : undefined;
 
 /** CPU seconds so far of each server process, keyed by pid and start time (a reused pid is another process). */
 export type ServerCpu = Map<string, { kind: ServerKind; seconds: number }>;
 
 /**
  * CPU seconds of the servers among this process's descendants (PostgreSQL with its backends, Kafka,
- * Redis), from /proc. By process rather than summed: PostgreSQL's backends come and go with the
+ * Redis, versitygw), from /proc. By process rather than summed: PostgreSQL's backends come and go with the
  * pools, and one that exits between two snapshots must not take its seconds off the total.
  */
 export const serverCpu = (): ServerCpu => {
@@ -48,7 +56,7 @@ export const serverCpu = (): ServerCpu => {
 
 /** CPU seconds each kind of server spent between two snapshots: each process's own growth (a new one from zero). */
 export const serverCpuBetween = (before: ServerCpu, after: ServerCpu): Record<ServerKind, number> => {
-  const totals: Record<ServerKind, number> = { postgres: 0, kafka: 0, redis: 0 };
+  const totals: Record<ServerKind, number> = { postgres: 0, kafka: 0, redis: 0, versitygw: 0 };
   for (const [key, { kind, seconds }] of after) totals[kind] += seconds - (before.get(key)?.seconds ?? 0);
   return totals;
 };

@@ -8,7 +8,7 @@ import { createDatabase } from '@galion/kit';
 import { startPlatform, type Platform } from '@galion/launcher';
 import { freePort, startPostgres } from '@galion/localdeps';
 import { manifest, serviceMain } from '@galion/manifest';
-import { KeepAliveConnection, type Answer } from './keep-alive.js';
+import { errorCodeOf, KeepAliveConnection, type Answer } from './keep-alive.js';
 import { fmt, percentile, row, sleep, startProcess, stopProcess, tally } from './load.js';
 import { call, signUp, sumOf, type SignedIn } from './platform-api.js';
 import { machineCoresBetween, machineCpu, serverCpu, serverCpuBetween, type ServerCpu } from './process-cpu.js';
@@ -52,13 +52,7 @@ const outcomeOf = (answer: Answer): Outcome => {
       refused: Number(/"refused":(\d+)/.exec(head)?.[1] ?? 0),
     };
   }
-  let code: string | undefined;
-  try {
-    code = (JSON.parse(answer.body?.toString('utf8') ?? '') as { error?: string }).error;
-  } catch {
-    // Not JSON: no code to show.
-  }
-  return { ms, status, code, accepted: 0, refused: 0 };
+  return { ms, status, code: errorCodeOf(answer), accepted: 0, refused: 0 };
 };
 
 const PAGES = ['/', '/pricing', '/docs/start', '/projects/42', '/blog/release-notes', '/account/billing'];
