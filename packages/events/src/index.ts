@@ -4,6 +4,7 @@ export * from './coalescing-publisher.js';
 export * from './config.js';
 export * from './consumer.js';
 export * from './envelope.js';
+export * from './erasure-consumer.js';
 export * from './in-process-bus.js';
 export * from './kafka-bus.js';
 export * from './outbox.js';

@@ -1,4 +1,4 @@
-import { connectEventBus, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
+import { connectEventBus, startErasureConsumer, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
 import {
   connectStore,
   httpSettings,
@@ -12,7 +12,6 @@ import {
 import { createTokenVerifier, type KeySource, type TokenVerifier } from '@galion/tokens';
 import { createMediaApp } from './app.js';
 import type { MediaConfig } from './config.js';
-import { startUserEventConsumer } from './consumers/user-events.js';
 import { OwnerErasure } from './domain/erasure.js';
 import { configureImageLibrary } from './domain/images.js';
 import { MediaService } from './domain/media-service.js';
@@ -113,12 +112,14 @@ export const composeMedia = async (config: MediaConfig, infra: MediaInfrastructu
     const bus = connectEventBus({ injected: infra.bus, kafka: config.kafka, logger, closers });
     const relay = startOutboxRelay({ bus, outbox: config.outbox, knex, logger, registry: metrics.registry, closers });
     if (bus) {
-      const subscription = await startUserEventConsumer({
+      const subscription = await startErasureConsumer({
         bus,
         erasure,
         groupId: config.consumerGroup,
         logger,
         registry: metrics.registry,
+        service: 'media',
+        removes: 'images',
       });
       closers.push({ name: 'event consumer', close: () => subscription.stop() });
     } else {

@@ -1,4 +1,4 @@
-import { connectEventBus, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
+import { connectEventBus, startErasureConsumer, startOutboxRelay, type EventBus, type OutboxRelay } from '@galion/events';
 import {
   ConfigError,
   connectStore,
@@ -12,7 +12,6 @@ import {
 import { createTokenVerifier, type KeySource, type TokenVerifier } from '@galion/tokens';
 import { createPostsApp } from './app.js';
 import type { PostsConfig } from './config.js';
-import { startUserEventConsumer } from './consumers/user-events.js';
 import { CommentService } from './domain/comment-service.js';
 import { AuthorErasure } from './domain/erasure.js';
 import { PostService } from './domain/post-service.js';
@@ -73,12 +72,14 @@ export const composePosts = async (config: PostsConfig, infra: PostsInfrastructu
     const bus = connectEventBus({ injected: infra.bus, kafka: config.kafka, logger, closers });
     const relay = startOutboxRelay({ bus, outbox: config.outbox, knex, logger, registry: metrics.registry, closers });
     if (bus) {
-      const subscription = await startUserEventConsumer({
+      const subscription = await startErasureConsumer({
         bus,
         erasure,
         groupId: config.consumerGroup,
         logger,
         registry: metrics.registry,
+        service: 'posts',
+        removes: 'posts and comments',
       });
       closers.push({ name: 'event consumer', close: () => subscription.stop() });
     } else {
