@@ -4,31 +4,15 @@
 # module at a pinned version into
 #   ${GALION_CACHE_DIR:-$HOME/.cache/galion}/mail/bin/mailpit
 # Idempotent, serialised with flock, and silent when it is already there. `--print-bin` prints the
-# binary's path.
+# binary's path. (Never `mailpit version` to check it: that asks the network for the latest release;
+# the version stamp says what was built.)
 set -euo pipefail
 
 MAILPIT_MODULE=github.com/axllent/mailpit
 MAILPIT_VERSION=v1.33.1
 CACHE="${GALION_CACHE_DIR:-$HOME/.cache/galion}/mail"
-BIN="$CACHE/bin"
-if [ "${1:-}" = "--print-bin" ]; then echo "$BIN/mailpit"; exit 0; fi
+if [ "${1:-}" = "--print-bin" ]; then echo "$CACHE/bin/mailpit"; exit 0; fi
 
-log() { printf '\033[1m[mail-tools]\033[0m %s\n' "$*" >&2; }
-# Never `mailpit version`: it asks GitHub for the latest release. The stamp says what was built.
-installed() { [ -x "$BIN/mailpit" ] && [ "$(cat "$BIN/.mailpit-version" 2>/dev/null)" = "$MAILPIT_VERSION" ]; }
-
-if installed; then exit 0; fi
-mkdir -p "$CACHE"
-exec 9>"$CACHE/.install.lock"
-flock 9
-if installed; then exit 0; fi
-
-command -v go >/dev/null 2>&1 || { log "Go is required to build Mailpit $MAILPIT_VERSION"; exit 1; }
-log "building Mailpit $MAILPIT_VERSION (go install; about a minute the first time)"
-mkdir -p "$BIN"
-rm -f "$BIN/.mailpit-version"
-build_log="$CACHE/mailpit-build.log"
-GOTOOLCHAIN=local CGO_ENABLED=0 GOBIN="$BIN" go install -trimpath \
-  -ldflags "-s -w -X $MAILPIT_MODULE/config.Version=$MAILPIT_VERSION" "$MAILPIT_MODULE@$MAILPIT_VERSION" >"$build_log" 2>&1 \
-  || { tail -n 40 "$build_log" >&2; exit 1; }
-echo "$MAILPIT_VERSION" >"$BIN/.mailpit-version"
+. "$(dirname "${BASH_SOURCE[0]}")/go-tool.sh"
+install_go_tool mailpit "$CACHE" "$MAILPIT_VERSION" "$MAILPIT_MODULE@$MAILPIT_VERSION" \
+  "-X $MAILPIT_MODULE/config.Version=$MAILPIT_VERSION" mail-tools
