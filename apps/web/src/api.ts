@@ -103,12 +103,20 @@ export const refreshSession = (): Promise<boolean> => {
 
 /** A request to the API (a JSON body, or a file's bytes); throws ApiError on an error answer. */
 export const api = async <T>(method: string, path: string, body?: unknown, options: { csrf?: boolean } = {}): Promise<T> => {
-  const headers = options.csrf ? { 'x-csrf-protection': '1' } : undefined;
+  const response = await answered(method, path, body, options.csrf ? { 'x-csrf-protection': '1' } : {});
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+};
+
+/** The bytes a GET answers (an image of one's own, read with the token); throws ApiError on an error answer. */
+export const apiBlob = async (path: string): Promise<Blob> => (await answered('GET', path, undefined, { accept: 'image/*' })).blob();
+
+/** A successful answer: a 401 with a token is retried once after a refresh; an error answer throws ApiError. */
+const answered = async (method: string, path: string, body: unknown, headers: Record<string, string>): Promise<Response> => {
   let response = await send(method, path, body, headers);
   if (response.status === 401 && accessToken && !path.startsWith('/api/v1/auth/refresh')) {
     if (await refreshSession()) response = await send(method, path, body, headers);
   }
   if (!response.ok) throw await errorFrom(response);
-  if (response.status === 204) return undefined as T;
-  return (await response.json()) as T;
+  return response;
 };

@@ -13,7 +13,7 @@ const BASE = '/api/v1/media';
 export const mediaPaths = {
   list: BASE,
   stats: `${BASE}/stats`,
-  url: (id: string, size: MediaSize) => withQuery(`${BASE}/${encodeURIComponent(id)}/url`, { size }),
+  content: (id: string, size: MediaSize) => withQuery(`${BASE}/${encodeURIComponent(id)}/content`, { size }),
   avatar: `${BASE}/avatar`,
 };
 

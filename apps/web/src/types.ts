@@ -174,14 +174,6 @@ export interface MediaStats {
   quota: { files: number; bytes: number };
 }
 
-/** `GET /api/v1/media/{id}/url`: a URL that reads the image without a token until `expires_at`. */
-export interface PresignedUrl {
-  url: string;
-  size: MediaSize;
-  content_type: string;
-  expires_at: string;
-}
-
 /** `GET`/`PUT /api/v1/media/avatar`: my avatar, and the public path that serves it. */
 export interface Avatar {
   image_id: string;

@@ -13,7 +13,7 @@ export const WEB_APP_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' https: data:",
+  "img-src 'self' https: data: blob:",
   "connect-src 'self'",
   "font-src 'self'",
   "object-src 'none'",

@@ -5,6 +5,7 @@
  */
 import { useEffect, useId, useRef, useState } from 'react';
 import { Link } from 'wouter';
+import { apiBlob } from '../api';
 import { Fetched, GrowingItems, useApi, useGrowingList } from '../data';
 import {
   deleteImage,
@@ -18,7 +19,7 @@ import {
   setAvatar,
   uploadImage,
 } from '../media-api';
-import type { Media, MediaList, MediaStats, PresignedUrl } from '../types';
+import type { Media, MediaList, MediaStats } from '../types';
 import { ConfirmButton, ErrorMessage, FilePicker, FormError, Page, plural } from '../ui';
 
 const pickImages = (answer: MediaList): Media[] => answer.items;
@@ -53,13 +54,35 @@ const Usage = ({ stats }: { stats: MediaStats }) => (
 );
 
 /** An image's small thumbnail, through a URL that reads it without a token for a few minutes. */
+/**
+ * The small thumbnail, read through the API with the token and shown from memory: the same in
+ * every mode, where a presigned URL would point at the object store's own address (plain http on
+ * a developer's machine, which the page's CSP refuses).
+ */
 const Thumbnail = ({ media }: { media: Media }) => {
-  const url = useApi<PresignedUrl>(mediaPaths.url(media.id, 'small'));
+  const [source, setSource] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  useEffect(() => {
+    let objectUrl: string | undefined;
+    let gone = false;
+    apiBlob(mediaPaths.content(media.id, 'small')).then(
+      (blob) => {
+        if (gone) return;
+        objectUrl = URL.createObjectURL(blob);
+        setSource(objectUrl);
+      },
+      (caught: unknown) => !gone && setError(caught),
+    );
+    return () => {
+      gone = true;
+      if (objectUrl) URL.revokeObjectURL(objectUrl);
+    };
+  }, [media.id]);
   const { width, height } = media.sizes.small;
   const uploaded = new Date(media.created_at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
-  if (url.error) return <ErrorMessage error={url.error} />;
-  return url.data ? (
-    <img src={url.data.url} alt={`Your image uploaded ${uploaded}`} width={width} height={height} />
+  if (error) return <ErrorMessage error={error} />;
+  return source ? (
+    <img src={source} alt={`Your image uploaded ${uploaded}`} width={width} height={height} />
   ) : (
     <span className="thumbnail-placeholder" aria-hidden="true" />
   );
