@@ -1,12 +1,19 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDatabase, ensureDatabaseExists, type Knex } from '@galion/kit';
+import { loadavg } from 'node:os';
+import type { Writable } from 'node:stream';
+import { analyticsMigrations, DAY_MS as STORE_DAY_MS, PartitionRepository } from '@galion/analytics/store-layout';
+import type { EventEnvelope } from '@galion/events';
+import { createDatabase, ensureDatabaseExists, migrateLatest, type Knex } from '@galion/kit';
 import { freePort, startKafka, startPostgres, type PostgresHandle } from '@galion/localdeps';
 import { manifest, serviceMain } from '@galion/manifest';
 import { SignJWT } from 'jose';
 import { fmt, percentile, row, runLoad, startProcess, stopProcess } from './load.js';
+import { serverCpu, serverCpuBetween } from './process-cpu.js';
 import { synthetic } from './synthetic.js';
+import { syntheticEvent } from './synthetic-data.js';
 
 const ANALYTICS_MAIN = serviceMain(manifest.get('analytics'));
 const ISSUER = 'https://bench.galion.test/api/v1/auth';
@@ -56,6 +63,61 @@ const startJwks = async () => {
 const metric = (text: string, name: string): number => {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
   return line ? Number(line.slice(name.length + 1)) : 0;
+};
+
+/** A COPY text-format field: backslash, tab and line breaks escaped; null is \\N. */
+const copyField = (value: string | number | null | undefined): string =>
+  value === null || value === undefined ? '\\N' : String(value).replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
+
+/** The events table's columns, in the order of copyRow. */
+const COPY_COLUMNS = 'event_id, event_time, event_type, user_id, user_idx, source, version, data, traceparent';
+
+/** One event as the consumer stores it, as a line of COPY text (user_idx: the synthetic user's own number). */
+const copyRow = (event: EventEnvelope): string =>
+  `${[event.id, event.time, event.type, event.subject, Number(event.subject.slice('user-'.length)), event.source, event.version, JSON.stringify(event.data), event.traceparent]
+    .map(copyField)
+    .join('\t')}\n`;
+
+/**
+ * `COPY ... FROM STDIN` through node-postgres's own protocol support (a query object the client
+ * hands the CopyInResponse to), writing `chunks` with the socket's backpressure; resolves with the
+ * number of rows once the server has committed them.
+ */
+const copyFrom = (knex: Knex, sql: string, chunks: Buffer[]): Promise<number> =>
+  knex.client.acquireConnection().then(
+    (client: { query(submittable: object): void }) =>
+      new Promise<number>((resolve, reject) => {
+        let rows = 0;
+        let failure: Error | undefined;
+        client.query({
+          submit: (connection: { query(text: string): void }) => connection.query(sql),
+          handleCopyInResponse: async (connection: { stream: Writable; sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void }) => {
+            for (const chunk of chunks) {
+              connection.sendCopyFromChunk(chunk);
+              if (connection.stream.writableNeedDrain) await new Promise((drained) => connection.stream.once('drain', drained));
+            }
+            connection.endCopyFrom();
+          },
+          handleCommandComplete: (message: { text: string }) => {
+            rows = Number(message.text.split(' ').at(-1));
+          },
+          handleError: (error: Error) => {
+            failure = error;
+          },
+          handleReadyForQuery: () => {
+            knex.client.releaseConnection(client);
+            if (failure) reject(failure);
+            else resolve(rows);
+          },
+        });
+      }),
+  );
+
+/** CPU seconds a child process has used so far, from /proc. */
+const processCpuSeconds = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 };
 
 /** Times `work` `runs` times after one warm-up run; returns the sorted durations in ms. */
@@ -115,6 +177,7 @@ export const benchAnalytics = async ({ seconds }: AnalyticsBenchOptions): Promis
     });
 
     // 1. Ingestion: pre-produce, then time the consumer draining the topic into PostgreSQL.
+    const users = 50_000;
     log(`producing ${fmt(ingestEvents)} events to Kafka`);
     const produced = await synthetic([
       'produce',
@@ -123,18 +186,57 @@ export const benchAnalytics = async ({ seconds }: AnalyticsBenchOptions): Promis
       '--count',
       String(ingestEvents),
       '--users',
-      '50000',
+      String(users),
     ]);
+
+    // The reference: the same number of the same synthetic events (as the producer makes them: types,
+    // users, data, times in the last minute), written by PostgreSQL's COPY into the events table of
+    // an analytics store of their own (same schema, partitions and indexes), in one statement.
+    const copyUrl = postgres.urlFor('bench_analytics_copy');
+    await ensureDatabaseExists(copyUrl);
+    const copyDb = createDatabase({ url: copyUrl, poolMax: 1, statementTimeoutMs: 0 });
+    databases.push(copyDb);
+    await migrateLatest(copyDb, analyticsMigrations);
+    const now = Date.now();
+    await new PartitionRepository(copyDb).ensure([-1, 0].map((day) => new Date((Math.floor(now / STORE_DAY_MS) + day) * STORE_DAY_MS)));
+    const chunks: Buffer[] = [];
+    for (let start = 0; start < ingestEvents; start += 5_000) {
+      let text = '';
+      for (let i = start; i < Math.min(ingestEvents, start + 5_000); i += 1)
+        text += copyRow(syntheticEvent(i, users, new Date(now - 60_000 + Math.floor((i / ingestEvents) * 60_000))));
+      chunks.push(Buffer.from(text));
+    }
+    log(`COPY of ${fmt(ingestEvents)} rows (${fmt(chunks.reduce((sum, chunk) => sum + chunk.length, 0) / 1e6, 1)} MB) into the events table`);
+    const copyLoad = loadavg()[0]!;
+    const copyCpuBefore = serverCpu();
+    const copyStarted = performance.now();
+    const copied = await copyFrom(copyDb, `COPY events (${COPY_COLUMNS}) FROM STDIN`, chunks);
+    const copySeconds = (performance.now() - copyStarted) / 1000;
+    const copyPostgresCpu = serverCpuBetween(copyCpuBefore, serverCpu()).postgres;
+    const copyRate = copied / copySeconds;
+
     const ingestUrl = postgres.urlFor('bench_analytics_ingest');
     await ensureDatabaseExists(ingestUrl);
     const ingestPort = await freePort();
     const base = `http://127.0.0.1:${ingestPort}`;
     log('draining them with the analytics consumer');
+    // BENCH_ANALYTICS_CPU_PROF=<dir>: the consumer writes a V8 CPU profile there when it stops.
+    const profileDir = process.env.BENCH_ANALYTICS_CPU_PROF;
+    const ingestLoad = loadavg()[0]!;
     const startedAt = performance.now();
-    const consumer = await startProcess(ANALYTICS_MAIN, serviceEnv(ingestUrl, ingestPort, true), `${base}/livez`, 60_000);
+    const consumer = await startProcess(
+      ANALYTICS_MAIN,
+      {
+        ...serviceEnv(ingestUrl, ingestPort, true),
+        ...(profileDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+      },
+      `${base}/livez`,
+      60_000,
+    );
     children.push(consumer);
     let firstAt: number | undefined;
     let firstCount = 0;
+    let firstCpu = { service: 0, postgres: serverCpu() };
     let processed = 0;
     const samples: [number, number][] = [];
     while (processed < ingestEvents) {
@@ -142,15 +244,21 @@ export const benchAnalytics = async ({ seconds }: AnalyticsBenchOptions): Promis
       await new Promise((resolve) => setTimeout(resolve, 100));
       processed = metric(await (await fetch(`${base}/metrics`)).text(), 'analytics_events_processed_total');
       const now = performance.now();
-      if (firstAt === undefined && processed > 0) [firstAt, firstCount] = [now, processed];
+      if (firstAt === undefined && processed > 0) {
+        [firstAt, firstCount] = [now, processed];
+        firstCpu = { service: processCpuSeconds(consumer.pid!), postgres: serverCpu() };
+      }
       samples.push([now, processed]);
     }
     const doneAt = performance.now();
+    const serviceCpu = processCpuSeconds(consumer.pid!) - firstCpu.service;
+    const ingestPostgresCpu = serverCpuBetween(firstCpu.postgres, serverCpu()).postgres;
     const ingestDb = createDatabase({ url: ingestUrl, poolMax: 1 });
     databases.push(ingestDb);
     const stored = Number((await ingestDb('events').count({ n: '*' }).first())?.n);
     const drainSeconds = (doneAt - firstAt!) / 1000;
-    const rate = (ingestEvents - firstCount) / drainSeconds;
+    const drained = ingestEvents - firstCount;
+    const rate = drained / drainSeconds;
     // Steadiest second-by-second rate over the middle of the run.
     const perSecond: number[] = [];
     for (let i = 0, j = 0; i < samples.length; i += 1) {
@@ -160,11 +268,15 @@ export const benchAnalytics = async ({ seconds }: AnalyticsBenchOptions): Promis
     perSecond.sort((a, b) => a - b);
     await stopProcess(consumer);
 
+    const perThousand = (seconds: number, events: number) => fmt((seconds * 1000 * 1000) / events, 1);
     out.push(
       `Analytics benchmark: PostgreSQL 18 (durable, shared_buffers 1GB), Kafka 3.9 (1 broker, 3 partitions), analytics as a separate process`,
-      row(['Ingestion, Kafka to PostgreSQL', 'events', 'seconds', 'events/s', 'target'], widths),
-      row(['consumer draining a backlog', fmt(ingestEvents - firstCount), fmt(drainSeconds, 1), fmt(rate), '20,000'], widths),
-      `  stored ${fmt(stored)} rows of ${fmt(ingestEvents)} produced (produce took ${fmt(produced.seconds, 1)} s); per-second rate p10 ${fmt(percentile(perSecond, 10))}, p50 ${fmt(percentile(perSecond, 50))}, p90 ${fmt(percentile(perSecond, 90))}`,
+      row(['Ingestion, into PostgreSQL', 'events', 'seconds', 'events/s', 'load avg'], widths),
+      row(['COPY FROM STDIN (reference)', fmt(copied), fmt(copySeconds, 1), fmt(copyRate), fmt(copyLoad, 1)], widths),
+      row(['consumer draining Kafka', fmt(drained), fmt(drainSeconds, 1), fmt(rate), fmt(ingestLoad, 1)], widths),
+      `  consumer / COPY: ${fmt((rate / copyRate) * 100)} % (target ≥ 50 %); absolute target ≥ 20,000 events/s`,
+      `  CPU ms per 1,000 events: COPY postgres ${perThousand(copyPostgresCpu, copied)}; consumer postgres ${perThousand(ingestPostgresCpu, drained)}, analytics ${perThousand(serviceCpu, drained)}`,
+      `  stored ${fmt(stored)} rows of ${fmt(ingestEvents)} produced (the rest: events of erased users; produce took ${fmt(produced.seconds, 1)} s); per-second rate p10 ${fmt(percentile(perSecond, 10))}, p50 ${fmt(percentile(perSecond, 50))}, p90 ${fmt(percentile(perSecond, 90))}`,
       `  ratio to the 100 events/s of the system it replaces: ${fmt(rate / 100)}x`,
       '',
     );

@@ -19,7 +19,6 @@ import { AppEventQueries } from './domain/app-queries.js';
 import { EventCollector } from './domain/collector.js';
 import { EventIngestor } from './domain/ingest.js';
 import { SiteRegistry } from './domain/sites.js';
-import { UserErasure } from './domain/erasure.js';
 import { UserAgentParser } from './domain/user-agent.js';
 import { Maintenance } from './domain/maintenance.js';
 import { createAnalyticsMetrics, registerConsumerLagMetric, type AnalyticsMetrics } from './consumers/metrics.js';
@@ -104,7 +103,6 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
   const salts = new VisitorSaltRepository(knex);
   const now = infra.now;
   const { retentionDays } = config;
-  const userErasure = new UserErasure(erasure, logger, () => analyticsMetrics.erasures.inc());
   const ingestor = new EventIngestor({ events, activeUsers, partitions, erasure, retentionDays, logger, now });
   const appIngestor = new AppEventIngestor({ appEvents: new AppEventRepository(knex), partitions: appPartitions, retentionDays, logger, now });
   const queries = new AnalyticsQueries({ events, rollups, activeUsers, retentionDays, now });
@@ -165,7 +163,7 @@ export const composeAnalytics = async (config: AnalyticsConfig, infra: Analytics
     });
     const { consumerGroup: groupId, topic, dlqTopic } = config;
     consumer = startConsumerInBackground(
-      () => startAnalyticsConsumer({ bus, ingestor, erasure: userErasure, metrics: analyticsMetrics, logger, groupId, topic, dlqTopic }),
+      () => startAnalyticsConsumer({ bus, ingestor, metrics: analyticsMetrics, logger, groupId, topic, dlqTopic }),
       { topic, logger },
       closers,
     );

@@ -85,8 +85,11 @@ describe('erasure of a deleted user’s events', () => {
     await track(gone, ['page_view', 'signup_clicked', 'page_view']);
     await track(kept, ['page_view', 'search']);
     await eventually(
-      async () => (await count('events', { user_id: kept })) === 3 && (await count('events', { user_id: gone })) === 3 &&
-        (await count('app_events', { user_id: gone })) === 3 && (await count('app_events', { user_id: kept })) === 2,
+      async () =>
+        (await count('events', { user_id: kept })) === 3 &&
+        (await count('events', { user_id: gone })) === 3 &&
+        (await count('app_events', { user_id: gone })) === 3 &&
+        (await count('app_events', { user_id: kept })) === 2,
       30_000,
       'the history stored',
     );
@@ -95,7 +98,11 @@ describe('erasure of a deleted user’s events', () => {
 
     const deletedAt = Date.now();
     await publish([makeEvent('user.deleted', gone, new Date())]);
-    await eventually(async () => (await count('app_events', { user_id: gone })) === 0 && (await count('events', { user_id: gone })) === 1, ERASURE_BOUND_MS, 'the erasure');
+    await eventually(
+      async () => (await count('app_events', { user_id: gone })) === 0 && (await count('events', { user_id: gone })) === 1,
+      ERASURE_BOUND_MS,
+      'the erasure',
+    );
     const erasedWithinMs = Date.now() - deletedAt;
 
     expect(erasedWithinMs).toBeLessThan(ERASURE_BOUND_MS);
@@ -128,6 +135,43 @@ describe('erasure of a deleted user’s events', () => {
     expect(await count('events', { user_id: gone })).toBe(1);
     expect(await count('app_events', { user_id: gone })).toBe(0);
     expect(await rollupsMatchRaw()).toBe(true);
+  });
+
+  it('when several users are deleted in one batch, then each is erased with their share of the rollups, and the others are kept', async () => {
+    const now = Date.now();
+    const [first, second, other] = [`first-${randomUUID()}`, `second-${randomUUID()}`, `other-${randomUUID()}`];
+    const history = (user: string) => [
+      makeEvent('user.registered', user, new Date(now - 2 * 3_600_000)),
+      makeEvent('user.logged_in', user, new Date(now - 30_000)),
+    ];
+    await publish([...history(first), ...history(second), ...history(other)]);
+    await eventually(
+      async () => (await count('events', { user_id: other })) === 2 && (await count('events', { user_id: second })) === 2,
+      20_000,
+      'stored',
+    );
+
+    // One key, so one partition and one batch: both deletions erased in the same transaction, their
+    // bits cleared from the same bitmap rows (consecutive user numbers share a block).
+    await producer.publish(
+      topic,
+      [makeEvent('user.deleted', first, new Date()), makeEvent('user.deleted', second, new Date())].map((event) => ({
+        key: first,
+        value: JSON.stringify(event),
+      })),
+    );
+
+    await eventually(
+      async () => (await count('events', { user_id: first })) === 1 && (await count('events', { user_id: second })) === 1,
+      ERASURE_BOUND_MS,
+      'both erased',
+    );
+    expect(await count('events', { user_id: other })).toBe(2);
+    expect(Number((await h.db('erased_users').whereIn('user_id', [first, second]).count({ n: '*' }).first())?.n)).toBe(2);
+    expect(await rollupsMatchRaw()).toBe(true);
+    const summary = (await h.http.get('/api/v1/analytics/summary').set('Authorization', h.admin).expect(200)).body;
+    const exactDistinct = await h.db('events').countDistinct({ n: 'user_id' }).first();
+    expect(summary.distinct_users).toBe(Number(exactDistinct?.n));
   });
 
   it('when the same user.deleted is delivered twice, then the second erases nothing more and fails nothing', async () => {

@@ -1,13 +1,11 @@
 import { deadLetterHeaders, startEventConsumer, type EventBus, type Subscription } from '@galion/events';
 import type { Logger } from '@galion/kit';
 import type { EventIngestor } from '../domain/ingest.js';
-import type { UserErasure } from '../domain/erasure.js';
 import type { AnalyticsMetrics } from './metrics.js';
 
 export interface AnalyticsConsumerOptions {
   bus: EventBus;
   ingestor: EventIngestor;
-  erasure: UserErasure;
   metrics: AnalyticsMetrics;
   logger: Logger;
   groupId: string;
@@ -20,8 +18,9 @@ export interface AnalyticsConsumerOptions {
  * are the batch's offsets committed. When storing fails (PostgreSQL down) the batch is offered
  * again after a growing delay and no offset moves, so consumption pauses and resumes by itself.
  * Messages that are not valid events go to the dead-letter topic (in startEventConsumer).
- * A `user.deleted` event erases that user’s events before the batch’s offsets are committed (docs/analytics.md:
- * Erasure): a failure there retries the batch like a failed store.
+ * The `user.deleted` events of a batch erase their users’ events in the batch’s transaction, so
+ * before its offsets are committed (docs/analytics.md: Erasure); a failure there retries the batch
+ * like any failed store.
  */
 export const startAnalyticsConsumer = (options: AnalyticsConsumerOptions): Promise<Subscription> => {
   const { bus, ingestor, metrics, logger } = options;
@@ -56,9 +55,10 @@ export const startAnalyticsConsumer = (options: AnalyticsConsumerOptions): Promi
         }
         metrics.deadLettered.inc(result.rejected.length);
       }
-      for (const { event } of received) {
-        if (event.type !== 'user.deleted') continue;
-        await options.erasure.erase(event.subject);
+      const { erasure } = result;
+      if (erasure.users.length > 0) {
+        metrics.erasures.inc(erasure.users.length);
+        logger.info(erasure, 'deleted users’ events were erased');
       }
       metrics.batchSize.observe(batch.messages.length);
       if (result.duplicates > 0) logger.debug({ duplicates: result.duplicates }, 'redelivered events skipped');

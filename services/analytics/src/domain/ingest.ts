@@ -1,8 +1,8 @@
 import type { EventEnvelope } from '@galion/events';
-import type { Logger } from '@galion/kit';
+import type { Knex, Logger } from '@galion/kit';
 import { BoundedMap } from '../bounded-map.js';
 import { activityBitmaps, type ActiveUserRepository } from '../repositories/active-users.js';
-import { KEPT_EVENT_TYPE, type ErasureRepository } from '../repositories/erasure.js';
+import { KEPT_EVENT_TYPE, type ErasureCounts, type ErasureRepository } from '../repositories/erasure.js';
 import type { EventRepository } from '../repositories/events.js';
 import { KnownPartitions, type PartitionRepository } from '../repositories/partitions.js';
 import { DAY_MS, retentionCutoff } from '../time.js';
@@ -26,6 +26,8 @@ export interface IngestResult {
   rejected: { index: number; reason: string }[];
   /** For each stored event, seconds from its event time to the commit. */
   latenciesSeconds: number[];
+  /** The users of the batch's user.deleted events, erased in its transaction (docs/analytics.md: Erasure), and what went. */
+  erasure: ErasureCounts & { users: string[] };
 }
 
 export interface EventIngestorDeps {
@@ -41,7 +43,8 @@ export interface EventIngestorDeps {
 /**
  * Stores batches of validated events: one transaction (one statement) per batch, idempotent (a
  * redelivered event is neither stored nor counted twice), with the rollups (hourly counts,
- * active-user bitmaps) updated in the same transaction.
+ * active-user bitmaps) updated in the same transaction. A batch with user.deleted events erases
+ * those users in that same transaction: one commit, and the rollup rows both write locked once.
  */
 export class EventIngestor {
   private readonly now: () => Date;
@@ -71,14 +74,24 @@ export class EventIngestor {
     const erasedUsers = await this.deps.erasure.erasedAmong(inRange.map((event) => event.subject));
     const accepted = inRange.filter((event) => !erasedUsers.has(event.subject) || event.type === KEPT_EVENT_TYPE);
 
+    // Every valid deletion erases, even one past the retention or refused for its time, as before batching.
+    const deleted = [...new Set(events.filter((event) => event.type === KEPT_EVENT_TYPE).map((event) => event.subject))];
     let times: number[] = [];
+    let erasure: ErasureCounts = { platformEvents: 0, appEvents: 0, activityRows: 0 };
     try {
       await this.partitions.ensureFor(accepted.map((event) => Date.parse(event.time)));
-      if (accepted.length > 0) {
-        const numbers = await this.userNumbers(accepted);
+      const numbers = accepted.length > 0 ? await this.userNumbers(accepted) : new Map<string, number>();
+      const store = (db?: Knex) => {
+        if (accepted.length === 0) return Promise.resolve([]);
         const hits = accepted.map((event) => ({ time: Date.parse(event.time), idx: numbers.get(event.subject)! }));
-        times = await this.deps.events.storeBatch(accepted, numbers, activityBitmaps(hits));
-      }
+        return this.deps.events.storeBatch(accepted, numbers, activityBitmaps(hits), db);
+      };
+      if (deleted.length === 0) times = await store();
+      else
+        [times, erasure] = await this.deps.events.transaction(async (trx) => [
+          await store(trx),
+          await this.deps.erasure.erase(deleted, trx),
+        ]);
     } catch (error) {
       this.partitions.forget();
       throw error;
@@ -91,6 +104,7 @@ export class EventIngestor {
       erased: inRange.length - accepted.length,
       rejected,
       latenciesSeconds: times.map((time) => Math.max(0, committed - time) / 1000),
+      erasure: { users: deleted, ...erasure },
     };
   }
 

@@ -17,6 +17,23 @@ const subtractCounts = (table: string, keys: string[]) => `
     FROM (SELECT date_trunc('hour', event_time, 'UTC') AS bucket, ${keys.join(', ')}, count(*) AS n FROM gone GROUP BY ${['1', ...keys.map((_, i) => String(i + 2))].join(', ')}) AS g
    WHERE c.bucket = g.bucket ${keys.map((key) => `AND c.${key} = g.${key}`).join(' ')}`;
 
+/**
+ * Clears the bits of the `erased` users (a CTE of user_id, block, bit) from an activity bitmap
+ * table, except in the buckets of their `kept` events (a CTE of user_id, event_time): one mask per
+ * row for all the users of the row's block, so each row is rewritten once. Returns, per row, how
+ * many users' bits it lost (n).
+ */
+const clearBits = (table: string, unit: 'hour' | 'day') => `
+  UPDATE ${table} AS a SET users = a.users & ~m.mask
+    FROM (
+      SELECT r.bucket, r.block, bit_or(set_bit(0::bit(${USERS_PER_BLOCK}), e.bit, 1)) AS mask, count(*) AS n
+        FROM ${table} AS r JOIN erased AS e ON r.block = e.block AND get_bit(r.users, e.bit) = 1
+       WHERE NOT EXISTS (SELECT 1 FROM kept AS k WHERE k.user_id = e.user_id AND date_trunc('${unit}', k.event_time, 'UTC') = r.bucket)
+       GROUP BY r.bucket, r.block
+    ) AS m
+   WHERE a.bucket = m.bucket AND a.block = m.block
+  RETURNING m.n`;
+
 /** The right to erasure: a deleted user's events, their share of the rollups, and the list of erased users. */
 export class ErasureRepository {
   constructor(private readonly knex: Knex) {}
@@ -24,52 +41,54 @@ export class ErasureRepository {
   /** Of these users, those whose events were erased. */
   async erasedAmong(userIds: string[]): Promise<Set<string>> {
     if (userIds.length === 0) return new Set();
-    const { rows } = await this.knex.raw<{ rows: { user_id: string }[] }>('SELECT user_id FROM erased_users WHERE user_id = ANY(?::text[])', [
-      [...new Set(userIds)],
-    ]);
+    const { rows } = await this.knex.raw<{ rows: { user_id: string }[] }>(
+      'SELECT user_id FROM erased_users WHERE user_id = ANY(?::text[])',
+      [[...new Set(userIds)]],
+    );
     return new Set(rows.map((row) => row.user_id));
   }
 
   /**
-   * In one transaction: record the user as erased (so late events of theirs are not stored),
-   * delete their platform events but the deletion itself and all their application events,
-   * subtract those from the hourly counts, and clear their bit from the activity bitmaps except
-   * in the hour and day of the kept event. Idempotent: a second run finds nothing to erase.
+   * For all these users at once, in the caller's transaction `trx` (the consumer's batch: its
+   * events and its deletions commit together, in four statements however many deletions there
+   * are): record them as erased (so late events of theirs are not stored), delete their platform
+   * events but the deletions themselves and all their application events, subtract those from the
+   * hourly counts, and clear their bits from the activity bitmaps except in the hours and days of
+   * the kept events. Idempotent: a second run finds nothing to erase.
    */
-  async erase(userId: string): Promise<ErasureCounts> {
-    return this.knex.transaction(async (trx) => {
-      await trx.raw('INSERT INTO erased_users (user_id) VALUES (?) ON CONFLICT DO NOTHING', [userId]);
-      const platform = await trx.raw<{ rows: { n: string }[] }>(
-        `WITH gone AS (DELETE FROM events WHERE user_id = ? AND event_type <> ? RETURNING event_time, event_type),
-         counted AS (${subtractCounts('event_counts_hourly', ['event_type'])})
-         SELECT count(*) AS n FROM gone`,
-        [userId, KEPT_EVENT_TYPE],
-      );
-      const app = await trx.raw<{ rows: { n: string }[] }>(
-        `WITH gone AS (DELETE FROM app_events WHERE user_id = ? RETURNING event_time, site, name),
-         counted AS (${subtractCounts('app_event_counts_hourly', ['site', 'name'])})
-         SELECT count(*) AS n FROM gone`,
-        [userId],
-      );
-      let activityRows = 0;
-      const number = (await trx('user_ids').select('idx').where({ user_id: userId }).first()) as { idx: number } | undefined;
-      if (number) {
-        const block = Math.floor(number.idx / USERS_PER_BLOCK);
-        const bit = number.idx % USERS_PER_BLOCK;
-        for (const [table, unit] of [
-          ['active_users_hourly', 'hour'],
-          ['active_users_daily', 'day'],
-        ] as const) {
-          const { rowCount } = await trx.raw<{ rowCount: number }>(
-            `UPDATE ${table} SET users = set_bit(users, ?, 0)
-              WHERE block = ? AND get_bit(users, ?) = 1
-                AND bucket NOT IN (SELECT date_trunc('${unit}', event_time, 'UTC') FROM events WHERE user_id = ?)`,
-            [bit, block, bit, userId],
-          );
-          activityRows += rowCount;
-        }
-      }
-      return { platformEvents: Number(platform.rows[0]?.n ?? 0), appEvents: Number(app.rows[0]?.n ?? 0), activityRows };
-    });
+  async erase(userIds: string[], trx: Knex.Transaction): Promise<ErasureCounts> {
+    const users = [...new Set(userIds)].sort();
+    if (users.length === 0) return { platformEvents: 0, appEvents: 0, activityRows: 0 };
+    // In key order, so two batches erasing overlapping users lock them in the same order.
+    await trx.raw('INSERT INTO erased_users (user_id) SELECT unnest(?::text[]) ORDER BY 1 ON CONFLICT DO NOTHING', [users]);
+    const platform = await trx.raw<{ rows: { n: string }[] }>(
+      `WITH gone AS (DELETE FROM events WHERE user_id = ANY(?::text[]) AND event_type <> ? RETURNING event_time, event_type),
+       counted AS (${subtractCounts('event_counts_hourly', ['event_type'])})
+       SELECT count(*) AS n FROM gone`,
+      [users, KEPT_EVENT_TYPE],
+    );
+    const app = await trx.raw<{ rows: { n: string }[] }>(
+      `WITH gone AS (DELETE FROM app_events WHERE user_id = ANY(?::text[]) RETURNING event_time, site, name),
+       counted AS (${subtractCounts('app_event_counts_hourly', ['site', 'name'])})
+       SELECT count(*) AS n FROM gone`,
+      [users],
+    );
+    const bitmaps = await trx.raw<{ rows: { hourly: string; daily: string }[] }>(
+      `WITH erased AS (
+         SELECT user_id, idx / ${USERS_PER_BLOCK} AS block, idx % ${USERS_PER_BLOCK} AS bit FROM user_ids WHERE user_id = ANY(?::text[])
+       ), kept AS (
+         SELECT DISTINCT user_id, event_time FROM events WHERE user_id = ANY(?::text[])
+       ), hourly AS (${clearBits('active_users_hourly', 'hour')}
+       ), daily AS (${clearBits('active_users_daily', 'day')}
+       )
+       SELECT (SELECT coalesce(sum(n), 0) FROM hourly) AS hourly, (SELECT coalesce(sum(n), 0) FROM daily) AS daily`,
+      [users, users],
+    );
+    const cleared = bitmaps.rows[0];
+    return {
+      platformEvents: Number(platform.rows[0]?.n ?? 0),
+      appEvents: Number(app.rows[0]?.n ?? 0),
+      activityRows: Number(cleared?.hourly ?? 0) + Number(cleared?.daily ?? 0),
+    };
   }
 }

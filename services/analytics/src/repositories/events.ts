@@ -138,6 +138,11 @@ export class EventRepository {
     return rows[0]?.times ?? [];
   }
 
+  /** Runs `work` in one transaction: a batch's events and its deletions commit together. */
+  transaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return this.knex.transaction(work);
+  }
+
   /** A page of events, newest first, strictly after `after` in that order. */
   async list(filter: EventFilter, limit: number, after?: Position): Promise<StoredEvent[]> {
     const query = this.knex<EventRow>('events')
