@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { Agent, createServer, request } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -55,6 +56,39 @@ const serveStandIn = async () => {
   });
   const app = createHttpApp({ service: 'users', logger, metrics: createMetrics(), health: new Health() }, api);
   await listen(app, Number(process.env.PORT), '127.0.0.1');
+};
+
+/**
+ * The floor for any proxy built on Node (BENCH_ROLE=floor): node:http's server and client over a
+ * keep-alive agent, forwarding to UPSTREAM_URL with nothing else done (no token, no limit, no
+ * header rewriting). What the gateway costs above it is the gateway's own; what this costs above
+ * nginx is Node's HTTP stack.
+ */
+const serveFloor = () => {
+  const upstream = new URL(process.env.UPSTREAM_URL!);
+  const agent = new Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' });
+  createServer((req, res) => {
+    if (req.url === '/livez') {
+      res.end('alive');
+      return;
+    }
+    const forwarded = request(
+      {
+        agent,
+        hostname: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: upstream.host },
+      },
+      (upstreamRes) => {
+        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+        upstreamRes.pipe(res);
+      },
+    );
+    forwarded.on('error', () => res.destroy());
+    req.pipe(forwarded);
+  }).listen(Number(process.env.PORT), '127.0.0.1');
 };
 
 /** nginx (one worker, like the one Node thread of the gateway) proxying to `upstream` over keep-alive connections. */
@@ -140,7 +174,8 @@ const post = (url: string, body: unknown) =>
 /**
  * Gateway figures in one run, every server in a process of its own: `GET /api/v1/users/me`
  * straight at the users service, through the gateway (token verified, rate-limited per user on
- * Redis, proxied), and through nginx proxying the same upstream. Once against the real users
+ * Redis, proxied), through nginx proxying the same upstream, and through a bare node:http proxy
+ * (the floor of any proxy on Node's HTTP stack). Once against the real users
  * service (when built) and once against a stand-in that only verifies the token, which shows
  * the proxy cost most plainly.
  */
@@ -288,6 +323,13 @@ export const benchGateway = async ({ seconds, concurrency }: GatewayBenchOptions
         },
         `${gatewayUrl}/livez`,
       );
+      const floorPort = await freePort();
+      const floor = await start(
+        __filename,
+        { BENCH_ROLE: 'floor', PORT: String(floorPort), UPSTREAM_URL: upstream.url },
+        `http://127.0.0.1:${floorPort}/livez`,
+      );
+      const floorUrl = `http://127.0.0.1:${floorPort}`;
       const nginx = await startNginx(upstream.url, ngPort);
       processes.push(nginx.child);
       nginxDir = nginx.dir;
@@ -298,15 +340,24 @@ export const benchGateway = async ({ seconds, concurrency }: GatewayBenchOptions
         { name: 'direct', base: upstream.url, cpu: { upstream: upstreamCpu } },
         { name: 'gateway', base: gatewayUrl, cpu: { gateway: () => nodeCpuSeconds(gatewayUrl), upstream: upstreamCpu } },
         { name: 'nginx', base: nginxUrl, cpu: { nginx: () => procCpuSeconds(nginx.child.pid!), upstream: upstreamCpu } },
+        { name: 'floor', base: floorUrl, cpu: { floor: () => procCpuSeconds(floor.pid!), upstream: upstreamCpu } },
       ];
       const loaded = await compare(concurrency, targets);
       const single = await compare(1, targets);
       const direct = loaded.get('direct')!;
       const gateway = loaded.get('gateway')!;
       const viaNginx = loaded.get('nginx')!;
+      const viaFloor = loaded.get('floor')!;
       const directOne = single.get('direct')!.result;
       const gatewayOne = single.get('gateway')!.result;
       const nginxOne = single.get('nginx')!.result;
+      const floorOne = single.get('floor')!.result;
+      const gatewayCpu = gateway.microsPerRequest.gateway!;
+      const nginxCpu = viaNginx.microsPerRequest.nginx!;
+      const floorCpu = viaFloor.microsPerRequest.floor!;
+      const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+      const throughputShare = (gateway.result.perSecond / direct.result.perSecond) * 100;
+      const addedOne = gatewayOne.p50Ms - directOne.p50Ms;
       const us = (value: number | undefined) => `${fmt(value ?? NaN, 0)} µs`;
       out.push(
         '',
@@ -314,14 +365,17 @@ export const benchGateway = async ({ seconds, concurrency }: GatewayBenchOptions
         line('direct', direct.result),
         line('through the gateway (verify, limit, proxy)', gateway.result),
         line('through nginx (proxy only, 1 worker)', viaNginx.result),
+        line('through bare node:http (proxy only)', viaFloor.result),
         line('direct, 1 client', directOne),
         line('through the gateway, 1 client', gatewayOne),
         line('through nginx, 1 client', nginxOne),
-        `  gateway: ${fmt((gateway.result.perSecond / direct.result.perSecond) * 100, 0)}% of direct throughput (target ≥ 60%); added p50 ${fmt(gatewayOne.p50Ms - directOne.p50Ms, 2)} ms at 1 client (target < 1 ms), ${fmt(gateway.result.p50Ms - direct.result.p50Ms, 2)} ms at ${concurrency}`,
-        `  nginx:   ${fmt((viaNginx.result.perSecond / direct.result.perSecond) * 100, 0)}% of direct throughput; added p50 ${fmt(nginxOne.p50Ms - directOne.p50Ms, 2)} ms at 1 client; gateway/nginx throughput ${fmt(gateway.result.perSecond / viaNginx.result.perSecond, 2)}`,
-        `  CPU per request: upstream ${us(direct.microsPerRequest.upstream)}, gateway ${us(gateway.microsPerRequest.gateway)}, nginx ${us(viaNginx.microsPerRequest.nginx)}`,
+        line('through bare node:http, 1 client', floorOne),
+        `  gateway CPU per request ${fmt(gatewayCpu / nginxCpu, 1)}× nginx's (target ≤ 3×: ${met(gatewayCpu <= 3 * nginxCpu)}); bare node:http ${fmt(floorCpu / nginxCpu, 1)}× nginx's`,
+        `  gateway throughput ${fmt(throughputShare, 0)}% of direct (target ≥ 75%: ${met(throughputShare >= 75)}); added p50 at 1 client ${fmt(addedOne, 2)} ms (target < 0.5 ms: ${met(addedOne < 0.5)}), ${fmt(gateway.result.p50Ms - direct.result.p50Ms, 2)} ms at ${concurrency}`,
+        `  nginx:   ${fmt((viaNginx.result.perSecond / direct.result.perSecond) * 100, 0)}% of direct throughput; added p50 ${fmt(nginxOne.p50Ms - directOne.p50Ms, 2)} ms at 1 client; bare node:http ${fmt((viaFloor.result.perSecond / direct.result.perSecond) * 100, 0)}%, added p50 ${fmt(floorOne.p50Ms - directOne.p50Ms, 2)} ms`,
+        `  CPU per request: upstream ${us(direct.microsPerRequest.upstream)}, gateway ${us(gatewayCpu)}, nginx ${us(nginxCpu)}, bare node:http ${us(floorCpu)}`,
       );
-      await stopProcess(nginx.child);
+      await Promise.all([stopProcess(nginx.child), stopProcess(floor)]);
       rmSync(nginx.dir, { recursive: true, force: true });
       nginxDir = undefined;
     }
@@ -334,6 +388,7 @@ export const benchGateway = async ({ seconds, concurrency }: GatewayBenchOptions
   }
 };
 
+if (require.main === module && process.env.BENCH_ROLE === 'floor') serveFloor();
 if (require.main === module && process.env.BENCH_ROLE === 'upstream') {
   serveStandIn().catch((error: unknown) => {
     process.stderr.write(`stand-in failed: ${String(error)}\n`);
