@@ -5,11 +5,13 @@ import type { MediaMetrics } from './domain/metrics.js';
 import type { MediaService } from './domain/media-service.js';
 import { BASE, registerMediaRoutes } from './routes/media-routes.js';
 import type { UploadGate } from './routes/upload-gate.js';
+import type { TempFiles } from './storage/index.js';
 
 export interface MediaAppDeps extends HttpAppBase {
   media: MediaService;
   mediaMetrics: MediaMetrics;
   uploads: UploadGate;
+  tempFiles: TempFiles;
   verifier: TokenVerifier;
   maxUploadBytes: number;
 }
@@ -18,7 +20,13 @@ export interface MediaAppDeps extends HttpAppBase {
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1_048_576;
 
 const registerRoutes = (api: ApiRouter, deps: MediaAppDeps): void =>
-  registerMediaRoutes(api, { media: deps.media, metrics: deps.mediaMetrics, uploads: deps.uploads, maxUploadBytes: deps.maxUploadBytes });
+  registerMediaRoutes(api, {
+    media: deps.media,
+    metrics: deps.mediaMetrics,
+    uploads: deps.uploads,
+    tempFiles: deps.tempFiles,
+    maxUploadBytes: deps.maxUploadBytes,
+  });
 
 /** The media HTTP app, built from its dependencies; it does not listen. */
 export const createMediaApp = (deps: MediaAppDeps): Express => {

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { isAbsolute } from 'node:path';
 import { kafkaEnv, outboxEnv, readKafkaConfig, readOutboxConfig, type KafkaConfig, type OutboxConfig } from '@galion/events';
 import {
   commonEnv,
@@ -87,8 +89,13 @@ export const mediaEnvSchema = z.object({
     .int(1, 10_000)
     .default(32)
     .describe(
-      'uploads one process takes at once (each holds its image in memory); past it `503 overloaded` with `Retry-After: 1` before the body is read',
+      'uploads one process takes at once (each holds its image and its re-encoded original in `MEDIA_TMP_DIR` while it is processed); past it `503 overloaded` with `Retry-After: 1` before the body is read',
     ),
+  MEDIA_TMP_DIR: env.string().refine(isAbsolute, 'must be an absolute path').optional().meta({
+    description:
+      'where uploads are written while they are received and processed (its subdirectory `galion-media-uploads`, emptied of earlier processes’ files at start): room for `MEDIA_MAX_UPLOADS_IN_FLIGHT` × (the upload and its re-encoded original)',
+    unset: 'the system’s temporary directory (`TMPDIR`, else `/tmp`)',
+  }),
   MEDIA_SWEEP_INTERVAL_SECONDS: env
     .int(1, 7 * 86_400)
     .default(3_600)
@@ -98,6 +105,11 @@ export const mediaEnvSchema = z.object({
     .default(900)
     .describe('age past which an upload still `pending` is abandoned: the sweep removes its row and its objects'),
   MEDIA_CONSUMER_GROUP: env.string().default('media').describe('Kafka consumer group'),
+  UV_THREADPOOL_SIZE: env.int(2, 1_024).optional().meta({
+    description:
+      'threads of libuv’s pool, where sharp’s work runs beside the uploads’ file reads and writes: media runs two image operations fewer than these at once (at least one), so that the files never wait behind the images; read by Node at its first use of the pool, so set it in the environment of the process',
+    unset: 'media’s main sets it to 6 (four image operations at once; Node’s own default is 4)',
+  }),
 });
 
 export type StorageConfig =
@@ -127,6 +139,10 @@ export interface MediaConfig extends CommonConfig, DatabaseConfig {
   limits: MediaLimits;
   presignSeconds: number;
   maxUploadsInFlight: number;
+  /** Where uploads' temporary files are written (MEDIA_TMP_DIR). */
+  tmpDir: string;
+  /** sharp's operations at once: two threads of libuv's pool stay free for files and DNS. */
+  imageOperations: number;
   sweepIntervalMs: number;
   pendingGraceMs: number;
   consumerGroup: string;
@@ -180,6 +196,9 @@ export const loadMediaConfig = (source: NodeJS.ProcessEnv = process.env): MediaC
     },
     presignSeconds: e.MEDIA_PRESIGN_SECONDS,
     maxUploadsInFlight: e.MEDIA_MAX_UPLOADS_IN_FLIGHT,
+    tmpDir: e.MEDIA_TMP_DIR ?? tmpdir(),
+    // Node's default pool has 4 threads.
+    imageOperations: Math.max(1, (e.UV_THREADPOOL_SIZE ?? 4) - 2),
     sweepIntervalMs: e.MEDIA_SWEEP_INTERVAL_SECONDS * 1_000,
     pendingGraceMs: e.MEDIA_PENDING_GRACE_SECONDS * 1_000,
     consumerGroup: e.MEDIA_CONSUMER_GROUP,

@@ -16,13 +16,14 @@ import { OwnerErasure } from './domain/erasure.js';
 import { configureImageLibrary } from './domain/images.js';
 import { MediaService } from './domain/media-service.js';
 import { MediaMetrics } from './domain/metrics.js';
+import { Slots } from './domain/slots.js';
 import { MediaSweeper } from './domain/sweep.js';
 import { mediaMigrations } from './migrations/index.js';
 import { MediaRepository } from './repositories/media.js';
 import { OwnerRepository } from './repositories/owners.js';
 import { SIGNED_PATH } from './routes/media-routes.js';
 import { UploadGate } from './routes/upload-gate.js';
-import { createObjectStore, type ObjectStore } from './storage/index.js';
+import { createObjectStore, TempFiles, type ObjectStore } from './storage/index.js';
 
 export { loadMediaConfig, mediaEnvSchema, type MediaConfig } from './config.js';
 export { mediaMigrations } from './migrations/index.js';
@@ -55,8 +56,9 @@ export interface ComposedMedia extends ComposedService {
 }
 
 /**
- * Composes the media service: database, object store (its bucket or directory made ready, and a
- * readiness check), verifier, bus, relay, consumer, sweep, app and health.
+ * Composes the media service: database, temporary files (what earlier processes left removed),
+ * object store (its bucket or directory made ready, and a readiness check), verifier, bus, relay,
+ * consumer, sweep, app and health.
  */
 export const composeMedia = async (config: MediaConfig, infra: MediaInfrastructure): Promise<ComposedMedia> => {
   const { logger } = infra;
@@ -69,6 +71,8 @@ export const composeMedia = async (config: MediaConfig, infra: MediaInfrastructu
   });
   try {
     configureImageLibrary();
+    const tempFiles = await TempFiles.open(config.tmpDir, logger);
+    closers.push({ name: 'temporary files', close: () => tempFiles.close() });
     const objects = infra.objects ?? createObjectStore(config.storage, SIGNED_PATH);
     closers.push({ name: 'object store', close: () => objects.close() });
     if (config.storage.kind === 'disk' && !config.storage.signingKey) {
@@ -95,6 +99,7 @@ export const composeMedia = async (config: MediaConfig, infra: MediaInfrastructu
       ...repositories,
       store: objects,
       limits: config.limits,
+      imageOperations: new Slots(config.imageOperations),
       presignSeconds: config.presignSeconds,
       metrics: mediaMetrics,
       logger,
@@ -135,6 +140,7 @@ export const composeMedia = async (config: MediaConfig, infra: MediaInfrastructu
       media,
       mediaMetrics,
       uploads: new UploadGate(config.maxUploadsInFlight, mediaMetrics.uploadsInFlight),
+      tempFiles,
       verifier,
       maxUploadBytes: config.limits.maxUploadBytes,
       ...httpSettings(config),

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { ConfigError } from '@galion/kit';
 import { loadMediaConfig } from '../src/config';
 import { UploadGate } from '../src/routes/upload-gate';
@@ -59,10 +60,23 @@ describe('the media configuration', () => {
     ['MEDIA_S3_BUCKET', 'Not_A_Bucket'],
     ['MEDIA_S3_ENDPOINT', 'ftp://s3'],
     ['MEDIA_URL_SIGNING_KEY', 'short'],
+    ['MEDIA_TMP_DIR', 'relative/tmp'],
+    ['UV_THREADPOOL_SIZE', '1'],
   ])('when %s is %j, then it is refused, naming it', (name, value) => {
     const load = () => loadMediaConfig({ ...base, [name]: value });
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(new RegExp(name));
+  });
+
+  it('when MEDIA_TMP_DIR is not set, then uploads are written in the system’s temporary directory; when it is, there', () => {
+    expect(loadMediaConfig(base).tmpDir).toBe(tmpdir());
+    expect(loadMediaConfig({ ...base, MEDIA_TMP_DIR: '/var/tmp/media' }).tmpDir).toBe('/var/tmp/media');
+  });
+
+  it('when UV_THREADPOOL_SIZE is 6 (media’s main), then four image operations run at once; unset (Node’s 4), two; two threads stay for the files', () => {
+    expect(loadMediaConfig({ ...base, UV_THREADPOOL_SIZE: '6' }).imageOperations).toBe(4);
+    expect(loadMediaConfig(base).imageOperations).toBe(2);
+    expect(loadMediaConfig({ ...base, UV_THREADPOOL_SIZE: '2' }).imageOperations).toBe(1);
   });
 
   it('when only one of the two S3 credentials is set, then the missing one is named', () => {

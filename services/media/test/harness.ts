@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createEvent, InProcessEventBus, USER_EVENTS_TOPIC, type EventBus, type EventEnvelope } from '@galion/events';
 import { createDatabase, createLogger, MemoryStore, type Knex } from '@galion/kit';
 import { eventually, s3Available, startS3, startTestServer, testDatabase, type S3Handle } from '@galion/localdeps';
@@ -61,6 +61,10 @@ export interface MediaHarness {
   s3: S3Handle | undefined;
   /** The directory of a `disk` harness. */
   diskDir: string | undefined;
+  /** Its MEDIA_TMP_DIR, a directory of its own. */
+  tmpDir: string;
+  /** The files under MEDIA_TMP_DIR now, relative to it (the directories that hold them are not listed). */
+  tempFiles(): string[];
   caller(): Promise<Caller>;
   /** Uploads `bytes` as the raw body with `type`; the answer, whatever its status. */
   upload(caller: Caller, bytes: Buffer, type?: string): supertest.Test;
@@ -90,6 +94,7 @@ export const startMedia = async (options: HarnessOptions = {}): Promise<MediaHar
   const tokens = await testTokens(store);
   const bus = new InProcessEventBus();
   const dir = storage === 'disk' ? mkdtempSync(join(tmpdir(), 'galion-media-')) : undefined;
+  const tmpDir = mkdtempSync(join(tmpdir(), 'galion-media-tmp-'));
   const s3 = storage === 's3' ? await startS3() : undefined;
   const storageEnv: Record<string, string> = s3
     ? {
@@ -111,6 +116,7 @@ export const startMedia = async (options: HarnessOptions = {}): Promise<MediaHar
       API_CHECK_RESPONSES: 'true',
       // The tests run the sweep themselves (service.sweeper.runOnce()).
       MEDIA_SWEEP_INTERVAL_SECONDS: '86400',
+      MEDIA_TMP_DIR: tmpDir,
       ...storageEnv,
       ...options.env,
     }),
@@ -118,6 +124,7 @@ export const startMedia = async (options: HarnessOptions = {}): Promise<MediaHar
   ).catch(async (error: unknown) => {
     await database.drop();
     await s3?.stop();
+    rmSync(tmpDir, { recursive: true, force: true });
     throw error;
   });
   const server = await startTestServer(service.app);
@@ -132,6 +139,12 @@ export const startMedia = async (options: HarnessOptions = {}): Promise<MediaHar
     storage,
     s3,
     diskDir: dir,
+    tmpDir,
+    tempFiles: () =>
+      readdirSync(tmpDir, { recursive: true, withFileTypes: true })
+        .filter((entry) => !entry.isDirectory())
+        .map((entry) => relative(tmpDir, join(entry.parentPath, entry.name)))
+        .sort(),
     caller: async () => {
       const id = randomUUID();
       return { id, headers: { Authorization: `Bearer ${await tokens.sign(id)}` } };
@@ -158,6 +171,7 @@ export const startMedia = async (options: HarnessOptions = {}): Promise<MediaHar
       await database.drop();
       await s3?.stop();
       if (dir) rmSync(dir, { recursive: true, force: true });
+      rmSync(tmpDir, { recursive: true, force: true });
     },
   };
 };

@@ -187,6 +187,8 @@ describe('the API’s description', () => {
     expect(Object.keys(document.paths).sort()).toEqual(
       [
         '/api/v1/media',
+        '/api/v1/media/avatar',
+        '/api/v1/media/avatars/{id}',
         '/api/v1/media/signed',
         '/api/v1/media/stats',
         '/api/v1/media/{id}',

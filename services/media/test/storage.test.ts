@@ -1,7 +1,12 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uuidv7 } from '@galion/events';
 import { download, rowsOf, startMedia, STORAGE_KINDS, uploaded, type Caller, type MediaHarness } from './harness';
+import { S3ObjectStore } from '../src/storage/index';
 import { jpeg, png } from './images';
 
 jest.setTimeout(60_000);
@@ -29,7 +34,12 @@ describe.each(STORAGE_KINDS)('storage on %s', (storage) => {
     const keys = ['original', 'small', 'medium', 'large'].map((variant) => `media/${image.id}/${variant}`);
     expect((await h.storedKeys()).filter((key) => key.includes(image.id))).toEqual([...keys].sort());
     expect((await h.service.objects.head(keys[0]!))?.bytes).toBe(image.bytes);
-    expect((await download(h, owner, image.id)).length).toBe(image.bytes);
+    const original = await download(h, owner, image.id);
+    expect(original.length).toBe(image.bytes);
+    // The hash, taken of the re-encoded file before it was stored, is that of the stored bytes.
+    const { headers } = await h.http.get(`/api/v1/media/${image.id}/content`).set(owner.headers).expect(200);
+    expect(headers.etag).toBe(`"${createHash('sha256').update(original).digest('base64url')}"`);
+    expect(h.tempFiles()).toEqual([]);
 
     await h.http.delete(`/api/v1/media/${image.id}`).set(owner.headers).expect(204);
     expect((await h.storedKeys()).filter((key) => key.includes(image.id))).toEqual([]);
@@ -113,12 +123,13 @@ describe.each(STORAGE_KINDS)('storage on %s', (storage) => {
       await down.close();
     });
 
-    it('then an upload is 503 dependency_unavailable with Retry-After, no row is left and the quota is as it was', async () => {
+    it('then an upload is 503 dependency_unavailable with Retry-After, no row nor temporary file is left and the quota is as it was', async () => {
       const before = (await down.http.get('/api/v1/media/stats').set(owner.headers).expect(200)).body;
       const response = await down.upload(owner, await jpeg()).expect(503);
       expect(response.body.error).toBe('dependency_unavailable');
       expect(response.headers['retry-after']).toBeDefined();
       expect(await rowsOf(down, owner.id)).toHaveLength(1);
+      expect(down.tempFiles()).toEqual([]);
       expect((await down.http.get('/api/v1/media/stats').set(owner.headers).expect(200)).body).toEqual(before);
     });
 
@@ -127,5 +138,76 @@ describe.each(STORAGE_KINDS)('storage on %s', (storage) => {
       expect(ready.body.checks['object-store']).toMatch(/^failing/);
       expect((await down.http.get('/api/v1/media').set(owner.headers).expect(200)).body.items).toHaveLength(1);
     });
+  });
+});
+
+describe('an original streamed to S3 from its file', () => {
+  /** A stand-in for S3 that answers each PutObject with the next status, and keeps every body it received whole. */
+  const fakeS3 = async (statuses: number[]) => {
+    const bodies: Buffer[] = [];
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks));
+        const status = statuses.shift() ?? 200;
+        if (status === 200) res.writeHead(200, { ETag: '"e"' }).end();
+        else
+          res
+            .writeHead(status, { 'Content-Type': 'application/xml' })
+            .end(
+              `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${status === 403 ? 'AccessDenied' : 'SlowDown'}</Code><Message>no</Message></Error>`,
+            );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const store = new S3ObjectStore({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      publicEndpoint: undefined,
+      region: 'us-east-1',
+      bucket: 'media',
+      credentials: { accessKeyId: 'key', secretAccessKey: 'secret' },
+    });
+    return {
+      bodies,
+      store,
+      close: async () => {
+        await store.close();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  };
+
+  let dir: string;
+  let file: { path: string; bytes: number; content: Buffer };
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'galion-media-s3-file-'));
+    const content = await jpeg(600, 400, { noise: true });
+    writeFileSync(join(dir, 'original'), content);
+    file = { path: join(dir, 'original'), bytes: content.length, content };
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('when the store fails once on its side (503), then the file is sent again whole, from its start, and stored', async () => {
+    const s3 = await fakeS3([503, 200]);
+    try {
+      await s3.store.put('media/x/original', { path: file.path, bytes: file.bytes }, 'image/jpeg');
+      expect(s3.bodies.map((body) => body.equals(file.content))).toEqual([true, true]);
+    } finally {
+      await s3.close();
+    }
+  });
+
+  it('when the store refuses it (403), then it is not sent again, and the upload is 503 dependency_unavailable', async () => {
+    const s3 = await fakeS3([403, 200]);
+    try {
+      await expect(s3.store.put('media/x/original', { path: file.path, bytes: file.bytes }, 'image/jpeg')).rejects.toMatchObject({
+        status: 503,
+        code: 'dependency_unavailable',
+      });
+      expect(s3.bodies).toHaveLength(1);
+    } finally {
+      await s3.close();
+    }
   });
 });

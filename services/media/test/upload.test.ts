@@ -1,6 +1,10 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
-import { download, outboxEvents, rowsOf, startMedia, uploaded, type Caller, type MediaHarness } from './harness';
+import { TEMP_SUBDIR } from '../src/storage/temp-files';
+import { download, eventually, outboxEvents, rowsOf, startMedia, uploaded, type Caller, type MediaHarness } from './harness';
 import { animatedGif, elfBinary, exifHasGps, IMAGE_MAKERS, jpeg, photoWithGps, png, pngBomb } from './images';
 
 /** Six text parts, one with a name of control bytes and broken UTF-8 (a fuzzer's case). */
@@ -27,8 +31,9 @@ afterAll(async () => {
   await h.close();
 });
 
-/** Nothing of `caller` was stored: no row, no usage, no object beyond those of `keysBefore`. */
+/** Nothing of `caller` was stored: no row, no usage, no object beyond those of `keysBefore`, no temporary file. */
 const expectNothingStored = async (caller: Caller, keysBefore: string[]) => {
+  expect(h.tempFiles()).toEqual([]);
   expect(await rowsOf(h, caller.id)).toEqual([]);
   expect((await h.http.get('/api/v1/media/stats').set(caller.headers).expect(200)).body).toMatchObject({ files: 0, bytes: 0 });
   expect(await h.storedKeys()).toEqual(keysBefore);
@@ -36,13 +41,14 @@ const expectNothingStored = async (caller: Caller, keysBefore: string[]) => {
 
 describe('POST /api/v1/media: formats, told by their bytes', () => {
   it.each(Object.keys(IMAGE_MAKERS) as (keyof typeof IMAGE_MAKERS)[])(
-    'when a %s is uploaded as the raw body, then it is stored in its own format with its dimensions, four objects and a media.uploaded event',
+    'when a %s is uploaded as the raw body, then it is stored in its own format with its dimensions, four objects and a media.uploaded event, and no temporary file is left',
     async (format) => {
       const caller = await h.caller();
       const body = await uploaded(h, caller, await IMAGE_MAKERS[format](64, 48), `image/${format}`);
 
       expect(body).toMatchObject({ owner_id: caller.id, content_type: `image/${format}`, width: 64, height: 48 });
       expect(body.sizes.original).toEqual({ content_type: `image/${format}`, width: 64, height: 48, bytes: body.bytes });
+      expect(h.tempFiles()).toEqual([]);
       const stored = await sharp(await download(h, caller, body.id)).metadata();
       expect(format === 'avif' ? [stored.format, stored.compression] : [stored.format]).toEqual(
         format === 'avif' ? ['heif', 'av1'] : [format],
@@ -70,6 +76,7 @@ describe('POST /api/v1/media: formats, told by their bytes', () => {
       .expect(201);
     expect(response.body).toMatchObject({ content_type: 'image/png', width: 30, height: 20 });
     expect(response.headers.location).toBe(`/api/v1/media/${response.body.id}`);
+    expect(h.tempFiles()).toEqual([]);
   });
 
   it('when the declared type lies (a PNG sent as image/jpeg), then the bytes decide: it is a PNG', async () => {
@@ -103,6 +110,7 @@ describe('POST /api/v1/media: what is refused, and that nothing is left of it', 
       .attach('file', elfBinary(), { filename: 'photo.png', contentType: 'image/png' })
       .expect(415);
     expect(response.body.error).toBe('unsupported_image');
+    expect(h.tempFiles()).toEqual([]);
   });
 
   it('when the body is neither image/* nor multipart (text/plain, JSON), then 415 unsupported_media_type', async () => {
@@ -147,6 +155,7 @@ describe('POST /api/v1/media: what is refused, and that nothing is left of it', 
       .attach('image', await png(), 'a.png')
       .expect(400);
     expect(otherPart.body.details).toEqual([expect.objectContaining({ path: 'body.image' })]);
+    expect(h.tempFiles()).toEqual([]);
   });
 
   it('when a multipart part header is malformed (control bytes in a name), then 400 malformed_multipart and the service carries on', async () => {
@@ -210,13 +219,14 @@ describe('POST /api/v1/media: the size limit (MEDIA_MAX_UPLOAD_BYTES)', () => {
     expect(response.headers.connection).toBe('close');
     expect(JSON.parse(body).error).toBe('payload_too_large');
     expect(await rowsOf(h, caller.id)).toEqual([]);
+    expect(h.tempFiles()).toEqual([]);
   });
 
   it.each([
     ['a raw body', 'image/jpeg'],
     ['a multipart body', 'multipart/form-data; boundary=galion'],
   ])(
-    'when %s of unknown length streams past the limit, then 413 comes while the client is still sending, the rest unread',
+    'when %s of unknown length streams past the limit, then 413 comes while the client is still sending, the rest unread, and what was written of it is removed',
     async (_kind, type) => {
       const caller = await h.caller();
       const { request, answer } = rawRequest(h.url, '/api/v1/media', {
@@ -243,6 +253,7 @@ describe('POST /api/v1/media: the size limit (MEDIA_MAX_UPLOAD_BYTES)', () => {
       expect(JSON.parse(body).error).toBe('payload_too_large');
       expect(sent).toBeLessThan(MAX_UPLOAD * 2);
       expect(await rowsOf(h, caller.id)).toEqual([]);
+      expect(h.tempFiles()).toEqual([]);
     },
   );
 
@@ -311,5 +322,89 @@ describe('POST /api/v1/media: what is stored of an image', () => {
     expect((await h.http.get(`/api/v1/media/${body.id}/content?size=huge`).set(caller.headers).expect(400)).body.error).toBe(
       'validation_failed',
     );
+  });
+});
+
+describe('POST /api/v1/media: the body goes through a temporary file, never kept in memory', () => {
+  /** The size of the one body file in MEDIA_TMP_DIR, once it holds `bytes`. */
+  const bodyFileHolds = (bytes: number) =>
+    eventually(
+      () => h.tempFiles().some((file) => file.endsWith('.body') && statSync(join(h.tmpDir, file)).size === bytes),
+      10_000,
+      `a temporary body file of ${bytes} bytes`,
+    );
+
+  it('when an upload is held mid-body, then what has arrived is in its temporary file; when the rest comes, it is stored and the file is gone', async () => {
+    const caller = await h.caller();
+    const image = await jpeg(400, 300, { noise: true });
+    const half = Math.floor(image.length / 2);
+    const { request, answer } = rawRequest(h.url, '/api/v1/media', {
+      ...caller.headers,
+      'Content-Type': 'image/jpeg',
+      'Content-Length': image.length,
+    });
+    request.write(image.subarray(0, half));
+
+    await bodyFileHolds(half);
+    request.end(image.subarray(half));
+
+    const { response } = await answer;
+    expect(response.statusCode).toBe(201);
+    expect(h.tempFiles()).toEqual([]);
+  });
+
+  it('when the client goes away mid-body, then the upload is abandoned and its temporary file removed', async () => {
+    const caller = await h.caller();
+    const image = await jpeg(400, 300, { noise: true });
+    const { request, answer } = rawRequest(h.url, '/api/v1/media', {
+      ...caller.headers,
+      'Content-Type': 'image/jpeg',
+      'Content-Length': image.length,
+    });
+    answer.catch(() => undefined);
+    request.write(image.subarray(0, 1_000));
+    await bodyFileHolds(1_000);
+
+    request.destroy();
+
+    await eventually(() => h.tempFiles().length === 0, 10_000, 'the temporary file to be removed');
+    expect(await rowsOf(h, caller.id)).toEqual([]);
+  });
+
+  it('when the temporary directory cannot be written (a file in its place), then 503 dependency_unavailable with Retry-After, and nothing is stored', async () => {
+    const caller = await h.caller();
+    const keys = await h.storedKeys();
+    const base = join(h.tmpDir, TEMP_SUBDIR);
+    const [own] = readdirSync(base);
+    renameSync(join(base, own!), join(base, 'moved'));
+    writeFileSync(join(base, own!), 'not a directory');
+    try {
+      const response = await h.upload(caller, await jpeg()).expect(503);
+      expect(response.body.error).toBe('dependency_unavailable');
+      expect(response.headers['retry-after']).toBeDefined();
+      expect(await rowsOf(h, caller.id)).toEqual([]);
+      expect(await h.storedKeys()).toEqual(keys);
+    } finally {
+      rmSync(join(base, own!));
+      renameSync(join(base, 'moved'), join(base, own!));
+    }
+    await uploaded(h, caller, await jpeg());
+  });
+
+  it('when the service starts, then it removes the temporary files an earlier process left, and nothing else of MEDIA_TMP_DIR', async () => {
+    const tmpDir = mkdtempSync(join(tmpdir(), 'galion-media-leftovers-'));
+    // Above Linux's largest pid (2^22): the process that left it is not running.
+    const leftover = join(tmpDir, TEMP_SUBDIR, '4194305-0123456789abcdef');
+    mkdirSync(leftover, { recursive: true });
+    writeFileSync(join(leftover, '0a1b2c.body'), 'half an image');
+    writeFileSync(join(tmpDir, 'someone-else.txt'), 'kept');
+    const restarted = await startMedia({ env: { MEDIA_TMP_DIR: tmpDir } });
+    try {
+      expect(existsSync(leftover)).toBe(false);
+      expect(existsSync(join(tmpDir, 'someone-else.txt'))).toBe(true);
+    } finally {
+      await restarted.close();
+      rmSync(tmpDir, { recursive: true, force: true });
+    }
   });
 });

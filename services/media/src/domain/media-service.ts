@@ -7,9 +7,10 @@ import type { OwnerRepository, Usage } from '../repositories/owners.js';
 import { DiskObjectStore, type ObjectStore, type StoredObject } from '../storage/index.js';
 import { decodeMediaCursor, mediaPosition } from './cursors.js';
 import { mediaEvent } from './events.js';
-import { processImage } from './images.js';
+import { processImage, type ImageFiles } from './images.js';
 import { objectKey, objectKeys, parseObjectKey } from './keys.js';
 import type { MediaMetrics } from './metrics.js';
+import type { Slots } from './slots.js';
 
 export type { MediaRecord, StoredVariant, Variant } from '../repositories/media.js';
 export { VARIANTS } from '../repositories/media.js';
@@ -66,6 +67,8 @@ export interface MediaServiceDeps {
   owners: OwnerRepository;
   store: ObjectStore;
   limits: MediaLimits;
+  /** sharp's operations at once, of every upload. */
+  imageOperations: Slots;
   presignSeconds: number;
   metrics: MediaMetrics;
   logger: Logger;
@@ -99,16 +102,21 @@ export class MediaService {
     if (owner.bytes >= this.quota.bytes) throw quotaExceeded('bytes', owner, this.quota);
   }
 
-  /** Checks, re-encodes and stores an uploaded image (see the class comment). */
-  async upload(actor: Actor, input: Buffer): Promise<MediaRecord> {
+  /**
+   * Checks, re-encodes and stores an uploaded image (see the class comment): its body is the file
+   * `files.body`, its re-encoded original is written to `files.original` (the caller removes both).
+   */
+  async upload(actor: Actor, files: ImageFiles): Promise<MediaRecord> {
     const stopTimer = this.deps.metrics.processing.startTimer();
-    const image = await processImage(input, { maxPixels: this.deps.limits.maxPixels }).finally(() => stopTimer());
+    const image = await processImage(files, { maxPixels: this.deps.limits.maxPixels, operations: this.deps.imageOperations }).finally(() =>
+      stopTimer(),
+    );
     const id = uuidv7();
-    const storedBytes = VARIANTS.reduce((sum, variant) => sum + image.variants[variant].bytes.length, 0);
+    const storedBytes = VARIANTS.reduce((sum, variant) => sum + image.variants[variant].bytes, 0);
     const variants = Object.fromEntries(
       VARIANTS.map((variant) => {
-        const { bytes, ...info } = image.variants[variant];
-        return [variant, { ...info, bytes: bytes.length }];
+        const { body: _body, ...info } = image.variants[variant];
+        return [variant, info];
       }),
     ) as Record<Variant, StoredVariant>;
 
@@ -122,7 +130,7 @@ export class MediaService {
           contentType: image.contentType,
           width: image.width,
           height: image.height,
-          bytes: image.variants.original.bytes.length,
+          bytes: image.variants.original.bytes,
           storedBytes,
           variants,
         },
@@ -131,11 +139,14 @@ export class MediaService {
     });
 
     try {
-      await Promise.all(
+      // Settled all, so that none is still being stored (or reading its file) when the upload is abandoned.
+      const puts = await Promise.allSettled(
         VARIANTS.map((variant) =>
-          this.deps.store.put(objectKey(id, variant), image.variants[variant].bytes, image.variants[variant].contentType),
+          this.deps.store.put(objectKey(id, variant), image.variants[variant].body, image.variants[variant].contentType),
         ),
       );
+      const failed = puts.find((put) => put.status === 'rejected');
+      if (failed) throw failed.reason;
       const ready = await this.deps.knex.transaction(async (trx) => {
         // Shared with other uploads, exclusive with the owner's erasure: an upload after it is refused.
         const owner = await this.deps.owners.find(actor.id, { db: trx, lock: 'share' });

@@ -20,6 +20,7 @@ import {
   SizeQuery,
   UploadParts,
 } from '../schemas.js';
+import type { TempFiles } from '../storage/index.js';
 import { MULTIPART_OVERHEAD_BYTES, readUpload } from './upload-body.js';
 import { overloaded, type UploadGate } from './upload-gate.js';
 
@@ -122,6 +123,7 @@ export interface MediaRouteDeps {
   media: MediaService;
   metrics: MediaMetrics;
   uploads: UploadGate;
+  tempFiles: TempFiles;
   maxUploadBytes: number;
 }
 
@@ -168,8 +170,15 @@ export const registerMediaRoutes = (api: ApiRouter, deps: MediaRouteDeps): void 
           res.set('Connection', 'close');
           throw error;
         }
-        const image = await readUpload(req, deps.maxUploadBytes);
-        const stored = await media.upload(actor, image);
+        // The body and the re-encoded original go through files, removed whatever the outcome.
+        const files = await deps.tempFiles.forUpload();
+        let stored: MediaRecord;
+        try {
+          await readUpload(req, deps.maxUploadBytes, files.body);
+          stored = await media.upload(actor, files);
+        } finally {
+          await files.remove();
+        }
         metrics.uploads.inc({ result: 'stored' });
         return {
           status: 201,

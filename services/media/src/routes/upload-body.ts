@@ -1,6 +1,9 @@
+import { createWriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { AppError, badRequest, validationFailed } from '@galion/kit';
 import busboy from 'busboy';
 import type { Request } from 'express';
+import { temporaryStorageUnavailable } from '../storage/temp-files.js';
 
 /** What a multipart body may carry besides its file: the boundaries and part headers. */
 export const MULTIPART_OVERHEAD_BYTES = 16_384;
@@ -23,14 +26,58 @@ const noFile = () =>
   validationFailed([{ path: 'body.file', message: 'is required: one part named file holding the image', code: 'required' }]);
 const empty = () => validationFailed([{ path: 'body', message: 'is empty: send the image’s bytes', code: 'too_small' }]);
 
+/** The bytes of the image as they arrive, written to a file with backpressure on their source. */
+interface BodyFile {
+  write(chunk: Buffer, source: Readable): void;
+  /** Resolves once every byte written is in the file. */
+  finish(): Promise<void>;
+  /** Stops writing; resolves once the file is closed, so that its removal leaves nothing open. */
+  discard(): Promise<void>;
+}
+
 /**
- * Reads an upload's image into memory, never more than `maxBytes` of it: a body whose
- * Content-Length says it is larger is refused before a byte is read, and one that passes the
- * limit while it streams is refused at once (413 payload_too_large), the rest left unread. The
- * image is the raw body (any image/* type: the format is told by the bytes later) or the one part
- * named `file` of a multipart/form-data body; other text fields are ignored.
+ * What a body may hold in memory on its way to its file: the request is paused past it, so the
+ * socket's reads do not wait on the disk's for every chunk, and memory stays bounded whatever the size.
  */
-export const readUpload = (req: Request, maxBytes: number): Promise<Buffer> => {
+const WRITE_BUFFER_BYTES = 262_144;
+
+/** `path` is made anew (a name already taken is an error); a failure to write it is reported to `onError` once. */
+const bodyFile = (path: string, onError: (error: AppError) => void): BodyFile => {
+  const file = createWriteStream(path, { flags: 'wx', highWaterMark: WRITE_BUFFER_BYTES });
+  let failure: AppError | undefined;
+  file.once('error', (error) => {
+    failure = temporaryStorageUnavailable(error);
+    onError(failure);
+  });
+  const closed = new Promise<void>((resolve) => file.once('close', resolve));
+  return {
+    write(chunk, source) {
+      if (file.write(chunk)) return;
+      source.pause();
+      file.once('drain', () => source.resume());
+    },
+    async finish() {
+      file.end();
+      await closed;
+      if (failure) throw failure;
+    },
+    async discard() {
+      file.removeAllListeners('drain');
+      file.destroy();
+      await closed;
+    },
+  };
+};
+
+/**
+ * Writes an upload's image to the file `path`, never more than `maxBytes` of it, without holding it
+ * in memory: a body whose Content-Length says it is larger is refused before a byte is read, and
+ * one that passes the limit while it streams is refused at once (413 payload_too_large), the rest
+ * left unread. The image is the raw body (any image/* type: the format is told by the bytes later)
+ * or the one part named `file` of a multipart/form-data body; other text fields are ignored. When
+ * it is refused, the file is closed before the promise settles (the caller removes it).
+ */
+export const readUpload = (req: Request, maxBytes: number, path: string): Promise<void> => {
   const multipart = req.is('multipart/form-data') === 'multipart/form-data';
   if (!multipart && !req.is('image/*')) {
     if (req.get('content-length') === '0' || (req.get('content-length') === undefined && req.get('transfer-encoding') === undefined)) {
@@ -40,7 +87,7 @@ export const readUpload = (req: Request, maxBytes: number): Promise<Buffer> => {
   }
   const declared = req.get('content-length');
   if (declared !== undefined && Number(declared) > maxBytes + (multipart ? MULTIPART_OVERHEAD_BYTES : 0)) throw payloadTooLarge(maxBytes);
-  return multipart ? readMultipart(req, maxBytes) : readRaw(req, maxBytes);
+  return multipart ? readMultipart(req, maxBytes, path) : readRaw(req, maxBytes, path);
 };
 
 /** Stops reading the request: what is left of its body stays in the socket, which closes after the answer. */
@@ -49,38 +96,43 @@ const stopReading = (req: Request): void => {
   req.removeAllListeners('data');
 };
 
-const readRaw = (req: Request, maxBytes: number): Promise<Buffer> =>
+const readRaw = (req: Request, maxBytes: number, path: string): Promise<void> =>
   new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const settle = (outcome: () => void) => {
-      if (settled) return;
+    const detach = () => {
       settled = true;
+      req.off('data', onData);
       req.off('end', onEnd);
       req.off('close', onClose);
-      req.off('error', onError);
-      outcome();
+      req.off('error', onClose);
     };
+    const refuse = (error: AppError) => {
+      if (settled) return;
+      detach();
+      stopReading(req);
+      void file.discard().then(() => reject(error));
+    };
+    const file = bodyFile(path, refuse);
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) {
-        stopReading(req);
-        settle(() => reject(payloadTooLarge(maxBytes)));
-        return;
-      }
-      chunks.push(chunk);
+      if (size > maxBytes) refuse(payloadTooLarge(maxBytes));
+      else file.write(chunk, req);
     };
-    const onEnd = () => settle(() => (size === 0 ? reject(empty()) : resolve(Buffer.concat(chunks, size))));
-    const onClose = () => settle(() => reject(incomplete()));
-    const onError = () => settle(() => reject(incomplete()));
+    const onEnd = () => {
+      if (size === 0) return refuse(empty());
+      if (settled) return;
+      detach();
+      file.finish().then(resolve, reject);
+    };
+    const onClose = () => refuse(incomplete());
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('close', onClose);
-    req.once('error', onError);
+    req.once('error', onClose);
   });
 
-const readMultipart = (req: Request, maxBytes: number): Promise<Buffer> =>
+const readMultipart = (req: Request, maxBytes: number, path: string): Promise<void> =>
   new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -92,22 +144,23 @@ const readMultipart = (req: Request, maxBytes: number): Promise<Buffer> =>
       reject(badRequest('malformed_multipart', `The multipart body cannot be read: ${(error as Error).message}.`));
       return;
     }
-    let file: Buffer | undefined;
+    let file: BodyFile | undefined;
+    let size = 0;
     let settled = false;
-    const settle = (outcome: () => void) => {
-      if (settled) return;
+    const settle = () => {
       settled = true;
       req.off('close', onClose);
-      outcome();
     };
     const abandon = (error: AppError) => {
+      if (settled) return;
+      settle();
       req.unpipe(parser);
       stopReading(req);
       parser.removeAllListeners();
       // The parser may still report what it held (busboy emits a malformed part's error again):
       // unheard, an 'error' event would end the process.
       parser.on('error', () => undefined);
-      settle(() => reject(error));
+      void (file?.discard() ?? Promise.resolve()).then(() => reject(error));
     };
     const onClose = () => {
       if (!req.complete) abandon(incomplete());
@@ -122,16 +175,13 @@ const readMultipart = (req: Request, maxBytes: number): Promise<Buffer> =>
         );
         return;
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
+      const written = bodyFile(path, abandon);
+      file = written;
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        chunks.push(chunk);
+        written.write(chunk, stream);
       });
       stream.once('limit', () => abandon(payloadTooLarge(maxBytes)));
-      stream.once('end', () => {
-        if (!settled) file = Buffer.concat(chunks, size);
-      });
     });
     parser.once('filesLimit', () => abandon(validationFailed([{ path: 'body.file', message: 'must be sent once', code: 'too_big' }])));
     parser.once('partsLimit', () => abandon(badRequest('malformed_multipart', 'The multipart body has too many parts.')));
@@ -139,10 +189,14 @@ const readMultipart = (req: Request, maxBytes: number): Promise<Buffer> =>
     parser.once('error', (error: Error) =>
       abandon(badRequest('malformed_multipart', `The multipart body cannot be read: ${error.message}.`)),
     );
+    // After the file part's end: busboy closes once its file streams have ended.
     parser.once('close', () => {
-      if (!file) settle(() => reject(noFile()));
-      else if (file.length === 0) settle(() => reject(empty()));
-      else settle(() => resolve(file!));
+      if (!file) abandon(noFile());
+      else if (size === 0) abandon(empty());
+      else if (!settled) {
+        settle();
+        file.finish().then(resolve, reject);
+      }
     });
     req.once('close', onClose);
     req.pipe(parser);

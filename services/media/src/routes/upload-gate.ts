@@ -7,8 +7,8 @@ export const overloaded = () =>
 
 /**
  * Bounds the uploads one process takes at once (MEDIA_MAX_UPLOADS_IN_FLIGHT): each holds its image
- * in memory while it is read and processed, so past the bound an upload is refused at once, before
- * its body is read, rather than queued.
+ * and its re-encoded original in temporary files, and libvips's buffers while it is processed, so
+ * past the bound an upload is refused at once, before its body is read, rather than queued.
  */
 export class UploadGate {
   private inFlight = 0;

@@ -4,7 +4,7 @@ import { access, constants, mkdir, readdir, rename, rm, rmdir, stat } from 'node
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { objectStoreUnavailable, type ObjectInfo, type ObjectStore, type StoredObject } from './object-store.js';
+import { objectStoreUnavailable, type ObjectBody, type ObjectInfo, type ObjectStore, type StoredObject } from './object-store.js';
 
 /** The keys the service makes (`media/<id>/<variant>`); anything else never reaches the file system. */
 const SAFE_KEY = /^[a-z0-9-]+(\/[a-z0-9-]+)*$/;
@@ -92,13 +92,16 @@ export class DiskObjectStore implements ObjectStore {
     });
   }
 
-  async put(key: string, body: Buffer | Readable, _contentType: string): Promise<void> {
+  async put(key: string, body: ObjectBody, _contentType: string): Promise<void> {
     const target = this.path(key);
     const temporary = join(this.tmp, `${randomBytes(12).toString('hex')}.part`);
     await this.io(async () => {
       try {
         await mkdir(dirname(target), { recursive: true });
-        await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(temporary, { flags: 'wx', flush: true }));
+        await pipeline(
+          Buffer.isBuffer(body) ? Readable.from([body]) : createReadStream(body.path),
+          createWriteStream(temporary, { flags: 'wx', flush: true }),
+        );
         await rename(temporary, target);
       } catch (error) {
         await rm(temporary, { force: true }).catch(() => undefined);

@@ -4,7 +4,15 @@ import type { ObjectStore } from './object-store.js';
 import { S3ObjectStore } from './s3-store.js';
 
 export { DiskObjectStore, UrlSigner } from './disk-store.js';
-export { objectStoreUnavailable, type ObjectInfo, type ObjectStore, type StoredObject } from './object-store.js';
+export {
+  objectStoreUnavailable,
+  type ObjectBody,
+  type ObjectFile,
+  type ObjectInfo,
+  type ObjectStore,
+  type StoredObject,
+} from './object-store.js';
+export { TempFiles, type UploadFiles } from './temp-files.js';
 export { S3ObjectStore } from './s3-store.js';
 
 /** The store of the configuration; `signedPath` is where the disk store's signed URLs are served. */

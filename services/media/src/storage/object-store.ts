@@ -8,6 +8,15 @@ export interface ObjectInfo {
   lastModified: Date | undefined;
 }
 
+/** A file to store, with its size: S3 is told the length before the bytes, which stream from the file. */
+export interface ObjectFile {
+  path: string;
+  bytes: number;
+}
+
+/** What `put` stores: bytes in memory (a thumbnail, small), or a file read as it is sent (an original). */
+export type ObjectBody = Buffer | ObjectFile;
+
 /** An object to read: its size and a stream of its bytes. */
 export interface StoredObject extends ObjectInfo {
   body: Readable;
@@ -24,7 +33,8 @@ export interface ObjectStore {
   open(): Promise<void>;
   /** Resolves when the store answers (readiness). */
   ping(): Promise<void>;
-  put(key: string, body: Buffer | Readable, contentType: string): Promise<void>;
+  /** Stores the object whole (a reader never sees part of it); a file is read as it is sent, never held in memory. */
+  put(key: string, body: ObjectBody, contentType: string): Promise<void>;
   /** The object, or undefined when there is none. */
   get(key: string): Promise<StoredObject | undefined>;
   head(key: string): Promise<ObjectInfo | undefined>;

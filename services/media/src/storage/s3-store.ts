@@ -1,5 +1,5 @@
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import {
   CreateBucketCommand,
   DeleteObjectsCommand,
@@ -13,7 +13,14 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { objectStoreUnavailable, type ObjectInfo, type ObjectStore, type StoredObject } from './object-store.js';
+import {
+  objectStoreUnavailable,
+  type ObjectBody,
+  type ObjectFile,
+  type ObjectInfo,
+  type ObjectStore,
+  type StoredObject,
+} from './object-store.js';
 
 export interface S3StoreSettings {
   /** The endpoint the service talks to; the AWS endpoint of the region when undefined. */
@@ -35,6 +42,21 @@ const status = (error: unknown): number | undefined =>
 
 const isNotFound = (error: unknown): boolean =>
   status(error) === 404 || ['NoSuchKey', 'NotFound', 'NoSuchBucket'].includes((error as { name?: string })?.name ?? '');
+
+/** Whether a failed request may succeed when sent again: no answer (the network), or the store's own failure, or a throttle. */
+const retryable = (error: unknown): boolean => {
+  const code = status(error);
+  return code === undefined || code >= 500 || code === 408 || code === 429;
+};
+
+/** Sends of a file (the client's own maxAttempts, which it does not apply to a stream). */
+const FILE_PUT_ATTEMPTS = 2;
+
+/**
+ * The SDK's messages: silent, as by default, but for one it writes to the console when it has no
+ * logger (a failed request whose body is a stream); its failures reach the service as errors.
+ */
+const SILENT = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /** Deletes at most this many keys per request (the S3 limit). */
 const DELETE_BATCH = 1_000;
@@ -59,6 +81,7 @@ export class S3ObjectStore implements ObjectStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 2,
+      logger: SILENT,
       requestHandler: { connectionTimeout: settings.connectionTimeoutMs ?? 3_000, requestTimeout: settings.requestTimeoutMs ?? 30_000 },
     };
     this.client = new S3Client({ ...base, ...(settings.endpoint ? { endpoint: settings.endpoint } : {}) });
@@ -98,14 +121,34 @@ export class S3ObjectStore implements ObjectStore {
     await this.send(() => this.client.send(new HeadBucketCommand({ Bucket: this.bucket })));
   }
 
-  async put(key: string, body: Buffer | Readable, contentType: string): Promise<void> {
-    // S3 needs the length up front: a stream is read whole first (the service's objects are images already in memory).
-    const bytes = Buffer.isBuffer(body) ? body : await buffer(body);
+  async put(key: string, body: ObjectBody, contentType: string): Promise<void> {
+    if (!Buffer.isBuffer(body)) return this.putFile(key, body, contentType);
     await this.send(() =>
       this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentLength: bytes.length, ContentType: contentType }),
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, ContentType: contentType }),
       ),
     );
+  }
+
+  /**
+   * A file streamed as the request's body, its length declared: nothing of it is held in memory.
+   * The SDK cannot send a stream twice, so a failure worth a retry is retried here, on a new stream.
+   */
+  private async putFile(key: string, file: ObjectFile, contentType: string): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      const body = createReadStream(file.path);
+      try {
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: file.bytes, ContentType: contentType }),
+        );
+        return;
+      } catch (error) {
+        if (attempt === FILE_PUT_ATTEMPTS || !retryable(error)) throw objectStoreUnavailable(error);
+      } finally {
+        // A request that failed midway leaves its stream open.
+        body.destroy();
+      }
+    }
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
