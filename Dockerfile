@@ -22,12 +22,17 @@ COPY services ./services
 # the @galion/web dependency, so one image and one rollout carry the API edge and the pages; the
 # docs page's renderer is its swagger-ui-dist dependency, read from node_modules at start-up, and
 # /track.js is its @galion/track dependency's dist/track.min.js (built by esbuild after tsc -b).
+# Loading the deployed service (its dist/service.js, which starts nothing) proves /out has every
+# module it needs at run time, native ones too: media's sharp loads its prebuilt binary and libvips
+# (@img/sharp-linux-x64, @img/sharp-libvips-linux-x64, optional dependencies fetched for this
+# platform) only then.
 RUN pnpm install --frozen-lockfile --offline \
  && pnpm exec tsc -b \
  && pnpm --filter @galion/track run build \
  && if [ "${SERVICE}" = gateway ]; then pnpm --filter @galion/web run build; fi \
  && pnpm deploy --legacy --filter "@galion/${SERVICE}" --prod /out \
  && test -f "/out/dist/main.js" \
+ && node -e 'require("/out/dist/service.js")' \
  && if [ "${SERVICE}" = gateway ]; then test -f /out/node_modules/@galion/web/dist/index.html \
       && test -f /out/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
       && test -f /out/node_modules/@galion/track/dist/track.min.js; fi

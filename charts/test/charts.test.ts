@@ -17,6 +17,7 @@ import {
   PROFILES,
   render,
   renderObjects,
+  ROOT,
   run,
   SERVICES,
   templateArgs,
@@ -137,6 +138,36 @@ describe('values files', () => {
     const umbrella = parseYaml(readFileSync(join(UMBRELLA, 'values.yaml'), 'utf8'))[0].global;
     const lib = parseYaml(readFileSync(join(CHARTS, 'galion-lib', 'values.yaml'), 'utf8'))[0].exports['service-defaults'].global;
     expect(umbrella).toEqual(lib);
+  });
+});
+
+describe("the gateway's Ingress and its route table", () => {
+  /** A body limit of the route table (`bytes` units: 1mb, 1280kb, 10502144b), in bytes. */
+  const tableBytes = (limit: string): number => {
+    const [, n = '', unit = ''] = /^(\d+)(b|kb|mb)$/.exec(limit) ?? [];
+    return Number(n) * { b: 1, kb: 1024, mb: 1024 ** 2 }[unit as 'b' | 'kb' | 'mb'];
+  };
+  /** An nginx size (11m, 512k), in bytes. */
+  const nginxBytes = (size: string): number => {
+    const [, n = '', unit = ''] = /^(\d+)([km]?)$/.exec(size) ?? [];
+    return Number(n) * { '': 1, k: 1024, m: 1024 ** 2 }[unit as '' | 'k' | 'm'];
+  };
+
+  test('when the gateway admits a body on some route, then the default ingress-nginx Ingress admits one as large', () => {
+    const routes = JSON.parse(readFileSync(join(ROOT, 'services/gateway/src/gateway-routes.json'), 'utf8')) as {
+      path: string;
+      bodyLimit?: string;
+    }[];
+    const largest = Math.max(...routes.flatMap((route) => (route.bodyLimit ? [tableBytes(route.bodyLimit)] : [])));
+    // The image upload, 10 MiB and its multipart framing, far above the posts' 1,280 kB.
+    expect(largest).toBeGreaterThan(10 * 1024 ** 2);
+    const ingress = renderObjects('production').find((o) => o.kind === 'Ingress');
+    const admitted = nginxBytes(ingress?.metadata.annotations?.['nginx.ingress.kubernetes.io/proxy-body-size'] ?? '');
+    expect({ admitted: admitted >= largest, admittedBytes: admitted, largest }).toEqual({
+      admitted: true,
+      admittedBytes: admitted,
+      largest,
+    });
   });
 });
 

@@ -62,6 +62,8 @@ test('keeps the image contract the charts rely on', () => {
   expect(dockerfile).toMatch(/pnpm install --frozen-lockfile/);
   expect(dockerfile).toMatch(/pnpm exec tsc -b/);
   expect(dockerfile).toMatch(/pnpm deploy .*--filter "@galion\/\$\{SERVICE\}" --prod \/out/);
+  // The deployed service is loaded in the build: a runtime module (sharp's native binary) left out fails it.
+  expect(dockerfile).toMatch(/node -e 'require\("\/out\/dist\/service\.js"\)'/);
   expect(dockerfile).toMatch(/^USER 10001:10001$/m);
   expect(dockerfile).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
   expect(dockerfile).toMatch(/^EXPOSE 8080 9464$/m);

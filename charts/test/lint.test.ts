@@ -21,7 +21,7 @@ describe('helm-unittest', () => {
   });
 
   test('every service chart with its own behaviour has suites', () => {
-    for (const chart of ['auth', 'gateway', 'galion']) {
+    for (const chart of ['auth', 'gateway', 'media', 'galion']) {
       const r = run(tool('helm-unittest'), ['--color=false', join(CHARTS, chart)]);
       const tests = Number(/Tests:\s+(\d+) passed/.exec(r.stdout)?.[1] ?? 0);
       expect({ chart, tests }).toEqual({ chart, tests: expect.any(Number) });

@@ -36,7 +36,13 @@ describe.each(SERVICES)('the %s chart', (name) => {
       migrations: valueOf(values, 'migrations.enabled'),
       redis: valueOf(values, 'redis.enabled'),
       kafka: valueOf(values, 'kafka.enabled'),
-    }).toEqual({ postgres: uses('postgres'), migrations: uses('postgres'), redis: uses('redis'), kafka: uses('kafka') });
+      s3: valueOf(values, 's3.enabled'),
+    }).toEqual({ postgres: uses('postgres'), migrations: uses('postgres'), redis: uses('redis'), kafka: uses('kafka'), s3: uses('s3') });
+  });
+
+  test('when the service keeps objects in S3, then its chart has the object-store alerts (and only then)', () => {
+    const ruleSets = valueOf(values, 'metrics.ruleSets') as string[];
+    expect({ objectStore: ruleSets.includes('objectStore') }).toEqual({ objectStore: service.dependencies.includes('s3') });
   });
 
   test('when the service calls others and others call it, then its NetworkPolicy opens exactly those paths', () => {

@@ -82,6 +82,9 @@ describe('alert rules', () => {
       'GalionOutboxBacklogGrowing',
       'GalionDBPoolSaturated',
       'GalionPodRestarting',
+      'GalionObjectSweepStale',
+      'GalionObjectDeletesFailing',
+      'GalionUploadsUnavailable',
     ])
       expect(names).toContain(name);
   });

@@ -21,6 +21,12 @@ const zeroWhenNone = (part, whole, ratio = false) => {
   return ratio ? `${zeroed} / ${whole}` : zeroed;
 };
 
+/**
+ * `part` where it has series, else one 0 from `present` (a series there from the start): a labelled
+ * counter has no series until its first increment, and a healthy service must show 0, not "No data".
+ */
+const orZero = (part, present) => `${part} or on () ${present} * 0`;
+
 let nextId = 1;
 const panel = (title, targets, { unit = 'short', w = 12, h = 8, type = 'timeseries', description } = {}) => ({
   id: nextId++,
@@ -277,6 +283,84 @@ const ownPanels = {
     panel('User-event batches retried', [[`sum(increase(posts_event_retries_total{${sel('posts')}}[10m]))`, 'retries / 10m']], {
       w: 12,
       description: 'Batches whose handling failed and were retried; offsets move only after a batch succeeds',
+    }),
+  ],
+  media: () => [
+    row('Uploads'),
+    panel(
+      'Uploads by result',
+      [
+        [
+          orZero(
+            `sum by (result) (rate(media_uploads_total{${sel('media')}}[5m]))`,
+            `sum(rate(media_processing_duration_seconds_count{${sel('media')}}[5m]))`,
+          ),
+          '{{result}}',
+        ],
+      ],
+      {
+        unit: 'ops',
+        w: 8,
+        description:
+          'stored, or the refusal: payload_too_large, unsupported_image, image_too_large, image_unreadable, quota_exceeded, overloaded (past MEDIA_MAX_UPLOADS_IN_FLIGHT), dependency_unavailable (the store or the database)',
+      },
+    ),
+    panel(
+      'Processing time p50 / p95',
+      [0.5, 0.95].map((q) => [
+        `histogram_quantile(${q}, sum by (le) (rate(media_processing_duration_seconds_bucket{${sel('media')}}[5m])))`,
+        `p${q * 100}`,
+      ]),
+      { unit: 's', w: 8, description: 'Checking, decoding, re-encoding and the three thumbnails of one image' },
+    ),
+    panel('Uploads in flight', [[`max by (pod) (media_uploads_in_flight{${sel('media')}})`, '{{pod}}']], {
+      w: 8,
+      description: 'Uploads received or processed now, per pod; at MEDIA_MAX_UPLOADS_IN_FLIGHT (32) more are refused as overloaded',
+    }),
+    panel('Stored bytes', [[`sum(rate(media_stored_bytes_total{${sel('media')}}[5m]))`, 'stored']], {
+      unit: 'Bps',
+      w: 8,
+      description: 'Bytes written to the store by uploads: the re-encoded originals and their thumbnails',
+    }),
+    row('Sweep and deletions'),
+    panel('Sweep runs by result', [[`sum by (result) (increase(media_sweep_runs_total{${sel('media')}}[1h]))`, '{{result}} / 1h']], {
+      w: 8,
+      description: 'Each replica sweeps at start and every MEDIA_SWEEP_INTERVAL_SECONDS',
+    }),
+    panel(
+      'Removed by the sweep',
+      [
+        [
+          orZero(
+            `sum by (kind) (increase(media_sweep_removed_total{${sel('media')}}[1h]))`,
+            `sum(increase(media_sweep_runs_total{${sel('media')}}[1h]))`,
+          ),
+          '{{kind}} / 1h',
+        ],
+      ],
+      { w: 8, description: 'pending: uploads abandoned past MEDIA_PENDING_GRACE_SECONDS; orphan: objects no row knows' },
+    ),
+    panel('Since the last finished sweep', [[`time() - max(media_sweep_last_success_timestamp_seconds{${sel('media')}} > 0)`, 'age']], {
+      unit: 's',
+      w: 8,
+      description: 'The newest sweep any replica finished without error; GalionObjectSweepStale fires past a few intervals',
+    }),
+    panel(
+      'Objects left by failed deletions',
+      [[`sum(increase(media_object_delete_failures_total{${sel('media')}}[15m]))`, 'failures / 15m']],
+      {
+        w: 8,
+        description: 'Objects of deleted images the store did not delete; the sweep removes them later',
+      },
+    ),
+    row('User events (erasure of deleted accounts)'),
+    panel('Deleted users whose images were removed', [[`sum(increase(media_user_erasures_total{${sel('media')}}[1h]))`, 'erasures / 1h']], {
+      w: 8,
+      description: 'user.deleted events applied for the first time: their images and objects removed',
+    }),
+    panel('User-event batches retried', [[`sum(increase(media_event_retries_total{${sel('media')}}[10m]))`, 'retries / 10m']], {
+      w: 8,
+      description: 'Batches whose handling failed (the store or the database down) and were retried',
     }),
   ],
   feed: () => [

@@ -111,6 +111,12 @@ const globalSchema = obj({
     ),
     dlq: obj({ window: duration, for: duration, severity }, { required: ['window', 'for', 'severity'] }),
     circuitBreaker: obj({ for: duration, severity }, { required: ['for', 'severity'] }),
+    sweepStale: obj({ missedRuns: int(1, 1000), for: duration, severity }, { required: ['missedRuns', 'for', 'severity'] }),
+    objectDeleteFailures: obj({ window: duration, for: duration, severity }, { required: ['window', 'for', 'severity'] }),
+    uploadsUnavailable: obj(
+      { threshold: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, window: duration, for: duration, severity },
+      { required: ['threshold', 'window', 'for', 'severity'] },
+    ),
   }),
   networkPolicy: obj({
     enabled: bool,
@@ -120,6 +126,7 @@ const globalSchema = obj({
     postgres: depRule,
     redis: depRule,
     kafka: depRule,
+    s3: depRule,
     otlp: depRule,
   }),
 });
@@ -212,6 +219,7 @@ const commonService = {
   }),
   redis: obj({ enabled: bool }),
   kafka: obj({ enabled: bool, clientId: str() }),
+  s3: obj({ enabled: bool }),
   tokenVerification: obj({ enabled: bool }),
   migrations: obj({ enabled: bool, backoffLimit: int(0, 10), activeDeadlineSeconds: int(30), ttlSecondsAfterFinished: int(0), resources }),
   env: { type: 'object', propertyNames: { pattern: envName }, additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } },
@@ -223,8 +231,9 @@ const commonService = {
         from: str({ minLength: 1 }),
         keyField: str({ minLength: 1 }),
         optional: bool,
-        // Only when this field of the block is set (e.g. existingSecret for an optional password).
-        ifSet: str({ minLength: 1 }),
+        // Only when this field of the block is set (e.g. existingSecret for an optional password),
+        // or one of these fields.
+        ifSet: { anyOf: [str({ minLength: 1 }), arr(str({ minLength: 1 }), { minItems: 1 })] },
       },
       { required: ['name', 'from', 'keyField'] },
     ),
@@ -242,7 +251,10 @@ const commonService = {
     ),
   ),
   metrics: obj({
-    ruleSets: arr({ enum: ['http', 'availability', 'dbPool', 'outbox', 'consumer', 'circuitBreaker'] }, { uniqueItems: true }),
+    ruleSets: arr(
+      { enum: ['http', 'availability', 'dbPool', 'outbox', 'consumer', 'circuitBreaker', 'objectStore'] },
+      { uniqueItems: true },
+    ),
     dashboard: nullable(obj({ file: str({ pattern: '\\.json$' }), name: dnsName }, { required: ['file', 'name'] })),
   }),
   networkPolicy: obj({
@@ -300,6 +312,23 @@ const specific = {
   analytics: {},
   posts: {},
   feed: {},
+  media: {
+    s3: obj({
+      enabled: bool,
+      endpoint: str({ pattern: '^(https?://\\S+)?$', description: 'The store as the pods reach it; empty: AWS S3 of the region' }),
+      publicEndpoint: str({
+        pattern: '^(https?://\\S+)?$',
+        description: 'The store as clients reach it (presigned URLs); empty: endpoint',
+      }),
+      region: str({ minLength: 1 }),
+      bucket: str({ pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', description: 'An S3 bucket name' }),
+      existingSecret: str(),
+      accessKeyIdKey: str({ minLength: 1 }),
+      secretAccessKeyKey: str({ minLength: 1 }),
+      accessKeyId: str(),
+      secretAccessKey: str(),
+    }),
+  },
 };
 
 const serviceSchema = (service) => ({

@@ -15,11 +15,15 @@ import {
   type LocalCluster,
   type PrometheusHandle,
 } from '@galion/localdeps';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { manifest } from '@galion/manifest';
+import { png } from '../../services/media/test/images';
 import {
   buildAndImportImages,
   installGalion,
   namespace,
+  objectStoreServices,
   publicHost,
   release,
   repoRoot,
@@ -64,7 +68,7 @@ afterAll(async () => {
 });
 
 /** A request through the Ingress over HTTPS, trusting only the test CA. */
-const api = (method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<Reply> =>
+const api = (method: string, path: string, options: { token?: string; body?: unknown; raw?: { type: string; bytes: Buffer } } = {}): Promise<Reply> =>
   requestThroughIngress(
     { host: cluster.nodeIp, port: cluster.ingressHttpsPort, servername: publicHost, ca: installed.ca.caPem },
     { method, path, ...options },
@@ -157,6 +161,7 @@ const dependency = {
   postgres: 'postgres.galion-deps.svc.cluster.local:5432',
   redis: 'redis.galion-deps.svc.cluster.local:6379',
   kafka: 'kafka.galion-deps.svc.cluster.local:9092',
+  s3: 's3.galion-deps.svc.cluster.local:9000',
 };
 
 describe('the production-like install', () => {
@@ -332,6 +337,42 @@ describe('the API through the Ingress over HTTPS', () => {
     expect((global.body.items as { post_id: string }[]).map((item) => item.post_id)).toContain(id);
   });
 
+  test('when a user uploads a PNG through the Ingress, then its metadata reads back, its presigned URL serves it from the S3 store to this machine, and once deleted it is gone from the API and the bucket', async () => {
+    const token = await newUserToken('media', 'Mia');
+    const ownerId = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')).sub as string;
+    const image = await png(64, 48);
+
+    const uploaded = await api('POST', '/api/v1/media', { token, raw: { type: 'image/png', bytes: image } });
+    expect({ status: uploaded.status, body: uploaded.body }).toMatchObject({ status: 201, body: { owner_id: ownerId, content_type: 'image/png', width: 64, height: 48 } });
+    const id = uploaded.body.id as string;
+    // In the bucket the chart named, on the store outside the cluster (versitygw keeps each object as a file).
+    const original = join(installed.deps.s3.dataDir, 'galion-media', 'media', id, 'original');
+    expect(existsSync(original)).toBe(true);
+
+    const metadata = await api('GET', `/api/v1/media/${id}`, { token });
+    expect({ status: metadata.status, body: metadata.body }).toMatchObject({ status: 200, body: { id, owner_id: ownerId, width: 64, height: 48 } });
+    const content = await api('GET', `/api/v1/media/${id}/content`, { token });
+    expect({ status: content.status, type: content.headers['content-type'] }).toEqual({ status: 200, type: 'image/png' });
+
+    // The presigned URL names the store's public endpoint, the node's address: fetched without a token, from here.
+    const link = await api('GET', `/api/v1/media/${id}/url`, { token });
+    expect(link.status).toBe(200);
+    const url = link.body.url as string;
+    expect(url.startsWith(`${installed.deps.s3.endpoint}/galion-media/media/${id}/original?`)).toBe(true);
+    const download = await fetch(url);
+    const downloaded = Buffer.from(await download.arrayBuffer());
+    expect({ status: download.status, type: download.headers.get('content-type') }).toEqual({ status: 200, type: 'image/png' });
+    // The stored original: re-encoded without metadata, the same bytes the API streams.
+    expect(downloaded.equals(content.bytes)).toBe(true);
+    expect(downloaded.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+
+    expect((await api('DELETE', `/api/v1/media/${id}`, { token })).status).toBe(204);
+    const gone = await api('GET', `/api/v1/media/${id}`, { token });
+    expect({ status: gone.status, error: gone.body.error }).toEqual({ status: 404, error: 'media_not_found' });
+    expect((await fetch(url)).status).toBe(404);
+    expect(existsSync(original)).toBe(false);
+  });
+
   test('when a browser opens the public host, then the gateway image serves the web app: the page never cached, under a strict CSP, its assets cached for a year', async () => {
     const page = await api('GET', '/verify-email?token=abc');
     const html = String(page.body.text ?? '');
@@ -503,8 +544,8 @@ describe('Kubernetes operations', () => {
       const settled = live.every((p) => p.phase === 'Running' && p.ready && !p.terminating);
       const perService = await servicePods();
       return settled && services.every((service) => of(perService, service).length === 3) ? perService : undefined;
-      // Eighteen pods on two loaded cores: the previous test's replacement, or a pod the gateway's
-      // HPA added and is removing, can take minutes to settle.
+      // Three pods of every service on two loaded cores: the previous test's replacement, or a pod
+      // the gateway's HPA added and is removing, can take minutes to settle.
     }, 300_000).catch((error: Error) => {
       throw new Error(`${error.message}; last seen: ${lastSeen}`);
     });
@@ -834,6 +875,7 @@ describe('pod loss and removal', () => {
         'secret/galion-redis',
         'secret/galion-tls',
         ...installed.deps.databases.map((db) => `secret/galion-${db.database}-db`),
+        ...objectStoreServices.map((service) => `secret/galion-${service}-s3`),
         'serviceaccount/default',
       ].sort(),
     );

@@ -1,7 +1,7 @@
 /**
  * The cluster tier: Galion on the local Kubernetes cluster. Run by scripts/test.sh after the main
- * run, alone, since it starts its own PostgreSQL, Redis and Kafka on the node's address and needs
- * the machine's cores for its eighteen pods.
+ * run, alone, since it starts its own PostgreSQL, Redis, Kafka and S3 server on the node's address
+ * and needs the machine's cores for its pods (three of each service).
  */
 const base = require('../../jest.config.js');
 

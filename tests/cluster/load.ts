@@ -16,7 +16,10 @@ export interface LoadRequest {
   method: string;
   path: string;
   token?: string;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is, with its type (an image upload). */
+  raw?: { type: string; bytes: Buffer };
 }
 
 export interface LoadResult {
@@ -40,14 +43,18 @@ export interface RunningLoad {
 
 export interface Reply {
   status: number;
+  /** The answer as JSON (`{ text }` when it is not JSON). */
   body: Record<string, unknown>;
+  /** The answer's bytes as received (an image download). */
+  bytes: Buffer;
   headers: Record<string, string | string[] | undefined>;
 }
 
 /** One request through the Ingress: TLS to the node's port, SNI and Host the public name, trusting only the given CA. */
 export const requestThroughIngress = (target: IngressTarget, req: LoadRequest, agent?: Agent): Promise<Reply> =>
   new Promise((resolve, reject) => {
-    const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
+    const payload = req.raw?.bytes ?? (req.body === undefined ? undefined : JSON.stringify(req.body));
+    const type = req.raw?.type ?? 'application/json';
     const r = request(
       {
         host: target.host,
@@ -60,7 +67,7 @@ export const requestThroughIngress = (target: IngressTarget, req: LoadRequest, a
         timeout: 10_000,
         headers: {
           host: target.servername,
-          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          ...(payload ? { 'content-type': type, 'content-length': Buffer.byteLength(payload) } : {}),
           ...(req.token ? { authorization: `Bearer ${req.token}` } : {}),
         },
       },
@@ -69,14 +76,15 @@ export const requestThroughIngress = (target: IngressTarget, req: LoadRequest, a
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const bytes = Buffer.concat(chunks);
+          const text = bytes.toString('utf8');
           let body: Record<string, unknown>;
           try {
             body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
           } catch {
             body = { text };
           }
-          resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
+          resolve({ status: res.statusCode ?? 0, body, bytes, headers: res.headers });
         });
       },
     );

@@ -33,6 +33,12 @@ export const services: readonly string[] = servicesManifest.names;
 export type ServiceName = string;
 /** Services with a database of their own. */
 export const databaseServices: readonly string[] = servicesManifest.withDatabase().map((service) => service.name);
+/** Services that keep files in the S3 store: each gets a bucket `galion-<name>` and a Secret with the store's key. */
+export const objectStoreServices: readonly string[] = servicesManifest.services
+  .filter((service) => service.dependencies.includes('s3'))
+  .map((service) => service.name);
+/** The port of the S3 store's Service in galion-deps (the pods' endpoint names it; the store listens elsewhere). */
+const s3ServicePort = 9000;
 
 export interface AdminAccount {
   email: string;
@@ -76,6 +82,7 @@ const dependencyServices = (cluster: LocalCluster, deps: ClusterDependencies): o
       ['postgres', 5432, deps.ports.postgres],
       ['redis', 6379, deps.ports.redis],
       ['kafka', 9092, deps.ports.kafka],
+      ['s3', s3ServicePort, deps.ports.s3],
     ] as const
   ).flatMap(([name, port, nodePort]) => [
     {
@@ -129,12 +136,13 @@ export const clusterValues = (profile: ClusterProfile, cluster: LocalClusterInfo
   const node = [{ ipBlock: { cidr: `${cluster.nodeIp}/32` } }];
   // CPU requests sized for two cores (2,000m, of which the cluster's own pods ask 150m: CoreDNS,
   // metrics-server, Traefik). The gateway asks 100m, since its HPA scales on CPU relative to the
-  // request (the autoscaling test); the other services 60m. With six services of 3 pods: 300m + 15 ×
-  // 60m = 1,200m at rest (plus the migration Jobs' 4 × 100m before an upgrade). A rolling upgrade
+  // request (the autoscaling test); the other services 50m. With seven services of 3 pods: 300m + 18 ×
+  // 50m = 1,200m at rest (plus the migration Jobs' 5 × 100m before an upgrade). A rolling upgrade
   // of every Deployment at once adds one pod to each (maxSurge 25% of 3): with the gateway scaled
-  // out to 4, 5 × 100m + 20 × 60m = 1,700m, which still fits; at 100m each it would not.
+  // out to 4, 5 × 100m + 24 × 50m = 1,700m, which still fits; at 60m each (2,090m with the
+  // cluster's own) it would not.
   const resources = (service: string) => ({
-    requests: { cpu: service === GATEWAY ? '100m' : '60m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
+    requests: { cpu: service === GATEWAY ? '100m' : '50m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
     limits: { cpu: '1', memory: '320Mi', 'ephemeral-storage': '128Mi' },
   });
   const scaled = (service: string) =>
@@ -142,15 +150,15 @@ export const clusterValues = (profile: ClusterProfile, cluster: LocalClusterInfo
       ? {
           replicaCount: 3,
           // Room for a rolling surge of every service beside a scale-out of the gateway (above).
-          // Only the gateway's HPA is under test. The others scale on CPU alone, at 300% of their
-          // small request: at the chart's 70% (42m) an idle pod on two loaded cores reaches it, and
-          // at 80% of memory (102Mi) so does a Node process at rest, so they would sit at 4 pods
-          // and the drain, which starts from 3 of each, would wait for a scale-in that never comes.
+          // Only the gateway's HPA is under test. The others scale on CPU alone, at 360% of their
+          // small request (180m): at the chart's 70% (35m) an idle pod on two loaded cores reaches
+          // it, and at 80% of memory (102Mi) so does a Node process at rest, so they would sit at 4
+          // pods and the drain, which starts from 3 of each, would wait for a scale-in that never comes.
           autoscaling: {
             enabled: true,
             minReplicas: 3,
             maxReplicas: 4,
-            targetCPUUtilizationPercentage: 300,
+            targetCPUUtilizationPercentage: 360,
             targetMemoryUtilizationPercentage: null,
             scaleDownStabilizationSeconds: 60,
           },
@@ -163,6 +171,15 @@ export const clusterValues = (profile: ClusterProfile, cluster: LocalClusterInfo
     if (!db) throw new Error(`no database for ${service}`);
     return { url: `postgres://${db.user}@postgres.${depsNamespace}:5432/${db.database}`, existingSecret: `galion-${service}-db`, passwordKey: 'password' };
   };
+  // Pods reach the store through its Service; presigned URLs name the store itself on the node's
+  // address, which this machine (a test, a browser beside `npm run cluster`) reaches too.
+  const objectStore = (service: string): object => ({
+    endpoint: `http://s3.${depsNamespace}:${s3ServicePort}`,
+    publicEndpoint: deps.s3.endpoint,
+    region: deps.s3.region,
+    bucket: `galion-${service}`,
+    existingSecret: `galion-${service}-s3`,
+  });
   const monitoring = profile === 'production-like';
   return {
     global: {
@@ -191,11 +208,19 @@ export const clusterValues = (profile: ClusterProfile, cluster: LocalClusterInfo
         postgres: { to: node, ports: [{ port: deps.ports.postgres, protocol: 'TCP' }] },
         redis: { to: node, ports: [{ port: deps.ports.redis, protocol: 'TCP' }] },
         kafka: { to: node, ports: [{ port: deps.ports.kafka, protocol: 'TCP' }] },
+        s3: { to: node, ports: [{ port: deps.ports.s3, protocol: 'TCP' }] },
       },
     },
-    // Every service alike, its database where it has one; then what the gateway and auth add.
+    // Every service alike, its database and bucket where it has them; then what the gateway and auth add.
     ...Object.fromEntries(
-      services.map((service) => [service, { ...scaled(service), ...(databaseServices.includes(service) && { postgres: database(service) }) }]),
+      services.map((service) => [
+        service,
+        {
+          ...scaled(service),
+          ...(databaseServices.includes(service) && { postgres: database(service) }),
+          ...(objectStoreServices.includes(service) && { s3: objectStore(service) }),
+        },
+      ]),
     ),
     [GATEWAY]: {
       ...scaled(GATEWAY),
@@ -301,6 +326,9 @@ export const installGalion = async (cluster: LocalCluster, options: InstallOptio
     ...deps.databases.map((db) => secret(`galion-${db.database}-db`, { password: db.password })),
     secret('galion-admin', { email: options.admin.email, password: options.admin.password }),
     secret('galion-redis', { password: deps.redisPassword }),
+    ...objectStoreServices.map((service) =>
+      secret(`galion-${service}-s3`, { 'access-key-id': deps.s3.accessKey, 'secret-access-key': deps.s3.secretKey }),
+    ),
     secret('galion-tls', { 'tls.crt': readFileSync(join(ca.dir, 'tls.crt'), 'utf8'), 'tls.key': readFileSync(join(ca.dir, 'tls.key'), 'utf8') }, 'kubernetes.io/tls'),
   ];
   await cluster.kubectl(['apply', '-f', '-'], { input: manifest([...dependencyServices(cluster, deps), ...secrets]) });

@@ -120,7 +120,12 @@ JWT_AUDIENCE: {{ $g.jwtAudience | default "galion" | quote }}
 {{- end }}
 {{- range .Values.secretEnv }}
 {{- $block := index $.Values .from | default dict }}
-{{- if and (not (and (hasKey $block "enabled") (not $block.enabled))) (or (not .ifSet) (index $block (.ifSet | default "-"))) }}
+{{- /* ifSet: a field of the block, or a list of fields any of which is set. */}}
+{{- $isSet := not .ifSet }}
+{{- range (kindIs "string" .ifSet | ternary (list .ifSet) (.ifSet | default list)) }}
+{{- if index $block . }}{{ $isSet = true }}{{ end }}
+{{- end }}
+{{- if and (not (and (hasKey $block "enabled") (not $block.enabled))) $isSet }}
 - name: {{ .name }}
   valueFrom:
     secretKeyRef:

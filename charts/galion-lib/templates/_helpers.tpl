@@ -1,6 +1,6 @@
 {{/*
 Names and labels shared by every Galion service chart.
-The service is the chart's name (gateway, auth, users, analytics, posts, feed); it is also the
+The service is the chart's name (gateway, auth, users, analytics, posts, feed, media); it is also the
 `app.kubernetes.io/component` label, which ServiceMonitors use as Prometheus's `job` label.
 */}}
 

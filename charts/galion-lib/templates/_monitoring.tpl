@@ -197,6 +197,53 @@ spec:
             description: {{ printf "%s sent %s messages to a dead-letter topic (user-events.dlq, or analytics' app-events.dlq) in %s." (include "galion-lib.promLabel" "job") "{{ $value | humanize }}" $a.dlq.window | quote }}
             {{- include "galion-lib.alertAnnotations" (list . "GalionDLQReceiving") | nindent 12 }}
         {{- end }}
+        {{- if has "objectStore" $sets }}
+        {{- /* The service's own object-store metrics, named after it (media_uploads_total), and its sweep interval (MEDIA_SWEEP_INTERVAL_SECONDS). */}}
+        {{- $prefix := $svc | replace "-" "_" }}
+        {{- $intervalKey := printf "%s_SWEEP_INTERVAL_SECONDS" ($svc | replace "-" "_" | upper) }}
+        {{- $interval := index .Values.env $intervalKey | required (printf "the objectStore rule set needs env.%s (the sweep's interval)" $intervalKey) | int }}
+        {{- $maxAge := mul $interval $a.sweepStale.missedRuns }}
+        - alert: GalionObjectSweepStale
+          # A replica that has not finished a sweep yet counts from its start: a new pod is no alarm
+          # until it has missed its runs too.
+          expr: |-
+            time() - max by (job, namespace) (
+              {{ $prefix }}_sweep_last_success_timestamp_seconds{{ "{" }}{{ $sel }}} > 0
+              or
+              process_start_time_seconds{{ "{" }}{{ $sel }}}
+            ) > {{ $maxAge }}
+          for: {{ $a.sweepStale.for }}
+          labels:
+            {{- include "galion-lib.alertLabels" (list . $a.sweepStale.severity) | nindent 12 }}
+          annotations:
+            summary: {{ printf "%s: the sweep has not finished for %v runs" $svc $a.sweepStale.missedRuns | quote }}
+            description: {{ printf "No replica of %s finished a sweep in %s (every %ds): abandoned uploads and objects of failed deletions stay in the store." (include "galion-lib.promLabel" "job") "{{ $value | humanizeDuration }}" $interval | quote }}
+            {{- include "galion-lib.alertAnnotations" (list . "GalionObjectSweepStale") | nindent 12 }}
+        - alert: GalionObjectDeletesFailing
+          expr: |-
+            sum by (job, namespace) (increase({{ $prefix }}_object_delete_failures_total{{ "{" }}{{ $sel }}}[{{ $a.objectDeleteFailures.window }}])) > 0
+          for: {{ $a.objectDeleteFailures.for }}
+          labels:
+            {{- include "galion-lib.alertLabels" (list . $a.objectDeleteFailures.severity) | nindent 12 }}
+          annotations:
+            summary: {{ printf "%s: deleted images leave their objects in the store" $svc | quote }}
+            description: {{ printf "%s could not delete %s objects of deleted images in %s (for %s); the sweep removes them once the store answers." (include "galion-lib.promLabel" "job") "{{ $value | humanize }}" $a.objectDeleteFailures.window $a.objectDeleteFailures.for | quote }}
+            {{- include "galion-lib.alertAnnotations" (list . "GalionObjectDeletesFailing") | nindent 12 }}
+        - alert: GalionUploadsUnavailable
+          expr: |-
+            (
+              sum by (job, namespace) (rate({{ $prefix }}_uploads_total{{ "{" }}{{ $sel }},result="dependency_unavailable"}[{{ $a.uploadsUnavailable.window }}]))
+              /
+              sum by (job, namespace) (rate({{ $prefix }}_uploads_total{{ "{" }}{{ $sel }}}[{{ $a.uploadsUnavailable.window }}]))
+            ) > {{ $a.uploadsUnavailable.threshold }}
+          for: {{ $a.uploadsUnavailable.for }}
+          labels:
+            {{- include "galion-lib.alertLabels" (list . $a.uploadsUnavailable.severity) | nindent 12 }}
+          annotations:
+            summary: {{ printf "%s: uploads fail, the object store or the database cannot be reached" $svc | quote }}
+            description: {{ printf "%s refuses %s of its uploads with 503 dependency_unavailable (over %s, for %s)." (include "galion-lib.promLabel" "job") "{{ $value | humanizePercentage }}" $a.uploadsUnavailable.window $a.uploadsUnavailable.for | quote }}
+            {{- include "galion-lib.alertAnnotations" (list . "GalionUploadsUnavailable") | nindent 12 }}
+        {{- end }}
         {{- if has "circuitBreaker" $sets }}
         - alert: GalionUpstreamCircuitOpen
           expr: |-

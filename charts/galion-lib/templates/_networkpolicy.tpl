@@ -1,10 +1,10 @@
 {{/*
 NetworkPolicy of a service: it selects the service's pods and lists every allowed flow, so
 everything else, in and out, is denied. Who talks to whom:
-  ingress controller -> gateway; gateway -> auth, users, analytics, posts, feed; users, analytics,
-  posts, feed -> auth (JWKS); auth, users, analytics, posts -> Postgres; auth, users, analytics, posts,
-  feed -> Kafka; all -> Redis; Prometheus -> metrics port;
-  all -> DNS and the OTLP collector.
+  ingress controller -> gateway; gateway -> auth, users, analytics, posts, feed, media; users,
+  analytics, posts, feed, media -> auth (JWKS); auth, users, analytics, posts, media -> Postgres;
+  auth, users, analytics, posts, feed, media -> Kafka; all -> Redis; media -> the S3 store;
+  Prometheus -> metrics port; all -> DNS and the OTLP collector.
 Peers of the same release are matched by labels (app.kubernetes.io/instance and /component);
 external dependencies by the peers and ports in global.networkPolicy (an empty `to` allows
 any destination on those ports, for managed services outside the cluster).
@@ -99,6 +99,9 @@ spec:
     {{- end }}
     {{- if .Values.kafka.enabled }}
     {{- include "galion-lib.npRule" (list $np.kafka "to") | indent 4 }}
+    {{- end }}
+    {{- if .Values.s3.enabled }}
+    {{- include "galion-lib.npRule" (list $np.s3 "to") | indent 4 }}
     {{- end }}
     {{- include "galion-lib.npRule" (list $np.otlp "to") | indent 4 }}
     {{- with $local.extraEgress }}

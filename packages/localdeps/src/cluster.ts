@@ -7,6 +7,7 @@ import pg from 'pg';
 import { startKafka, type KafkaHandle } from './kafka';
 import { startPostgres, type PostgresHandle } from './postgres';
 import { startRedis, type RedisHandle } from './redis';
+import { startS3, type S3Handle } from './s3';
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
 const clusterScript = join(repoRoot, 'scripts', 'cluster', 'cluster.sh');
@@ -160,24 +161,31 @@ export interface ClusterDependencies {
   /** Redis serves clients off loopback only with a password. */
   redisPassword: string;
   kafka: KafkaHandle;
+  /**
+   * The S3-compatible object store (versitygw) of the services that keep files there, reached by
+   * pods and by this machine at the same address; its access key is random for each run.
+   */
+  s3: S3Handle;
   /** Where pods reach each (the node's address). */
-  ports: { postgres: number; redis: number; kafka: number };
+  ports: { postgres: number; redis: number; kafka: number; s3: number };
   databases: ClusterDatabase[];
   stop(): Promise<void>;
 }
 
 /**
- * PostgreSQL, Redis and Kafka for the cluster, as the project's usual host processes but on the
- * node's address, so pods reach them through selector-less Services. Each named database gets a
- * login role of its own (galion_<name>), as the chart expects.
+ * PostgreSQL, Redis, Kafka and an S3 server for the cluster, as the project's usual host processes
+ * but on the node's address, so pods reach them through selector-less Services. Each named database
+ * gets a login role of its own (galion_<name>), as the chart expects; the services make their
+ * buckets themselves.
  */
 export const startClusterDependencies = async (cluster: LocalClusterInfo, databaseNames: string[]): Promise<ClusterDependencies> => {
   const redisPassword = randomBytes(18).toString('base64url');
-  const [postgres, redis, kafka] = await Promise.all([
+  const [postgres, redis, kafka, s3] = await Promise.all([
     // Pods, and this machine itself (which reaches the node address from the node address).
     startPostgres({ host: cluster.nodeIp, allowFrom: [cluster.podCidr, `${cluster.nodeIp}/32`] }),
     startRedis({ host: cluster.nodeIp, password: redisPassword }),
     startKafka({ host: cluster.nodeIp }),
+    startS3({ host: cluster.nodeIp, accessKey: 'galion-cluster', secretKey: randomBytes(18).toString('base64url') }),
   ]);
   const databases = databaseNames.map((name) => ({
     database: name,
@@ -195,7 +203,7 @@ export const startClusterDependencies = async (cluster: LocalClusterInfo, databa
     await client.end();
   }
   const stop = async (): Promise<void> => {
-    await Promise.allSettled([postgres.stop(), redis.stop(), kafka.stop()]);
+    await Promise.allSettled([postgres.stop(), redis.stop(), kafka.stop(), s3.stop()]);
   };
   const portOf = (address: string): number => Number(address.slice(address.lastIndexOf(':') + 1));
   return {
@@ -203,7 +211,8 @@ export const startClusterDependencies = async (cluster: LocalClusterInfo, databa
     redis,
     redisPassword,
     kafka,
-    ports: { postgres: postgres.port, redis: redis.port, kafka: portOf(kafka.brokers[0] ?? '') },
+    s3,
+    ports: { postgres: postgres.port, redis: redis.port, kafka: portOf(kafka.brokers[0] ?? ''), s3: s3.port },
     databases,
     stop,
   };

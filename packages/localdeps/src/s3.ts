@@ -8,8 +8,10 @@ import { makeRunDir, startServerProcess, type ServerProcess } from './processes'
 export interface S3Options {
   /** The folder holding the buckets, one sub-folder each (default: a temp dir, removed by `stop()`). */
   dataDir?: string;
-  /** Port on 127.0.0.1 (default: a free one). */
+  /** Defaults to a free port. */
   port?: number;
+  /** Address to listen on, 127.0.0.1 by default (the local cluster's pods reach the node's address). */
+  host?: string;
   /** The root user's access key (default `galion`). */
   accessKey?: string;
   /** The root user's secret key (default `galion-secret`). */
@@ -17,11 +19,12 @@ export interface S3Options {
 }
 
 export interface S3Handle {
-  /** http://127.0.0.1:<port>; clients need path-style addressing (`forcePathStyle: true`). */
+  /** http://<host>:<port>; clients need path-style addressing (`forcePathStyle: true`). */
   endpoint: string;
   accessKey: string;
   secretKey: string;
   region: 'us-east-1';
+  port: number;
   dataDir: string;
   stop(): Promise<void>;
 }
@@ -60,27 +63,28 @@ const waitForHttp = async (url: string, server: ServerProcess, logFile: string, 
 };
 
 /**
- * Starts versitygw (Apache-2.0), a real S3-compatible server, on 127.0.0.1 and a free port, with its
- * posix backend: each bucket is a folder of `dataDir` and each object a file in it. One root user
+ * Starts versitygw (Apache-2.0), a real S3-compatible server, on 127.0.0.1 (or `host`) and a free
+ * port, with its posix backend: each bucket is a folder of `dataDir` and each object a file in it. One root user
  * (single-account mode, no IAM), region us-east-1, plain HTTP. Its log is in a temp run dir removed
  * when the Node process ends; a default `dataDir` is removed by `stop()`.
  */
 export const startS3 = async (options: S3Options = {}): Promise<S3Handle> => {
   const binary = versitygwBinary();
   const port = options.port ?? (await freePort());
+  const host = options.host ?? '127.0.0.1';
   const accessKey = options.accessKey ?? 'galion';
   const secretKey = options.secretKey ?? 'galion-secret';
   const runDir = makeRunDir('galion-s3-');
   const dataDir = options.dataDir ?? join(runDir, 'data');
   // versitygw refuses to start on a folder that does not exist.
   mkdirSync(dataDir, { recursive: true });
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${host}:${port}`;
   const logFile = join(runDir, 'versitygw.log');
 
   const server = await startServerProcess({
     name: 'versitygw',
     command: binary,
-    args: ['--port', `127.0.0.1:${port}`, 'posix', dataDir],
+    args: ['--port', `${host}:${port}`, 'posix', dataDir],
     // Only what it needs: versitygw reads many variables (VGW_*, ROOT_ACCESS_KEY_ID, LOGFILE,
     // WEBHOOK, ...) that the caller's environment must not switch on.
     env: {
@@ -109,5 +113,5 @@ export const startS3 = async (options: S3Options = {}): Promise<S3Handle> => {
     await server.stop();
     if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
-  return { endpoint, accessKey, secretKey, region: 'us-east-1', dataDir, stop };
+  return { endpoint, accessKey, secretKey, region: 'us-east-1', port, dataDir, stop };
 };

@@ -24,9 +24,9 @@ const clientFor = (s3: S3Handle, secretKey = s3.secretKey): S3Client =>
   });
 
 /** Resolves to the connection's error code, or 'connected' when something still listens there. */
-const tryConnect = (port: number): Promise<string> =>
+const tryConnect = (port: number, host = '127.0.0.1'): Promise<string> =>
   new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(port, host);
     socket.once('connect', () => {
       socket.destroy();
       resolve('connected');
@@ -121,6 +121,26 @@ describe('S3Handle.stop', () => {
 
       expect(await tryConnect(port)).toBe('ECONNREFUSED');
       expect(existsSync(s3.dataDir)).toBe(false);
+    } finally {
+      await s3.stop();
+    }
+  });
+});
+
+describe('startS3 on another address', () => {
+  test('when started with a host, then it answers there, with its port in the handle, and not on 127.0.0.1', async () => {
+    // Another loopback address stands in for the local cluster's node address.
+    const s3 = await startS3({ host: '127.0.0.2' });
+    try {
+      expect(s3.endpoint).toBe(`http://127.0.0.2:${s3.port}`);
+      const client = clientFor(s3);
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: 'elsewhere' }));
+      } finally {
+        client.destroy();
+      }
+      expect(existsSync(join(s3.dataDir, 'elsewhere'))).toBe(true);
+      expect(await tryConnect(s3.port, '127.0.0.1')).toBe('ECONNREFUSED');
     } finally {
       await s3.stop();
     }
