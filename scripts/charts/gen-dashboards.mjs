@@ -313,10 +313,14 @@ const ownPanels = {
       ]),
       { unit: 's', w: 8, description: 'Checking, decoding, re-encoding and the three thumbnails of one image' },
     ),
-    panel('Uploads in flight', [[`max by (pod) (media_uploads_in_flight{${sel('media')}})`, '{{pod}}']], {
-      w: 8,
-      description: 'Uploads received or processed now, per pod; at MEDIA_MAX_UPLOADS_IN_FLIGHT (32) more are refused as overloaded',
-    }),
+    panel(
+      'Uploads in flight',
+      [
+        [`max by (pod) (media_uploads_in_flight{${sel('media')}})`, '{{pod}}'],
+        [`max(media_uploads_in_flight_limit{${sel('media')}})`, 'limit (each pod)'],
+      ],
+      { w: 8, description: 'Uploads received or processed now, per pod, against MEDIA_MAX_UPLOADS_IN_FLIGHT: past it more are refused as overloaded' },
+    ),
     panel('Stored bytes', [[`sum(rate(media_stored_bytes_total{${sel('media')}}[5m]))`, 'stored']], {
       unit: 'Bps',
       w: 8,

@@ -45,6 +45,9 @@ import {
   type WebhookReceiver,
 } from './support';
 
+/** A valid PNG of one pixel: the smallest image media stores. */
+const ONE_PIXEL_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+
 /** Alert timings shortened through the chart's values, so the suite waits seconds, not minutes. */
 const ALERT_VALUES: Record<string, string> = {
   'global.alerts.errorRatio.for': '5s',
@@ -117,11 +120,20 @@ interface Reply {
 /** A call through the gateway, optionally from another loopback source address (its own rate-limit bucket). */
 const call = (
   path: string,
-  init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string>; from?: string } = {},
+  init: {
+    method?: string;
+    token?: string;
+    body?: unknown;
+    /** A body of bytes with its type (an image upload) instead of JSON. */
+    raw?: { bytes: Buffer; type: string };
+    headers?: Record<string, string>;
+    from?: string;
+  } = {},
 ): Promise<Reply> =>
   new Promise((resolve, reject) => {
     const url = new URL(path, plat().services.gateway.url);
-    const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
+    const payload = init.raw?.bytes ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
+    const payloadType = init.raw?.type ?? 'application/json';
     const req = request(
       url,
       {
@@ -129,7 +141,7 @@ const call = (
         localAddress: init.from,
         headers: {
           accept: 'application/json',
-          ...(payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}),
+          ...(payload ? { 'content-type': payloadType, 'content-length': String(Buffer.byteLength(payload)) } : {}),
           ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
           ...init.headers,
         },
@@ -293,6 +305,11 @@ describe('a user flow through the gateway', () => {
     const comment = await call(`/api/v1/posts/${post.body.id}/comments`, { token: userToken, body: { body: 'Seen in Grafana.' } });
     expect(comment.status).toBe(201);
     expect((await call('/api/v1/posts/search?q=observed')).body.items.map((item: { id: string }) => item.id)).toContain(post.body.id);
+    // Media: an image uploaded, read and made the avatar (media_uploads_total, media_processing_duration_seconds).
+    const image = await call('/api/v1/media', { token: userToken, raw: { bytes: ONE_PIXEL_PNG, type: 'image/png' } });
+    expect(image.status).toBe(201);
+    expect((await call(`/api/v1/media/${image.body.id}`, { token: userToken })).body).toMatchObject({ id: image.body.id, width: 1, height: 1 });
+    expect((await call('/api/v1/media/avatar', { method: 'PUT', token: userToken, body: { image_id: image.body.id } })).status).toBe(200);
     // The feed: the post in the reader's home feed, the comment in the global feed (public).
     await until(
       async () =>

@@ -93,7 +93,7 @@ export const composeMedia = async (config: MediaConfig, infra: MediaInfrastructu
 
     const store = await connectStore({ injected: infra.store, redisUrl: config.redisUrl, logger, health, closers });
     const verifier = infra.verifier ?? createTokenVerifier(config.verifier, { keys: infra.keys, store, logger });
-    const mediaMetrics = new MediaMetrics(metrics.registry);
+    const mediaMetrics = new MediaMetrics(metrics.registry, config.maxUploadsInFlight);
     const repositories = { knex, media: new MediaRepository(knex), owners: new OwnerRepository(knex) };
     const media = new MediaService({
       ...repositories,

@@ -6,12 +6,13 @@ export class MediaMetrics {
   readonly storedBytes: Counter;
   readonly processing: Histogram;
   readonly uploadsInFlight: Gauge;
+  readonly uploadsInFlightLimit: Gauge;
   readonly objectDeleteFailures: Counter;
   readonly swept: Counter<'kind'>;
   readonly sweeps: Counter<'result'>;
   readonly lastSweep: Gauge;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, maxUploadsInFlight: number) {
     const registers = [registry];
     this.uploads = new Counter({
       name: 'media_uploads_total',
@@ -35,6 +36,12 @@ export class MediaMetrics {
       help: 'Uploads being received or processed now (at most MEDIA_MAX_UPLOADS_IN_FLIGHT).',
       registers,
     });
+    this.uploadsInFlightLimit = new Gauge({
+      name: 'media_uploads_in_flight_limit',
+      help: 'MEDIA_MAX_UPLOADS_IN_FLIGHT: past it, uploads are refused with 503 before their body is read.',
+      registers,
+    });
+    this.uploadsInFlightLimit.set(maxUploadsInFlight);
     this.objectDeleteFailures = new Counter({
       name: 'media_object_delete_failures_total',
       help: 'Objects that could not be deleted when their image was (the store failed); the sweep removes them later.',
@@ -57,5 +64,9 @@ export class MediaMetrics {
       help: 'When the last sweep that finished without error ended (Unix time).',
       registers,
     });
+    // The series a dashboard and an alert's ratio read exist from the start, at 0, not from their first event.
+    for (const result of ['stored', 'dependency_unavailable']) this.uploads.inc({ result }, 0);
+    for (const kind of ['pending', 'orphan']) this.swept.inc({ kind }, 0);
+    for (const result of ['ok', 'failed']) this.sweeps.inc({ result }, 0);
   }
 }
