@@ -641,7 +641,9 @@ describe('Grafana dashboards', () => {
     );
     await until(async () => (await call('/api/v1/posts?limit=5')).status === 200, 60_000, 'posts through the gateway', 1_000);
     await until(async () => (await call('/api/v1/feed/global?limit=5')).status === 200, 60_000, 'the feed through the gateway', 1_000);
+    await until(async () => (await call('/api/v1/media/stats', { token })).status === 200, 60_000, 'media through the gateway', 1_000);
     for (let i = 0; i < 3; i++) {
+      await call('/api/v1/media?limit=5', { token });
       await call('/api/v1/users/me', { token });
       await call('/api/v1/analytics/summary', { token: adminToken });
       await call('/api/v1/posts?limit=5');

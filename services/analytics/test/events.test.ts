@@ -1,6 +1,9 @@
 import { EVENT_TYPES, type EventEnvelope } from '@galion/events';
 import { makeEvent, seededRandom, startAnalytics, type AnalyticsHarness } from './harness';
 
+/** Every type but user.deleted, which erases its user's events from the store (docs/analytics.md: Erasure). */
+const KEPT_TYPES = EVENT_TYPES.filter((type) => type !== 'user.deleted');
+
 const NOW = new Date('2026-06-20T08:00:00.000Z');
 const users = ['u-ann', 'u-ben', 'u-cat', 'u-dan'];
 
@@ -25,7 +28,7 @@ for (let i = 0; i < 320; i += 1) {
   const base = Date.parse('2026-06-17T00:00:00Z') + Math.floor(random() * 3 * 86_400_000);
   const tied = i % 5 === 0 && dataSet.length > 0 ? dataSet.at(-1)!.time : new Date(base).toISOString();
   const time = i % 11 === 0 ? new Date(base).toISOString().replace('Z', `${String(i % 1000).padStart(3, '0')}Z`) : tied;
-  dataSet.push(makeEvent(EVENT_TYPES[i % EVENT_TYPES.length]!, users[Math.floor(random() * users.length)]!, time));
+  dataSet.push(makeEvent(KEPT_TYPES[i % KEPT_TYPES.length]!, users[Math.floor(random() * users.length)]!, time));
 }
 
 // A burst within one millisecond, told apart only by microseconds (and ties on those): pages must split it exactly.
