@@ -46,12 +46,21 @@ export interface VerifierConfig {
   tokenCache: { maxEntries: number; maxAgeMs: number };
 }
 
+/** The verified-token cache's settings (TOKEN_CACHE_*), for a service that reads them beside its own. */
+export const readTokenCacheConfig = (values: {
+  TOKEN_CACHE_MAX_ENTRIES: number;
+  TOKEN_CACHE_MAX_AGE_SECONDS: number;
+}): VerifierConfig['tokenCache'] => ({
+  maxEntries: values.TOKEN_CACHE_MAX_ENTRIES,
+  maxAgeMs: values.TOKEN_CACHE_MAX_AGE_SECONDS * 1000,
+});
+
 export const readVerifierConfig = (values: z.infer<z.ZodObject<typeof verifierEnv>>): VerifierConfig => ({
   jwksUrl: values.AUTH_JWKS_URL,
   issuer: values.JWT_ISSUER ?? `${values.PUBLIC_BASE_URL.replace(/\/+$/, '')}/api/v1/auth`,
   audience: values.JWT_AUDIENCE,
   cacheTtlMs: values.JWKS_CACHE_TTL_SECONDS * 1000,
-  tokenCache: { maxEntries: values.TOKEN_CACHE_MAX_ENTRIES, maxAgeMs: values.TOKEN_CACHE_MAX_AGE_SECONDS * 1000 },
+  tokenCache: readTokenCacheConfig(values),
 });
 
 /**

@@ -1,20 +1,39 @@
-import { dependencyUnavailable, unauthorized, type Logger } from '@galion/kit';
-import { importJWK, type JWK, type JWTHeaderParameters } from 'jose';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { dependencyUnavailable, type Logger } from '@galion/kit';
+import type { JWK } from 'jose';
+import { isAccessTokenAlgorithm, type AccessTokenAlgorithm } from './claims.js';
 
-type VerificationKey = Awaited<ReturnType<typeof importJWK>>;
+/** A public key that verifies access tokens, imported once (a KeyObject, ready for crypto.verify). */
+export interface VerificationKey {
+  kid: string;
+  alg: AccessTokenAlgorithm;
+  key: KeyObject;
+}
 
 /** Where a verifier finds the public key for a token's `kid`. */
 export interface KeySource {
-  keyFor(header: JWTHeaderParameters): Promise<VerificationKey>;
+  /** The key of `kid`, or undefined when this source has none by that id. */
+  keyFor(kid: string | undefined): Promise<VerificationKey | undefined>;
 }
 
-const unknownKey = () => unauthorized('token_invalid', 'The token was signed with a key this service does not know.');
+/** The key type each algorithm needs, as node:crypto names it. */
+const fitsAlgorithm = (key: KeyObject, alg: AccessTokenAlgorithm): boolean =>
+  alg === 'EdDSA'
+    ? key.asymmetricKeyType === 'ed25519'
+    : key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
 
-const importKeys = async (jwks: { keys?: JWK[] }): Promise<Map<string, VerificationKey>> => {
+/**
+ * The keys of a JWKS that can verify an access token, by kid. A key without a kid, or of an
+ * algorithm tokens may not use, verifies nothing and is left out; a key whose material does not
+ * fit its `alg` is a broken key set and throws.
+ */
+const importKeys = (jwks: { keys?: JWK[] }): Map<string, VerificationKey> => {
   const keys = new Map<string, VerificationKey>();
   for (const jwk of jwks.keys ?? []) {
-    if (!jwk.kid || !jwk.alg) continue;
-    keys.set(jwk.kid, await importJWK(jwk, jwk.alg));
+    if (!jwk.kid || !isAccessTokenAlgorithm(jwk.alg)) continue;
+    const key = createPublicKey({ key: jwk as never, format: 'jwk' });
+    if (!fitsAlgorithm(key, jwk.alg)) throw new Error(`JWKS key ${jwk.kid} is a ${key.asymmetricKeyType} key, not one for ${jwk.alg}`);
+    keys.set(jwk.kid, { kid: jwk.kid, alg: jwk.alg, key });
   }
   return keys;
 };
@@ -24,13 +43,11 @@ export class StaticKeySource implements KeySource {
   private constructor(private readonly keys: Map<string, VerificationKey>) {}
 
   static async fromJwks(jwks: { keys: JWK[] }): Promise<StaticKeySource> {
-    return new StaticKeySource(await importKeys(jwks));
+    return new StaticKeySource(importKeys(jwks));
   }
 
-  async keyFor(header: JWTHeaderParameters) {
-    const key = header.kid ? this.keys.get(header.kid) : undefined;
-    if (!key) throw unknownKey();
-    return key;
+  async keyFor(kid: string | undefined) {
+    return kid ? this.keys.get(kid) : undefined;
   }
 }
 
@@ -66,19 +83,15 @@ export class RemoteJwks implements KeySource {
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  async keyFor(header: JWTHeaderParameters) {
+  async keyFor(kid: string | undefined) {
     if (this.fetchedAt === 0) await this.refresh();
     else if (Date.now() - this.fetchedAt > this.ttlMs) void this.refresh().catch(() => undefined);
-    const kid = header.kid;
-    if (!kid) throw unknownKey();
-    let key = this.keys.get(kid);
-    if (!key && Date.now() - this.lastUnknownKidRefresh > this.cooldownMs) {
+    if (!kid) return undefined;
+    if (!this.keys.has(kid) && Date.now() - this.lastUnknownKidRefresh > this.cooldownMs) {
       this.lastUnknownKidRefresh = Date.now();
       await this.refresh();
-      key = this.keys.get(kid);
     }
-    if (!key) throw unknownKey();
-    return key;
+    return this.keys.get(kid);
   }
 
   /** Fetches the key set now (deduplicated with a refresh already under way). */
@@ -96,7 +109,7 @@ export class RemoteJwks implements KeySource {
         headers: { accept: 'application/json' },
       });
       if (!response.ok) throw new Error(`JWKS answered HTTP ${response.status}`);
-      const keys = await importKeys((await response.json()) as { keys?: JWK[] });
+      const keys = importKeys((await response.json()) as { keys?: JWK[] });
       if (keys.size === 0) throw new Error('JWKS has no usable keys');
       this.keys = keys;
       this.fetchedAt = Date.now();

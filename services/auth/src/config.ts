@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { kafkaEnv, outboxEnv, readKafkaConfig, readOutboxConfig, type KafkaConfig, type OutboxConfig } from '@galion/events';
 import {
   commonEnv,
@@ -13,8 +14,13 @@ import {
   type CommonConfig,
   type DatabaseConfig,
 } from '@galion/kit';
-import { accessTokenTtlEnv, verifierEnv } from '@galion/tokens';
+import { accessTokenTtlEnv, readTokenCacheConfig, verifierEnv, type VerifierConfig } from '@galion/tokens';
+import type { AccountViewSettings } from './domain/account-views.js';
+import type { HashingLimits } from './domain/hashing-queue.js';
 import type { SmtpSettings } from './domain/mailer.js';
+
+/** libuv's pool: what UV_THREADPOOL_SIZE says, else Node's default. */
+const threadpoolSize = (value: { UV_THREADPOOL_SIZE?: number | undefined }): number => value.UV_THREADPOOL_SIZE ?? 4;
 
 /** Every setting of the auth service, read from the environment (README: Configuration). */
 export const authEnvSchema = z
@@ -28,6 +34,9 @@ export const authEnvSchema = z
     // The verifiers' own schemas, so what auth issues and what they expect default alike.
     PUBLIC_BASE_URL: verifierEnv.PUBLIC_BASE_URL.describe('public URL of the platform; the issuer is `<PUBLIC_BASE_URL>/api/v1/auth`'),
     JWT_AUDIENCE: verifierEnv.JWT_AUDIENCE.describe('`aud` of access tokens'),
+    // Auth verifies the tokens it issued on its own bearer routes (/me, logout, password) as every service does.
+    TOKEN_CACHE_MAX_ENTRIES: verifierEnv.TOKEN_CACHE_MAX_ENTRIES,
+    TOKEN_CACHE_MAX_AGE_SECONDS: verifierEnv.TOKEN_CACHE_MAX_AGE_SECONDS,
     AUTH_JWT_KEYS_FILE: env
       .string()
       .optional()
@@ -52,7 +61,30 @@ export const authEnvSchema = z
       ),
     AUTH_ARGON2_TIME_COST: env.int(2, 20).default(2).describe('argon2id iterations'),
     AUTH_ARGON2_PARALLELISM: env.int(1, 16).default(1).describe('argon2id lanes'),
+    AUTH_ARGON2_CONCURRENCY: env.int(1, 1_024).optional().meta({
+      description:
+        'passwords hashed or checked at once (logins, registrations, password changes and resets); each takes a thread of the libuv pool and a core while it runs, so more than the cores only adds waiting. Must be below `UV_THREADPOOL_SIZE`',
+      unset: 'the cores the process may use, at most `UV_THREADPOOL_SIZE` − 1',
+    }),
+    AUTH_ARGON2_QUEUE_MAX: env
+      .int(0, 100_000)
+      .default(32)
+      .describe(
+        'hashes waiting for their turn at most; past it the request is answered `503 overloaded` with `Retry-After` at once instead of waiting (counted in `auth_password_hashes_refused_total`). At the default cost a core hashes about 25 a second, so 32 waiting is about half a second of waiting on two cores',
+      ),
+    UV_THREADPOOL_SIZE: env.int(1, 1_024).optional().meta({
+      description:
+        "threads of libuv's pool, where argon2 runs beside file, DNS and other crypto work; read by Node at its first use of the pool, so set it in the environment of the process",
+      unset: "auth's main sets it to the cores + 4 (Node's own default is 4)",
+    }),
     AUTH_PASSWORD_MIN_LENGTH: env.int(8, 128).default(8).describe('shortest accepted password'),
+    AUTH_ACCOUNT_CACHE_MAX_ENTRIES: env
+      .int(0, 10_000_000)
+      .default(10_000)
+      .describe(
+        'accounts GET /me answers from memory once nothing it shows can change (active, address verified), so the read costs no database round trip; the denylist is still asked on every request (`0`: always read the database)',
+      ),
+    AUTH_ACCOUNT_CACHE_TTL_SECONDS: env.int(1, 3_600).default(60).describe('longest an account is answered from memory'),
     AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: env.int(1, 1_000).default(5).describe('failed logins per (account, IP) before waiting starts'),
     AUTH_LOGIN_MAX_FAILURES_PER_IP: env.int(1, 100_000).default(50).describe('failed logins per IP before waiting starts'),
     AUTH_LOGIN_FAILURE_WINDOW_SECONDS: env.int(1, 86_400).default(900).describe('how long failures are remembered'),
@@ -119,6 +151,11 @@ export const authEnvSchema = z
     message: 'AUTH_SMTP_PASSWORD needs AUTH_SMTP_USER',
     path: ['AUTH_SMTP_USER'],
   })
+  .refine((value) => value.AUTH_ARGON2_CONCURRENCY === undefined || value.AUTH_ARGON2_CONCURRENCY < threadpoolSize(value), {
+    message:
+      "must be below UV_THREADPOOL_SIZE (4 when unset): the pool's other work (files, DNS, other crypto) must not wait behind the hashes",
+    path: ['AUTH_ARGON2_CONCURRENCY'],
+  })
   .refine((value) => value.AUTH_JWT_KEYS_FILE || value.AUTH_JWT_KEYS || value.AUTH_GENERATE_SIGNING_KEY, {
     message: 'no signing key: set AUTH_JWT_KEYS_FILE or AUTH_JWT_KEYS (or AUTH_GENERATE_SIGNING_KEY=true for a throwaway key)',
     path: ['AUTH_JWT_KEYS_FILE'],
@@ -134,12 +171,17 @@ export interface AuthConfig extends CommonConfig, DatabaseConfig {
   consumerGroup: string;
   issuer: string;
   audience: string;
+  tokenCache: VerifierConfig['tokenCache'];
   signingKeys: { file: string | undefined; inline: string | undefined; activeKid: string | undefined; generate: boolean };
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   refreshReuseGraceSeconds: number;
   argon2: { memoryKib: number; timeCost: number; parallelism: number };
+  /** Hashes at once and waiting at most (domain/hashing-queue.ts). */
+  hashing: HashingLimits;
   passwordMinLength: number;
+  /** Accounts GET /me answers from memory (domain/account-views.ts). */
+  accountViews: AccountViewSettings;
   loginThrottle: {
     maxFailuresPerAccount: number;
     maxFailuresPerIp: number;
@@ -177,6 +219,7 @@ export const loadAuthConfig = (source: NodeJS.ProcessEnv = process.env): AuthCon
     consumerGroup: e.AUTH_CONSUMER_GROUP,
     issuer: `${e.PUBLIC_BASE_URL.replace(/\/+$/, '')}/api/v1/auth`,
     audience: e.JWT_AUDIENCE,
+    tokenCache: readTokenCacheConfig(e),
     signingKeys: {
       file: e.AUTH_JWT_KEYS_FILE,
       inline: e.AUTH_JWT_KEYS,
@@ -187,7 +230,13 @@ export const loadAuthConfig = (source: NodeJS.ProcessEnv = process.env): AuthCon
     refreshTokenTtlSeconds: e.AUTH_REFRESH_TOKEN_TTL_SECONDS,
     refreshReuseGraceSeconds: e.AUTH_REFRESH_REUSE_GRACE_SECONDS,
     argon2: { memoryKib: e.AUTH_ARGON2_MEMORY_KIB, timeCost: e.AUTH_ARGON2_TIME_COST, parallelism: e.AUTH_ARGON2_PARALLELISM },
+    hashing: {
+      // One slot fewer than the pool's threads at most, so files and DNS always find a thread.
+      concurrency: e.AUTH_ARGON2_CONCURRENCY ?? Math.max(1, Math.min(availableParallelism(), threadpoolSize(e) - 1)),
+      maxWaiting: e.AUTH_ARGON2_QUEUE_MAX,
+    },
     passwordMinLength: e.AUTH_PASSWORD_MIN_LENGTH,
+    accountViews: { maxEntries: e.AUTH_ACCOUNT_CACHE_MAX_ENTRIES, maxAgeMs: e.AUTH_ACCOUNT_CACHE_TTL_SECONDS * 1000 },
     loginThrottle: {
       maxFailuresPerAccount: e.AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerIp: e.AUTH_LOGIN_MAX_FAILURES_PER_IP,

@@ -15,7 +15,9 @@ import { createAuthApp } from './app.js';
 import { BASE as AUTH_BASE } from './routes/auth-routes.js';
 import type { AuthConfig } from './config.js';
 import { AccountRecovery } from './domain/account-recovery.js';
+import { AccountViews } from './domain/account-views.js';
 import { AuthService } from './domain/auth-service.js';
+import { HashingQueue } from './domain/hashing-queue.js';
 import { LoginThrottle } from './domain/login-throttle.js';
 import { BackgroundMailer, LogMailer, SmtpMailer, WebhookMailer, type Mailer } from './domain/mailer.js';
 import { PasswordHasher } from './domain/passwords.js';
@@ -78,6 +80,7 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     issuer: config.issuer,
     audience: config.audience,
     denylist,
+    cache: config.tokenCache,
   });
   const logins = new Counter({
     name: 'auth_logins_total',
@@ -90,12 +93,36 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     help: 'Refresh tokens reused after rotation (session families revoked).',
     registers: [metrics.registry],
   });
+  const hashesRefused = new Counter({
+    name: 'auth_password_hashes_refused_total',
+    help: 'Password hashes and checks (logins, registrations, password changes and resets) answered 503 at once because AUTH_ARGON2_CONCURRENCY were running and AUTH_ARGON2_QUEUE_MAX waiting.',
+    registers: [metrics.registry],
+  });
+  const hashing = new HashingQueue(config.hashing, () => hashesRefused.inc());
+  // Read when scraped: nothing to do per hash.
+  new Gauge({
+    name: 'auth_password_hashes_waiting',
+    help: 'Password hashes and checks waiting for their turn (at most AUTH_ARGON2_QUEUE_MAX).',
+    registers: [metrics.registry],
+    collect() {
+      this.set(hashing.waiting);
+    },
+  });
+  new Gauge({
+    name: 'auth_password_hashes_running',
+    help: 'Password hashes and checks being computed (at most AUTH_ARGON2_CONCURRENCY).',
+    registers: [metrics.registry],
+    collect() {
+      this.set(hashing.running);
+    },
+  });
   const refreshTokens = new RefreshTokenRepository(knex);
   const accounts = new AccountRepository(knex);
-  const hasher = new PasswordHasher(config.argon2);
+  const hasher = new PasswordHasher(config.argon2, hashing);
   const auth = new AuthService({
     knex,
     accounts,
+    views: new AccountViews(config.accountViews),
     refreshTokens,
     hasher,
     issuer: new AccessTokenIssuer(keys, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds }),

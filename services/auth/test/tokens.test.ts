@@ -107,6 +107,22 @@ describe('access tokens', () => {
   });
 });
 
+describe('access tokens signed with a P-256 key', () => {
+  it('when the active key is ES256, then its tokens verify with a standard JOSE library and at auth itself', async () => {
+    const key = { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'p256' };
+    const p256 = await startAuth({ PUBLIC_BASE_URL: 'https://api.example.test', AUTH_JWT_KEYS: JSON.stringify({ keys: [key] }) });
+    try {
+      const session = await registerAndLogin(p256);
+      const jwks = (await p256.http.get('/api/v1/auth/.well-known/jwks.json').expect(200)).body;
+      const { protectedHeader } = await jwtVerify(session.accessToken, createLocalJWKSet(jwks), { issuer: ISSUER, audience: 'galion' });
+      expect(protectedHeader).toEqual({ alg: 'ES256', kid: 'p256', typ: 'at+jwt' });
+      await p256.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${session.accessToken}`).expect(200);
+    } finally {
+      await p256.close();
+    }
+  });
+});
+
 describe('discovery', () => {
   it('when a client reads the discovery document, then it points at the JWKS and endpoints under the issuer', async () => {
     const response = await h.http.get('/api/v1/auth/.well-known/openid-configuration').expect(200);

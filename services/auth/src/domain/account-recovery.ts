@@ -55,21 +55,23 @@ export class AccountRecovery {
   }
 
   async resetPassword(token: string, newPassword: string): Promise<void> {
-    const accountId = await this.deps.knex.transaction(async (trx) => {
-      const record = await this.usable(token, 'password_reset', trx);
-      const account = await this.deps.accounts.findById(record.accountId, trx);
-      if (!account || account.status !== 'active') throw invalidToken('password_reset');
-      const problems = checkPassword(newPassword, account.email, this.deps.settings.passwordMinLength).map((problem) => ({
-        ...problem,
-        path: 'body.new_password',
-      }));
-      if (problems.length > 0) throw validationFailed(problems, 'The new password does not meet the password policy.');
-      await this.deps.tokens.markUsed(record.id, trx);
-      await this.deps.accounts.update(account.id, { passwordHash: await this.deps.hasher.hash(newPassword) }, trx);
-      await this.deps.refreshTokens.revokeAllOfAccount(account.id, trx);
-      await appendToOutbox(trx, createEvent('user.password_changed', { source: SOURCE, subject: account.id, data: { reason: 'reset' } }));
-      return account.id;
-    });
+    const accountId = await this.deps.hasher.withPlace((checks) =>
+      this.deps.knex.transaction(async (trx) => {
+        const record = await this.usable(token, 'password_reset', trx);
+        const account = await this.deps.accounts.findById(record.accountId, trx);
+        if (!account || account.status !== 'active') throw invalidToken('password_reset');
+        const problems = checkPassword(newPassword, account.email, this.deps.settings.passwordMinLength).map((problem) => ({
+          ...problem,
+          path: 'body.new_password',
+        }));
+        if (problems.length > 0) throw validationFailed(problems, 'The new password does not meet the password policy.');
+        await this.deps.tokens.markUsed(record.id, trx);
+        await this.deps.accounts.update(account.id, { passwordHash: await checks.hash(newPassword) }, trx);
+        await this.deps.refreshTokens.revokeAllOfAccount(account.id, trx);
+        await appendToOutbox(trx, createEvent('user.password_changed', { source: SOURCE, subject: account.id, data: { reason: 'reset' } }));
+        return account.id;
+      }),
+    );
     // Whoever held the old password loses every session at once.
     await this.deps.denylist.revokeUser(accountId, Date.now() / 1000, this.deps.settings.accessTokenTtlSeconds);
   }

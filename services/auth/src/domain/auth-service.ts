@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { appendToOutbox, createEvent, uuidv7, type EventData, type EventEnvelope, type EventType } from '@galion/events';
+import { appendToOutbox, createEvent, uuidv7, type AfterCommit, type EventData, type EventEnvelope, type EventType } from '@galion/events';
 import { conflict, isUniqueViolation, notFound, unauthorized, validationFailed, type Knex, type Logger } from '@galion/kit';
 import type { AccessClaims, Denylist, Role } from '@galion/tokens';
 import { ACCOUNTS_EMAIL_UNIQUE, type Account, type AccountRepository } from '../repositories/accounts.js';
 import type { RefreshTokenRecord, RefreshTokenRepository } from '../repositories/refresh-tokens.js';
+import type { AccountView, AccountViews } from './account-views.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { checkPassword } from './password-policy.js';
 import { judgeRefreshToken } from './refresh-decision.js';
@@ -11,6 +12,7 @@ import type { PasswordHasher } from './passwords.js';
 import { deriveSuccessorToken, hashRefreshToken, newRefreshToken, newRotationNonce, type AccessTokenIssuer } from './tokens.js';
 
 export type { Account } from '../repositories/accounts.js';
+export type { AccountView } from './account-views.js';
 
 export interface TokenPair {
   accessToken: string;
@@ -38,6 +40,8 @@ export interface AuthCounters {
 export interface AuthServiceDeps {
   knex: Knex;
   accounts: AccountRepository;
+  /** Accounts GET /me serves without a database read. */
+  views: AccountViews;
   refreshTokens: RefreshTokenRepository;
   hasher: PasswordHasher;
   issuer: AccessTokenIssuer;
@@ -77,14 +81,22 @@ export class AuthService {
   async login(input: { email: string; password: string }, client: ClientInfo): Promise<TokenPair> {
     const email = normaliseEmail(input.email);
     const { throttle, hasher, accounts, counters } = this.deps;
-    try {
-      await throttle.check(email, client.ip);
-    } catch (error) {
-      counters.login('throttled');
-      throw error;
-    }
-    const account = await accounts.findByEmail(email);
-    const passwordOk = account ? await hasher.verify(account.passwordHash, input.password) : await hasher.verifyNothing(input.password);
+    const { account, passwordOk, rehash } = await hasher.withPlace(async (checks) => {
+      try {
+        await throttle.check(email, client.ip);
+      } catch (error) {
+        counters.login('throttled');
+        throw error;
+      }
+      const found = await accounts.findByEmail(email);
+      const matches = found ? await checks.verify(found.passwordHash, input.password) : await checks.verifyNothing(input.password);
+      // Not worth a wait behind other logins, nor a refusal: the next login rehashes.
+      const rehashed =
+        found && matches && found.status === 'active' && hasher.needsRehash(found.passwordHash)
+          ? await checks.hashIfIdle(input.password)
+          : undefined;
+      return { account: found, passwordOk: matches, rehash: rehashed };
+    });
     if (!account || !passwordOk || account.status !== 'active') {
       await throttle.recordFailure(email, client.ip);
       counters.login('failure');
@@ -99,7 +111,6 @@ export class AuthService {
       throw invalidCredentials();
     }
     await throttle.recordSuccess(email, client.ip);
-    const rehash = hasher.needsRehash(account.passwordHash) ? await hasher.hash(input.password) : undefined;
     const pair = await this.inTransaction(async (trx) => {
       await accounts.update(account.id, { lastLoginAt: this.now(), ...(rehash ? { passwordHash: rehash } : {}) }, trx);
       const session = await this.startSession(account, trx);
@@ -175,16 +186,18 @@ export class AuthService {
   }
 
   async changePassword(claims: AccessClaims, input: { currentPassword: string; newPassword: string }): Promise<void> {
-    const account = await this.currentAccount(claims.sub);
-    if (!(await this.deps.hasher.verify(account.passwordHash, input.currentPassword))) {
-      throw unauthorized('invalid_credentials', 'The current password is not correct.');
-    }
-    const problems = checkPassword(input.newPassword, account.email, this.deps.settings.passwordMinLength).map((problem) => ({
-      ...problem,
-      path: 'body.new_password',
-    }));
-    if (problems.length > 0) throw validationFailed(problems, 'The new password does not meet the password policy.');
-    const hash = await this.deps.hasher.hash(input.newPassword);
+    const { account, hash } = await this.deps.hasher.withPlace(async (checks) => {
+      const current = await this.currentAccount(claims.sub);
+      if (!(await checks.verify(current.passwordHash, input.currentPassword))) {
+        throw unauthorized('invalid_credentials', 'The current password is not correct.');
+      }
+      const problems = checkPassword(input.newPassword, current.email, this.deps.settings.passwordMinLength).map((problem) => ({
+        ...problem,
+        path: 'body.new_password',
+      }));
+      if (problems.length > 0) throw validationFailed(problems, 'The new password does not meet the password policy.');
+      return { account: current, hash: await checks.hash(input.newPassword) };
+    });
     await this.inTransaction(async (trx) => {
       await this.deps.accounts.update(account.id, { passwordHash: hash }, trx);
       await this.deps.refreshTokens.revokeAllOfAccount(account.id, trx);
@@ -201,18 +214,32 @@ export class AuthService {
   }
 
   /**
+   * The caller's own account (GET /me): kept in memory once nothing it shows can change (see
+   * AccountViews), else read from the database. The caller's token has passed the denylist.
+   */
+  async me(claims: AccessClaims): Promise<AccountView> {
+    const kept = this.deps.views.get(claims.sub, claims.role);
+    if (kept) return kept;
+    const account = await this.currentAccount(claims.sub);
+    this.deps.views.remember(account);
+    return account;
+  }
+
+  /**
    * Applies what the users service decided: a deleted user loses the account and every session;
    * a role or status change reaches the credentials. Idempotent, for at-least-once delivery.
    */
-  async applyUserEvent(event: EventEnvelope, trx: Knex.Transaction): Promise<void> {
-    if (event.source === SOURCE) return;
+  async applyUserEvent(event: EventEnvelope, trx: Knex.Transaction): Promise<AfterCommit | undefined> {
+    if (event.source === SOURCE) return undefined;
+    // Once committed: a read before then would keep the old account again.
+    const forget = async () => this.deps.views.forget(event.subject);
     if (event.type === 'user.deleted') {
       await this.deps.accounts.delete(event.subject, trx);
-      return;
+      return forget;
     }
     if (event.type === 'user.updated') {
       const data = event.data as EventData<'user.updated'>;
-      if (data.role === undefined && data.active === undefined) return;
+      if (data.role === undefined && data.active === undefined) return undefined;
       await this.deps.accounts.update(
         event.subject,
         {
@@ -222,7 +249,9 @@ export class AuthService {
         trx,
       );
       if (data.active === false || data.role !== undefined) await this.deps.refreshTokens.revokeAllOfAccount(event.subject, trx);
+      return forget;
     }
+    return undefined;
   }
 
   /** Creates the configured admin if missing, or gives an existing account the admin role. Idempotent. */

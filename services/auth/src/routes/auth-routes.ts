@@ -1,8 +1,8 @@
-import { unauthorized, type ApiRouter, type ResponseHeaderSpec } from '@galion/kit';
+import { ErrorResponseSchema, unauthorized, type ApiRouter, type ResponseHeaderSpec } from '@galion/kit';
 import type { Request } from 'express';
 import { authOf } from '@galion/tokens';
 import type { AccountRecovery } from '../domain/account-recovery.js';
-import type { Account, AuthService, TokenPair } from '../domain/auth-service.js';
+import type { AccountView, AuthService, TokenPair } from '../domain/auth-service.js';
 import type { SigningKeyRing } from '../domain/signing-keys.js';
 import {
   Accepted,
@@ -30,7 +30,7 @@ import {
 export const BASE = '/api/v1/auth';
 const tags = ['auth'];
 
-export const toUser = (account: Account) => ({
+export const toUser = (account: AccountView) => ({
   id: account.id,
   email: account.email,
   name: account.name,
@@ -79,6 +79,13 @@ const SET_REFRESH_COOKIE: Record<string, ResponseHeaderSpec> = {
     description: `In cookie mode: the refresh token in the HttpOnly, SameSite=Strict ${REFRESH_COOKIE} cookie, for the refresh and logout paths only.`,
   },
 };
+/** The routes that hash a password declare the hashing queue's refusal beside the kit's own 503s. */
+const HASHING_REFUSED = {
+  description:
+    'Too many passwords are being checked at once (overloaded): refused at once rather than queued, see Retry-After; or the service is at capacity (overloaded) or a store it needs is unreachable (dependency_unavailable)',
+  schema: ErrorResponseSchema,
+  headers: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } },
+} as const;
 const REFRESH_COOKIE_INPUT = {
   cookies: { [REFRESH_COOKIE]: 'The refresh token a browser holds (cookie mode); used when the body has no refresh_token.' },
   headers: { [CSRF_HEADER]: 'Must be 1 when the refresh token comes from the cookie, with an Origin of this site.' },
@@ -101,6 +108,7 @@ export const registerAuthRoutes = (
       201: { description: 'The new user', schema: User },
       400: 'Invalid input (validation_failed), or a password that fails the policy (validation_failed, with too_short, too_long, matches_email or too_common)',
       409: 'An account with this email exists (email_taken)',
+      503: HASHING_REFUSED,
     },
     handler: async ({ body }) => ({ status: 201, body: toUser(await auth.register(body)) }),
   });
@@ -121,6 +129,7 @@ export const registerAuthRoutes = (
       },
       401: 'Wrong email or password (invalid_credentials), the same answer for both',
       429: 'Too many failed logins for this account or address (rate_limited); see Retry-After',
+      503: HASHING_REFUSED,
     },
     handler: async ({ body, req }) =>
       tokenReply(
@@ -187,7 +196,7 @@ export const registerAuthRoutes = (
     tags,
     access: 'bearer',
     responses: { 200: { description: 'The user', schema: User }, 401: 'Missing or invalid token', 404: 'The account is gone' },
-    handler: async ({ res }) => ({ body: toUser(await auth.currentAccount(authOf(res).sub)) }),
+    handler: async ({ res }) => ({ body: toUser(await auth.me(authOf(res))) }),
   });
 
   api.route({
@@ -197,7 +206,12 @@ export const registerAuthRoutes = (
     tags,
     access: 'bearer',
     body: ChangePasswordRequest,
-    responses: { 204: { description: 'Changed' }, 400: 'The new password fails the policy', 401: 'Wrong current password or token' },
+    responses: {
+      204: { description: 'Changed' },
+      400: 'The new password fails the policy',
+      401: 'Wrong current password or token',
+      503: HASHING_REFUSED,
+    },
     handler: async ({ body, res }) => {
       await auth.changePassword(authOf(res), { currentPassword: body.current_password, newPassword: body.new_password });
       return { status: 204 };
@@ -225,7 +239,11 @@ export const registerAuthRoutes = (
     summary: 'Set a new password with a mailed reset token (ends every session)',
     tags,
     body: ResetPasswordRequest,
-    responses: { 204: { description: 'Password changed' }, 400: 'Invalid or expired token (reset_token_invalid), or a weak password' },
+    responses: {
+      204: { description: 'Password changed' },
+      400: 'Invalid or expired token (reset_token_invalid), or a weak password',
+      503: HASHING_REFUSED,
+    },
     handler: async ({ body }) => {
       await recovery.resetPassword(body.token, body.new_password);
       return { status: 204 };
