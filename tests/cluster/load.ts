@@ -30,7 +30,7 @@ export interface LoadResult {
   errors: Record<string, number>;
   /** Requests that failed: 5xx answers plus errors. */
   failed: number;
-  /** When each failed request was answered (epoch ms) and how (status or error code); the first 1,000. */
+  /** When each failed request was answered (epoch ms) and how (status and error, or error code, then the request); the first 1,000. */
   failures: { at: number; what: string }[];
   durationMs: number;
 }
@@ -114,14 +114,16 @@ export const startLoad = (
   const loop = async (): Promise<void> => {
     while (!stopping && sent < options.maxRequests && Date.now() - started < options.maxMs) {
       const n = sent++;
+      const req = options.next(n);
       try {
-        const { status } = await requestThroughIngress(target, options.next(n), agent);
+        const { status, body } = await requestThroughIngress(target, req, agent);
         statuses[status] = (statuses[status] ?? 0) + 1;
-        if (status >= 500) noteFailure(String(status));
+        // Who answered: the gateway names its error (upstream_error), the Ingress answers in text.
+        if (status >= 500) noteFailure(`${status} ${String(body.error ?? body.text ?? '').slice(0, 60)} ${req.method} ${req.path}`);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? 'error';
         errors[code] = (errors[code] ?? 0) + 1;
-        noteFailure(code);
+        noteFailure(`${code} ${req.method} ${req.path}`);
       }
       if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }

@@ -1,4 +1,4 @@
-import { createServer, Server, type ServerOptions } from 'node:http';
+import { createServer, Server, type IncomingMessage, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { DEFAULT_SERVER_SETTINGS, type CommonConfig, type ServerSettings } from './config.js';
@@ -87,6 +87,22 @@ export const listen = async (app: Express, port: number, host = '0.0.0.0', setti
   return server;
 };
 
+/**
+ * From now on every answer ends its connection (`Connection: close`), while the server still
+ * serves. Connections that stay idle are left for their client to close, not cut here: a cut races
+ * with a request the client is sending on that connection at the same moment, and a request lost
+ * that way (a POST, say) cannot safely be sent again. The gateway drops idle upstream connections
+ * sooner than the drain delay lasts (UPSTREAM_IDLE_TIMEOUT_MS), so by the time `closeServer` cuts
+ * what is idle, none of them is the gateway's.
+ */
+export const endKeepAlive = (server: Server): void => {
+  const servers = server instanceof PortServer ? [server, ...server.siblings] : [server];
+  const closeAfterAnswer = (_req: IncomingMessage, res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+  };
+  for (const each of servers) each.prependListener('request', closeAfterAnswer);
+};
+
 export const serverUrl = (server: Server): string => {
   const { port } = server.address() as AddressInfo;
   return `http://127.0.0.1:${port}`;
@@ -112,14 +128,18 @@ export interface LifecycleOptions {
   health: Health;
   /** Time in-flight work gets to finish after a stop signal. */
   shutdownTimeoutMs: number;
-  /** Time to keep serving (with readiness false) so load balancers stop sending first. */
+  /**
+   * Time to keep serving (with readiness false) so load balancers stop sending first. Answers in
+   * that time close their connections; idle ones are closed by their clients or at its end.
+   */
   drainDelayMs?: number;
   exit?: (code: number) => void;
 }
 
 /**
- * Graceful shutdown on SIGTERM/SIGINT: readiness turns false, new connections stop, in-flight
- * requests finish within the deadline, then clients close in reverse order of opening, and exit 0.
+ * Graceful shutdown on SIGTERM/SIGINT: readiness turns false and answers close their connections
+ * for the drain delay, then new connections stop, in-flight requests finish within the deadline,
+ * clients close in reverse order of opening, and the process exits 0.
  */
 export class Lifecycle {
   private readonly servers: Server[] = [];
@@ -157,6 +177,7 @@ export class Lifecycle {
   private async shutdown(): Promise<void> {
     const { logger, health, shutdownTimeoutMs, drainDelayMs = 0 } = this.options;
     health.startDraining();
+    for (const server of this.servers) endKeepAlive(server);
     if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
     await Promise.all(this.servers.map((server) => closeServer(server, shutdownTimeoutMs)));
     for (const { name, close } of [...this.closers].reverse()) {

@@ -3,7 +3,7 @@ import { Agent, get as httpGet, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { closeServer, commonEnv, ConfigError, DEFAULT_SERVER_SETTINGS, listen, loadConfig, readCommonConfig, z } from '@galion/kit';
+import { closeServer, commonEnv, ConfigError, createLogger, DEFAULT_SERVER_SETTINGS, Health, Lifecycle, listen, loadConfig, readCommonConfig, z } from '@galion/kit';
 import { eventually } from '@galion/localdeps';
 import express from 'express';
 
@@ -84,6 +84,48 @@ const splitAnswers = (text: string): string[] => {
     rest = rest.slice(end + 4 + length);
   }
 };
+
+describe('keep-alive while draining', () => {
+  it('when draining, then idle keep-alive connections are left to their clients, an answer says Connection: close and ends its connection, and what is still idle is cut when the delay is over', async () => {
+    const app = express();
+    app.get('/hello', (_req, res) => {
+      res.json({ hello: 'world' });
+    });
+    const server = await listen(app, 0, '127.0.0.1');
+    const lifecycle = new Lifecycle({
+      logger: createLogger({ service: 'drain-test', level: 'silent' }),
+      health: new Health(),
+      shutdownTimeoutMs: 1_000,
+      drainDelayMs: 1_500,
+    }).addServer(server);
+    const get = 'GET /hello HTTP/1.1\r\nHost: drain\r\n\r\n';
+    const used = rawClient(server);
+    const idle = rawClient(server);
+    used.socket.write(get);
+    idle.socket.write(get);
+    expect((await used.answers(1))[0]).toMatch(/^connection: keep-alive/im);
+    await idle.answers(1);
+    let idleClosedAt = 0;
+    void idle.closed.then(() => (idleClosedAt = Date.now()));
+
+    const drainStarted = Date.now();
+    const stopped = lifecycle.stop();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const openDuringDrain = { used: !used.socket.destroyed, idle: !idle.socket.destroyed };
+    used.socket.write(get);
+    const answers = await used.answers(2);
+    await used.closed;
+    const idleOpenAfterUsedClosed = idleClosedAt === 0;
+    await stopped;
+    await idle.closed;
+
+    expect(openDuringDrain).toEqual({ used: true, idle: true });
+    expect(answers[1]).toMatch(/^HTTP\/1.1 200 OK/);
+    expect(answers[1]).toMatch(/^connection: close/im);
+    expect(idleOpenAfterUsedClosed).toBe(true);
+    expect(idleClosedAt - drainStarted).toBeGreaterThanOrEqual(1_400);
+  });
+});
 
 /** The limits as a service reads them from its environment. */
 const limitsFrom = (env: Record<string, string>) =>

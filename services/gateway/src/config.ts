@@ -100,6 +100,19 @@ export const gatewayEnvSchema = z.object({
     .meta({ description: "media's own `UPSTREAM_MAX_IN_FLIGHT`", unset: '`UPSTREAM_MAX_IN_FLIGHT`' }),
   UPSTREAM_MAX_SOCKETS: env.int(1, 100_000).optional().meta({ description: 'connections to one upstream at most', unset: 'unlimited' }),
   UPSTREAM_MAX_FREE_SOCKETS: env.int(1, 100_000).default(256).describe('idle keep-alive connections kept per upstream'),
+  // Below the services' drain delay (SHUTDOWN_DRAIN_DELAY_MS, 5 s in the chart): a draining pod
+  // then never has to cut a connection of the gateway's that is idle, a cut that can race with a
+  // request the gateway is sending on it (kit: endKeepAlive).
+  UPSTREAM_IDLE_TIMEOUT_MS: env
+    .int(100, 600_000)
+    .default(3_000)
+    .describe("an idle keep-alive connection to an upstream is closed after this long; keep it below the services' `SHUTDOWN_DRAIN_DELAY_MS`"),
+  UPSTREAM_CONNECT_TIMEOUT_MS: env
+    .int(50, 60_000)
+    .default(2_000)
+    .describe(
+      'time a new connection to an upstream gets to open; past it, or when it is refused, the request goes once more on another connection (any method: nothing was sent yet), then `503 upstream_unavailable`',
+    ),
   BREAKER_ENABLED: env.bool().default(true).describe('per-upstream circuit breakers on or off'),
   BREAKER_FAILURE_RATIO: env.number(0.01, 1).default(0.5).describe('failure ratio over the window that opens a breaker'),
   BREAKER_MIN_REQUESTS: env.int(1, 100_000).default(20).describe('calls in the window before the ratio counts'),
@@ -129,6 +142,8 @@ export interface UpstreamConfig {
   /** Public path prefix the service serves. */
   prefix: string;
   timeoutMs: number;
+  /** Time a new connection gets to open. */
+  connectTimeoutMs: number;
   /** Requests sent to this upstream at once at most; past it 503 upstream_overloaded (0: no bound). */
   maxInFlight: number;
 }
@@ -154,7 +169,7 @@ export interface BreakerConfig {
 
 export interface GatewayConfig extends CommonConfig {
   upstreams: UpstreamConfig[];
-  agent: { maxSockets: number | undefined; maxFreeSockets: number };
+  agent: { maxSockets: number | undefined; maxFreeSockets: number; idleTimeoutMs: number };
   /** JWKS at AUTH_JWKS_URL, by default auth's own under AUTH_URL. */
   verifier: VerifierConfig & { jwksUrl: string };
   redisUrl: string | undefined;
@@ -183,9 +198,10 @@ export const loadGatewayConfig = (source: NodeJS.ProcessEnv = process.env): Gate
       url: trimSlash(own(name, 'URL') as string),
       prefix,
       timeoutMs: (own(name, 'UPSTREAM_TIMEOUT_MS') as number | undefined) ?? e.UPSTREAM_TIMEOUT_MS,
+      connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS,
       maxInFlight: (own(name, 'UPSTREAM_MAX_IN_FLIGHT') as number | undefined) ?? e.UPSTREAM_MAX_IN_FLIGHT,
     })),
-    agent: { maxSockets: e.UPSTREAM_MAX_SOCKETS, maxFreeSockets: e.UPSTREAM_MAX_FREE_SOCKETS },
+    agent: { maxSockets: e.UPSTREAM_MAX_SOCKETS, maxFreeSockets: e.UPSTREAM_MAX_FREE_SOCKETS, idleTimeoutMs: e.UPSTREAM_IDLE_TIMEOUT_MS },
     verifier: { ...verifier, jwksUrl: verifier.jwksUrl ?? `${trimSlash(e.AUTH_URL)}/api/v1/auth/.well-known/jwks.json` },
     redisUrl: readRedisUrl(e),
     rateLimit: {

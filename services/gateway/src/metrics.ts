@@ -57,7 +57,7 @@ export const createGatewayMetrics = (registry: Registry, breakerStates: () => Re
   }),
   upstreamRetries: new Counter({
     name: 'gateway_upstream_retries_total',
-    help: 'Idempotent requests sent a second time after a connection failure.',
+    help: 'Requests sent a second time, on a new connection: any whose connection never opened, idempotent ones whose connection broke.',
     labelNames: ['upstream'] as const,
     registers: [registry],
   }),

@@ -18,8 +18,6 @@ import type { GatewayMetrics } from './metrics.js';
 /** Methods whose repetition has the effect of one call (RFC 9110 §9.2.2): a retry is safe. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
-/** The connection could not be made: nothing reached the upstream. */
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT']);
 /** The connection broke before a response (e.g. a keep-alive socket the upstream had just closed). */
 const CONNECTION_BROKEN = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
@@ -42,6 +40,9 @@ const upstreamOverloaded = (upstream: string) =>
 const upstreamTimeout = (upstream: string, ms: number) =>
   new AppError(504, 'upstream_timeout', `The ${upstream} service did not answer within ${ms} ms.`);
 
+const connectTimedOut = (upstream: string, ms: number) =>
+  Object.assign(new Error(`the connection to ${upstream} did not open within ${ms} ms`), { code: 'ETIMEDOUT' });
+
 const upstreamError = (upstream: string) =>
   new AppError(502, 'upstream_error', `The connection to the ${upstream} service broke before it answered.`);
 
@@ -56,6 +57,8 @@ interface Exchange {
   /** The path and query sent upstream: the client's, after the upstream URL's own path if it has one. */
   path: string;
   attempt: number;
+  /** This attempt's connection is open (a pooled one, or a new one that has connected): from then on the request may have reached the upstream. */
+  connected: boolean;
   startedAt: bigint;
   timer: NodeJS.Timeout | undefined;
   upstreamReq: ClientRequest | undefined;
@@ -98,8 +101,9 @@ const originForm = (target: string): string => {
 
 /**
  * The proxy to one upstream: Node's HTTP client over a keep-alive agent, path unchanged, bodies
- * streamed both ways, with a time limit for the response headers, one retry of idempotent
- * requests whose connection failed, and the circuit breaker's verdict on every outcome.
+ * streamed both ways, with time limits for the connection and the response headers, and the
+ * circuit breaker's verdict on every outcome. One retry, on a new connection: of any request whose
+ * connection never opened (nothing was sent), and of an idempotent one whose connection broke.
  * The request headers were already rewritten for the upstream (headers.ts); only Host changes
  * here, to the upstream's (the client's host travels in X-Forwarded-Host).
  */
@@ -141,10 +145,12 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
   const onUpstreamError = (exchange: Exchange, error: NodeJS.ErrnoException) => {
     if (exchange.done) return;
     clearTimeout(exchange.timer);
-    const code = error.code ?? '';
-    const connectFailed = CONNECT_FAILURES.has(code);
-    const broken = CONNECTION_BROKEN.has(code) || /socket hang up/.test(error.message);
-    if ((connectFailed || broken) && exchange.attempt === 1 && IDEMPOTENT.has(exchange.req.method) && !exchange.res.headersSent) {
+    const connectFailed = !exchange.connected;
+    const broken = CONNECTION_BROKEN.has(error.code ?? '') || /socket hang up/.test(error.message);
+    // A body streams only once the connection is open (startBody), so a request whose connection
+    // never opened still has all of it to send.
+    const retryable = connectFailed || (broken && IDEMPOTENT.has(exchange.req.method));
+    if (retryable && exchange.attempt === 1 && !exchange.res.headersSent) {
       metrics.upstreamRetries.inc(upstreamLabel);
       logger.debug({ err: error, upstream: upstream.name, request_id: exchange.req.id }, 'upstream connection failed, retrying once');
       send(exchange);
@@ -190,6 +196,7 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
   const send = (exchange: Exchange) => {
     const { req } = exchange;
     exchange.attempt += 1;
+    exchange.connected = false;
     exchange.startedAt = process.hrtime.bigint();
     exchange.timer = setTimeout(() => {
       if (exchange.done) return;
@@ -211,6 +218,29 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
     exchange.upstreamReq = upstreamReq;
     upstreamReq.on('response', (upstreamRes) => onUpstreamResponse(exchange, upstreamRes));
     upstreamReq.on('error', (error) => onUpstreamError(exchange, error));
+    upstreamReq.once('socket', (socket) => {
+      const opened = () => {
+        exchange.connected = true;
+        startBody(exchange, upstreamReq);
+      };
+      if (!socket.connecting) {
+        opened();
+        return;
+      }
+      // A connection that does not open (a SYN to a pod that is gone, unanswered) would otherwise
+      // hold the request until the response timeout; nothing was sent, so it can go elsewhere.
+      const connectTimer = setTimeout(() => socket.destroy(connectTimedOut(upstream.name, upstream.connectTimeoutMs)), upstream.connectTimeoutMs);
+      connectTimer.unref();
+      socket.once('connect', () => {
+        clearTimeout(connectTimer);
+        opened();
+      });
+      socket.once('close', () => clearTimeout(connectTimer));
+    });
+  };
+
+  const startBody = (exchange: Exchange, upstreamReq: ClientRequest) => {
+    const { req } = exchange;
     if (exchange.body) upstreamReq.end(exchange.body);
     else if (req.readableEnded || !hasBody(req)) upstreamReq.end();
     else streamBody(exchange, upstreamReq);
@@ -270,6 +300,7 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
       headers: { ...req.headers, host: target.host },
       path: basePath + originForm(req.originalUrl),
       attempt: 0,
+      connected: false,
       startedAt: process.hrtime.bigint(),
       timer: undefined,
       upstreamReq: undefined,

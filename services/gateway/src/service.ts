@@ -93,10 +93,11 @@ export const composeGateway = async (config: GatewayConfig, infra: GatewayInfras
     maxSockets: config.agent.maxSockets ?? Infinity,
     maxFreeSockets: config.agent.maxFreeSockets,
     scheduling: 'lifo' as const,
-    // An idle connection is dropped after 60 s, or a second before the service's announced
-    // Keep-Alive timeout if that is shorter (Node uses the hint only below this), so the gateway
-    // never sends on a connection the service is closing. Busy sockets are not affected.
-    timeout: 60_000,
+    // An idle connection is dropped after UPSTREAM_IDLE_TIMEOUT_MS, or a second before the
+    // service's announced Keep-Alive timeout if that is shorter, so the gateway never sends on a
+    // connection the service is closing: not at its keep-alive timeout, and not while it drains
+    // (shorter than the drain delay). Busy sockets are not affected.
+    timeout: config.agent.idleTimeoutMs,
   };
   const httpAgent = new Agent(agentOptions);
   const httpsAgent = new HttpsAgent(agentOptions);

@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { composeAuth, loadAuthConfig, type ComposedAuth } from '@galion/auth';
 import { createLogger, createRedis, RedisStore, waitForRedis, type KeyValueStore } from '@galion/kit';
@@ -111,6 +112,45 @@ export const startFlakyUpstream = async (name: string, dropConnections = 1): Pro
         http.closeAllConnections();
         tcp.close(() => resolve());
       }),
+  };
+};
+
+/**
+ * A port whose connections never open, as a SYN to a pod that is gone goes unanswered: a process
+ * listens with the smallest backlog and never accepts (its event loop is blocked), and the
+ * kernel's accept queue is filled, so further SYNs are dropped.
+ */
+export const startBlackhole = async (): Promise<{ url: string; close(): Promise<void> }> => {
+  const listener = `
+    const server = require('node:net').createServer();
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+      process.stdout.write(server.address().port + '\\n');
+      setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0), 20);
+    });`;
+  const child = spawn(process.execPath, ['-e', listener], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`the blackhole exited with ${code}`)));
+  });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Backlog 1 queues two connections; a third finds the queue full.
+  const fillers: Socket[] = [];
+  const opened: Promise<void>[] = [];
+  for (let i = 0; i < 3; i++) {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    fillers.push(socket);
+    if (i < 2) opened.push(new Promise((resolve) => socket.once('connect', () => resolve())));
+  }
+  await Promise.all(opened);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      for (const socket of fillers) socket.destroy();
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
   };
 };
 

@@ -1,7 +1,11 @@
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { eventually } from '@galion/localdeps';
-import { deadUpstreamUrl, gatewayPerTest, startFlakyUpstream, startStubUpstream } from './harness';
+import { Agent, createServer, request, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { createLogger, Registry } from '@galion/kit';
+import { eventually, freePort, startTestServer } from '@galion/localdeps';
+import express from 'express';
+import { createGatewayMetrics } from '../src/metrics';
+import { createUpstreamProxy } from '../src/proxy';
+import { deadUpstreamUrl, gatewayPerTest, startBlackhole, startFlakyUpstream, startStubUpstream } from './harness';
 
 const suite = gatewayPerTest();
 const gatewayFor = suite.gatewayFor;
@@ -95,6 +99,75 @@ describe('retry on connection failure', () => {
     const gw = await gatewayFor(flaky.url);
     await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${suite.token}`).expect(502);
     expect(flaky.dropped()).toBe(2);
+    expect(await gw.metric('gateway_upstream_retries_total', { upstream: 'users' })).toBe(1);
+  });
+});
+
+describe('connections that do not open', () => {
+  /**
+   * The proxy alone, in front of `upstreamUrl`, over a pool whose connections all go to `poolPort`
+   * instead (a pod that is gone): its first attempt fails there, and the retry, on a connection
+   * of its own, reaches the upstream.
+   */
+  const proxyOverPoolTo = async (upstreamUrl: string, poolPort: number) => {
+    const agent = new Agent({ keepAlive: true });
+    agent.createConnection = () => connect(poolPort, '127.0.0.1');
+    const registry = new Registry();
+    const app = express();
+    app.use(
+      createUpstreamProxy({
+        upstream: { name: 'users', url: upstreamUrl, prefix: '/api/v1/users', timeoutMs: 10_000, connectTimeoutMs: 300, maxInFlight: 0 },
+        agent,
+        breaker: undefined,
+        metrics: createGatewayMetrics(registry, () => ({})),
+        logger: createLogger({ service: 'test', level: 'silent' }),
+      }),
+    );
+    const server = suite.closeAfterTest(await startTestServer(app));
+    const retries = async () => (await registry.getSingleMetric('gateway_upstream_retries_total')!.get()).values[0]?.value;
+    return { url: server.url, retries, close: async () => agent.destroy() };
+  };
+
+  it('when the connection of a POST is refused, then the POST goes once more on a new connection, with its whole body, and is answered', async () => {
+    const users = await stub('users');
+    const proxy = await proxyOverPoolTo(users.url, await freePort());
+
+    const response = await fetch(`${proxy.url}/api/v1/users/things`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'once' }) });
+
+    expect(response.status).toBe(200);
+    expect(users.requests.map((r) => [r.method, r.body])).toEqual([['POST', '{"name":"once"}']]);
+    expect(await proxy.retries()).toBe(1);
+    await proxy.close();
+  });
+
+  it('when the connection of a PATCH does not open within the connect timeout, then the PATCH goes once more on a new connection and is answered, long before the response timeout', async () => {
+    const users = await stub('users');
+    const blackhole = suite.closeAfterTest(await startBlackhole());
+    const proxy = await proxyOverPoolTo(users.url, Number(new URL(blackhole.url).port));
+    const started = Date.now();
+
+    const response = await fetch(`${proxy.url}/api/v1/users/me`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bio: 'sent once' }) });
+
+    const elapsed = Date.now() - started;
+    expect(response.status).toBe(200);
+    expect(users.requests.map((r) => [r.method, r.body])).toEqual([['PATCH', '{"bio":"sent once"}']]);
+    expect(await proxy.retries()).toBe(1);
+    expect(elapsed).toBeGreaterThanOrEqual(280);
+    expect(elapsed).toBeLessThan(5_000);
+    await proxy.close();
+  });
+
+  it('when no connection to the upstream opens, then the client gets 503 upstream_unavailable after two connect timeouts, not the response timeout', async () => {
+    const blackhole = suite.closeAfterTest(await startBlackhole());
+    const gw = await gatewayFor(blackhole.url, { UPSTREAM_CONNECT_TIMEOUT_MS: '400', USERS_UPSTREAM_TIMEOUT_MS: '20000' });
+    const started = Date.now();
+
+    const response = await gw.http.post('/api/v1/users/things').set('Authorization', `Bearer ${suite.token}`).send({ a: 1 });
+
+    const elapsed = Date.now() - started;
+    expect({ status: response.status, error: response.body.error }).toEqual({ status: 503, error: 'upstream_unavailable' });
+    expect(elapsed).toBeGreaterThanOrEqual(780);
+    expect(elapsed).toBeLessThan(10_000);
     expect(await gw.metric('gateway_upstream_retries_total', { upstream: 'users' })).toBe(1);
   });
 });
