@@ -46,6 +46,8 @@ const connectTimedOut = (upstream: string, ms: number) =>
 const upstreamError = (upstream: string) =>
   new AppError(502, 'upstream_error', `The connection to the ${upstream} service broke before it answered.`);
 
+type Outcome = 'success' | 'failure' | 'release';
+
 /** The life of one client request through the proxy: one or two attempts, one outcome. */
 interface Exchange {
   req: Request;
@@ -128,10 +130,17 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
     metrics.upstreamDuration.observe({ upstream: upstream.name, status_code: String(status) }, seconds);
   };
 
-  const finish = (exchange: Exchange, outcome: 'success' | 'failure' | 'release') => {
+  /** Tells the breaker how the call went, once. */
+  const settle = (exchange: Exchange, outcome: Outcome) => {
+    exchange.permit?.[outcome]();
+    exchange.permit = undefined;
+  };
+
+  /** The exchange has its outcome; `undefined` leaves the breaker's verdict for later (a 503 whose body says why). */
+  const finish = (exchange: Exchange, outcome: Outcome | undefined) => {
     exchange.done = true;
     clearTimeout(exchange.timer);
-    exchange.permit?.[outcome]();
+    if (outcome) settle(exchange, outcome);
   };
 
   const fail = (exchange: Exchange, error: AppError) => {
@@ -175,19 +184,29 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
       return;
     }
     observe(exchange, status);
-    finish(exchange, status >= 500 ? 'failure' : 'success');
+    const length = Number(upstreamRes.headers['content-length']);
+    const small = length <= SMALL_BODY_BYTES && upstreamRes.headers['transfer-encoding'] === undefined;
+    // A 503 may be the upstream shedding load on purpose (`overloaded`: auth's hashing queue is
+    // full, a process is at MAX_IN_FLIGHT_REQUESTS). That is the upstream healthy and asking for
+    // time; held against it, a burst of logins would open auth's breaker and turn away every
+    // other auth request too. Its body says which 503 it is.
+    const judgedByBody = status === 503 && small;
+    finish(exchange, judgedByBody ? undefined : status >= 500 ? 'failure' : 'success');
     const { res } = exchange;
     const reason = upstreamRes.statusMessage && !UNSAFE_REASON.test(upstreamRes.statusMessage) ? upstreamRes.statusMessage : undefined;
     res.writeHead(status, reason, responseHeaders(upstreamRes.headers, res));
     // A response cut short upstream must reach the client as a broken response, not a complete one.
     upstreamRes.once('error', () => res.destroy());
     upstreamRes.once('aborted', () => res.destroy());
-    const length = Number(upstreamRes.headers['content-length']);
-    if (length <= SMALL_BODY_BYTES && upstreamRes.headers['transfer-encoding'] === undefined) {
+    if (small) {
       // Most answers are small JSON with a known length: sent whole, headers and body in one write.
       const chunks: Buffer[] = [];
       upstreamRes.on('data', (chunk: Buffer) => chunks.push(chunk));
-      upstreamRes.once('end', () => res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+      upstreamRes.once('end', () => {
+        const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+        if (judgedByBody) settle(exchange, isShedding(body) ? 'release' : 'failure');
+        res.end(body);
+      });
     } else {
       upstreamRes.pipe(res);
     }
@@ -311,10 +330,20 @@ export const createUpstreamProxy = (deps: UpstreamProxyDeps): RequestHandler => 
       inFlight -= 1;
       // The client left: before the upstream answered (nothing to judge it by), or mid-response.
       if (!exchange.done) finish(exchange, 'release');
+      else settle(exchange, 'release');
       if (!res.writableFinished) exchange.upstreamReq?.destroy();
     });
     send(exchange);
   };
+};
+
+/** Is this 503's body the error format's `overloaded` (kit's load shedding, auth's hashing queue)? */
+const isShedding = (body: Buffer): boolean => {
+  try {
+    return (JSON.parse(body.toString('utf8')) as { error?: unknown }).error === 'overloaded';
+  } catch {
+    return false;
+  }
 };
 
 /** Does the request carry a body to stream (a length over zero, or chunks)? */

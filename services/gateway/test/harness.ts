@@ -54,7 +54,8 @@ const stubOpenApi = (name: string) => ({
 /**
  * A small upstream standing in for a service: records what it receives, echoes it back, and
  * has routes for slow answers and chosen statuses. `/api/v1/<name>/slow?ms=` waits first;
- * `/api/v1/<name>/status/<code>` answers that status.
+ * `/api/v1/<name>/status/<code>` answers that status; `/api/v1/<name>/overloaded` sheds the
+ * request as a loaded service does (503 `overloaded`).
  */
 const stubApp = (name: string, requests: RecordedRequest[]) => {
   const app = express();
@@ -67,6 +68,11 @@ const stubApp = (name: string, requests: RecordedRequest[]) => {
   app.use('/api/v1', express.raw({ type: () => true, limit: '10mb' }), (req, res) => {
     const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     requests.push({ method: req.method, url: req.originalUrl, headers: req.headers, body });
+    if (/\/overloaded$/.test(req.path)) {
+      // What a Galion service answers when it sheds load (kit's MAX_IN_FLIGHT_REQUESTS, auth's hashing queue).
+      res.status(503).set('Retry-After', '1').json({ error: 'overloaded', message: 'At capacity.' });
+      return;
+    }
     const status = /\/status\/(\d{3})$/.exec(req.path)?.[1];
     const wait = /\/slow$/.test(req.path) ? Number(req.query.ms ?? 1000) : 0;
     const timer = setTimeout(() => {

@@ -277,6 +277,22 @@ describe('circuit breaker', () => {
     expect(await gw.metric('gateway_circuit_breaker_state', { upstream: 'users' })).toBe(0);
   });
 
+  it('when the upstream sheds load (503 overloaded), then the breaker stays closed and its other requests still go through; other 503s still count', async () => {
+    const users = await stub('users');
+    const gw = await gatewayFor(users.url, breakerEnv);
+    const call = (path: string) => gw.http.get(path).set('Authorization', `Bearer ${suite.token}`);
+
+    const shed = [];
+    for (let i = 0; i < 8; i += 1) shed.push((await call('/api/v1/users/overloaded')).status);
+    const afterShedding = await gw.metric('gateway_circuit_breaker_state', { upstream: 'users' });
+    await call('/api/v1/users/me').expect(200);
+    for (let i = 0; i < 8; i += 1) await call('/api/v1/users/status/503').expect(503);
+
+    expect(shed).toEqual(Array(8).fill(503));
+    expect(afterShedding).toBe(0);
+    expect(await gw.metric('gateway_circuit_breaker_state', { upstream: 'users' })).toBe(2);
+  });
+
   it('when the upstream refuses connections, then the breaker opens and later calls are rejected at once', async () => {
     const gw = await gatewayFor(await deadUpstreamUrl(), breakerEnv);
     for (let i = 0; i < 4; i += 1) await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${suite.token}`).expect(503);
