@@ -219,6 +219,19 @@ const ownPanels = {
     row('Authentication'),
     panel('Logins by result', [[`sum by (result) (rate(auth_logins_total{${sel('auth')}}[5m]))`, '{{result}}']], { unit: 'ops' }),
     panel('Refresh token reuse detected', [[`sum(increase(auth_refresh_reuse_detected_total{${sel('auth')}}[1h]))`, 'reuse / 1h']]),
+    panel(
+      'Password hashes: running, waiting, refused',
+      [
+        [`sum(auth_password_hashes_running{${sel('auth')}})`, 'running'],
+        [`sum(auth_password_hashes_waiting{${sel('auth')}})`, 'waiting'],
+        [`sum(rate(auth_password_hashes_refused_total{${sel('auth')}}[5m]))`, 'refused / s'],
+      ],
+      {
+        w: 24,
+        description:
+          'Logins, registrations and password changes share a bounded argon2 queue: at most AUTH_ARGON2_CONCURRENCY hashes run and AUTH_ARGON2_QUEUE_MAX wait; past that, 503 overloaded at once. Refusals that last mean the auth pods need more cores or replicas.',
+      },
+    ),
   ],
   analytics: () => [
     row('Ingestion'),
