@@ -65,6 +65,15 @@ const metric = (text: string, name: string): number => {
   return line ? Number(line.slice(name.length + 1)) : 0;
 };
 
+/** "running 40 %, idle 35 %, ..." from counts of samples, largest first. */
+const describeShares = (counts: Map<string, number>): string => {
+  const total = [...counts.values()].reduce((sum, n) => sum + n, 0);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([what, n]) => `${what} ${Math.round((n / Math.max(1, total)) * 100)} %`)
+    .join(', ');
+};
+
 /** A COPY text-format field: backslash, tab and line breaks escaped; null is \\N. */
 const copyField = (value: string | number | null | undefined): string =>
   value === null || value === undefined ? '\\N' : String(value).replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
@@ -239,10 +248,23 @@ export const benchAnalytics = async ({ seconds }: AnalyticsBenchOptions): Promis
     let firstCpu = { service: 0, postgres: serverCpu() };
     let processed = 0;
     const samples: [number, number][] = [];
+    // What the consumer's PostgreSQL backends do, sampled every 100 ms: running, waiting on a lock
+    // or the WAL, or idle while the consumer works (fetching, parsing, between statements).
+    const activityDb = createDatabase({ url: ingestUrl, poolMax: 1 });
+    databases.push(activityDb);
+    const backendStates = new Map<string, number>();
+    const sampleBackends = async () => {
+      const { rows } = await activityDb.raw<{ rows: { what: string }[] }>(
+        `SELECT CASE WHEN state = 'active' THEN coalesce(wait_event_type || ': ' || wait_event, 'running') ELSE state END AS what
+           FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+      );
+      for (const { what } of rows) backendStates.set(what, (backendStates.get(what) ?? 0) + 1);
+    };
     while (processed < ingestEvents) {
       if (performance.now() - startedAt > 600_000) throw new Error(`ingestion stalled at ${processed} of ${ingestEvents} events`);
       await new Promise((resolve) => setTimeout(resolve, 100));
       processed = metric(await (await fetch(`${base}/metrics`)).text(), 'analytics_events_processed_total');
+      if (processed > 0) await sampleBackends();
       const now = performance.now();
       if (firstAt === undefined && processed > 0) {
         [firstAt, firstCount] = [now, processed];
@@ -278,6 +300,7 @@ export const benchAnalytics = async ({ seconds }: AnalyticsBenchOptions): Promis
       `  CPU ms per 1,000 events: COPY postgres ${perThousand(copyPostgresCpu, copied)}; consumer postgres ${perThousand(ingestPostgresCpu, drained)}, analytics ${perThousand(serviceCpu, drained)}`,
       `  stored ${fmt(stored)} rows of ${fmt(ingestEvents)} produced (the rest: events of erased users; produce took ${fmt(produced.seconds, 1)} s); per-second rate p10 ${fmt(percentile(perSecond, 10))}, p50 ${fmt(percentile(perSecond, 50))}, p90 ${fmt(percentile(perSecond, 90))}`,
       `  ratio to the 100 events/s of the system it replaces: ${fmt(rate / 100)}x`,
+      `  the consumer's PostgreSQL backends, sampled every 100 ms: ${describeShares(backendStates)}`,
       '',
     );
     if (historyEvents === 0) {
