@@ -144,8 +144,11 @@ describe('images and the avatar in the web app', () => {
       await reloadUntil('the first page of images', page, async () => (await page.locator('.image-card').count()) === 20);
       expect(await usage(page)).toBe('21 images of 1,000');
       await page.getByRole('button', { name: 'More images' }).click();
-      await page.getByRole('button', { name: 'More images' }).waitFor({ state: 'detached' });
+      // While the page loads, the button reads "Loading…": its going says nothing yet. The 21st
+      // card coming does; then no button is left, the list being whole.
+      await page.locator('.image-card').nth(20).waitFor();
       expect(await page.locator('.image-card').count()).toBe(21);
+      expect(await page.locator('p.more button').count()).toBe(0);
 
       // The JPEG becomes the avatar, with the keyboard.
       const jpegCard = card(page, 'JPEG, 640 × 480');
