@@ -12,10 +12,17 @@ export interface RouteAccess {
   optionalToken?: boolean;
   /** The route's own body limit (its declaration's), else the gateway's BODY_LIMIT. */
   bodyLimit?: string;
+  /**
+   * A path the services serve, but not with this method: the methods they do serve (its `Allow`).
+   * The gateway answers 405 itself, counted per IP; no token is asked for a call no route takes.
+   */
+  allow?: string[];
 }
 
 interface KnownRoute {
   methods: ReadonlySet<string>;
+  /** The declared path, `/api/v1/users/{id}`. */
+  template: string;
   path: RegExp;
   /** Absent: the route needs a token. */
   policy?: RateLimitPolicy;
@@ -38,7 +45,8 @@ const templatePattern = (template: string): RegExp =>
  * The services' routes, as the gateway must know them before it proxies: which pass without a
  * token, and which have their own body limit. A route not declared public, and any path under a
  * service prefix that no route serves, needs a valid bearer token at the gateway (secure by
- * default); a route without its own limit has the gateway's BODY_LIMIT. The table is generated
+ * default); a method that a served path does not take is answered 405 by the gateway itself, as
+ * its service would; a route without its own limit has the gateway's BODY_LIMIT. The table is generated
  * from the routes' own declarations (scripts/gen-gateway-routes.mjs), each service's concrete
  * paths before the templates that also match them (`/posts/mine` before `/posts/{id}`), so the
  * first match is the route that serves. Credentials and mailed tokens count under the stricter
@@ -50,6 +58,7 @@ export const KNOWN_ROUTES: readonly KnownRoute[] = [
   // serves it before its routes: `/api/v1/posts/openapi.json` is the document, not the post `{id}`.
   ...UPSTREAMS.map(({ prefix }) => ({
     methods: new Set(['GET', 'HEAD']),
+    template: `${prefix}/openapi.json`,
     path: templatePattern(`${prefix}/openapi.json`),
     policy: 'ip' as const,
     optionalToken: false,
@@ -57,6 +66,7 @@ export const KNOWN_ROUTES: readonly KnownRoute[] = [
   ...(gatewayRoutes as { method: string; path: string; policy?: RateLimitPolicy; token?: 'optional'; bodyLimit?: string }[]).map(
     (route) => ({
       methods: new Set(route.method === 'GET' ? ['GET', 'HEAD'] : [route.method]),
+      template: route.path,
       path: templatePattern(route.path),
       ...(route.policy ? { policy: route.policy } : {}),
       optionalToken: route.token === 'optional',
@@ -68,9 +78,20 @@ export const KNOWN_ROUTES: readonly KnownRoute[] = [
 /** CORS preflights and `Allow` discovery carry no credentials and touch no data. */
 const ALWAYS_PUBLIC_METHODS = new Set(['OPTIONS']);
 
+/** The routes of the template that serves `path`: the first that matches it (a concrete path before a template that also matches it, as the services route). */
+const servingRoutes = (path: string): KnownRoute[] => {
+  const serving = KNOWN_ROUTES.find((candidate) => candidate.path.test(path));
+  return serving ? KNOWN_ROUTES.filter((route) => route.template === serving.template) : [];
+};
+
+/** The methods the route serving `path` answers, as its service says in `Allow`; none when no route serves the path. */
+export const allowedMethods = (path: string): string[] => [...new Set(servingRoutes(path).flatMap((route) => [...route.methods]))];
+
 export const routeAccess = (method: string, path: string): RouteAccess => {
   if (ALWAYS_PUBLIC_METHODS.has(method)) return { public: true, policy: 'ip' };
-  const route = KNOWN_ROUTES.find((candidate) => candidate.methods.has(method) && candidate.path.test(path));
+  const serving = servingRoutes(path);
+  const route = serving.find((candidate) => candidate.methods.has(method));
+  if (!route && serving.length > 0) return { public: true, policy: 'ip', allow: allowedMethods(path) };
   if (!route?.policy) return { public: false, policy: 'user', ...(route?.bodyLimit ? { bodyLimit: route.bodyLimit } : {}) };
   return {
     public: true,

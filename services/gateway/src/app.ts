@@ -1,4 +1,4 @@
-import { ApiRouter, createHttpApp, httpAppBase, nameServerSpan, runWithContext, setContextUser, z, type HttpAppBase } from '@galion/kit';
+import { ApiRouter, AppError, createHttpApp, httpAppBase, nameServerSpan, runWithContext, setContextUser, z, type HttpAppBase } from '@galion/kit';
 import { bearerToken, isAuthError, tokenMissing, type AccessClaims, type TokenVerifier } from '@galion/tokens';
 import type { Express, RequestHandler, Response } from 'express';
 import { routeAccess, type RouteAccess } from './access.js';
@@ -49,13 +49,20 @@ const proxyRoutes = (deps: GatewayAppDeps): RequestHandler => {
   const { verifier, limiters } = deps;
 
   /**
-   * Public routes count under their policy, unless the route takes an optional token and one was
+   * A method the path's route does not take is a 405, counted per IP. Public routes count under their policy, unless the route takes an optional token and one was
    * sent: that request is treated as an authenticated one. Otherwise the token is verified (signature and
    * claims, no I/O), then the revocation look-up and the per-user count run side by side: one
    * Redis round trip of latency instead of two. A bad token counts against the caller's IP.
    */
   const admit: RequestHandler = async (req, res, next) => {
     const access = accessOf(res);
+    if (access.allow) {
+      const allow = access.allow.join(', ');
+      return limiters.ip(req, res, () => {
+        res.set('Allow', allow);
+        next(new AppError(405, 'method_not_allowed', `${req.method} is not allowed here; use ${allow}.`));
+      });
+    }
     const withToken = access.optionalToken === true && req.headers.authorization !== undefined;
     if (access.public && !withToken) return limiters[access.policy](req, res, next);
     let claims: AccessClaims;

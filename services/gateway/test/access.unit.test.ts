@@ -1,4 +1,4 @@
-import { routeAccess } from '../src/access';
+import { allowedMethods, routeAccess } from '../src/access';
 
 const PUBLIC_IP = { public: true, policy: 'ip' };
 const NEEDS_TOKEN = { public: false, policy: 'user' };
@@ -29,10 +29,10 @@ describe('gateway route access', () => {
     }
   });
 
-  test('when a public document is written to (POST, PUT, DELETE), then it needs a token', () => {
+  test('when a public document is written to (POST, PUT, DELETE), then it is a 405 naming GET and HEAD, never a pass to the service', () => {
     for (const method of ['POST', 'PUT', 'DELETE']) {
-      expect(routeAccess(method, '/api/v1/auth/.well-known/jwks.json')).toEqual(NEEDS_TOKEN);
-      expect(routeAccess(method, '/api/v1/users/openapi.json')).toEqual(NEEDS_TOKEN);
+      expect(routeAccess(method, '/api/v1/auth/.well-known/jwks.json')).toEqual({ ...PUBLIC_IP, allow: ['GET', 'HEAD'] });
+      expect(routeAccess(method, '/api/v1/users/openapi.json')).toEqual({ ...PUBLIC_IP, allow: ['GET', 'HEAD'] });
     }
   });
 
@@ -78,10 +78,10 @@ describe('gateway route access', () => {
     ).toEqual(NEEDS_TOKEN);
   });
 
-  test('when the global feed is read, then it is public under the per-IP policy; the home feed and writes to either need a token', () => {
+  test('when the global feed is read, then it is public under the per-IP policy; the home feed needs a token and a write is a 405', () => {
     for (const method of ['GET', 'HEAD']) expect(routeAccess(method, '/api/v1/feed/global')).toEqual(PUBLIC_IP);
     expect(routeAccess('GET', '/api/v1/feed/home')).toEqual(NEEDS_TOKEN);
-    expect(routeAccess('POST', '/api/v1/feed/global')).toEqual(NEEDS_TOKEN);
+    expect(routeAccess('POST', '/api/v1/feed/global')).toEqual({ ...PUBLIC_IP, allow: ['GET', 'HEAD'] });
     expect(routeAccess('GET', '/api/v1/feed/global/extra')).toEqual(NEEDS_TOKEN);
   });
 
@@ -97,13 +97,32 @@ describe('gateway route access', () => {
     }
     // A concrete path before the template that also matches it: the signed URLs are not the image "signed".
     expect(routeAccess('GET', '/api/v1/media/signed')).toEqual(PUBLIC_IP);
-    expect(routeAccess('DELETE', '/api/v1/media/signed')).toEqual(NEEDS_TOKEN);
+    // ...and not deleted as one either: media answers 405 there, and so does the gateway.
+    expect(routeAccess('DELETE', '/api/v1/media/signed')).toEqual({ ...PUBLIC_IP, allow: ['GET', 'HEAD'] });
   });
 
-  test('when a credential route is called with another method than POST, then it needs a token', () => {
+  test('when a credential route is called with another method than POST, then it is a 405 naming POST', () => {
     for (const method of ['GET', 'HEAD', 'PUT']) {
-      expect(routeAccess(method, '/api/v1/auth/register')).toEqual(NEEDS_TOKEN);
-      expect(routeAccess(method, '/api/v1/auth/refresh')).toEqual(NEEDS_TOKEN);
+      expect(routeAccess(method, '/api/v1/auth/register')).toEqual({ ...PUBLIC_IP, allow: ['POST'] });
+      expect(routeAccess(method, '/api/v1/auth/refresh')).toEqual({ ...PUBLIC_IP, allow: ['POST'] });
     }
+  });
+});
+
+describe('methods no route serves', () => {
+  test('when a path is served but not with this method, then the access names the methods it is served with, and passes per IP to a 405', () => {
+    expect(routeAccess('PUT', '/api/v1/users/me')).toEqual({ ...PUBLIC_IP, allow: ['GET', 'HEAD', 'PATCH', 'DELETE'] });
+    expect(routeAccess('TRACE', '/api/v1/auth/login')).toEqual({ ...PUBLIC_IP, allow: ['POST'] });
+  });
+
+  test('when a concrete path shadows a template (/posts/mine before /posts/{id}), then its Allow is the concrete route’s alone', () => {
+    expect(allowedMethods('/api/v1/posts/mine')).toEqual(['GET', 'HEAD']);
+    expect(routeAccess('DELETE', '/api/v1/posts/mine')).toEqual({ ...PUBLIC_IP, allow: ['GET', 'HEAD'] });
+    expect(allowedMethods('/api/v1/posts/0190a3c4-0000-7000-8000-000000000001')).toEqual(expect.arrayContaining(['GET', 'PATCH', 'DELETE']));
+  });
+
+  test('when no route serves the path at all, then it still needs a token (secure by default) and names no methods', () => {
+    expect(allowedMethods('/api/v1/users/nothing/here/at/all')).toEqual([]);
+    expect(routeAccess('GET', '/api/v1/users/nothing/here/at/all')).toEqual(NEEDS_TOKEN);
   });
 });

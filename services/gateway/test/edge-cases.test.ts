@@ -80,7 +80,7 @@ describe('clients that leave before the request is forwarded', () => {
       new Promise<void>((resolve) => {
         const socket = connect(Number(port), '127.0.0.1', () => {
           socket.end(
-            'POST /api/v1/users/things HTTP/1.1\r\nHost: gw\r\n' +
+            'POST /api/v1/users/stub/things HTTP/1.1\r\nHost: gw\r\n' +
               `Authorization: Bearer ${suite.token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"partial":`,
           );
         });

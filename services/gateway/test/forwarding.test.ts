@@ -118,7 +118,7 @@ describe('responses', () => {
       res.writeHead(201, 'Made It', { 'content-type': 'application/json' });
       res.end('{"created":true}');
     };
-    const response = await call('POST', '/api/v1/users/things');
+    const response = await call('POST', '/api/v1/users/stub/things');
     expect(response.status).toBe(201);
     expect(response.headers['set-cookie']).toEqual(['a=1; HttpOnly', 'b=2; Secure']);
     expect(response.headers['x-custom']).toBe('kept');

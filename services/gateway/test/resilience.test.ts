@@ -47,7 +47,7 @@ describe('retry on connection failure', () => {
     const flaky = await startFlakyUpstream('users', 1);
     suite.closeAfterTest(flaky);
     const gw = await gatewayFor(flaky.url);
-    const response = await gw.http.post('/api/v1/users/things').set('Authorization', `Bearer ${suite.token}`).send({ a: 1 }).expect(502);
+    const response = await gw.http.post('/api/v1/users/stub/things').set('Authorization', `Bearer ${suite.token}`).send({ a: 1 }).expect(502);
     expect(response.body.error).toBe('upstream_error');
     expect(flaky.requests).toHaveLength(0);
     expect(await gw.metric('gateway_upstream_retries_total', { upstream: 'users' })).toBe(0);
@@ -57,7 +57,7 @@ describe('retry on connection failure', () => {
     const flaky = await startFlakyUpstream('users', 1);
     suite.closeAfterTest(flaky);
     const gw = await gatewayFor(flaky.url);
-    await gw.http.put('/api/v1/users/things/1').set('Authorization', `Bearer ${suite.token}`).send({ name: 'same body' }).expect(200);
+    await gw.http.put('/api/v1/users/stub/things/1').set('Authorization', `Bearer ${suite.token}`).send({ name: 'same body' }).expect(200);
     expect(flaky.requests).toHaveLength(1);
     expect(JSON.parse(flaky.requests[0]!.body)).toEqual({ name: 'same body' });
   });
@@ -132,7 +132,7 @@ describe('connections that do not open', () => {
     const users = await stub('users');
     const proxy = await proxyOverPoolTo(users.url, await freePort());
 
-    const response = await fetch(`${proxy.url}/api/v1/users/things`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'once' }) });
+    const response = await fetch(`${proxy.url}/api/v1/users/stub/things`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'once' }) });
 
     expect(response.status).toBe(200);
     expect(users.requests.map((r) => [r.method, r.body])).toEqual([['POST', '{"name":"once"}']]);
@@ -162,7 +162,7 @@ describe('connections that do not open', () => {
     const gw = await gatewayFor(blackhole.url, { UPSTREAM_CONNECT_TIMEOUT_MS: '400', USERS_UPSTREAM_TIMEOUT_MS: '20000' });
     const started = Date.now();
 
-    const response = await gw.http.post('/api/v1/users/things').set('Authorization', `Bearer ${suite.token}`).send({ a: 1 });
+    const response = await gw.http.post('/api/v1/users/stub/things').set('Authorization', `Bearer ${suite.token}`).send({ a: 1 });
 
     const elapsed = Date.now() - started;
     expect({ status: response.status, error: response.body.error }).toEqual({ status: 503, error: 'upstream_unavailable' });
@@ -325,7 +325,7 @@ const startCountingUpstream = async (answer = true) => {
  * a Content-Length; its answer's status and body.
  */
 const chunkedUpload = (gatewayUrl: string, token: string, length?: number) => {
-  const url = new URL('/api/v1/users/uploads', gatewayUrl);
+  const url = new URL('/api/v1/users/stub/uploads', gatewayUrl);
   const headers = {
     authorization: `Bearer ${token}`,
     'content-type': 'application/octet-stream',

@@ -96,7 +96,7 @@ describe('routing by prefix', () => {
   it('when a JSON body is posted, then it reaches the upstream byte for byte', async () => {
     const body = JSON.stringify({ name: 'Zoë', nested: { list: [1, 2, 3] } });
     await gw.http
-      .post('/api/v1/users/things')
+      .post('/api/v1/users/stub/things')
       .set('Authorization', bearer())
       .set('Content-Type', 'application/json')
       .send(body)
@@ -111,6 +111,27 @@ describe('routing by prefix', () => {
     await gw.http.get('/api/v1/nothing').expect(404);
     expect(users.requests).toHaveLength(0);
     expect(analytics.requests).toHaveLength(0);
+  });
+});
+
+describe('methods no route serves', () => {
+  it('when a path the services serve is called with a method none of its routes takes, then the gateway answers 405 with Allow, with or without a token, and the upstream is not called', async () => {
+    const before = users.requests.length;
+
+    const anonymous = await gw.http.put('/api/v1/users/me').send({ bio: 'x' });
+    const withBadToken = await gw.http.post('/api/v1/users/me').set('Authorization', 'Bearer not.a.token');
+    const onCredentials = await gw.http.get('/api/v1/auth/login');
+
+    for (const response of [anonymous, withBadToken]) {
+      expect({ status: response.status, error: response.body.error, allow: response.headers.allow }).toEqual({
+        status: 405,
+        error: 'method_not_allowed',
+        allow: 'GET, HEAD, PATCH, DELETE',
+      });
+    }
+    expect({ status: onCredentials.status, allow: onCredentials.headers.allow }).toEqual({ status: 405, allow: 'POST' });
+    expect(anonymous.body.request_id).toEqual(expect.any(String));
+    expect(users.requests.length).toBe(before);
   });
 });
 
@@ -248,7 +269,7 @@ describe('body size limit', () => {
   it('when Content-Length is over BODY_LIMIT, then 413 payload_too_large and the upstream is not called', async () => {
     const big = JSON.stringify({ blob: 'x'.repeat(200 * 1024) });
     const response = await gw.http
-      .post('/api/v1/users/things')
+      .post('/api/v1/users/stub/things')
       .set('Authorization', bearer())
       .set('Content-Type', 'application/json')
       .send(big)
@@ -274,7 +295,7 @@ describe('body size limit', () => {
 
   it('when a chunked body grows over the limit, then 413 and the upstream is not called; a small one passes whole', async () => {
     const send = (size: number) =>
-      fetch(`${gw.url}/api/v1/users/things`, {
+      fetch(`${gw.url}/api/v1/users/stub/things`, {
         method: 'PUT',
         headers: { authorization: bearer(), 'content-type': 'application/json' },
         body: new ReadableStream({
