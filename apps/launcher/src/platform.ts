@@ -115,11 +115,20 @@ const byName = <T>(record: Record<ServiceName, T>, name: ServiceName, what: stri
   return value;
 };
 
-const waitUntilReady = async (url: string, child: () => ChildProcess | undefined, name: string, timeoutMs = 60_000): Promise<void> => {
+const waitUntilReady = async (
+  url: string,
+  child: () => ChildProcess | undefined,
+  name: string,
+  lastWords: () => string,
+  timeoutMs = 60_000,
+): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const exitCode = child()?.exitCode;
-    if (exitCode !== null && exitCode !== undefined) throw new Error(`${name} exited with ${exitCode}`);
+    if (exitCode !== null && exitCode !== undefined) {
+      const said = lastWords().trim();
+      throw new Error(`${name} exited with ${exitCode}${said ? `; its last words: ${said}` : ''}`);
+    }
     if (
       (await fetch(`${url}/readyz`)
         .then((response) => response.status)
@@ -140,6 +149,8 @@ const serviceProcess = (
 ): RunningService => {
   let child: ChildProcess | undefined;
   const url = `http://127.0.0.1:${port}`;
+  // The end of what the process wrote to stderr, shown when it dies at start even if its output is ignored.
+  let stderrTail = '';
   const service: RunningService = {
     name,
     url,
@@ -150,11 +161,16 @@ const serviceProcess = (
     async start() {
       child = spawn(process.execPath, [serviceMain(manifest.get(name))], {
         env: { ...process.env, OTEL_SERVICE_NAME: `galion-${name}`, ...environment, PORT: String(port), HOST: '127.0.0.1' },
-        stdio: ['ignore', output, output],
+        stdio: ['ignore', output, 'pipe'],
+      });
+      stderrTail = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        if (output === 'inherit') process.stderr.write(chunk);
+        stderrTail = (stderrTail + chunk.toString('utf8')).slice(-2_000);
       });
       // Stopped with the launcher, even when the launcher is killed outright.
       stopWithThisProcess(child);
-      await waitUntilReady(url, () => child, name);
+      await waitUntilReady(url, () => child, name, () => stderrTail);
     },
     stop: () =>
       new Promise((resolve) => {
