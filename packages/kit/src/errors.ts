@@ -43,6 +43,12 @@ export const forbidden = (message = 'You are not allowed to do this.', code = 'f
 
 export const notFound = (message = 'Not found.', code = 'not_found') => new AppError(404, code, message);
 
+/** A method the path's route does not take: 405 with the methods it does (`Allow`). */
+export const methodNotAllowed = (method: string, allowed: readonly string[]) =>
+  new AppError(405, 'method_not_allowed', `${method} is not allowed here; use ${allowed.join(', ')}.`, {
+    headers: { Allow: allowed.join(', ') },
+  });
+
 export const conflict = (code: string, message: string) => new AppError(409, code, message);
 
 export const unprocessable = (code: string, message: string, details?: ErrorDetail[]) => new AppError(422, code, message, { details });

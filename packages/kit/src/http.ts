@@ -6,7 +6,7 @@ import type { ApiRouter } from './api-router.js';
 import type { CommonConfig } from './config.js';
 import { runWithContext } from './context.js';
 import { sendError, toAppError } from './error-mapping.js';
-import { AppError } from './errors.js';
+import { AppError, methodNotAllowed } from './errors.js';
 import type { Health } from './health.js';
 import type { Logger } from './logger.js';
 import { metricsHandler } from './metrics-endpoint.js';
@@ -212,7 +212,7 @@ export const createHttpApp = (options: HttpAppOptions, api?: ApiRouter): Express
       res.status(204).end();
       return;
     }
-    next(new AppError(405, 'method_not_allowed', `${req.method} is not allowed here; use ${methods.join(', ')}.`));
+    next(methodNotAllowed(req.method, methods));
   };
   app.use(unrouted);
 

@@ -78,20 +78,23 @@ export const KNOWN_ROUTES: readonly KnownRoute[] = [
 /** CORS preflights and `Allow` discovery carry no credentials and touch no data. */
 const ALWAYS_PUBLIC_METHODS = new Set(['OPTIONS']);
 
-/** The routes of the template that serves `path`: the first that matches it (a concrete path before a template that also matches it, as the services route). */
-const servingRoutes = (path: string): KnownRoute[] => {
-  const serving = KNOWN_ROUTES.find((candidate) => candidate.path.test(path));
-  return serving ? KNOWN_ROUTES.filter((route) => route.template === serving.template) : [];
-};
+/** The known routes by declared path, in table order, each with the methods it is served with (its `Allow`). */
+const TEMPLATES = [...new Set(KNOWN_ROUTES.map((route) => route.template))].map((template) => {
+  const routes = KNOWN_ROUTES.filter((route) => route.template === template);
+  return { path: routes[0]!.path, routes, allow: [...new Set(routes.flatMap((route) => [...route.methods]))] };
+});
+
+/** The template that serves `path`: the first that matches it (a concrete path before a template that also matches it, as the services route). */
+const servingTemplate = (path: string) => TEMPLATES.find((template) => template.path.test(path));
 
 /** The methods the route serving `path` answers, as its service says in `Allow`; none when no route serves the path. */
-export const allowedMethods = (path: string): string[] => [...new Set(servingRoutes(path).flatMap((route) => [...route.methods]))];
+export const allowedMethods = (path: string): string[] => servingTemplate(path)?.allow ?? [];
 
 export const routeAccess = (method: string, path: string): RouteAccess => {
   if (ALWAYS_PUBLIC_METHODS.has(method)) return { public: true, policy: 'ip' };
-  const serving = servingRoutes(path);
-  const route = serving.find((candidate) => candidate.methods.has(method));
-  if (!route && serving.length > 0) return { public: true, policy: 'ip', allow: allowedMethods(path) };
+  const serving = servingTemplate(path);
+  const route = serving?.routes.find((candidate) => candidate.methods.has(method));
+  if (serving && !route) return { public: true, policy: 'ip', allow: serving.allow };
   if (!route?.policy) return { public: false, policy: 'user', ...(route?.bodyLimit ? { bodyLimit: route.bodyLimit } : {}) };
   return {
     public: true,

@@ -1,4 +1,4 @@
-import { ApiRouter, AppError, createHttpApp, httpAppBase, nameServerSpan, runWithContext, setContextUser, z, type HttpAppBase } from '@galion/kit';
+import { ApiRouter, createHttpApp, methodNotAllowed, httpAppBase, nameServerSpan, runWithContext, setContextUser, z, type HttpAppBase } from '@galion/kit';
 import { bearerToken, isAuthError, tokenMissing, type AccessClaims, type TokenVerifier } from '@galion/tokens';
 import type { Express, RequestHandler, Response } from 'express';
 import { routeAccess, type RouteAccess } from './access.js';
@@ -56,13 +56,8 @@ const proxyRoutes = (deps: GatewayAppDeps): RequestHandler => {
    */
   const admit: RequestHandler = async (req, res, next) => {
     const access = accessOf(res);
-    if (access.allow) {
-      const allow = access.allow.join(', ');
-      return limiters.ip(req, res, () => {
-        res.set('Allow', allow);
-        next(new AppError(405, 'method_not_allowed', `${req.method} is not allowed here; use ${allow}.`));
-      });
-    }
+    const { allow } = access;
+    if (allow) return limiters.ip(req, res, () => next(methodNotAllowed(req.method, allow)));
     const withToken = access.optionalToken === true && req.headers.authorization !== undefined;
     if (access.public && !withToken) return limiters[access.policy](req, res, next);
     let claims: AccessClaims;
