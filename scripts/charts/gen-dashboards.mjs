@@ -214,6 +214,15 @@ const ownPanels = {
       unit: 'ops',
       w: 8,
     }),
+    panel(
+      'Revocations mirrored in memory (-1: looked up in Redis)',
+      [[`min by (pod) (gateway_denylist_mirror_entries{${sel('gateway')}})`, '{{pod}}']],
+      {
+        w: 24,
+        description:
+          'Each gateway pod holds the token denylist in memory, kept current by the revocations auth and users announce in Redis, so a request needs no Redis look-up for it. -1: the pod is loading it or its subscription broke, and looks revocations up in Redis per request meanwhile (slower, still correct).',
+      },
+    ),
   ],
   auth: () => [
     row('Authentication'),

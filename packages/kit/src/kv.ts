@@ -18,10 +18,23 @@ export interface KeyValueStore {
   delete(...keys: string[]): Promise<void>;
   /** Adds `by` (one by default) and returns the new count; the first increment starts the key's time to live. */
   increment(key: string, ttlMs: number, by?: number): Promise<number>;
+  /** `increment` and then `ttlMs` of the same key, in one round trip: a window's count and the time left in it. */
+  incrementInWindow(key: string, windowMs: number, by: number): Promise<WindowCount>;
   /** Milliseconds left before the key expires; 0 when it does not exist or has no expiry. */
   ttlMs(key: string): Promise<number>;
+  /**
+   * Tells whoever listens on `channel` (Redis pub/sub, under the key prefix), for processes that
+   * mirror state kept here. An in-process store has no one else to tell: it does nothing.
+   */
+  publish(channel: string, message: string): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface WindowCount {
+  count: number;
+  /** Milliseconds left in the window (the key's time to live). */
+  ttlMs: number;
 }
 
 export class RedisStore implements KeyValueStore {
@@ -63,8 +76,24 @@ export class RedisStore implements KeyValueStore {
     return Number(count);
   }
 
+  async incrementInWindow(key: string, windowMs: number, by: number) {
+    const results = await this.redis
+      .multi()
+      .incrby(this.k(key), by)
+      .pexpire(this.k(key), Math.max(1, Math.ceil(windowMs)), 'NX')
+      .pttl(this.k(key))
+      .exec();
+    const failed = results?.find(([error]) => error)?.[0];
+    if (!results || failed) throw failed ?? new Error('empty Redis reply');
+    return { count: Number(results[0]![1]), ttlMs: Math.max(0, Number(results[2]![1])) };
+  }
+
   async ttlMs(key: string) {
     return Math.max(0, await this.redis.pttl(this.k(key)));
+  }
+
+  async publish(channel: string, message: string) {
+    await this.redis.publish(this.k(channel), message);
   }
 
   async ping() {
@@ -121,10 +150,17 @@ export class MemoryStore implements KeyValueStore {
     return count;
   }
 
+  async incrementInWindow(key: string, windowMs: number, by: number) {
+    const count = await this.increment(key, windowMs, by);
+    return { count, ttlMs: await this.ttlMs(key) };
+  }
+
   async ttlMs(key: string) {
     const expiresAt = this.live(key)?.expiresAt;
     return expiresAt === undefined ? 0 : Math.max(0, expiresAt - this.now());
   }
+
+  async publish() {}
 
   async ping() {}
 

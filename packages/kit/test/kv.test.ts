@@ -40,6 +40,18 @@ describe.each(stores)('%s key-value store', (_name, make) => {
     expect(await store.get('c')).toBeNull();
     expect(await store.ttlMs('c')).toBe(0);
   });
+
+  it('when a window is counted in, then the count and the time left come back together, the window kept from its first count', async () => {
+    const first = await store.incrementInWindow('w', 10_000, 5);
+    await sleep(30);
+    const second = await store.incrementInWindow('w', 60_000, -2);
+
+    expect(first.count).toBe(5);
+    expect(first.ttlMs).toBeGreaterThan(9_000);
+    expect(first.ttlMs).toBeLessThanOrEqual(10_000);
+    expect(second.count).toBe(3);
+    expect(second.ttlMs).toBeLessThan(first.ttlMs);
+  });
 });
 
 describe('Redis store outage', () => {

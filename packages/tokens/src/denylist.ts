@@ -19,6 +19,14 @@ export interface Denylist {
   userRevokedAt(userId: string): Promise<number | undefined>;
 }
 
+/**
+ * Where each revocation is announced (a channel under the store's key prefix), so that a process
+ * can keep the denylist in memory (DenylistMirror) instead of asking the store on every request.
+ * Messages: `jti <id> <expires at, ms>` and `user <id> <revoked at, s> <expires at, ms>`.
+ */
+export const DENYLIST_CHANNEL = 'denylist:changes';
+
+/** The denylist in the key-value store: written by auth and users, read by every service. */
 export class StoreDenylist implements Denylist {
   constructor(
     private readonly store: KeyValueStore,
@@ -27,7 +35,9 @@ export class StoreDenylist implements Denylist {
 
   async revokeToken(jti: string, expiresAtSeconds: number) {
     const ttlMs = expiresAtSeconds * 1000 - this.now();
-    if (ttlMs > 0) await this.store.set(`denylist:jti:${jti}`, '1', ttlMs);
+    if (ttlMs <= 0) return;
+    await this.store.set(`denylist:jti:${jti}`, '1', ttlMs);
+    await this.store.publish(DENYLIST_CHANNEL, `jti ${jti} ${expiresAtSeconds * 1000}`);
   }
 
   async revocation(jti: string, userId: string) {
@@ -37,6 +47,7 @@ export class StoreDenylist implements Denylist {
 
   async revokeUser(userId: string, atSeconds: number, ttlSeconds: number) {
     await this.store.set(`denylist:user:${userId}`, String(atSeconds), ttlSeconds * 1000);
+    await this.store.publish(DENYLIST_CHANNEL, `user ${userId} ${atSeconds} ${this.now() + ttlSeconds * 1000}`);
   }
 
   async userRevokedAt(userId: string) {

@@ -6,3 +6,4 @@ export * from './middleware.js';
 export * from './signing-keys.js';
 export * from './verification-cache.js';
 export * from './verifier.js';
+export * from './denylist-mirror.js';

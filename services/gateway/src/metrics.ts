@@ -13,10 +13,19 @@ export interface GatewayMetrics {
   denylistErrors: Counter;
   upstreamRetries: Counter<'upstream'>;
   upstreamShed: Counter<'upstream'>;
+  denylistMirrorEntries: Gauge;
 }
 
-/** `breakerStates` is read at each scrape, so a breaker whose cool-down ended shows as half-open. */
-export const createGatewayMetrics = (registry: Registry, breakerStates: () => Record<string, number>): GatewayMetrics => ({
+/** What the gateway reads at each scrape. */
+export interface GatewayMetricSources {
+  /** Per upstream: 0 closed, 1 half-open, 2 open. */
+  breakerStates: () => Record<string, number>;
+  /** Revocations held in memory, or -1 while look-ups go to Redis (no mirror, or it is not live). */
+  denylistMirrorEntries: () => number;
+}
+
+/** The sources are read at each scrape, so a breaker whose cool-down ended shows as half-open. */
+export const createGatewayMetrics = (registry: Registry, sources: GatewayMetricSources): GatewayMetrics => ({
   upstreamDuration: new Histogram({
     name: 'gateway_upstream_request_duration_seconds',
     help: 'Time from sending a request upstream to its response headers, by upstream and the status the client got.',
@@ -30,7 +39,7 @@ export const createGatewayMetrics = (registry: Registry, breakerStates: () => Re
     labelNames: ['upstream'] as const,
     registers: [registry],
     collect() {
-      for (const [upstream, value] of Object.entries(breakerStates())) this.set({ upstream }, value);
+      for (const [upstream, value] of Object.entries(sources.breakerStates())) this.set({ upstream }, value);
     },
   }),
   breakerRejections: new Counter({
@@ -66,5 +75,13 @@ export const createGatewayMetrics = (registry: Registry, breakerStates: () => Re
     help: 'Requests answered 503 upstream_overloaded at once because the upstream had its maximum in flight (UPSTREAM_MAX_IN_FLIGHT).',
     labelNames: ['upstream'] as const,
     registers: [registry],
+  }),
+  denylistMirrorEntries: new Gauge({
+    name: 'gateway_denylist_mirror_entries',
+    help: 'Token revocations held in memory, so that a request needs no Redis look-up; -1 while revocation is looked up in Redis per request (the mirror is loading, or its subscription broke).',
+    registers: [registry],
+    collect() {
+      this.set(sources.denylistMirrorEntries());
+    },
   }),
 });

@@ -1,169 +1,148 @@
+import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import { dependencyUnavailable, sendError, tooManyRequests, type KeyValueStore, type Logger } from '@galion/kit';
-import { rateLimit, ipKeyGenerator, type IncrementResponse, type Options, type Store } from 'express-rate-limit';
 import type { Request, RequestHandler, Response } from 'express';
-import type { Redis } from 'ioredis';
-import { RedisStore as RedisRateLimitStore, type RedisReply } from 'rate-limit-redis';
 import type { RateLimitConfig } from './config.js';
+import { LeasedCounter, type Verdict } from './leased-counter.js';
 import type { GatewayMetrics } from './metrics.js';
 
 /** Anonymous traffic per client IP, authenticated traffic per user, and the stricter auth routes per IP. */
 export type RateLimitPolicy = 'ip' | 'user' | 'auth';
 
-/** Where counters live: Redis (shared by every replica), or a key-value store given in-process. */
-export type CounterBackend = { kind: 'redis'; redis: Redis; prefix: string } | { kind: 'store'; store: KeyValueStore };
-
-/** express-rate-limit counters on a kit key-value store (the all-in-one mode's in-process store). */
-export class KeyValueRateLimitStore implements Store {
-  private windowMs = 60_000;
-  readonly localKeys = false;
-
-  constructor(
-    private readonly kv: KeyValueStore,
-    readonly prefix: string,
-  ) {}
-
-  init(options: Options): void {
-    this.windowMs = options.windowMs;
-  }
-
-  async increment(key: string): Promise<IncrementResponse> {
-    const totalHits = await this.kv.increment(this.prefix + key, this.windowMs);
-    const ttlMs = await this.kv.ttlMs(this.prefix + key);
-    return { totalHits, resetTime: new Date(Date.now() + (ttlMs > 0 ? ttlMs : this.windowMs)) };
-  }
-
-  async decrement(): Promise<void> {
-    // Only used by skip(Failed|Successful)Requests, which the gateway does not use.
-  }
-
-  async resetKey(key: string): Promise<void> {
-    await this.kv.delete(this.prefix + key);
-  }
-}
-
-/**
- * Counts every store failure and turns it into a 503 the error handler understands. With fail
- * open, express-rate-limit lets the request through (`passOnStoreError`). A failed script load
- * (Redis down at the wrong moment) is retried on the next call.
- */
-class GuardedStore implements Store {
-  private options: Options | undefined;
-  private needsInit = false;
-  private lastWarning = 0;
-
-  constructor(
-    private readonly inner: Store,
-    private readonly policy: RateLimitPolicy,
-    private readonly onError: () => void,
-    private readonly logger: Logger,
-  ) {}
-
-  get prefix() {
-    return this.inner.prefix;
-  }
-
-  get localKeys() {
-    return this.inner.localKeys;
-  }
-
-  async init(options: Options): Promise<void> {
-    this.options = options;
-    try {
-      await this.inner.init?.(options);
-    } catch (error) {
-      this.needsInit = true;
-      this.fail(error);
-    }
-  }
-
-  async increment(key: string): Promise<IncrementResponse> {
-    try {
-      if (this.needsInit && this.options) {
-        await this.inner.init?.(this.options);
-        this.needsInit = false;
-      }
-      return await this.inner.increment(key);
-    } catch (error) {
-      if (!/NOSCRIPT/.test(String(error))) this.needsInit = true;
-      throw this.fail(error);
-    }
-  }
-
-  decrement(key: string) {
-    return this.inner.decrement(key);
-  }
-
-  resetKey(key: string) {
-    return this.inner.resetKey(key);
-  }
-
-  private fail(error: unknown) {
-    this.onError();
-    if (Date.now() - this.lastWarning > 10_000) {
-      this.lastWarning = Date.now();
-      this.logger.warn({ err: error, policy: this.policy }, 'rate-limit store unavailable');
-    }
-    return dependencyUnavailable('rate-limit store', error);
-  }
-}
-
-const makeStore = (backend: CounterBackend, policy: RateLimitPolicy): Store => {
-  if (backend.kind === 'store') return new KeyValueRateLimitStore(backend.store, `ratelimit:${policy}:`);
-  const { redis } = backend;
-  return new RedisRateLimitStore({
-    sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
-    prefix: `${backend.prefix}ratelimit:${policy}:`,
-  });
-};
-
 export interface RateLimiters {
   ip: RequestHandler;
   user: RequestHandler;
   auth: RequestHandler;
+  /** Gives back unused quota and stops the sweeper. */
+  close(): Promise<void>;
 }
+
+/** The eight 16-bit groups of an IPv6 address (a dotted IPv4 tail as the last two), or undefined. */
+const ipv6Groups = (address: string): number[] | undefined => {
+  let text = address.split('%')[0]!;
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail, extra] = text.split('::');
+  if (extra !== undefined) return undefined;
+  const parse = (part: string | undefined) => (part ? part.split(':').map((group) => parseInt(group, 16)) : []);
+  const left = parse(head);
+  const right = parse(tail);
+  const groups = tail === undefined ? left : [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
+  return groups.length === 8 && groups.every((group) => Number.isInteger(group) && group >= 0 && group <= 0xffff) ? groups : undefined;
+};
+
+/**
+ * The rate-limit key of a client address: an IPv4 address as it is (also when written as an
+ * IPv4-mapped or IPv4-compatible IPv6 one), an IPv6 address by its /56 network, since one
+ * subscriber is usually given a /56 or more and could otherwise take a fresh address per request.
+ */
+export const clientAddressKey = (ip: string): string => {
+  if (!isIPv6(ip)) return ip;
+  const groups = ipv6Groups(ip);
+  if (!groups) return ip;
+  const [g0, g1, g2, g3, g4, g5, g6, g7] = groups as [number, number, number, number, number, number, number, number];
+  const embedsIpv4 = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && (g5 === 0xffff || (g5 === 0 && ip.includes('.')));
+  if (embedsIpv4) return `${g6 >> 8}.${g6 & 0xff}.${g7 >> 8}.${g7 & 0xff}`;
+  return `${[g0, g1, g2, g3 & 0xff00].map((group) => group.toString(16)).join(':')}::/56`;
+};
+
+/** The draft-8 partition key of a counter key: what the client may compare, not the key itself. */
+const partitionKey = (key: string) => Buffer.from(createHash('sha256').update(key).digest('hex').slice(0, 12)).toString('base64');
 
 const passThrough: RequestHandler = (_req, _res, next) => next();
 
-/** The three limiters of the gateway; each answers 429 in the platform's error format. */
+/**
+ * The gateway's three limiters, counted with leases of the shared count (leased-counter.ts): the
+ * store is asked once per lease, not once per request. Each sets the `RateLimit` and
+ * `RateLimit-Policy` headers of the configured IETF draft and answers 429 in the platform's
+ * error format. A store that cannot be reached lets the request through unlimited with
+ * RATE_LIMIT_FAIL_OPEN, or answers 503; either way it is counted and logged (at most every 10 s).
+ */
 export const createRateLimiters = (
   config: RateLimitConfig,
-  backend: CounterBackend,
+  store: KeyValueStore,
   deps: { metrics: GatewayMetrics; logger: Logger },
 ): RateLimiters => {
-  if (!config.enabled) return { ip: passThrough, user: passThrough, auth: passThrough };
+  if (!config.enabled) return { ip: passThrough, user: passThrough, auth: passThrough, close: async () => undefined };
   const { metrics, logger } = deps;
-  const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown');
-  const limiter = (policy: RateLimitPolicy, limit: number, windowMs: number, key: (req: Request, res: Response) => string) =>
-    rateLimit({
-      windowMs,
-      limit,
-      standardHeaders: config.headers,
-      legacyHeaders: false,
-      identifier: policy,
-      keyGenerator: key,
-      passOnStoreError: config.failOpen,
-      store: new GuardedStore(makeStore(backend, policy), policy, () => metrics.rateLimitStoreErrors.inc(), logger),
-      // Store errors are logged (throttled) by GuardedStore; the rest goes to the service log.
-      logger: {
-        warn: (error: unknown, message?: string) => logger.warn({ err: error }, message ?? 'rate limiter warning'),
-        error: (error: unknown, message?: string) =>
-          /error from store/.test(message ?? '')
-            ? logger.debug({ err: error }, message)
-            : logger.error({ err: error }, message ?? 'rate limiter error'),
-      },
-      handler: (req, res) => {
-        metrics.rateLimited.inc({ policy });
-        const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-        const seconds = resetTime ? (resetTime.getTime() - Date.now()) / 1000 : windowMs / 1000;
-        sendError(req, res, tooManyRequests(seconds, 'Too many requests. Slow down and try again after the time in Retry-After.'));
-      },
-    });
-  return {
+  let lastWarning = 0;
+  const storeFailed = (error: unknown, policy: RateLimitPolicy) => {
+    metrics.rateLimitStoreErrors.inc();
+    if (Date.now() - lastWarning > 10_000) {
+      lastWarning = Date.now();
+      logger.warn({ err: error, policy }, 'rate-limit store unavailable');
+    }
+  };
+  const partitionKeys = new Map<string, string>();
+  const partitionKeyOf = (key: string) => {
+    let value = partitionKeys.get(key);
+    if (value === undefined) {
+      // Bounded: cleared whole when large, as the counters' own keys turn over every window.
+      if (partitionKeys.size >= 10_000) partitionKeys.clear();
+      partitionKeys.set(key, (value = partitionKey(key)));
+    }
+    return value;
+  };
+
+  const counters: LeasedCounter[] = [];
+  const limiter = (policy: RateLimitPolicy, limit: number, windowMs: number, keyOf: (req: Request, res: Response) => string): RequestHandler => {
+    const counter = new LeasedCounter(store, { limit, windowMs, prefix: `ratelimit:${policy}:` });
+    counters.push(counter);
+    const windowSeconds = Math.ceil(windowMs / 1000);
+    const policyHeader = config.headers === 'draft-7' ? `${limit};w=${windowSeconds}` : undefined;
+    const apply = (req: Request, res: Response, next: (error?: unknown) => void, key: string, verdict: Verdict) => {
+      const resetSeconds = Math.max(0, Math.ceil(verdict.resetMs / 1000));
+      if (!res.headersSent) {
+        if (policyHeader) {
+          res.setHeader('RateLimit-Policy', policyHeader);
+          res.setHeader('RateLimit', `limit=${limit}, remaining=${verdict.remaining}, reset=${resetSeconds}`);
+        } else {
+          res.setHeader('RateLimit-Policy', `"${policy}"; q=${limit}; w=${windowSeconds}; pk=:${partitionKeyOf(key)}:`);
+          res.setHeader('RateLimit', `"${policy}"; r=${verdict.remaining}; t=${resetSeconds}`);
+        }
+      }
+      if (verdict.allowed) return next();
+      metrics.rateLimited.inc({ policy });
+      sendError(req, res, tooManyRequests(resetSeconds, 'Too many requests. Slow down and try again after the time in Retry-After.'));
+    };
+    const failed = (next: (error?: unknown) => void, error: unknown) => {
+      storeFailed(error, policy);
+      next(config.failOpen ? undefined : dependencyUnavailable('rate-limit store', error));
+    };
+    return (req, res, next) => {
+      const key = keyOf(req, res);
+      let verdict: Verdict | Promise<Verdict>;
+      try {
+        verdict = counter.take(key);
+      } catch (error) {
+        return failed(next, error);
+      }
+      // Settles once next() has been called (the gateway's admission waits for it beside the revocation check).
+      if (verdict instanceof Promise) return verdict.then((known) => apply(req, res, next, key, known), (error: unknown) => failed(next, error));
+      apply(req, res, next, key, verdict);
+    };
+  };
+
+  const clientIp = (req: Request) => clientAddressKey(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+  const limiters = {
     ip: limiter('ip', config.perIp, config.windowMs, clientIp),
     auth: limiter('auth', config.authPerIp, config.authWindowMs, clientIp),
     user: limiter('user', config.perUser, config.windowMs, (req, res) => {
       const sub = (res.locals.auth as { sub?: string } | undefined)?.sub;
       return sub ? `u:${sub}` : `ip:${clientIp(req)}`;
     }),
+  };
+  const sweepAll = (returnAll = false) => Promise.all(counters.map((counter) => counter.sweep(returnAll).catch(() => undefined)));
+  const sweeper = setInterval(() => void sweepAll(), 1_000);
+  sweeper.unref();
+  return {
+    ...limiters,
+    close: async () => {
+      clearInterval(sweeper);
+      await sweepAll(true);
+    },
   };
 };

@@ -10,7 +10,7 @@ import {
   type Logger,
   httpSettings,
 } from '@galion/kit';
-import { createTokenVerifier, StoreDenylist, type KeySource, type TokenVerifier } from '@galion/tokens';
+import { createTokenVerifier, DenylistMirror, StoreDenylist, type KeySource, type TokenVerifier } from '@galion/tokens';
 import type { RequestHandler } from 'express';
 import { createGatewayApp } from './app.js';
 import { BREAKER_STATE_VALUE, CircuitBreaker } from './breaker.js';
@@ -21,7 +21,7 @@ import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { OpenApiAggregator } from './openapi.js';
 import { createUpstreamProxy } from './proxy.js';
 import { findWebAppDir, webAppHandler } from './web-app.js';
-import { createRateLimiters, type CounterBackend } from './rate-limit.js';
+import { createRateLimiters } from './rate-limit.js';
 import { createTrackScript } from './track-script.js';
 
 export { loadGatewayConfig, type GatewayConfig } from './config.js';
@@ -68,25 +68,35 @@ export const composeGateway = async (config: GatewayConfig, infra: GatewayInfras
     health,
     closers,
     checkReadiness: config.rateLimit.enabled && !config.rateLimit.failOpen,
-    // Every proxied request sends two denylist GETs and a rate-limit script: one write for all.
+    // Rate-limit leases and, while the denylist mirror loads, revocation look-ups: one write for those of a turn.
     autoPipelining: true,
   });
-  const backend: CounterBackend =
-    store instanceof RedisStore ? { kind: 'redis', redis: store.redis, prefix: store.prefix } : { kind: 'store', store };
+  // In Redis the denylist is mirrored in memory (no look-up per request); an in-process store is memory already.
+  const mirror = store instanceof RedisStore ? new DenylistMirror(store, { logger }) : undefined;
+  if (mirror) {
+    mirror.start();
+    closers.push({ name: 'denylist mirror', close: () => mirror.close() });
+  }
 
   const breakers = new Map<string, CircuitBreaker>();
-  const gatewayMetrics = createGatewayMetrics(metrics.registry, () =>
-    Object.fromEntries(
-      config.upstreams.map((upstream) => [upstream.name, BREAKER_STATE_VALUE[breakers.get(upstream.name)?.state ?? 'closed']]),
-    ),
-  );
+  const gatewayMetrics = createGatewayMetrics(metrics.registry, {
+    breakerStates: () =>
+      Object.fromEntries(
+        config.upstreams.map((upstream) => [upstream.name, BREAKER_STATE_VALUE[breakers.get(upstream.name)?.state ?? 'closed']]),
+      ),
+    denylistMirrorEntries: () => {
+      const status = mirror?.status();
+      return status?.live ? status.entries : -1;
+    },
+  });
 
   const verifier = createTokenVerifier(config.verifier, {
     keys: infra.keys,
     logger,
-    denylist: new FailOpenDenylist(new StoreDenylist(store), () => gatewayMetrics.denylistErrors.inc(), logger),
+    denylist: new FailOpenDenylist(mirror ?? new StoreDenylist(store), () => gatewayMetrics.denylistErrors.inc(), logger),
   });
-  const limiters = createRateLimiters(config.rateLimit, backend, { metrics: gatewayMetrics, logger });
+  const limiters = createRateLimiters(config.rateLimit, store, { metrics: gatewayMetrics, logger });
+  closers.push({ name: 'rate-limit leases', close: () => limiters.close() });
 
   const agentOptions = {
     keepAlive: true,

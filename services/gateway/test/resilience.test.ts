@@ -119,7 +119,7 @@ describe('connections that do not open', () => {
         upstream: { name: 'users', url: upstreamUrl, prefix: '/api/v1/users', timeoutMs: 10_000, connectTimeoutMs: 300, maxInFlight: 0 },
         agent,
         breaker: undefined,
-        metrics: createGatewayMetrics(registry, () => ({})),
+        metrics: createGatewayMetrics(registry, { breakerStates: () => ({}), denylistMirrorEntries: () => -1 }),
         logger: createLogger({ service: 'test', level: 'silent' }),
       }),
     );

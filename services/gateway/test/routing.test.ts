@@ -177,6 +177,8 @@ describe('token verification at the gateway', () => {
     const response = await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${other.accessToken}`).expect(401);
     expect(response.body.error).toBe('token_revoked');
     expect(users.requests).toHaveLength(0);
+    // Answered from the gateway's mirror of the denylist (-1 would mean it asked Redis).
+    expect(await gw.metric('gateway_denylist_mirror_entries')).toBeGreaterThanOrEqual(1);
   });
 
   it('when auth/me, logout or password are called without a token, then the gateway answers 401 itself', async () => {
