@@ -140,8 +140,8 @@ const waitUntilReady = async (
   throw new Error(`${name} was not ready within ${timeoutMs} ms`);
 };
 
-/** One service as its own process, restartable with the same settings. */
-const serviceProcess = (
+/** One service as its own process, restartable with the same settings; its start waits for /readyz. */
+export const serviceProcess = (
   name: ServiceName,
   port: number,
   environment: Record<string, string>,
