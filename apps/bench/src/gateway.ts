@@ -7,6 +7,7 @@ import { createHttpApp, createLogger, createMetrics, ensureDatabaseExists, Healt
 import { freePort, startPostgres, startRedis } from '@galion/localdeps';
 import { manifest, serviceMain } from '@galion/manifest';
 import { authOf, exportPrivateJwk, generateSigningKey, RemoteJwks, tokenGuards, TokenVerifier } from '@galion/tokens';
+import { Pool } from 'undici';
 import { fmt, row, runLoad, startProcess, stopProcess, type LoadResult } from './load.js';
 
 const AUTH_MAIN = serviceMain(manifest.get('auth'));
@@ -88,6 +89,33 @@ const serveFloor = () => {
     );
     forwarded.on('error', () => res.destroy());
     req.pipe(forwarded);
+  }).listen(Number(process.env.PORT), '127.0.0.1');
+};
+
+/**
+ * The same floor with undici's pool as the upstream client (BENCH_ROLE=floor-undici): node:http's
+ * server still, nothing else done. What it saves against the node:http floor is what the
+ * gateway's proxy would save by forwarding with undici.
+ */
+const serveUndiciFloor = () => {
+  const upstream = new URL(process.env.UPSTREAM_URL!);
+  const pool = new Pool(upstream.origin, { connections: 256, keepAliveTimeout: 3_000 });
+  createServer((req, res) => {
+    if (req.url === '/livez') {
+      res.end('alive');
+      return;
+    }
+    const bodyless = req.method === 'GET' || req.method === 'HEAD';
+    pool.stream(
+      { method: req.method as 'GET', path: req.url!, headers: { ...req.headers, host: upstream.host }, body: bodyless ? undefined : req },
+      ({ statusCode, headers }) => {
+        res.writeHead(statusCode, headers as Record<string, string | string[]>);
+        return res;
+      },
+      (error) => {
+        if (error) res.destroy();
+      },
+    );
   }).listen(Number(process.env.PORT), '127.0.0.1');
 };
 
@@ -330,6 +358,13 @@ export const benchGateway = async ({ seconds, concurrency }: GatewayBenchOptions
         `http://127.0.0.1:${floorPort}/livez`,
       );
       const floorUrl = `http://127.0.0.1:${floorPort}`;
+      const undiciPort = await freePort();
+      const undiciFloor = await start(
+        __filename,
+        { BENCH_ROLE: 'floor-undici', PORT: String(undiciPort), UPSTREAM_URL: upstream.url },
+        `http://127.0.0.1:${undiciPort}/livez`,
+      );
+      const undiciUrl = `http://127.0.0.1:${undiciPort}`;
       const nginx = await startNginx(upstream.url, ngPort);
       processes.push(nginx.child);
       nginxDir = nginx.dir;
@@ -341,6 +376,7 @@ export const benchGateway = async ({ seconds, concurrency }: GatewayBenchOptions
         { name: 'gateway', base: gatewayUrl, cpu: { gateway: () => nodeCpuSeconds(gatewayUrl), upstream: upstreamCpu } },
         { name: 'nginx', base: nginxUrl, cpu: { nginx: () => procCpuSeconds(nginx.child.pid!), upstream: upstreamCpu } },
         { name: 'floor', base: floorUrl, cpu: { floor: () => procCpuSeconds(floor.pid!), upstream: upstreamCpu } },
+        { name: 'undici', base: undiciUrl, cpu: { undici: () => procCpuSeconds(undiciFloor.pid!), upstream: upstreamCpu } },
       ];
       const loaded = await compare(concurrency, targets);
       const single = await compare(1, targets);
@@ -348,13 +384,16 @@ export const benchGateway = async ({ seconds, concurrency }: GatewayBenchOptions
       const gateway = loaded.get('gateway')!;
       const viaNginx = loaded.get('nginx')!;
       const viaFloor = loaded.get('floor')!;
+      const viaUndici = loaded.get('undici')!;
       const directOne = single.get('direct')!.result;
       const gatewayOne = single.get('gateway')!.result;
       const nginxOne = single.get('nginx')!.result;
       const floorOne = single.get('floor')!.result;
+      const undiciOne = single.get('undici')!.result;
       const gatewayCpu = gateway.microsPerRequest.gateway!;
       const nginxCpu = viaNginx.microsPerRequest.nginx!;
       const floorCpu = viaFloor.microsPerRequest.floor!;
+      const undiciCpu = viaUndici.microsPerRequest.undici!;
       const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
       const throughputShare = (gateway.result.perSecond / direct.result.perSecond) * 100;
       const addedOne = gatewayOne.p50Ms - directOne.p50Ms;
@@ -366,16 +405,19 @@ export const benchGateway = async ({ seconds, concurrency }: GatewayBenchOptions
         line('through the gateway (verify, limit, proxy)', gateway.result),
         line('through nginx (proxy only, 1 worker)', viaNginx.result),
         line('through bare node:http (proxy only)', viaFloor.result),
+        line('node:http server + undici client (proxy only)', viaUndici.result),
         line('direct, 1 client', directOne),
         line('through the gateway, 1 client', gatewayOne),
         line('through nginx, 1 client', nginxOne),
         line('through bare node:http, 1 client', floorOne),
+        line('node:http server + undici client, 1 client', undiciOne),
         `  gateway CPU per request ${fmt(gatewayCpu / nginxCpu, 1)}× nginx's (target ≤ 3×: ${met(gatewayCpu <= 3 * nginxCpu)}); bare node:http ${fmt(floorCpu / nginxCpu, 1)}× nginx's`,
         `  gateway throughput ${fmt(throughputShare, 0)}% of direct (target ≥ 75%: ${met(throughputShare >= 75)}); added p50 at 1 client ${fmt(addedOne, 2)} ms (target < 0.5 ms: ${met(addedOne < 0.5)}), ${fmt(gateway.result.p50Ms - direct.result.p50Ms, 2)} ms at ${concurrency}`,
         `  nginx:   ${fmt((viaNginx.result.perSecond / direct.result.perSecond) * 100, 0)}% of direct throughput; added p50 ${fmt(nginxOne.p50Ms - directOne.p50Ms, 2)} ms at 1 client; bare node:http ${fmt((viaFloor.result.perSecond / direct.result.perSecond) * 100, 0)}%, added p50 ${fmt(floorOne.p50Ms - directOne.p50Ms, 2)} ms`,
-        `  CPU per request: upstream ${us(direct.microsPerRequest.upstream)}, gateway ${us(gatewayCpu)}, nginx ${us(nginxCpu)}, bare node:http ${us(floorCpu)}`,
+        `  node:http server + undici client: ${fmt(undiciCpu / nginxCpu, 1)}× nginx's CPU, ${fmt((viaUndici.result.perSecond / direct.result.perSecond) * 100, 0)}% of direct, added p50 ${fmt(undiciOne.p50Ms - directOne.p50Ms, 2)} ms at 1 client`,
+        `  CPU per request: upstream ${us(direct.microsPerRequest.upstream)}, gateway ${us(gatewayCpu)}, nginx ${us(nginxCpu)}, bare node:http ${us(floorCpu)}, with undici ${us(undiciCpu)}`,
       );
-      await Promise.all([stopProcess(nginx.child), stopProcess(floor)]);
+      await Promise.all([stopProcess(nginx.child), stopProcess(floor), stopProcess(undiciFloor)]);
       rmSync(nginx.dir, { recursive: true, force: true });
       nginxDir = undefined;
     }
@@ -389,6 +431,7 @@ export const benchGateway = async ({ seconds, concurrency }: GatewayBenchOptions
 };
 
 if (require.main === module && process.env.BENCH_ROLE === 'floor') serveFloor();
+if (require.main === module && process.env.BENCH_ROLE === 'floor-undici') serveUndiciFloor();
 if (require.main === module && process.env.BENCH_ROLE === 'upstream') {
   serveStandIn().catch((error: unknown) => {
     process.stderr.write(`stand-in failed: ${String(error)}\n`);
