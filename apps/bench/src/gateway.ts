@@ -351,20 +351,15 @@ export const benchGateway = async ({ seconds, concurrency }: GatewayBenchOptions
         },
         `${gatewayUrl}/livez`,
       );
-      const floorPort = await freePort();
-      const floor = await start(
-        __filename,
-        { BENCH_ROLE: 'floor', PORT: String(floorPort), UPSTREAM_URL: upstream.url },
-        `http://127.0.0.1:${floorPort}/livez`,
-      );
-      const floorUrl = `http://127.0.0.1:${floorPort}`;
-      const undiciPort = await freePort();
-      const undiciFloor = await start(
-        __filename,
-        { BENCH_ROLE: 'floor-undici', PORT: String(undiciPort), UPSTREAM_URL: upstream.url },
-        `http://127.0.0.1:${undiciPort}/livez`,
-      );
-      const undiciUrl = `http://127.0.0.1:${undiciPort}`;
+      /** A bare proxy of this file (BENCH_ROLE) in front of the upstream: its process and URL. */
+      const startBareProxy = async (role: 'floor' | 'floor-undici') => {
+        const port = await freePort();
+        const url = `http://127.0.0.1:${port}`;
+        const child = await start(__filename, { BENCH_ROLE: role, PORT: String(port), UPSTREAM_URL: upstream.url }, `${url}/livez`);
+        return { child, url };
+      };
+      const { child: floor, url: floorUrl } = await startBareProxy('floor');
+      const { child: undiciFloor, url: undiciUrl } = await startBareProxy('floor-undici');
       const nginx = await startNginx(upstream.url, ngPort);
       processes.push(nginx.child);
       nginxDir = nginx.dir;
