@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHttpApp, createLogger, createMetrics, ensureDatabaseExists, Health, listen, ApiRouter } from '@galion/kit';
-import { freePort, startPostgres, startRedis } from '@galion/localdeps';
+import { freePort, startPostgres, startRedis, stopWithThisProcess } from '@galion/localdeps';
 import { manifest, serviceMain } from '@galion/manifest';
 import { authOf, exportPrivateJwk, generateSigningKey, RemoteJwks, tokenGuards, TokenVerifier } from '@galion/tokens';
 import { Pool } from 'undici';
@@ -158,7 +158,7 @@ http {
   const child = spawn(binary, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  process.once('exit', () => child.kill('SIGKILL'));
+  stopWithThisProcess(child, 'SIGKILL');
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${output}`);

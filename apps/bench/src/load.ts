@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { stopWithThisProcess } from '@galion/localdeps';
 
 export interface LoadResult {
   requests: number;
@@ -98,7 +99,7 @@ export const startProcess = async (
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  process.once('exit', () => child.kill('SIGKILL'));
+  stopWithThisProcess(child, 'SIGKILL');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}: ${output}`);

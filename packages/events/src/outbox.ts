@@ -41,3 +41,24 @@ export const appendToOutbox = async (trx: Knex.Transaction, ...events: EventEnve
     })),
   );
 };
+
+const SQL_NAME = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * The outbox INSERT for a change written with its events in one statement (a data-modifying
+ * `WITH`), in place of a transaction: one round trip where `BEGIN`, the change, the events and
+ * `COMMIT` take four or more. The events are stored only when the query `guard` (a `WITH` name
+ * of the same statement) returns a row, so they exist exactly when the change was made.
+ */
+export const outboxInsertGuardedBy = (guard: string, events: EventEnvelope[]): { sql: string; bindings: string[] } => {
+  if (!SQL_NAME.test(guard)) throw new Error(`not a WITH query name: ${guard}`);
+  if (events.length === 0) throw new Error('no events to append');
+  const rows = events.map(() => '(CAST(? AS uuid), ?, ?, CAST(? AS jsonb))').join(', ');
+  return {
+    sql:
+      `INSERT INTO ${OUTBOX_TABLE} (event_id, event_type, subject, envelope) ` +
+      `SELECT event.* FROM (VALUES ${rows}) AS event (event_id, event_type, subject, envelope) ` +
+      `WHERE EXISTS (SELECT 1 FROM ${guard})`,
+    bindings: events.flatMap((event) => [event.id, event.type, event.subject, JSON.stringify(event)]),
+  };
+};

@@ -22,6 +22,8 @@ export interface KeyValueStore {
   incrementInWindow(key: string, windowMs: number, by: number): Promise<WindowCount>;
   /** Milliseconds left before the key expires; 0 when it does not exist or has no expiry. */
   ttlMs(key: string): Promise<number>;
+  /** `ttlMs` of several keys in one round trip, in the order asked. */
+  ttlsMs(keys: string[]): Promise<number[]>;
   /**
    * Tells whoever listens on `channel` (Redis pub/sub, under the key prefix), for processes that
    * mirror state kept here. An in-process store has no one else to tell: it does nothing.
@@ -92,6 +94,16 @@ export class RedisStore implements KeyValueStore {
     return Math.max(0, await this.redis.pttl(this.k(key)));
   }
 
+  async ttlsMs(keys: string[]) {
+    if (keys.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.pttl(this.k(key));
+    const results = await pipeline.exec();
+    const failed = results?.find(([error]) => error)?.[0];
+    if (!results || failed) throw failed ?? new Error('empty Redis reply');
+    return results.map(([, ttl]) => Math.max(0, Number(ttl)));
+  }
+
   async publish(channel: string, message: string) {
     await this.redis.publish(this.k(channel), message);
   }
@@ -158,6 +170,10 @@ export class MemoryStore implements KeyValueStore {
   async ttlMs(key: string) {
     const expiresAt = this.live(key)?.expiresAt;
     return expiresAt === undefined ? 0 : Math.max(0, expiresAt - this.now());
+  }
+
+  async ttlsMs(keys: string[]) {
+    return Promise.all(keys.map((key) => this.ttlMs(key)));
   }
 
   async publish() {}

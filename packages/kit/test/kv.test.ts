@@ -41,6 +41,21 @@ describe.each(stores)('%s key-value store', (_name, make) => {
     expect(await store.ttlMs('c')).toBe(0);
   });
 
+  it('when the times to live of several keys are asked at once, then each comes back in the order asked, 0 for a key without one', async () => {
+    await store.set('long', '1', 60_000);
+    await store.set('short', '1', 5_000);
+    await store.set('forever', '1');
+
+    const [long, missing, short, forever] = await store.ttlsMs(['long', 'missing', 'short', 'forever']);
+
+    expect(long).toBeGreaterThan(55_000);
+    expect(short).toBeGreaterThan(0);
+    expect(short).toBeLessThanOrEqual(5_000);
+    expect(missing).toBe(0);
+    expect(forever).toBe(0);
+    expect(await store.ttlsMs([])).toEqual([]);
+  });
+
   it('when a window is counted in, then the count and the time left come back together, the window kept from its first count', async () => {
     const first = await store.incrementInWindow('w', 10_000, 5);
     await sleep(30);

@@ -29,6 +29,7 @@ import { authMigrations } from './migrations/index.js';
 import { AccountRepository } from './repositories/accounts.js';
 import { OneTimeTokenRepository } from './repositories/one-time-tokens.js';
 import { RefreshTokenRepository } from './repositories/refresh-tokens.js';
+import { SignInRepository } from './repositories/sign-ins.js';
 
 export interface AuthInfrastructure {
   logger: Logger;
@@ -124,6 +125,7 @@ export const composeAuth = async (config: AuthConfig, infra: AuthInfrastructure)
     accounts,
     views: new AccountViews(config.accountViews),
     refreshTokens,
+    signIns: new SignInRepository(knex),
     hasher,
     issuer: new AccessTokenIssuer(keys, { issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds }),
     throttle: new LoginThrottle(kv, config.loginThrottle),

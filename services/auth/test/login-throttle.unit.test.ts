@@ -16,6 +16,7 @@ const aThrottle = (settings: Partial<LoginThrottleSettings> = {}) => {
   const throttle = new LoginThrottle(store, { ...SETTINGS, ...settings });
   return {
     throttle,
+    store,
     advanceSeconds: (seconds: number) => void (now += seconds * 1000),
     close: () => store.close(),
   };
@@ -117,15 +118,44 @@ describe('login throttle', () => {
     await close();
   });
 
-  test('when a login succeeds, then the account and address start over, but the address keeps its per-IP count', async () => {
-    const { throttle, close } = aThrottle({ maxFailuresPerIp: 4 });
-    await failTimes(throttle, 3, 'ada@example.com', '10.0.0.1');
+  test('when a login succeeds after failures, then the account and address start over, but the address keeps its per-IP count', async () => {
+    const { throttle, close } = aThrottle({ maxFailuresPerAccount: 3, maxFailuresPerIp: 5 });
+    await failTimes(throttle, 2, 'ada@example.com', '10.0.0.1');
 
-    await throttle.recordSuccess('ada@example.com', '10.0.0.1');
-    const afterSuccess = await waitAsked(throttle, 'ada@example.com', '10.0.0.1');
+    const attempt = await throttle.check('ada@example.com', '10.0.0.1');
+    await throttle.recordSuccess('ada@example.com', '10.0.0.1', attempt);
+    await failTimes(throttle, 2, 'ada@example.com', '10.0.0.1');
+    const adaAfterTwoMore = await waitAsked(throttle, 'ada@example.com', '10.0.0.1');
+    await throttle.recordFailure('grace@example.com', '10.0.0.1');
+
+    expect(attempt.failuresOnRecord).toBe(true);
+    // Four failures of ada's would have blocked her, had the success not cleared the first two.
+    expect(adaAfterTwoMore).toBe(0);
+    // The address's fifth failure blocks it: its count went on through the success.
+    expect(await waitAsked(throttle, 'grace@example.com', '10.0.0.1')).toBe(2);
+    await close();
+  });
+
+  test('when a login succeeds with no failures on record, then the store is not asked to clear anything', async () => {
+    const { throttle, store, close } = aThrottle();
+    const deletes = jest.spyOn(store, 'delete');
+
+    const attempt = await throttle.check('ada@example.com', '10.0.0.1');
+    await throttle.recordSuccess('ada@example.com', '10.0.0.1', attempt);
+
+    expect(attempt.failuresOnRecord).toBe(false);
+    expect(deletes).not.toHaveBeenCalled();
+    await close();
+  });
+
+  test('when a failure is recorded between a check that found none and the success, then it stays counted', async () => {
+    const { throttle, close } = aThrottle({ maxFailuresPerAccount: 2 });
+
+    const attempt = await throttle.check('ada@example.com', '10.0.0.1');
+    await throttle.recordFailure('ada@example.com', '10.0.0.1');
+    await throttle.recordSuccess('ada@example.com', '10.0.0.1', attempt);
     await throttle.recordFailure('ada@example.com', '10.0.0.1');
 
-    expect(afterSuccess).toBe(0);
     expect(await waitAsked(throttle, 'ada@example.com', '10.0.0.1')).toBe(2);
     await close();
   });

@@ -4,8 +4,9 @@ import { conflict, isUniqueViolation, notFound, unauthorized, validationFailed, 
 import type { AccessClaims, Denylist, Role } from '@galion/tokens';
 import { ACCOUNTS_EMAIL_UNIQUE, type Account, type AccountRepository } from '../repositories/accounts.js';
 import type { RefreshTokenRecord, RefreshTokenRepository } from '../repositories/refresh-tokens.js';
+import type { SignInRepository } from '../repositories/sign-ins.js';
 import type { AccountView, AccountViews } from './account-views.js';
-import type { LoginThrottle } from './login-throttle.js';
+import type { LoginAttempt, LoginThrottle } from './login-throttle.js';
 import { checkPassword } from './password-policy.js';
 import { judgeRefreshToken } from './refresh-decision.js';
 import type { PasswordHasher } from './passwords.js';
@@ -43,6 +44,8 @@ export interface AuthServiceDeps {
   /** Accounts GET /me serves without a database read. */
   views: AccountViews;
   refreshTokens: RefreshTokenRepository;
+  /** A login's writes, in one statement. */
+  signIns: SignInRepository;
   hasher: PasswordHasher;
   issuer: AccessTokenIssuer;
   throttle: LoginThrottle;
@@ -81,9 +84,10 @@ export class AuthService {
   async login(input: { email: string; password: string }, client: ClientInfo): Promise<TokenPair> {
     const email = normaliseEmail(input.email);
     const { throttle, hasher, accounts, counters } = this.deps;
-    const { account, passwordOk, rehash } = await hasher.withPlace(async (checks) => {
+    const { account, passwordOk, rehash, attempt } = await hasher.withPlace(async (checks) => {
+      let checked: LoginAttempt;
       try {
-        await throttle.check(email, client.ip);
+        checked = await throttle.check(email, client.ip);
       } catch (error) {
         counters.login('throttled');
         throw error;
@@ -95,7 +99,7 @@ export class AuthService {
         found && matches && found.status === 'active' && hasher.needsRehash(found.passwordHash)
           ? await checks.hashIfIdle(input.password)
           : undefined;
-      return { account: found, passwordOk: matches, rehash: rehashed };
+      return { account: found, passwordOk: matches, rehash: rehashed, attempt: checked };
     });
     if (!account || !passwordOk || account.status !== 'active') {
       await throttle.recordFailure(email, client.ip);
@@ -110,18 +114,30 @@ export class AuthService {
       }
       throw invalidCredentials();
     }
-    await throttle.recordSuccess(email, client.ip);
-    const pair = await this.inTransaction(async (trx) => {
-      await accounts.update(account.id, { lastLoginAt: this.now(), ...(rehash ? { passwordHash: rehash } : {}) }, trx);
-      const session = await this.startSession(account, trx);
-      await this.emit(trx, 'user.logged_in', account.id, {
-        ip: client.ip,
-        ...(client.userAgent ? { user_agent: client.userAgent.slice(0, 256) } : {}),
-      });
-      return session;
+    const familyId = randomUUID();
+    const refreshToken = newRefreshToken();
+    const signedIn = await this.deps.signIns.record({
+      accountId: account.id,
+      at: this.now(),
+      rehash,
+      session: { id: randomUUID(), familyId, tokenHash: hashRefreshToken(refreshToken), expiresAt: this.refreshExpiry() },
+      events: [
+        createEvent('user.logged_in', {
+          source: SOURCE,
+          subject: account.id,
+          data: { ip: client.ip, ...(client.userAgent ? { user_agent: client.userAgent.slice(0, 256) } : {}) },
+          time: this.now(),
+        }),
+      ],
     });
+    // Deleted or deactivated while its password was being checked: as if it had been before.
+    if (!signedIn) {
+      counters.login('failure');
+      throw invalidCredentials();
+    }
+    await throttle.recordSuccess(email, client.ip, attempt);
     counters.login('success');
-    return pair;
+    return this.pairFor(account, familyId, refreshToken);
   }
 
   /**
@@ -295,16 +311,6 @@ export class AuthService {
       if (isUniqueViolation(error, ACCOUNTS_EMAIL_UNIQUE)) throw conflict('email_taken', 'An account with this email already exists.');
       throw error;
     }
-  }
-
-  private async startSession(account: Account, trx: Knex.Transaction): Promise<TokenPair> {
-    const familyId = randomUUID();
-    const refreshToken = newRefreshToken();
-    await this.deps.refreshTokens.insert(
-      { id: randomUUID(), familyId, accountId: account.id, tokenHash: hashRefreshToken(refreshToken), expiresAt: this.refreshExpiry() },
-      trx,
-    );
-    return this.pairFor(account, familyId, refreshToken);
   }
 
   private async rotate(record: RefreshTokenRecord, token: string, account: Account, trx: Knex.Transaction): Promise<TokenPair> {

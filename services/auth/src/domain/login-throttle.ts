@@ -9,6 +9,11 @@ export interface LoginThrottleSettings {
   backoffMaxSeconds: number;
 }
 
+/** What the check before a login's hash found, for what follows it. */
+export interface LoginAttempt {
+  failuresOnRecord: boolean;
+}
+
 const shortHash = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 22);
 
 /**
@@ -32,12 +37,18 @@ export class LoginThrottle {
     };
   }
 
-  /** Throws 429 with Retry-After while this (account, IP) or this IP must wait. */
-  async check(email: string, ip: string): Promise<void> {
+  /**
+   * Throws 429 with Retry-After while this (account, IP) or this IP must wait. Otherwise says
+   * whether this (account, IP) has failures on record, for `recordSuccess` to clear: one Redis
+   * round trip for both.
+   */
+  async check(email: string, ip: string): Promise<LoginAttempt> {
     const keys = this.keys(email, ip);
-    const [accountWait, ipWait] = await Promise.all([this.store.ttlMs(keys.accountBlock), this.store.ttlMs(keys.ipBlock)]);
-    const waitMs = Math.max(accountWait, ipWait);
+    const [accountWait, ipWait, failuresLeft] = await this.store.ttlsMs([keys.accountBlock, keys.ipBlock, keys.accountFailures]);
+    const waitMs = Math.max(accountWait!, ipWait!);
     if (waitMs > 0) throw tooManyRequests(waitMs / 1000, 'Too many failed logins. Wait before trying again.');
+    // Every failure count has a time to live (the window), so a count on record has one left.
+    return { failuresOnRecord: failuresLeft! > 0 };
   }
 
   async recordFailure(email: string, ip: string): Promise<void> {
@@ -53,7 +64,13 @@ export class LoginThrottle {
     ]);
   }
 
-  async recordSuccess(email: string, ip: string): Promise<void> {
+  /**
+   * A login succeeded: this (account, IP) starts again from no failures. Nothing to clear (the
+   * usual case) costs no round trip; a failure recorded between the check and now is left to its
+   * window, as if it had come just after this login.
+   */
+  async recordSuccess(email: string, ip: string, attempt: LoginAttempt): Promise<void> {
+    if (!attempt.failuresOnRecord) return;
     const keys = this.keys(email, ip);
     await this.store.delete(keys.accountFailures, keys.accountBlock);
   }
