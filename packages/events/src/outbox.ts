@@ -29,10 +29,13 @@ export const outboxMigration: Migration = {
   },
 };
 
-/** Appends events to the outbox inside the caller's transaction. */
-export const appendToOutbox = async (trx: Knex.Transaction, ...events: EventEnvelope[]): Promise<void> => {
+/**
+ * Appends events to the outbox in the caller's transaction, or on their own (an event that
+ * announces no change of the caller's, written alone: one statement is its own transaction).
+ */
+export const appendToOutbox = async (db: Knex, ...events: EventEnvelope[]): Promise<void> => {
   if (events.length === 0) return;
-  await trx(OUTBOX_TABLE).insert(
+  await db(OUTBOX_TABLE).insert(
     events.map((event) => ({
       event_id: event.id,
       event_type: event.type,

@@ -104,12 +104,11 @@ export class AuthService {
     if (!account || !passwordOk || account.status !== 'active') {
       await throttle.recordFailure(email, client.ip);
       counters.login('failure');
+      // One statement, no transaction: the event announces no other write.
       if (account) {
-        await this.inTransaction(async (trx) => {
-          await this.emit(trx, 'user.login_failed', account.id, {
-            reason: passwordOk ? 'disabled' : 'wrong_password',
-            ip: client.ip,
-          });
+        await this.emit(this.deps.knex, 'user.login_failed', account.id, {
+          reason: passwordOk ? 'disabled' : 'wrong_password',
+          ip: client.ip,
         });
       }
       throw invalidCredentials();
@@ -352,7 +351,7 @@ export class AuthService {
     return this.deps.knex.transaction(work);
   }
 
-  private emit<T extends EventType>(trx: Knex.Transaction, type: T, subject: string, data: EventData<T>): Promise<void> {
-    return appendToOutbox(trx, createEvent(type, { source: SOURCE, subject, data, time: this.now() }));
+  private emit<T extends EventType>(db: Knex, type: T, subject: string, data: EventData<T>): Promise<void> {
+    return appendToOutbox(db, createEvent(type, { source: SOURCE, subject, data, time: this.now() }));
   }
 }
