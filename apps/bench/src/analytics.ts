@@ -3,10 +3,9 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
-import type { Writable } from 'node:stream';
 import { analyticsMigrations, DAY_MS as STORE_DAY_MS, PartitionRepository } from '@galion/analytics/store-layout';
 import type { EventEnvelope } from '@galion/events';
-import { createDatabase, ensureDatabaseExists, migrateLatest, type Knex } from '@galion/kit';
+import { copyField, copyIn, createDatabase, ensureDatabaseExists, migrateLatest, type Knex } from '@galion/kit';
 import { freePort, startKafka, startPostgres, type PostgresHandle } from '@galion/localdeps';
 import { manifest, serviceMain } from '@galion/manifest';
 import { SignJWT } from 'jose';
@@ -74,10 +73,6 @@ const describeShares = (counts: Map<string, number>): string => {
     .join(', ');
 };
 
-/** A COPY text-format field: backslash, tab and line breaks escaped; null is \\N. */
-const copyField = (value: string | number | null | undefined): string =>
-  value === null || value === undefined ? '\\N' : String(value).replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
-
 /** The events table's columns, in the order of copyRow. */
 const COPY_COLUMNS = 'event_id, event_time, event_type, user_id, user_idx, source, version, data, traceparent';
 
@@ -86,41 +81,6 @@ const copyRow = (event: EventEnvelope): string =>
   `${[event.id, event.time, event.type, event.subject, Number(event.subject.slice('user-'.length)), event.source, event.version, JSON.stringify(event.data), event.traceparent]
     .map(copyField)
     .join('\t')}\n`;
-
-/**
- * `COPY ... FROM STDIN` through node-postgres's own protocol support (a query object the client
- * hands the CopyInResponse to), writing `chunks` with the socket's backpressure; resolves with the
- * number of rows once the server has committed them.
- */
-const copyFrom = (knex: Knex, sql: string, chunks: Buffer[]): Promise<number> =>
-  knex.client.acquireConnection().then(
-    (client: { query(submittable: object): void }) =>
-      new Promise<number>((resolve, reject) => {
-        let rows = 0;
-        let failure: Error | undefined;
-        client.query({
-          submit: (connection: { query(text: string): void }) => connection.query(sql),
-          handleCopyInResponse: async (connection: { stream: Writable; sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void }) => {
-            for (const chunk of chunks) {
-              connection.sendCopyFromChunk(chunk);
-              if (connection.stream.writableNeedDrain) await new Promise((drained) => connection.stream.once('drain', drained));
-            }
-            connection.endCopyFrom();
-          },
-          handleCommandComplete: (message: { text: string }) => {
-            rows = Number(message.text.split(' ').at(-1));
-          },
-          handleError: (error: Error) => {
-            failure = error;
-          },
-          handleReadyForQuery: () => {
-            knex.client.releaseConnection(client);
-            if (failure) reject(failure);
-            else resolve(rows);
-          },
-        });
-      }),
-  );
 
 /** CPU seconds a child process has used so far, from /proc. */
 const processCpuSeconds = (pid: number): number => {
@@ -219,7 +179,7 @@ export const benchAnalytics = async ({ seconds }: AnalyticsBenchOptions): Promis
     const copyLoad = loadavg()[0]!;
     const copyCpuBefore = serverCpu();
     const copyStarted = performance.now();
-    const copied = await copyFrom(copyDb, `COPY events (${COPY_COLUMNS}) FROM STDIN`, chunks);
+    const copied = await copyIn(copyDb, `COPY events (${COPY_COLUMNS}) FROM STDIN`, chunks);
     const copySeconds = (performance.now() - copyStarted) / 1000;
     const copyPostgresCpu = serverCpuBetween(copyCpuBefore, serverCpu()).postgres;
     const copyRate = copied / copySeconds;

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Registry } from 'prom-client';
@@ -113,6 +114,52 @@ export const instrumentDatabasePool = (registry: Registry, knex: Knex): void => 
 
 export const pingDatabase = async (knex: Knex): Promise<void> => {
   await knex.raw('SELECT 1');
+};
+
+/** A field of COPY's text format: backslash, tab and line breaks escaped; null (or undefined) is `\N`. */
+export const copyField = (value: string | number | null | undefined): string =>
+  value === null || value === undefined ? '\\N' : String(value).replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!);
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+interface CopyConnection {
+  stream: Writable;
+  sendCopyFromChunk(chunk: Buffer): void;
+  endCopyFrom(): void;
+}
+
+/**
+ * `COPY ... FROM STDIN` of `chunks` (COPY text: one line per row), through node-postgres's own
+ * protocol support: a query object the client hands the CopyInResponse to, written with the
+ * socket's backpressure. Runs on `db`'s connection (a transaction's own, when `db` is one) and
+ * resolves with the rows copied; a row the table refuses fails the whole COPY with
+ * PostgreSQL's error (a unique violation: see isUniqueViolation).
+ */
+export const copyIn = async (db: Knex, sql: string, chunks: Buffer[]): Promise<number> => {
+  const client = (await db.client.acquireConnection()) as pg.Client;
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      let rows = 0;
+      client.query({
+        submit: (connection: { query(text: string): void }) => connection.query(sql),
+        handleCopyInResponse: async (connection: CopyConnection) => {
+          for (const chunk of chunks) {
+            connection.sendCopyFromChunk(chunk);
+            if (connection.stream.writableNeedDrain) await new Promise((drained) => connection.stream.once('drain', drained));
+          }
+          connection.endCopyFrom();
+        },
+        handleCommandComplete: (message: { text: string }) => {
+          rows = Number(message.text.split(' ').at(-1));
+        },
+        // node-postgres hands a failed query no ReadyForQuery (the connection takes the next query once it comes).
+        handleError: reject,
+        handleReadyForQuery: () => resolve(rows),
+      } as never);
+    });
+  } finally {
+    await db.client.releaseConnection(client);
+  }
 };
 
 /** Postgres unique-violation, so repositories can turn it into a domain conflict. */

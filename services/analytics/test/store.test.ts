@@ -52,6 +52,36 @@ describe('storing events', () => {
     expect(await rolledUpCount(h.db)).toBe(before + 2);
   });
 
+  it('when a new batch carries tabs, line breaks, backslashes and other scripts in its data, then every event is stored exactly as sent and counted once', async () => {
+    const tricky = { ...makeEvent('user.updated', 'escapes', '2026-04-20T09:40:00Z'), data: { changes: ['name'], note: 'a\tb\nc\\d\re "q" — café 名前 \\N' } };
+    const plain = makeEvent('user.logged_in', 'escapes', '2026-04-20T08:05:00Z');
+    const before = await rolledUpCount(h.db);
+
+    const result = await h.service.ingestor.ingest([tricky, plain]);
+
+    expect(result).toMatchObject({ stored: 2, duplicates: 0 });
+    const stored = await h.db('events').where({ event_id: tricky.id }).first();
+    expect(stored.data).toEqual(tricky.data);
+    expect(stored.user_id).toBe('escapes');
+    expect(stored.event_type).toBe('user.updated');
+    expect(stored.event_time.toISOString()).toBe('2026-04-20T09:40:00.000Z');
+    expect(await rolledUpCount(h.db)).toBe(before + 2);
+    expect(await activeIn(h, 'escapes', 'active_users_hourly')).toBe(2);
+  });
+
+  it('when a batch mixes events stored already with new ones, then only the new ones are stored and counted', async () => {
+    const old = makeEvent('user.logged_in', 'mixed', '2026-04-20T07:10:00Z');
+    await h.service.ingestor.ingest([old]);
+    const fresh = [makeEvent('user.logged_out', 'mixed', '2026-04-20T07:20:00Z'), makeEvent('user.updated', 'mixed', '2026-04-20T09:20:00Z')];
+    const before = await rolledUpCount(h.db);
+
+    const result = await h.service.ingestor.ingest([fresh[0]!, old, fresh[1]!]);
+
+    expect(result).toMatchObject({ stored: 2, duplicates: 1 });
+    expect(await rolledUpCount(h.db)).toBe(before + 2);
+    expect(await h.db('events').where({ user_id: 'mixed' }).count({ n: '*' }).first()).toEqual({ n: 3 });
+  });
+
   it('when a user is active in several hours, then the bitmaps mark each of those hours and their day', async () => {
     await h.service.ingestor.ingest([
       makeEvent('user.logged_in', 'busy', '2026-04-19T01:05:00Z'),

@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '@galion/events';
-import type { Knex } from '@galion/kit';
+import { copyField, copyIn, isUniqueViolation, type Knex } from '@galion/kit';
+import { HOUR_MS } from '../time.js';
 
 /** A stored event as the query API returns it. */
 export interface StoredEvent {
@@ -99,13 +100,46 @@ WITH input AS (
 )
 SELECT coalesce(json_agg((extract(epoch FROM event_time) * 1000)::float8), '[]') AS times FROM inserted`;
 
+/** The batch's events, as COPY text lines (eventLine), when none of them is stored yet. */
+const COPY_EVENTS = 'COPY events (event_id, event_time, event_type, user_id, user_idx, source, version, data, traceparent) FROM STDIN';
+
+const eventLine = (event: EventEnvelope, userNumbers: Map<string, number>): string =>
+  `${copyField(event.id)}\t${copyField(event.time)}\t${copyField(event.type)}\t${copyField(event.subject)}\t${userNumbers.get(event.subject)!}\t${copyField(event.source)}\t${event.version ?? 1}\t${copyField(JSON.stringify(event.data ?? {}))}\t${copyField(event.traceparent)}\n`;
+
+/** The hourly counts of a batch whose events were all new: what STORE_BATCH's `counts` adds. */
+const hourlyCounts = (events: EventEnvelope[]): { buckets: string[]; types: string[]; counts: number[] } => {
+  const byKey = new Map<string, { bucket: number; type: string; count: number }>();
+  for (const event of events) {
+    const bucket = Math.floor(Date.parse(event.time) / HOUR_MS) * HOUR_MS;
+    const key = `${bucket} ${event.type}`;
+    const entry = byKey.get(key);
+    if (entry) entry.count += 1;
+    else byKey.set(key, { bucket, type: event.type, count: 1 });
+  }
+  const rows = [...byKey.values()];
+  return { buckets: rows.map((row) => new Date(row.bucket).toISOString()), types: rows.map((row) => row.type), counts: rows.map((row) => row.count) };
+};
+
+/** The rollups of a batch copied in whole: the same upserts as STORE_BATCH's, rows locked in the same order. */
+const STORE_ROLLUPS = `
+WITH counts AS (
+  INSERT INTO event_counts_hourly AS c (bucket, event_type, count)
+  SELECT bucket, event_type, count FROM unnest(?::timestamptz[], ?::text[], ?::bigint[]) AS t(bucket, event_type, count)
+   ORDER BY bucket, event_type
+  ON CONFLICT (bucket, event_type) DO UPDATE SET count = c.count + EXCLUDED.count
+), hourly AS (${mergeBitmaps('active_users_hourly')}
+), daily AS (${mergeBitmaps('active_users_daily')}
+)
+SELECT 1`;
+
 /** Raw events: the batch insert of the consumer and the reads of the query API. `db` is the pool or a transaction. */
 export class EventRepository {
   constructor(private readonly knex: Knex) {}
 
   /**
-   * Stores a batch (see STORE_BATCH): `userNumbers` gives each subject's number, `hourly` and
-   * `daily` the batch's activity bitmaps. Returns the event time (ms) of each event inserted.
+   * Stores a batch: `userNumbers` gives each subject's number, `hourly` and `daily` the batch's
+   * activity bitmaps. Returns the event time (ms) of each event inserted. The usual batch, all of
+   * it new, is copied in (copyBatch); one holding an event stored already goes through STORE_BATCH.
    */
   async storeBatch(
     events: EventEnvelope[],
@@ -114,6 +148,53 @@ export class EventRepository {
     db: Knex = this.knex,
   ): Promise<number[]> {
     if (events.length === 0) return [];
+    return (await this.copyBatch(events, userNumbers, bitmaps, db)) ?? this.insertBatch(events, userNumbers, bitmaps, db);
+  }
+
+  /**
+   * A batch none of whose events is stored yet: COPY, then its rollups, in one transaction (a
+   * savepoint of the caller's). COPY costs PostgreSQL about a third less than STORE_BATCH's insert
+   * (docs/performance.md) but cannot skip a row: when an event is stored already (a redelivery,
+   * or the same event twice in the batch) it writes nothing and answers undefined.
+   */
+  private async copyBatch(
+    events: EventEnvelope[],
+    userNumbers: Map<string, number>,
+    { hourly, daily }: { hourly: BitmapRows; daily: BitmapRows },
+    db: Knex,
+  ): Promise<number[] | undefined> {
+    let text = '';
+    for (const event of events) text += eventLine(event, userNumbers);
+    const counts = hourlyCounts(events);
+    try {
+      await db.transaction(async (trx) => {
+        await copyIn(trx, COPY_EVENTS, [Buffer.from(text)]);
+        await trx.raw(STORE_ROLLUPS, [
+          counts.buckets,
+          counts.types,
+          counts.counts,
+          hourly.buckets,
+          hourly.blocks,
+          hourly.bits,
+          daily.buckets,
+          daily.blocks,
+          daily.bits,
+        ]);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return undefined;
+      throw error;
+    }
+    return events.map((event) => Date.parse(event.time));
+  }
+
+  /** A batch through STORE_BATCH: events stored already are skipped, and only the new ones counted. */
+  private async insertBatch(
+    events: EventEnvelope[],
+    userNumbers: Map<string, number>,
+    bitmaps: { hourly: BitmapRows; daily: BitmapRows },
+    db: Knex,
+  ): Promise<number[]> {
     const payload = events.map((event) => ({
       id: event.id,
       type: event.type,
