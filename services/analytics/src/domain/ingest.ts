@@ -62,29 +62,40 @@ export class EventIngestor {
     const cutoff = retentionCutoff(now, this.deps.retentionDays).getTime();
     const latest = now.getTime() + MAX_FUTURE_MS;
     const inRange: EventEnvelope[] = [];
+    // Each event's time, parsed once (ms), beside it.
+    const inRangeTimes: number[] = [];
     const rejected: IngestResult['rejected'] = [];
     let expired = 0;
     events.forEach((event, index) => {
       const time = Date.parse(event.time);
       if (time > latest) rejected.push({ index, reason: `event time ${event.time} is more than a day in the future` });
       else if (time < cutoff) expired += 1;
-      else inRange.push(event);
+      else {
+        inRange.push(event);
+        inRangeTimes.push(time);
+      }
     });
     if (expired > 0) this.deps.logger.debug({ expired }, 'events older than the retention skipped');
     const erasedUsers = await this.deps.erasure.erasedAmong(inRange.map((event) => event.subject));
-    const accepted = inRange.filter((event) => !erasedUsers.has(event.subject) || event.type === KEPT_EVENT_TYPE);
+    const accepted: EventEnvelope[] = [];
+    const acceptedTimes: number[] = [];
+    inRange.forEach((event, i) => {
+      if (erasedUsers.has(event.subject) && event.type !== KEPT_EVENT_TYPE) return;
+      accepted.push(event);
+      acceptedTimes.push(inRangeTimes[i]!);
+    });
 
     // Every valid deletion erases, even one past the retention or refused for its time, as before batching.
     const deleted = [...new Set(events.filter((event) => event.type === KEPT_EVENT_TYPE).map((event) => event.subject))];
     let times: number[] = [];
     let erasure: ErasureCounts = { platformEvents: 0, appEvents: 0, activityRows: 0 };
     try {
-      await this.partitions.ensureFor(accepted.map((event) => Date.parse(event.time)));
+      await this.partitions.ensureFor(acceptedTimes);
       const numbers = accepted.length > 0 ? await this.userNumbers(accepted) : new Map<string, number>();
       const store = (db?: Knex) => {
         if (accepted.length === 0) return Promise.resolve([]);
-        const hits = accepted.map((event) => ({ time: Date.parse(event.time), idx: numbers.get(event.subject)! }));
-        return this.deps.events.storeBatch(accepted, numbers, activityBitmaps(hits), db);
+        const hits = accepted.map((event, i) => ({ time: acceptedTimes[i]!, idx: numbers.get(event.subject)! }));
+        return this.deps.events.storeBatch({ events: accepted, times: acceptedTimes, userNumbers: numbers, bitmaps: activityBitmaps(hits) }, db);
       };
       if (deleted.length === 0) times = await store();
       else

@@ -100,6 +100,14 @@ WITH input AS (
 )
 SELECT coalesce(json_agg((extract(epoch FROM event_time) * 1000)::float8), '[]') AS times FROM inserted`;
 
+/** A batch to store: its events, their times (ms) in the same order, each subject's user number, the batch's activity bitmaps. */
+export interface EventBatch {
+  events: EventEnvelope[];
+  times: number[];
+  userNumbers: Map<string, number>;
+  bitmaps: { hourly: BitmapRows; daily: BitmapRows };
+}
+
 /** The batch's events, as COPY text lines (eventLine), when none of them is stored yet. */
 const COPY_EVENTS = 'COPY events (event_id, event_time, event_type, user_id, user_idx, source, version, data, traceparent) FROM STDIN';
 
@@ -107,10 +115,10 @@ const eventLine = (event: EventEnvelope, userNumbers: Map<string, number>): stri
   `${copyField(event.id)}\t${copyField(event.time)}\t${copyField(event.type)}\t${copyField(event.subject)}\t${userNumbers.get(event.subject)!}\t${copyField(event.source)}\t${event.version ?? 1}\t${copyField(JSON.stringify(event.data ?? {}))}\t${copyField(event.traceparent)}\n`;
 
 /** The hourly counts of a batch whose events were all new: what STORE_BATCH's `counts` adds. */
-const hourlyCounts = (events: EventEnvelope[]): { buckets: string[]; types: string[]; counts: number[] } => {
+const hourlyCounts = (events: EventEnvelope[], times: number[]): { buckets: string[]; types: string[]; counts: number[] } => {
   const byKey = new Map<string, { bucket: number; type: string; count: number }>();
-  for (const event of events) {
-    const bucket = Math.floor(Date.parse(event.time) / HOUR_MS) * HOUR_MS;
+  for (const [i, event] of events.entries()) {
+    const bucket = Math.floor(times[i]! / HOUR_MS) * HOUR_MS;
     const key = `${bucket} ${event.type}`;
     const entry = byKey.get(key);
     if (entry) entry.count += 1;
@@ -136,19 +144,10 @@ SELECT 1`;
 export class EventRepository {
   constructor(private readonly knex: Knex) {}
 
-  /**
-   * Stores a batch: `userNumbers` gives each subject's number, `hourly` and `daily` the batch's
-   * activity bitmaps. Returns the event time (ms) of each event inserted. The usual batch, all of
-   * it new, is copied in (copyBatch); one holding an event stored already goes through STORE_BATCH.
-   */
-  async storeBatch(
-    events: EventEnvelope[],
-    userNumbers: Map<string, number>,
-    bitmaps: { hourly: BitmapRows; daily: BitmapRows },
-    db: Knex = this.knex,
-  ): Promise<number[]> {
-    if (events.length === 0) return [];
-    return (await this.copyBatch(events, userNumbers, bitmaps, db)) ?? this.insertBatch(events, userNumbers, bitmaps, db);
+  /** Stores a batch; returns the event time (ms) of each event inserted. The usual batch, all of it new, is copied in (copyBatch); one holding an event stored already goes through STORE_BATCH. */
+  async storeBatch(batch: EventBatch, db: Knex = this.knex): Promise<number[]> {
+    if (batch.events.length === 0) return [];
+    return (await this.copyBatch(batch, db)) ?? this.insertBatch(batch, db);
   }
 
   /**
@@ -157,15 +156,11 @@ export class EventRepository {
    * (docs/performance.md) but cannot skip a row: when an event is stored already (a redelivery,
    * or the same event twice in the batch) it writes nothing and answers undefined.
    */
-  private async copyBatch(
-    events: EventEnvelope[],
-    userNumbers: Map<string, number>,
-    { hourly, daily }: { hourly: BitmapRows; daily: BitmapRows },
-    db: Knex,
-  ): Promise<number[] | undefined> {
+  private async copyBatch({ events, times, userNumbers, bitmaps }: EventBatch, db: Knex): Promise<number[] | undefined> {
     let text = '';
     for (const event of events) text += eventLine(event, userNumbers);
-    const counts = hourlyCounts(events);
+    const counts = hourlyCounts(events, times);
+    const { hourly, daily } = bitmaps;
     try {
       await db.transaction(async (trx) => {
         await copyIn(trx, COPY_EVENTS, [Buffer.from(text)]);
@@ -185,16 +180,11 @@ export class EventRepository {
       if (isUniqueViolation(error)) return undefined;
       throw error;
     }
-    return events.map((event) => Date.parse(event.time));
+    return times;
   }
 
   /** A batch through STORE_BATCH: events stored already are skipped, and only the new ones counted. */
-  private async insertBatch(
-    events: EventEnvelope[],
-    userNumbers: Map<string, number>,
-    bitmaps: { hourly: BitmapRows; daily: BitmapRows },
-    db: Knex,
-  ): Promise<number[]> {
+  private async insertBatch({ events, userNumbers, bitmaps }: EventBatch, db: Knex): Promise<number[]> {
     const payload = events.map((event) => ({
       id: event.id,
       type: event.type,
