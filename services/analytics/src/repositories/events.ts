@@ -128,6 +128,16 @@ const hourlyCounts = (events: EventEnvelope[], times: number[]): { buckets: stri
   return { buckets: rows.map((row) => new Date(row.bucket).toISOString()), types: rows.map((row) => row.type), counts: rows.map((row) => row.count) };
 };
 
+/** The bindings of mergeBitmaps' two upserts, hourly then daily. */
+const bitmapBindings = ({ hourly, daily }: { hourly: BitmapRows; daily: BitmapRows }) => [
+  hourly.buckets,
+  hourly.blocks,
+  hourly.bits,
+  daily.buckets,
+  daily.blocks,
+  daily.bits,
+];
+
 /** The rollups of a batch copied in whole: the same upserts as STORE_BATCH's, rows locked in the same order. */
 const STORE_ROLLUPS = `
 WITH counts AS (
@@ -160,21 +170,10 @@ export class EventRepository {
     let text = '';
     for (const event of events) text += eventLine(event, userNumbers);
     const counts = hourlyCounts(events, times);
-    const { hourly, daily } = bitmaps;
     try {
       await db.transaction(async (trx) => {
         await copyIn(trx, COPY_EVENTS, [Buffer.from(text)]);
-        await trx.raw(STORE_ROLLUPS, [
-          counts.buckets,
-          counts.types,
-          counts.counts,
-          hourly.buckets,
-          hourly.blocks,
-          hourly.bits,
-          daily.buckets,
-          daily.blocks,
-          daily.bits,
-        ]);
+        await trx.raw(STORE_ROLLUPS, [counts.buckets, counts.types, counts.counts, ...bitmapBindings(bitmaps)]);
       });
     } catch (error) {
       if (isUniqueViolation(error)) return undefined;
@@ -196,16 +195,7 @@ export class EventRepository {
       data: event.data,
       traceparent: event.traceparent ?? null,
     }));
-    const { hourly, daily } = bitmaps;
-    const { rows } = await db.raw<{ rows: { times: number[] }[] }>(STORE_BATCH, [
-      JSON.stringify(payload),
-      hourly.buckets,
-      hourly.blocks,
-      hourly.bits,
-      daily.buckets,
-      daily.blocks,
-      daily.bits,
-    ]);
+    const { rows } = await db.raw<{ rows: { times: number[] }[] }>(STORE_BATCH, [JSON.stringify(payload), ...bitmapBindings(bitmaps)]);
     return rows[0]?.times ?? [];
   }
 
