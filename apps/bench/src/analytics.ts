@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
+import path from 'node:path';
 import { analyticsMigrations, DAY_MS as STORE_DAY_MS, PartitionRepository } from '@galion/analytics/store-layout';
 import type { EventEnvelope } from '@galion/events';
 import { copyField, copyIn, createDatabase, ensureDatabaseExists, migrateLatest, type Knex } from '@galion/kit';
@@ -87,6 +88,20 @@ const processCpuSeconds = (pid: number): number => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
+/** The most memory a child process has held so far (VmHWM, its peak resident set), in MiB. */
+const peakResidentMiB = (pid: number): number => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((candidate) => candidate.startsWith('VmHWM:'));
+  return Number(line?.replace(/\D+/g, '') ?? 0) / 1024;
+};
+
+/** The analytics pod's memory limit in the chart, as written there (e.g. `384Mi`). */
+const chartMemoryLimit = (): string => {
+  const values = readFileSync(path.join(__dirname, '..', '..', '..', 'charts', 'analytics', 'values.yaml'), 'utf8');
+  return /limits:\s*\n(?:\s+\S.*\n)*?\s+memory:\s*(\S+)/.exec(values)?.[1] ?? 'unknown';
 };
 
 /** Times `work` `runs` times after one warm-up run; returns the sorted durations in ms. */
@@ -191,13 +206,21 @@ export const benchAnalytics = async ({ seconds }: AnalyticsBenchOptions): Promis
     log('draining them with the analytics consumer');
     // BENCH_ANALYTICS_CPU_PROF=<dir>: the consumer writes a V8 CPU profile there when it stops.
     const profileDir = process.env.BENCH_ANALYTICS_CPU_PROF;
+    // BENCH_ANALYTICS_HEAP_MIB=<MiB>: the consumer's V8 heap limit, to drain as in a pod whose memory
+    // limit bounds it rather than with the heap this machine's memory allows.
+    const heapMiB = process.env.BENCH_ANALYTICS_HEAP_MIB;
+    const nodeOptions = [
+      process.env.NODE_OPTIONS ?? '',
+      heapMiB ? `--max-old-space-size=${Number(heapMiB)}` : '',
+      profileDir ? `--cpu-prof --cpu-prof-dir=${profileDir}` : '',
+    ].join(' ');
     const ingestLoad = loadavg()[0]!;
     const startedAt = performance.now();
     const consumer = await startProcess(
       ANALYTICS_MAIN,
       {
         ...serviceEnv(ingestUrl, ingestPort, true),
-        ...(profileDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+        NODE_OPTIONS: nodeOptions,
       },
       `${base}/livez`,
       60_000,
@@ -248,6 +271,7 @@ export const benchAnalytics = async ({ seconds }: AnalyticsBenchOptions): Promis
       if (j < samples.length) perSecond.push(((samples[j]![1] - samples[i]![1]) * 1000) / (samples[j]![0] - samples[i]![0]));
     }
     perSecond.sort((a, b) => a - b);
+    const consumerPeakMiB = peakResidentMiB(consumer.pid!);
     await stopProcess(consumer);
 
     const perThousand = (seconds: number, events: number) => fmt((seconds * 1000 * 1000) / events, 1);
@@ -260,6 +284,7 @@ export const benchAnalytics = async ({ seconds }: AnalyticsBenchOptions): Promis
       `  CPU ms per 1,000 events: COPY postgres ${perThousand(copyPostgresCpu, copied)}; consumer postgres ${perThousand(ingestPostgresCpu, drained)}, analytics ${perThousand(serviceCpu, drained)}`,
       `  stored ${fmt(stored)} rows of ${fmt(ingestEvents)} produced (the rest: events of erased users; produce took ${fmt(produced.seconds, 1)} s); per-second rate p10 ${fmt(percentile(perSecond, 10))}, p50 ${fmt(percentile(perSecond, 50))}, p90 ${fmt(percentile(perSecond, 90))}`,
       `  ratio to the 100 events/s of the system it replaces: ${fmt(rate / 100)}x`,
+      `  the analytics process's peak memory (resident): ${fmt(consumerPeakMiB)} MiB (the pod's limit in the chart: ${chartMemoryLimit()}${heapMiB ? `; heap limited to ${heapMiB} MiB` : '; heap not limited'})`,
       `  the consumer's PostgreSQL backends, sampled every 100 ms: ${describeShares(backendStates)}`,
       '',
     );
