@@ -115,9 +115,10 @@ export class AuthService {
     }
     const familyId = randomUUID();
     const refreshToken = newRefreshToken();
+    const at = this.now();
     const signedIn = await this.deps.signIns.record({
       accountId: account.id,
-      at: this.now(),
+      at,
       rehash,
       session: { id: randomUUID(), familyId, tokenHash: hashRefreshToken(refreshToken), expiresAt: this.refreshExpiry() },
       events: [
@@ -125,7 +126,7 @@ export class AuthService {
           source: SOURCE,
           subject: account.id,
           data: { ip: client.ip, ...(client.userAgent ? { user_agent: client.userAgent.slice(0, 256) } : {}) },
-          time: this.now(),
+          time: at,
         }),
       ],
     });
