@@ -4,9 +4,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import { analyticsMigrations, DAY_MS as STORE_DAY_MS, PartitionRepository } from '@galion/analytics/store-layout';
-import type { EventEnvelope } from '@galion/events';
-import { copyField, copyIn, createDatabase, ensureDatabaseExists, migrateLatest, type Knex } from '@galion/kit';
+import { analyticsMigrations, COPY_EVENTS, DAY_MS as STORE_DAY_MS, eventLine, PartitionRepository } from '@galion/analytics/store-layout';
+import { copyIn, createDatabase, ensureDatabaseExists, migrateLatest, type Knex } from '@galion/kit';
 import { freePort, startKafka, startPostgres, type PostgresHandle } from '@galion/localdeps';
 import { manifest, serviceMain } from '@galion/manifest';
 import { SignJWT } from 'jose';
@@ -73,15 +72,6 @@ const describeShares = (counts: Map<string, number>): string => {
     .map(([what, n]) => `${what} ${Math.round((n / Math.max(1, total)) * 100)} %`)
     .join(', ');
 };
-
-/** The events table's columns, in the order of copyRow. */
-const COPY_COLUMNS = 'event_id, event_time, event_type, user_id, user_idx, source, version, data, traceparent';
-
-/** One event as the consumer stores it, as a line of COPY text (user_idx: the synthetic user's own number). */
-const copyRow = (event: EventEnvelope): string =>
-  `${[event.id, event.time, event.type, event.subject, Number(event.subject.slice('user-'.length)), event.source, event.version, JSON.stringify(event.data), event.traceparent]
-    .map(copyField)
-    .join('\t')}\n`;
 
 /** CPU seconds a child process has used so far, from /proc. */
 const processCpuSeconds = (pid: number): number => {
@@ -184,17 +174,19 @@ export const benchAnalytics = async ({ seconds }: AnalyticsBenchOptions): Promis
     const now = Date.now();
     await new PartitionRepository(copyDb).ensure([-1, 0].map((day) => new Date((Math.floor(now / STORE_DAY_MS) + day) * STORE_DAY_MS)));
     const chunks: Buffer[] = [];
+    // The rows as the consumer stores them, each user numbered by its own synthetic number.
+    const userNumbers = new Map(Array.from({ length: users }, (_, n) => [`user-${n}`, n]));
     for (let start = 0; start < ingestEvents; start += 5_000) {
       let text = '';
       for (let i = start; i < Math.min(ingestEvents, start + 5_000); i += 1)
-        text += copyRow(syntheticEvent(i, users, new Date(now - 60_000 + Math.floor((i / ingestEvents) * 60_000))));
+        text += eventLine(syntheticEvent(i, users, new Date(now - 60_000 + Math.floor((i / ingestEvents) * 60_000))), userNumbers);
       chunks.push(Buffer.from(text));
     }
     log(`COPY of ${fmt(ingestEvents)} rows (${fmt(chunks.reduce((sum, chunk) => sum + chunk.length, 0) / 1e6, 1)} MB) into the events table`);
     const copyLoad = loadavg()[0]!;
     const copyCpuBefore = serverCpu();
     const copyStarted = performance.now();
-    const copied = await copyIn(copyDb, `COPY events (${COPY_COLUMNS}) FROM STDIN`, chunks);
+    const copied = await copyIn(copyDb, COPY_EVENTS, chunks);
     const copySeconds = (performance.now() - copyStarted) / 1000;
     const copyPostgresCpu = serverCpuBetween(copyCpuBefore, serverCpu()).postgres;
     const copyRate = copied / copySeconds;

@@ -109,9 +109,10 @@ export interface EventBatch {
 }
 
 /** The batch's events, as COPY text lines (eventLine), when none of them is stored yet. */
-const COPY_EVENTS = 'COPY events (event_id, event_time, event_type, user_id, user_idx, source, version, data, traceparent) FROM STDIN';
+export const COPY_EVENTS = 'COPY events (event_id, event_time, event_type, user_id, user_idx, source, version, data, traceparent) FROM STDIN';
 
-const eventLine = (event: EventEnvelope, userNumbers: Map<string, number>): string =>
+/** One event as a line of COPY_EVENTS text; `userNumbers` gives its subject's user number. */
+export const eventLine = (event: EventEnvelope, userNumbers: ReadonlyMap<string, number>): string =>
   `${copyField(event.id)}\t${copyField(event.time)}\t${copyField(event.type)}\t${copyField(event.subject)}\t${userNumbers.get(event.subject)!}\t${copyField(event.source)}\t${event.version ?? 1}\t${copyField(JSON.stringify(event.data ?? {}))}\t${copyField(event.traceparent)}\n`;
 
 /** The hourly counts of a batch whose events were all new: what STORE_BATCH's `counts` adds. */
