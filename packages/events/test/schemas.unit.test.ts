@@ -1,4 +1,12 @@
-import { createEvent, parseEvent, uuidv7, validateEvent } from '../src';
+import { createEvent, envelopeSchema, eventDataSchemas, parseEvent, uuidv7, validateEvent } from '../src';
+
+/** What the schemas answer when they run as written, to compare with validateEvent's compiled ones. */
+const interpreted = (value: unknown) => {
+  const envelope = envelopeSchema.safeParse(value);
+  if (!envelope.success) return { ok: false, issues: envelope.error.issues };
+  const data = eventDataSchemas[envelope.data.type].safeParse(envelope.data.data);
+  return data.success ? { ok: true, event: { ...envelope.data, data: data.data } } : { ok: false, issues: data.error.issues };
+};
 
 describe('event schemas', () => {
   it('when an event is created, then it validates and carries a time-ordered UUIDv7 id', () => {
@@ -47,6 +55,51 @@ describe('event schemas', () => {
       ok: false,
       reason: expect.stringMatching(/invalid media.avatar_changed data: revision/),
     });
+  });
+
+  it('when envelopes at the edge of every rule are checked, then the compiled schemas answer as the schemas run as written', () => {
+    const valid = createEvent('user.updated', { source: 'users', subject: 'u1', data: { changes: ['name'], name: 'N' } });
+    const variants: Record<string, unknown>[] = [
+      { id: '00000000-0000-0000-0000-000000000000' },
+      { id: 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF' },
+      { id: valid.id.toUpperCase() },
+      { id: `${valid.id.slice(0, 19)}7${valid.id.slice(20)}` },
+      { id: `${valid.id.slice(0, 14)}9${valid.id.slice(15)}` },
+      { version: undefined },
+      { version: 0 },
+      { version: 1.5 },
+      { version: '1' },
+      { type: 'user.unknown' },
+      { type: 'constructor' },
+      { source: 'x'.repeat(64) },
+      { source: 'x'.repeat(65) },
+      { subject: '' },
+      { time: '2026-12-03T10:00:00+02:00' },
+      { time: '2026-12-03T10:00+02:00' },
+      { time: '2026-12-03T10:00:00' },
+      { time: '2024-02-29T00:00:00.123456Z' },
+      { time: '2023-02-29T00:00:00Z' },
+      { time: '2026-12-03T24:00:00Z' },
+      { data: [] },
+      { data: null },
+      { data: { changes: 'name' } },
+      { data: { changes: [], nickname: 'a newer producer’s field' } },
+      { traceparent: 'x'.repeat(128) },
+      { traceparent: 'x'.repeat(129) },
+      { traceparent: null },
+      { extra_envelope_field: { nested: true } },
+    ];
+    for (const variant of variants) {
+      const value = { ...valid, ...variant };
+      const answer = validateEvent(value);
+      const expected = interpreted(value);
+
+      expect({ variant, ok: answer.ok }).toEqual({ variant, ok: expected.ok });
+      if (answer.ok) expect(answer.event).toEqual(expected.event);
+      else expect(answer.reason).toContain(String(expected.issues?.[0]?.message));
+    }
+    // Both kinds of answer were met, so the comparison above compared something.
+    expect(new Set(variants.map((variant) => validateEvent({ ...valid, ...variant }).ok))).toEqual(new Set([true, false]));
   });
 
   it('when many UUIDv7 are made in one millisecond, then they are unique', () => {
