@@ -289,7 +289,12 @@ describe('the API through the Ingress over HTTPS', () => {
 
     const logout = await api('POST', '/api/v1/auth/logout', { token: freshAccess });
     expect(logout.status).toBe(204);
-    const refused = await api('GET', '/api/v1/users/me', { token: freshAccess });
+    // Each gateway pod's mirror hears of the revocation on its own subscription, a moment after auth
+    // answered: six requests at once, spread over the pods, are all refused.
+    const refused = await eventually('the revocation to reach the gateway pods', async () => {
+      const answers = await Promise.all(Array.from({ length: 6 }, () => api('GET', '/api/v1/users/me', { token: freshAccess })));
+      return answers.every((answer) => answer.status === 401) ? answers[0] : undefined;
+    });
     expect(refused.status).toBe(401);
     expect(refused.body.error).toBe('token_revoked');
   });

@@ -25,10 +25,10 @@ describe.each(stores)('%s key-value store', (_name, make) => {
   });
 
   it('when a value is set with a TTL, then it reads back and expires', async () => {
-    await store.set('a', '1', 150);
+    await store.set('a', '1', 1_000);
     expect(await store.get('a')).toBe('1');
     expect(await store.ttlMs('a')).toBeGreaterThan(0);
-    await sleep(250);
+    await sleep(1_100);
     expect(await store.get('a')).toBeNull();
   });
 

@@ -28,10 +28,13 @@ describe('graceful shutdown', () => {
     const { child, url, output } = await startFixture({ SLOW_MS: '800' });
     const exited = exitCode(child);
     const inFlight = fetch(`${url}/slow`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await eventually(() => output().includes('slow-started'), 5_000, 'the slow request to be in flight');
     child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    await expect(fetch(`${url}/livez`)).rejects.toThrow();
+    const refused = () => fetch(`${url}/livez`).then(
+      () => false,
+      () => true,
+    );
+    await eventually(refused, 5_000, 'new connections to be refused');
     const response = await inFlight;
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ done: true });
@@ -44,10 +47,17 @@ describe('graceful shutdown', () => {
     const exited = exitCode(child);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const readiness = await fetch(`${url}/readyz`);
-    expect(readiness.status).toBe(503);
-    expect((await readiness.json()).checks.shutdown).toMatch(/draining/);
+    let readiness: { status: number; body: { checks: { shutdown?: string } } } | undefined;
+    await eventually(
+      async () => {
+        const response = await fetch(`${url}/readyz`);
+        readiness = { status: response.status, body: await response.json() };
+        return readiness.status === 503;
+      },
+      1_400,
+      'readiness to turn false within the drain',
+    );
+    expect(readiness?.body.checks.shutdown).toMatch(/draining/);
     expect((await fetch(`${url}/slow`)).status).toBe(200);
     expect(await exited).toBe(0);
   });

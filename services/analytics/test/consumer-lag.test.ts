@@ -40,6 +40,22 @@ const publishEvents = async (bus: KafkaEventBus, topic: string, count: number, s
 
 const scrape = async (h: AnalyticsHarness): Promise<string> => (await h.http.get('/metrics').expect(200)).text;
 
+/**
+ * Waits until a scrape of `h` reads this lag of `topic`: the total, or each partition's. A scrape
+ * keeps the last values when the broker is slow to answer, so one scrape may be a step behind.
+ */
+const lagReads = (h: AnalyticsHarness, topic: string, expected: number | Record<string, number>) =>
+  eventually(
+    async () => {
+      const text = await scrape(h);
+      return typeof expected === 'number'
+        ? totalLagOf(text, topic) === expected
+        : JSON.stringify(consumerLagOf(text, topic)) === JSON.stringify(expected);
+    },
+    15_000,
+    `the lag to read ${JSON.stringify(expected)}`,
+  );
+
 /** Queries of `db`'s database waiting for a lock. */
 const waitingForLocks = async (db: Knex): Promise<number> => {
   const { rows } = await db.raw<{ rows: { n: string }[] }>(
@@ -68,24 +84,24 @@ describe('analytics_consumer_lag, read from the broker at scrape time', () => {
     let lock: Knex.Transaction | undefined;
     try {
       await joined(h);
-      expect(consumerLagOf(await scrape(h), topic)).toEqual({ '0': 0, '1': 0, '2': 0 });
+      await lagReads(h, topic, { '0': 0, '1': 0, '2': 0 });
 
       // A transaction of the test holds the events table: the consumer's next insert waits for it.
       lock = await h.db.transaction();
       await lock.raw('LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
       await publishEvents(producer, topic, 30, 'first');
       await eventually(async () => (await waitingForLocks(h.db)) > 0, 30_000, 'the consumer blocked on its batch');
-      expect(totalLagOf(await scrape(h), topic)).toBe(30);
+      await lagReads(h, topic, 30);
 
       // Nothing reaches the consumer while it is stuck: only a lag read from the broker sees these.
       await publishEvents(producer, topic, 20, 'second');
-      expect(totalLagOf(await scrape(h), topic)).toBe(50);
+      await lagReads(h, topic, 50);
       expect(await committedTotal(group, topic)).toBe(0);
 
       await lock.rollback();
       lock = undefined;
       await eventually(async () => (await committedTotal(group, topic)) === 50, 60_000, 'the consumer caught up');
-      expect(consumerLagOf(await scrape(h), topic)).toEqual({ '0': 0, '1': 0, '2': 0 });
+      await lagReads(h, topic, { '0': 0, '1': 0, '2': 0 });
       expect(await storedCount(h.db)).toBe(50);
     } finally {
       await lock?.rollback();
@@ -106,22 +122,22 @@ describe('analytics_consumer_lag, read from the broker at scrape time', () => {
       await joined(stopped);
       await publishEvents(producer, topic, 10, 'before');
       await eventually(async () => (await committedTotal(group, topic)) === 10, 60_000, 'first events consumed');
-      expect(totalLagOf(await scrape(stopped), topic)).toBe(0);
+      await lagReads(stopped, topic, 0);
 
       // As when the consumer crashed for good or lost its partitions: no more batches reach it.
       await stopped.service.consumer!.subscription!.stop();
       await publishEvents(producer, topic, 25, 'while-stopped');
-      expect(totalLagOf(await scrape(stopped), topic)).toBe(25);
+      await lagReads(stopped, topic, 25);
       await publishEvents(producer, topic, 5, 'still-stopped');
-      expect(totalLagOf(await scrape(stopped), topic)).toBe(30);
+      await lagReads(stopped, topic, 30);
 
       restarted = await startOnKafka(topic, group);
       await joined(restarted);
       await eventually(async () => (await committedTotal(group, topic)) === 40, 60_000, 'the group caught up');
       expect(await storedCount(restarted.db)).toBe(30);
       // Every replica reports the lag of the whole group, the stopped one too.
-      expect(totalLagOf(await scrape(restarted), topic)).toBe(0);
-      expect(consumerLagOf(await scrape(stopped), topic)).toEqual({ '0': 0, '1': 0, '2': 0 });
+      await lagReads(restarted, topic, 0);
+      await lagReads(stopped, topic, { '0': 0, '1': 0, '2': 0 });
     } finally {
       await restarted?.close();
       await stopped.close();

@@ -56,7 +56,8 @@ describe('the tracking API while Kafka is down', () => {
     expect(firstAnswerMs).toBeLessThan(5_000);
     // Right after a failure callers are refused at once rather than each waiting for the timeout.
     expect(refusedAgain.status).toBe(503);
-    expect(secondAnswerMs).toBeLessThan(500);
+    // Well under the 2 s publish timeout that a caller would otherwise wait, with room for a loaded machine.
+    expect(secondAnswerMs).toBeLessThan(1_500);
 
     await kafka.start();
     // The client retries the refused batch (same ids and times) until it is accepted.

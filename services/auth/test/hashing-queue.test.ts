@@ -71,16 +71,16 @@ describe('the password hashing queue', () => {
     const session = await registerAndLogin(h);
     const accepted = await fillTheQueue(session.user);
 
-    const registration = await h.http.post('/api/v1/auth/register').send(newUser()).expect(503);
-    const change = await h.http
-      .post('/api/v1/auth/password')
-      .set('Authorization', `Bearer ${session.accessToken}`)
-      .send({ current_password: session.user.password, new_password: 'a different long passphrase' })
-      .expect(503);
-    const wrongPassword = await h.http
-      .post('/api/v1/auth/login')
-      .send({ email: session.user.email, password: 'not the password' })
-      .expect(503);
+    // All three at once, while the queue is surely still full.
+    const [registration, change, wrongPassword] = await Promise.all([
+      h.http.post('/api/v1/auth/register').send(newUser()).expect(503),
+      h.http
+        .post('/api/v1/auth/password')
+        .set('Authorization', `Bearer ${session.accessToken}`)
+        .send({ current_password: session.user.password, new_password: 'a different long passphrase' })
+        .expect(503),
+      h.http.post('/api/v1/auth/login').send({ email: session.user.email, password: 'not the password' }).expect(503),
+    ]);
 
     for (const refusal of [registration, change, wrongPassword]) {
       expect(refusal.body.error).toBe('overloaded');

@@ -130,15 +130,15 @@ export const startBlackhole = async (): Promise<{ url: string; close(): Promise<
   const listener = `
     const server = require('node:net').createServer();
     server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+      // A write to a pipe is synchronous on Linux: the port is out before the event loop stops for good.
       process.stdout.write(server.address().port + '\\n');
-      setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0), 20);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
     });`;
   const child = spawn(process.execPath, ['-e', listener], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
     child.once('exit', (code) => reject(new Error(`the blackhole exited with ${code}`)));
   });
-  await new Promise((resolve) => setTimeout(resolve, 200));
   // Backlog 1 queues two connections; a third finds the queue full.
   const fillers: Socket[] = [];
   const opened: Promise<void>[] = [];

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { RedisStore } from '@galion/kit';
+import { eventually } from '@galion/localdeps';
 import { SignJWT } from 'jose';
 import {
   loginAt,
@@ -173,6 +174,12 @@ describe('token verification at the gateway', () => {
       .set('Authorization', `Bearer ${other.accessToken}`)
       .send({ refresh_token: other.refreshToken })
       .expect(204);
+    // The gateway's mirror hears of it on a subscription of its own, a moment after auth answered.
+    await eventually(
+      async () => (await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${other.accessToken}`)).status === 401,
+      5_000,
+      'the revocation to reach the gateway',
+    );
     users.requests.length = 0;
     const response = await gw.http.get('/api/v1/users/me').set('Authorization', `Bearer ${other.accessToken}`).expect(401);
     expect(response.body.error).toBe('token_revoked');
