@@ -11,6 +11,8 @@ RUN npm install --global --no-audit --no-fund pnpm@10.34.9
 # is cached until the lockfile changes (and shared by every service: SERVICE comes after it). A
 # source change then only links the dependencies (--offline) and builds.
 COPY pnpm-lock.yaml pnpm-workspace.yaml ./
+# The patches the workspace names (patchedDependencies), applied when the dependencies are linked.
+COPY patches ./patches
 RUN pnpm fetch --frozen-lockfile
 ARG SERVICE
 RUN test -n "${SERVICE}" || (echo "build with --build-arg SERVICE=<a service of services.json>" >&2 && exit 1)

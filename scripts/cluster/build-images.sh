@@ -254,7 +254,7 @@ list_services() {
 }
 
 # The paths of the build context that the Dockerfile COPYs, plus the Dockerfile and .dockerignore.
-CONTEXT_PATHS=(Dockerfile .dockerignore package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.base.json tsconfig.json apps packages services)
+CONTEXT_PATHS=(Dockerfile .dockerignore package.json pnpm-lock.yaml pnpm-workspace.yaml patches tsconfig.base.json tsconfig.json apps packages services)
 # What .dockerignore keeps out of those (and .gitignore mostly too): changes there need no new image.
 CONTEXT_IGNORED='(^|/)(node_modules|dist|coverage|test)/|\.tsbuildinfo$|\.test\.ts$'
 

@@ -233,8 +233,8 @@ export class KafkaEventBus implements EventBus {
             options.onRetry?.(error, attempt);
             // Wait without losing the partition: keep heartbeating so the group does not rebalance.
             const until = Date.now() + retryDelayMs(attempt);
-            while (Date.now() < until) {
-              await sleep(Math.min(1_000, until - Date.now()));
+            for (let left = until - Date.now(); left > 0; left = until - Date.now()) {
+              await sleep(Math.min(1_000, left));
               await heartbeat();
             }
           }
